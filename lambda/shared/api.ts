@@ -1,0 +1,53 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { jsonResponse, parseJsonBody, toHttpError } from './http';
+import { logger, metrics } from './observability';
+
+export interface ApiCall {
+  /** The parsed JSON object body (not yet validated against the route's schema). */
+  readonly body: unknown;
+  /** API Gateway's request id, echoed to the client so feedback and support can refer to it. */
+  readonly requestId: string;
+  /** Aborts when the function is about to run out of time, so the answer is a 504, not a kill. */
+  readonly signal: AbortSignal;
+}
+
+export interface ApiAnswer {
+  readonly statusCode?: number;
+  readonly body: Record<string, unknown>;
+}
+
+/** Time kept back from the function's own timeout to map a late model into a clean 504. */
+const DEADLINE_MARGIN_MS = 1_000;
+
+/**
+ * The adapter every JSON route shares: body parsing, a deadline below the function timeout,
+ * request ids, logging, metrics flushing, and the one error mapper.
+ */
+export function jsonRoute(route: (call: ApiCall) => Promise<ApiAnswer>) {
+  return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    const requestId = requestIdOf(event, context);
+    logger.addContext(context);
+    logger.appendKeys({ apiRequestId: requestId });
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), Math.max(0, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS));
+    try {
+      const body = parseJsonBody(event);
+      const answer = await route({ body, requestId, signal: deadline.signal });
+      return jsonResponse(answer.statusCode ?? 200, { ...answer.body, requestId }, { 'X-Request-Id': requestId });
+    } catch (caught) {
+      const { error, expected } = toHttpError(caught);
+      if (expected) logger.warn('request failed', { statusCode: error.statusCode, reason: error.message });
+      else logger.error('request failed unexpectedly', { statusCode: error.statusCode, error: caught as Error });
+      return jsonResponse(error.statusCode, { error: error.message, requestId }, { ...error.headers, 'X-Request-Id': requestId });
+    } finally {
+      clearTimeout(timer);
+      logger.resetKeys();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    }
+  };
+}
+
+function requestIdOf(event: APIGatewayProxyEvent, context: Context): string {
+  const id = event?.requestContext?.requestId;
+  return typeof id === 'string' && /^[A-Za-z0-9-]{1,128}$/.test(id) ? id : context.awsRequestId;
+}

@@ -1,0 +1,38 @@
+import * as z from 'zod/mini';
+import { HttpError } from './http';
+
+/**
+ * Validates `value` against `schema`; a failure becomes a 400 whose message names the field and
+ * what it must be. (zod/mini keeps the bundle small: it ships no locale, so messages are built here.)
+ */
+export function parseRequest<T extends z.ZodMiniType>(schema: T, value: unknown): z.infer<T> {
+  const result = schema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  const problems = result.error.issues.slice(0, 5).map(describe);
+  throw new HttpError(400, problems.join('; '));
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  const field = issue.path.length ? issue.path.map(String).join('.') : 'body';
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.input === undefined ? `${field} is required` : `${field} must be ${article(issue.expected)}`;
+    case 'too_big':
+      return `${field} must be at most ${issue.maximum}${unit(issue.origin)}`;
+    case 'too_small':
+      return `${field} must be at least ${issue.minimum}${unit(issue.origin)}`;
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.slice(0, 5).map(clip).join(', ')}`;
+    case 'invalid_value':
+      return `${field} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'not_multiple_of':
+      return `${field} must be a multiple of ${issue.divisor}`;
+    default:
+      return `${field} ${issue.message && issue.message !== 'Invalid input' ? issue.message : 'is invalid'}`;
+  }
+}
+
+const article = (type: string) => (type === 'int' ? 'an integer' : /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
+const unit = (origin: string) => (origin === 'string' ? ' characters' : origin === 'array' ? ' items' : '');
+/** Keys come from the client: quote and cut them so a hostile key cannot flood the answer. */
+const clip = (key: string) => JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);

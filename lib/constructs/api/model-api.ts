@@ -1,0 +1,117 @@
+import { CfnOutput, Duration, Token, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export interface ModelApiProps {
+  /** @default 'v1' */
+  readonly stageName?: string;
+  /** Steady-state requests per second across the stage. @default 10 */
+  readonly throttleRateLimit?: number;
+  /** @default 20 */
+  readonly throttleBurstLimit?: number;
+  /** Retention of the access log group. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+export interface JsonRouteOptions {
+  /** JSON schema of the body; API Gateway rejects what does not match before the function runs. */
+  readonly bodySchema: apigateway.JsonSchema;
+  /** PascalCase name of the body model. */
+  readonly modelName: string;
+}
+
+/**
+ * The front door: a regional REST API whose every method requires SigV4 (IAM) authorization,
+ * with access logs, execution logs at ERROR, X-Ray tracing, stage-wide throttling, request body
+ * validation and JSON error bodies for API Gateway's own rejections.
+ */
+export class ModelApi extends Construct {
+  public readonly restApi: apigateway.RestApi;
+  public readonly accessLogs: logs.LogGroup;
+  private readonly bodyValidator: apigateway.RequestValidator;
+
+  constructor(scope: Construct, id: string, props: ModelApiProps = {}) {
+    super(scope, id);
+    const stageName = props.stageName ?? 'v1';
+    const throttlingRateLimit = props.throttleRateLimit ?? 10;
+    const throttlingBurstLimit = props.throttleBurstLimit ?? 20;
+    for (const [key, value] of Object.entries({ throttleRateLimit: throttlingRateLimit, throttleBurstLimit: throttlingBurstLimit })) {
+      if (!Token.isUnresolved(value) && (!Number.isInteger(value) || value < 1)) {
+        throw new Error(`${key} must be a positive integer, got ${value}`);
+      }
+    }
+
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+    this.restApi = new apigateway.RestApi(this, 'Api', {
+      description: 'genai-blueprint model API (SigV4-signed requests only)',
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      // Execution logs need the account-level API Gateway CloudWatch role; CDK sets it and keeps it on delete.
+      cloudWatchRole: true,
+      defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
+      deployOptions: {
+        stageName,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        // Request and response bodies hold prompts and answers: never in execution logs.
+        dataTraceEnabled: false,
+        throttlingRateLimit,
+        throttlingBurstLimit,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+    this.bodyValidator = this.restApi.addRequestValidator('BodyValidator', { validateRequestBody: true, validateRequestParameters: true });
+
+    // API Gateway's own 4xx/5xx answers get the same JSON shape as the functions' errors.
+    const errorBody = { 'application/json': '{"error":$context.error.messageString,"requestId":"$context.requestId"}' };
+    this.restApi.addGatewayResponse('Default4xx', { type: apigateway.ResponseType.DEFAULT_4XX, templates: errorBody });
+    this.restApi.addGatewayResponse('Default5xx', { type: apigateway.ResponseType.DEFAULT_5XX, templates: errorBody });
+    this.restApi.addGatewayResponse('BadRequestBody', {
+      type: apigateway.ResponseType.BAD_REQUEST_BODY,
+      templates: { 'application/json': '{"error":"Request body does not match the route schema; see the README for the fields","requestId":"$context.requestId"}' },
+    });
+    this.restApi.addGatewayResponse('Throttled', {
+      type: apigateway.ResponseType.THROTTLED,
+      responseHeaders: { 'Retry-After': "'1'" },
+      templates: errorBody,
+    });
+
+    Validations.of(this.restApi).acknowledge(
+      { id: 'AwsSolutions-APIG3', reason: 'The WAF web ACL is the gateway block of ground 4; grounds 0-3 are IAM-signed only' },
+      { id: 'AwsSolutions-COG4', reason: 'Grounds 0-6 authorize with IAM (SigV4); the Cognito authorizer is added in ground 7' },
+    );
+    Validations.of(this.restApi.node.findChild('CloudWatchRole')).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason: 'AWS-managed policy made for exactly this role: API Gateway pushing execution logs to CloudWatch Logs',
+    });
+
+    new CfnOutput(this, 'Url', { value: this.restApi.url, description: 'Base URL of the API (requests must be SigV4-signed)' });
+  }
+
+  /** Adds `POST /<path>` proxied to `fn`, with the body validated against `options.bodySchema`. */
+  public addJsonRoute(path: string, fn: lambda.IFunction, options: JsonRouteOptions): apigateway.Method {
+    const resource = this.restApi.root.resourceForPath(path);
+    const model = this.restApi.addModel(`${options.modelName}Model`, {
+      contentType: 'application/json',
+      modelName: options.modelName,
+      schema: options.bodySchema,
+    });
+    return resource.addMethod('POST', new apigateway.LambdaIntegration(fn, { timeout: Duration.seconds(29) }), {
+      requestValidator: this.bodyValidator,
+      requestModels: { 'application/json': model },
+    });
+  }
+
+  /** Lets `grantee` (a user, role or CI principal) call every route of this API. */
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: [this.restApi.arnForExecuteApi('*', '/*', this.restApi.deploymentStage.stageName)],
+    });
+  }
+}

@@ -1,0 +1,49 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { IConstruct } from 'constructs';
+import { type CatalogModel, type InferenceRoute, invocationId } from '../../config/models';
+
+/**
+ * A catalog model as something a function may invoke: the id to pass at runtime and the exact
+ * ARNs to grant. Never `bedrock:*`, never a Bedrock action on `*`.
+ */
+export class BedrockModel {
+  /** Id a runtime call passes as `modelId` (the model, or its cross-region inference profile). */
+  public readonly invocationId: string;
+
+  constructor(
+    public readonly model: CatalogModel,
+    public readonly route: InferenceRoute,
+  ) {
+    this.invocationId = invocationId(model, route);
+  }
+
+  /** Lets `grantee` call Converse (and, with `streaming`, ConverseStream) on this model only. */
+  public grantInvoke(scope: IConstruct, grantee: iam.IGrantable, opts: { streaming?: boolean } = {}): void {
+    const stack = Stack.of(scope);
+    const actions = opts.streaming ? ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'] : ['bedrock:InvokeModel'];
+    const foundationModel = (region: string) =>
+      stack.formatArn({ service: 'bedrock', region, account: '', resource: 'foundation-model', resourceName: this.model.modelId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    if (this.route === 'in-region') {
+      grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [foundationModel(stack.region)] }));
+      return;
+    }
+    const profileArn = stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: this.invocationId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [profileArn] }));
+    // A cross-region profile routes to the model in any destination Region of its geography (and,
+    // for `global`, to the Region-less ARN). AWS documents this grant: every Region, but only when
+    // the call came through this very profile.
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions,
+        resources: [foundationModel('*')],
+        conditions: { StringEquals: { 'bedrock:InferenceProfileArn': profileArn } },
+      }),
+    );
+  }
+
+  /** The finding cdk-nag reports for the Region wildcard above (acknowledged where it is granted). */
+  public nagRegionWildcardFinding(): string | undefined {
+    return this.route === 'in-region' ? undefined : `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${this.model.modelId}]`;
+  }
+}

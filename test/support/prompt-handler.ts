@@ -1,0 +1,25 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { BedrockFake } from './bedrock-fake';
+
+export const PROMPT_ENV = {
+  MODEL_ID: 'us.amazon.nova-lite-v1:0',
+  MAX_TOKENS: '1024',
+  TEMPERATURE: '0.5',
+  MAX_QUERY_CHARS: '8000',
+  BEDROCK_MAX_ATTEMPTS: '3',
+  BEDROCK_ATTEMPT_TIMEOUT_MS: '1000',
+};
+
+export type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** Starts the Bedrock fake and loads the prompt handler pointed at it (module-scope clients). */
+export async function startPromptHandler(env: Partial<typeof PROMPT_ENV> = {}): Promise<{ fake: BedrockFake; handler: Handler }> {
+  const fake = await BedrockFake.start();
+  fake.exportEndpoints();
+  Object.assign(process.env, PROMPT_ENV, env);
+  let handler!: Handler;
+  jest.isolateModules(() => {
+    handler = (require('../../lambda/prompt/handler') as { handler: Handler }).handler;
+  });
+  return { fake, handler };
+}
