@@ -18,7 +18,7 @@ export function promptRequestSchema(settings: PromptSettings) {
       z.maxLength(settings.maxQueryChars),
       z.refine((q) => q.trim().length > 0, 'must not be blank'),
     ),
-    maxTokens: z.optional(z.int().check(z.minimum(1), z.maximum(settings.maxTokens))),
+    maxTokens: z.optional(z.int({ error: 'must be an integer' }).check(z.minimum(1), z.maximum(settings.maxTokens))),
     temperature: z.optional(z.number().check(z.minimum(0), z.maximum(1))),
   });
 }

@@ -14,9 +14,12 @@ export function parseRequest<T extends z.ZodMiniType>(schema: T, value: unknown)
 
 function describe(issue: z.core.$ZodIssue): string {
   const field = issue.path.length ? issue.path.map(String).join('.') : 'body';
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `${field} is required`;
+  // A schema's own message (`z.int({ error: 'must be an integer' })`) wins over the generic one.
+  if (issue.message && issue.message !== 'Invalid input') return `${field} ${issue.message}`;
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? `${field} is required` : `${field} must be ${article(issue.expected)}`;
+      return `${field} must be ${article(issue.expected)}`;
     case 'too_big':
       return `${field} must be at most ${issue.maximum}${unit(issue.origin)}`;
     case 'too_small':
@@ -28,7 +31,7 @@ function describe(issue: z.core.$ZodIssue): string {
     case 'not_multiple_of':
       return `${field} must be a multiple of ${issue.divisor}`;
     default:
-      return `${field} ${issue.message && issue.message !== 'Invalid input' ? issue.message : 'is invalid'}`;
+      return `${field} is invalid`;
   }
 }
 

@@ -1,0 +1,90 @@
+import { loadConfig } from '../../lib/config/schema';
+import { MODEL_CATALOG, TEXT_MODEL_ALIASES, invocationId } from '../../lib/config/models';
+import { selectGrounds } from '../../lib/grounds/app';
+
+describe('configuration schema', () => {
+  test('defaults: Nova Lite through the us profile, 29 s functions, 30-day logs', () => {
+    const cfg = loadConfig({});
+    expect(cfg.model).toEqual({ alias: 'nova-lite', inference: 'us', maxTokens: 1024, temperature: 0.5, maxAttempts: 3, attemptTimeoutSeconds: 20 });
+    expect(cfg.lambda).toEqual({ memoryMb: 1024, timeoutSeconds: 29, logRetentionDays: 30 });
+    expect(cfg.stackName).toBe('GenAiBlueprint');
+  });
+
+  test('-c strings are read as numbers and booleans; nested cdk.json objects merge with dotted keys', () => {
+    const cfg = loadConfig({ model: { alias: 'nova-pro', temperature: 0.2 }, 'model.maxTokens': '2048', 'api.throttleRateLimit': '50' });
+    expect(cfg.model).toMatchObject({ alias: 'nova-pro', temperature: 0.2, maxTokens: 2048 });
+    expect(cfg.api.throttleRateLimit).toBe(50);
+  });
+
+  test('CDK feature flags, lookups and the ground selector are not configuration', () => {
+    expect(() =>
+      loadConfig({ '@aws-cdk/core:newStyleStackSynthesis': true, 'availability-zones:account=1:region=x': ['a'], ground: '0', 'cli-telemetry': false }),
+    ).not.toThrow();
+  });
+
+  test.each([
+    [{ 'model.maxTokens': '0' }, /model\.maxTokens = 0: Too small: expected number to be >=1/],
+    [{ 'model.alias': 'gpt-5' }, /model\.alias = "gpt-5": Invalid option: expected one of "nova-micro"\|"nova-lite"/],
+    [{ 'model.alias': 'titan-embed-text-v2' }, /model\.alias = "titan-embed-text-v2"/],
+    [{ 'model.temperature': '1.5' }, /model\.temperature = 1\.5: Too big: expected number to be <=1/],
+    [{ 'lambda.logRetentionDays': '31' }, /lambda\.logRetentionDays = 31: expected one of 1, 3, 5, 7, 14, 30/],
+    [{ 'lambda.timeoutSeconds': '60' }, /lambda\.timeoutSeconds = 60: Too big: expected number to be <=29/],
+    [{ stackName: 'my stack' }, /stackName = "my stack": must start with a letter/],
+    [{ 'model.aliass': 'nova-pro' }, /unknown key 'model\.aliass'; allowed: alias, inference, maxTokens/],
+    [{ modle: {} }, /unknown key 'modle'; allowed: stackName, model, api, lambda/],
+    [{ 'api.maxQueryChars': '{"a":' }, /api\.maxQueryChars = "\{\\"a\\":" is not valid JSON/],
+  ])('fails on %j naming the key, the value and what is allowed', (context, message) => {
+    expect(() => loadConfig(context)).toThrow(message);
+  });
+
+  test('fails when a model that needs a cross-region profile is asked for in-Region', () => {
+    expect(() => loadConfig({ 'model.alias': 'claude-haiku-4-5', 'model.inference': 'in-region' })).toThrow(
+      /model\.inference = "in-region": claude-haiku-4-5 is only served through a cross-region inference profile; allowed: us, eu, apac, global/,
+    );
+  });
+
+  test('fails when the geography has no profile for the model', () => {
+    expect(() => loadConfig({ 'model.alias': 'nova-lite', 'model.inference': 'global' })).toThrow(
+      /model\.inference = "global": nova-lite has no global inference profile; allowed: in-region, us, eu, apac/,
+    );
+  });
+
+  test('fails when maxTokens exceeds what the model can generate', () => {
+    expect(() => loadConfig({ 'model.maxTokens': '20000' })).toThrow(/model\.maxTokens = 20000: must be at most 10000 for nova-lite/);
+  });
+
+  test('fails when one attempt may outlast the function', () => {
+    expect(() => loadConfig({ 'model.attemptTimeoutSeconds': '25', 'lambda.timeoutSeconds': '20' })).toThrow(
+      /model\.attemptTimeoutSeconds = 25: must be below lambda\.timeoutSeconds \(20\)/,
+    );
+  });
+
+  test('lists every wrong key at once', () => {
+    expect(() => loadConfig({ 'model.maxTokens': '-1', 'api.throttleBurstLimit': '0' })).toThrow(/model\.maxTokens[\s\S]*api\.throttleBurstLimit/);
+  });
+});
+
+describe('ground selection', () => {
+  test('unset selects every ground; a number selects one', () => {
+    expect(selectGrounds(undefined)).toEqual([0]);
+    expect(selectGrounds('0')).toEqual([0]);
+    expect(selectGrounds(0)).toEqual([0]);
+  });
+
+  test.each(['9', '-1', 'one', '0.5'])('fails on ground=%s naming the allowed grounds', (value) => {
+    expect(() => selectGrounds(value)).toThrow(`ground = ${JSON.stringify(value)}; allowed: 0 or unset for all`);
+  });
+});
+
+describe('model catalog', () => {
+  test('offers text models across price tiers, each with prices and limits', () => {
+    const prices = TEXT_MODEL_ALIASES.map((a) => MODEL_CATALOG[a]).map((m) => (m.kind === 'text' ? m.price.inputPerMTok : NaN));
+    expect(prices.every((p) => p > 0)).toBe(true);
+    expect(Math.max(...prices) / Math.min(...prices)).toBeGreaterThan(50);
+  });
+
+  test('runtime ids: the model in-Region, the geography prefix through a profile', () => {
+    expect(invocationId(MODEL_CATALOG['nova-lite'], 'in-region')).toBe('amazon.nova-lite-v1:0');
+    expect(invocationId(MODEL_CATALOG['claude-haiku-4-5'], 'global')).toBe('global.anthropic.claude-haiku-4-5-20251001-v1:0');
+  });
+});

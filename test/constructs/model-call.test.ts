@@ -1,0 +1,154 @@
+import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { MODEL_CATALOG } from '../../lib/config/models';
+import { ModelApi } from '../../lib/constructs/api/model-api';
+import { ModelCall, type ModelCallProps } from '../../lib/constructs/model-call/model-call';
+import { BedrockModel } from '../../lib/constructs/shared/bedrock-model';
+import { LATEST_NODE_RUNTIME } from '../../lib/constructs/shared/blueprint-function';
+import { CDK_JSON_CONTEXT } from '../support/synth';
+
+function build(props: Partial<ModelCallProps> = {}, model = new BedrockModel(MODEL_CATALOG['nova-lite'], 'us')) {
+  const stack = new Stack(new App({ context: CDK_JSON_CONTEXT }), 'Test');
+  const api = new ModelApi(stack, 'Api');
+  const call = new ModelCall(stack, 'ModelCall', { api, model, ...props });
+  return { stack, api, call, template: Template.fromStack(stack) };
+}
+
+const profileArn = (id: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:inference-profile/${id}`]],
+});
+
+describe('ModelCall', () => {
+  const { template } = build();
+
+  test('prompt function: latest Node.js, ARM64, explicit memory and timeout, active tracing, JSON logs', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 1024,
+      Timeout: 29,
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN', LogGroup: { Ref: Match.stringLikeRegexp('PromptFunctionLogs') } },
+      Environment: {
+        Variables: {
+          MODEL_ID: 'us.amazon.nova-lite-v1:0',
+          MAX_TOKENS: '1024',
+          TEMPERATURE: '0.5',
+          MAX_QUERY_CHARS: '8000',
+          BEDROCK_MAX_ATTEMPTS: '3',
+          BEDROCK_ATTEMPT_TIMEOUT_MS: '20000',
+          POWERTOOLS_SERVICE_NAME: 'prompt',
+          POWERTOOLS_METRICS_NAMESPACE: 'GenAiBlueprint',
+        },
+      },
+    });
+  });
+
+  test('the runtime is the newest Node.js this aws-cdk-lib offers', () => {
+    const newest = Object.values(lambda.Runtime)
+      .filter((r): r is lambda.Runtime => r instanceof lambda.Runtime && /^nodejs\d+\.x$/.test(r.name))
+      .map((r) => Number(/\d+/.exec(r.name)![0]))
+      .sort((a, b) => b - a)[0];
+    expect(LATEST_NODE_RUNTIME.name).toBe(`nodejs${newest}.x`);
+  });
+
+  test('its log group keeps logs for the configured retention', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  test('the role may write its own log group and invoke exactly the profile and, through it, the model', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('PromptFunctionLogs'), 'Arn'] } },
+          { Effect: 'Allow', Action: 'bedrock:InvokeModel', Resource: profileArn('us.amazon.nova-lite-v1:0') },
+          {
+            Effect: 'Allow',
+            Action: 'bedrock:InvokeModel',
+            Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:*::foundation-model/amazon.nova-lite-v1:0']] },
+            Condition: { StringEquals: { 'bedrock:InferenceProfileArn': profileArn('us.amazon.nova-lite-v1:0') } },
+          },
+        ]),
+      },
+    });
+    template.resourcePropertiesCountIs('AWS::IAM::Role', { ManagedPolicyArns: Match.anyValue() }, 1); // only API Gateway's CloudWatch role
+  });
+
+  test('POST /prompt is IAM-authorized, body-validated and proxied to the function', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      AuthorizationType: 'AWS_IAM',
+      RequestValidatorId: { Ref: Match.stringLikeRegexp('BodyValidator') },
+      RequestModels: { 'application/json': { Ref: Match.stringLikeRegexp('PromptRequestModel') } },
+      Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST', TimeoutInMillis: 29000 },
+    });
+  });
+
+  test('the body model caps the query length and forbids unknown fields', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Model', {
+      ContentType: 'application/json',
+      Schema: {
+        type: 'object',
+        required: ['query'],
+        additionalProperties: false,
+        properties: {
+          query: { type: 'string', minLength: 1, maxLength: 8000 },
+          maxTokens: { type: 'integer', minimum: 1, maximum: 1024 },
+          temperature: { type: 'number', minimum: 0, maximum: 1 },
+        },
+      },
+    });
+  });
+
+  test('settings reach the function and the body model', () => {
+    const t = build({ maxTokens: 256, maxQueryChars: 500, memorySize: 512, timeout: Duration.seconds(15), attemptTimeout: Duration.seconds(5) }).template;
+    t.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 512, Timeout: 15, Environment: { Variables: Match.objectLike({ MAX_TOKENS: '256', BEDROCK_ATTEMPT_TIMEOUT_MS: '5000' }) } });
+    t.hasResourceProperties('AWS::ApiGateway::Model', { Schema: Match.objectLike({ properties: Match.objectLike({ query: { type: 'string', minLength: 1, maxLength: 500 } }) }) });
+  });
+
+  test.each([
+    [{ maxTokens: 0 }, 'maxTokens must be between 1 and 64000, got 0'],
+    [{ temperature: 1.2 }, 'temperature must be between 0 and 1, got 1.2'],
+    [{ maxQueryChars: 0 }, 'maxQueryChars must be between 1 and 100000, got 0'],
+    [{ maxAttempts: 11 }, 'maxAttempts must be between 1 and 10, got 11'],
+    [{ timeout: Duration.seconds(30) }, 'timeout must be between 1 and 29, got 30'],
+    [{ attemptTimeout: Duration.seconds(29) }, 'attemptTimeout must be below timeout (29 s), got 29 s'],
+    [{ memorySize: 64 }, 'memorySize must be between 128 and 10240 MB, got 64'],
+  ])('fails when %j', (props, message) => {
+    expect(() => build(props as Partial<ModelCallProps>)).toThrow(message);
+  });
+
+  test('accepts unresolved tokens without judging them', () => {
+    const stack = new Stack(new App({ context: CDK_JSON_CONTEXT }), 'Tokens');
+    const maxTokens = new CfnParameter(stack, 'MaxTokens', { type: 'Number' }).valueAsNumber;
+    const api = new ModelApi(stack, 'Api');
+    expect(() => new ModelCall(stack, 'ModelCall', { api, model: new BedrockModel(MODEL_CATALOG['nova-lite'], 'us'), maxTokens })).not.toThrow();
+  });
+});
+
+describe('BedrockModel grants', () => {
+  function statements(model: BedrockModel, streaming = false) {
+    const stack = new Stack();
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    model.grantInvoke(stack, role, { streaming });
+    return stack.resolve((role.node.findChild('DefaultPolicy') as iam.Policy).document).Statement as Record<string, unknown>[];
+  }
+
+  test('in-Region: the foundation model of the stack Region only, no condition needed', () => {
+    expect(statements(new BedrockModel(MODEL_CATALOG['nova-micro'], 'in-region'))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'bedrock:InvokeModel',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, '::foundation-model/amazon.nova-micro-v1:0']] },
+      },
+    ]);
+  });
+
+  test('global profile: the profile, and the model anywhere only through that profile; streaming adds the stream action', () => {
+    const [profile, model] = statements(new BedrockModel(MODEL_CATALOG['claude-haiku-4-5'], 'global'), true);
+    expect(profile).toEqual({ Effect: 'Allow', Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'], Resource: profileArn('global.anthropic.claude-haiku-4-5-20251001-v1:0') });
+    expect(model.Condition).toEqual({ StringEquals: { 'bedrock:InferenceProfileArn': profileArn('global.anthropic.claude-haiku-4-5-20251001-v1:0') } });
+  });
+});
