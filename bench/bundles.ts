@@ -1,0 +1,94 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { build } from 'esbuild';
+import { childEnv, HANDLER_ENV, LAMBDA_ENV, OUT_DIR, ROOT } from './env';
+import { median, percentile } from './stats';
+
+/** `external`: the runtime's AWS SDK, what we ship. `bundled`: the SDK inside the bundle. */
+export type BundleMode = 'external' | 'bundled';
+export const MODES: readonly BundleMode[] = ['external', 'bundled'];
+
+export interface BundleFigures {
+  readonly handler: string;
+  readonly mode: BundleMode;
+  readonly file: string;
+  readonly bytes: number;
+  readonly kb: number;
+  readonly coldLoadMs: { readonly runs: number; readonly median: number; readonly p90: number; readonly samples: number[] };
+}
+
+const COLD_LOAD_RUNS = 9;
+
+/** Handler names: every `lambda/<name>/handler.ts`. */
+export function handlerNames(): string[] {
+  const dir = path.join(ROOT, 'lambda');
+  return fs
+    .readdirSync(dir)
+    .filter((name) => fs.existsSync(path.join(dir, name, 'handler.ts')))
+    .sort();
+}
+
+export function bundleFile(handler: string, mode: BundleMode): string {
+  return path.join(OUT_DIR, 'bundles', handler, mode, 'index.js');
+}
+
+/** The options of `BlueprintFunction` (lib/constructs/shared/blueprint-function.ts), SDK in or out. */
+async function bundle(handler: string, mode: BundleMode): Promise<string> {
+  const outfile = bundleFile(handler, mode);
+  await build({
+    entryPoints: [path.join(ROOT, 'lambda', handler, 'handler.ts')],
+    outfile,
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    mainFields: ['module', 'main'],
+    external: mode === 'external' ? ['@aws-sdk/*'] : [],
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+/**
+ * Module load in a fresh node process, timed inside it: node's own start-up is not counted, only
+ * the `require` (parse, compile, module-scope init) a Lambda cold start pays for the handler.
+ */
+const LOAD_SCRIPT = `
+const start = process.hrtime.bigint();
+require(process.env.BENCH_BUNDLE);
+process.stdout.write(String(Number(process.hrtime.bigint() - start) / 1e6));
+`;
+
+function coldLoadOnce(handler: string, file: string): number {
+  const run = spawnSync(process.execPath, ['-e', LOAD_SCRIPT], {
+    // NODE_PATH stands in for the runtime's own SDK: the external @aws-sdk/* must resolve.
+    env: childEnv({ ...LAMBDA_ENV, ...HANDLER_ENV[handler], NODE_PATH: path.join(ROOT, 'node_modules'), BENCH_BUNDLE: file }),
+    encoding: 'utf8',
+  });
+  if (run.error) throw run.error;
+  const ms = Number(run.stdout);
+  if (run.status !== 0 || !Number.isFinite(ms)) throw new Error(`loading ${file} failed (exit ${run.status}):\n${run.stderr}`);
+  return ms;
+}
+
+export async function benchBundles(): Promise<BundleFigures[]> {
+  const figures: BundleFigures[] = [];
+  for (const handler of handlerNames()) {
+    for (const mode of MODES) {
+      const file = await bundle(handler, mode);
+      const bytes = fs.statSync(file).size;
+      const samples = Array.from({ length: COLD_LOAD_RUNS }, () => coldLoadOnce(handler, file));
+      figures.push({
+        handler,
+        mode,
+        file: path.relative(ROOT, file),
+        bytes,
+        kb: bytes / 1024,
+        coldLoadMs: { runs: samples.length, median: median(samples), p90: percentile(samples, 90), samples },
+      });
+    }
+  }
+  return figures;
+}

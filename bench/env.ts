@@ -1,0 +1,36 @@
+import * as path from 'node:path';
+import { PROMPT_ENV } from '../test/support/prompt-handler';
+
+export const ROOT = path.join(__dirname, '..');
+/** Everything the bench writes (gitignored). */
+export const OUT_DIR = path.join(ROOT, '.bench');
+
+/**
+ * What the Lambda environment would hold, minus real credentials: a region, fake keys (signing
+ * needs some), and Powertools silenced so log/metric output does not land in the timings.
+ */
+export const LAMBDA_ENV: Record<string, string> = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
+  AWS_SECRET_ACCESS_KEY: 'fake-secret-for-loopback-bench-only',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  POWERTOOLS_TRACE_ENABLED: 'false',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+
+/**
+ * Settings each handler reads at module load (the stack sets them in the real function). A new
+ * handler needs an entry here, or its cold-load run fails loudly on invalid environment.
+ */
+export const HANDLER_ENV: Record<string, Record<string, string>> = {
+  prompt: PROMPT_ENV,
+};
+
+/** The bench's own environment plus `extra`, with any ambient AWS identity removed. */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.AWS_SESSION_TOKEN;
+  delete env.AWS_PROFILE;
+  return env;
+}
