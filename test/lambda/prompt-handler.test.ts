@@ -102,6 +102,13 @@ describe('faults', () => {
     expect(fake.count('Converse')).toBe(1);
   });
 
+  test('a slow model that answers within the attempt timeout is waited for', async () => {
+    fake.setDefault('Converse', { kind: 'answer', delayMs: 300 });
+    const res = await ask({ query: 'take your time' });
+    expect(res.statusCode).toBe(200);
+    expect(fake.count('Converse')).toBe(1);
+  });
+
   test('ModelTimeoutException: 504', async () => {
     fake.setDefault('Converse', { kind: 'error', status: 408, type: 'ModelTimeoutException' });
     const res = await ask({ query: 'x' });
