@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { INFERENCE_ROUTES, MODEL_CATALOG, TEXT_MODEL_ALIASES } from './models';
+import { INFERENCE_ROUTES, MODEL_ALIASES, MODEL_CATALOG, TEXT_MODEL_ALIASES } from './models';
+import { DEFAULT_PROMPT, RESERVED_VARIABLES } from './prompts';
 
 /**
  * The one configuration schema of the blueprint. Every key has a default; cdk.json context and
@@ -12,6 +13,133 @@ const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
 export const REST_INTEGRATION_TIMEOUT_SECONDS = 29;
 
 const int = (min: number, max: number) => z.int().min(min).max(max);
+const text = (max: number) => z.string().min(1).max(max);
+
+const EMBEDDING_MODEL_ALIASES = MODEL_ALIASES.filter((a) => MODEL_CATALOG[a].kind === 'embedding');
+
+/** Ground 1: the prompt's sections. `{{name}}` in a section refers to a declared variable. */
+const promptSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, underscores or hyphens'),
+  description: text(200),
+  persona: text(2_000),
+  objective: text(2_000),
+  instructions: text(8_000),
+  constraints: z.array(text(1_000)).max(20),
+  tone: text(500),
+  examples: z.array(z.strictObject({ input: text(2_000), output: text(4_000) })).max(5),
+  variables: z
+    .array(
+      z.strictObject({
+        name: z
+          .string()
+          .regex(/^[a-z][A-Za-z0-9_]{0,39}$/, 'must start with a lowercase letter and hold at most 40 letters, digits or underscores')
+          .refine((n) => !(RESERVED_VARIABLES as readonly string[]).includes(n), `is reserved: ${RESERVED_VARIABLES.join(', ')} are filled by the blueprint`),
+        description: text(200),
+        default: z.string().max(1_000).optional(),
+      }),
+    )
+    .max(10),
+});
+
+const CHUNKING_STRATEGIES = ['fixed', 'hierarchical', 'semantic', 'none'] as const;
+
+/** Ground 2: the knowledge base. */
+const knowledgeBaseSchema = z.strictObject({
+  /** `s3-vectors` has no idle cost; `opensearch-serverless` costs ~$175-350/month at rest. */
+  vectorStore: z.enum(['s3-vectors', 'opensearch-serverless']).default('s3-vectors'),
+  embeddingModel: z.enum(EMBEDDING_MODEL_ALIASES as [string, ...string[]]).default('titan-embed-text-v2'),
+  /** Vector size; must be one the embedding model produces. Changing it replaces the index. */
+  dimensions: z.int().default(1024),
+  chunking: z
+    .strictObject({
+      strategy: z.enum(CHUNKING_STRATEGIES).default('fixed'),
+      /** fixed and semantic: tokens per chunk. */
+      maxTokens: int(20, 8_192).default(300),
+      /** fixed: overlap between neighbouring chunks. */
+      overlapPercentage: int(1, 99).default(20),
+      /** hierarchical: parent and child chunk sizes and their overlap. */
+      parentMaxTokens: int(20, 8_192).default(1_500),
+      childMaxTokens: int(20, 8_192).default(300),
+      overlapTokens: int(1, 1_000).default(60),
+      /** semantic: sentences on each side compared, and the dissimilarity percentile that splits. */
+      bufferSize: int(0, 1).default(0),
+      breakpointPercentileThreshold: int(50, 99).default(95),
+    })
+    .prefault({}),
+  /** Uploads within this window start one ingestion job, not one per file. */
+  ingestionBatchWindowSeconds: int(0, 300).default(60),
+  /** Passages retrieved when a request names no topK, and the most a request may ask for. */
+  defaultTopK: int(1, 100).default(5),
+  maxTopK: int(1, 100).default(10),
+  /** Passages scoring below this relevance are not put into the prompt. */
+  minScore: z.number().min(0).max(1).default(0),
+});
+
+const STRENGTHS = ['MEDIUM', 'HIGH'] as const;
+const PII_TYPES = [
+  'ADDRESS', 'AGE', 'AWS_ACCESS_KEY', 'AWS_SECRET_KEY', 'CA_HEALTH_NUMBER', 'CA_SOCIAL_INSURANCE_NUMBER', 'CREDIT_DEBIT_CARD_CVV',
+  'CREDIT_DEBIT_CARD_EXPIRY', 'CREDIT_DEBIT_CARD_NUMBER', 'DRIVER_ID', 'EMAIL', 'INTERNATIONAL_BANK_ACCOUNT_NUMBER', 'IP_ADDRESS',
+  'LICENSE_PLATE', 'MAC_ADDRESS', 'NAME', 'PASSWORD', 'PHONE', 'PIN', 'SWIFT_CODE', 'UK_NATIONAL_HEALTH_SERVICE_NUMBER',
+  'UK_NATIONAL_INSURANCE_NUMBER', 'UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER', 'URL', 'USERNAME', 'US_BANK_ACCOUNT_NUMBER',
+  'US_BANK_ROUTING_NUMBER', 'US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER', 'US_PASSPORT_NUMBER', 'US_SOCIAL_SECURITY_NUMBER', 'VEHICLE_IDENTIFICATION_NUMBER',
+] as const;
+
+/** Ground 3: the guardrail applied to input and output. */
+const guardrailSchema = z.strictObject({
+  blockedInputMessage: text(500).default('Sorry, this request cannot be answered: it breaks the usage policy of this assistant.'),
+  blockedOutputMessage: text(500).default('Sorry, the answer was withheld: it broke the usage policy or was not supported by the sources.'),
+  /** Strength of the harm filters (sexual, violence, hate, insults, misconduct); prompt attacks are always HIGH on input. */
+  harmInputStrength: z.enum(STRENGTHS).default('HIGH'),
+  harmOutputStrength: z.enum(STRENGTHS).default('MEDIUM'),
+  deniedTopics: z
+    .array(z.strictObject({ name: z.string().regex(/^[0-9A-Za-z-_ !?.]{1,100}$/, 'must be 1-100 letters, digits, spaces or -_!?.'), definition: text(1_000), examples: z.array(text(100)).max(5).default([]) }))
+    .max(30)
+    .default([
+      {
+        name: 'Investment advice',
+        definition: 'Recommendations about buying, selling or holding specific securities, funds or crypto assets, or predictions of their returns.',
+        examples: ['Which stocks should I buy this year?', 'Is now a good time to sell my bitcoin?'],
+      },
+    ]),
+  profanityFilter: z.boolean().default(true),
+  blockedWords: z.array(text(100)).max(100).default([]),
+  pii: z
+    .array(z.strictObject({ type: z.enum(PII_TYPES), action: z.enum(['BLOCK', 'ANONYMIZE']) }))
+    .max(31)
+    .default([
+      { type: 'EMAIL', action: 'ANONYMIZE' },
+      { type: 'PHONE', action: 'ANONYMIZE' },
+      { type: 'NAME', action: 'ANONYMIZE' },
+      { type: 'US_SOCIAL_SECURITY_NUMBER', action: 'BLOCK' },
+      { type: 'CREDIT_DEBIT_CARD_NUMBER', action: 'BLOCK' },
+      { type: 'AWS_ACCESS_KEY', action: 'BLOCK' },
+      { type: 'AWS_SECRET_KEY', action: 'BLOCK' },
+      { type: 'PASSWORD', action: 'BLOCK' },
+    ]),
+  regexes: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[0-9A-Za-z-_ ]{1,100}$/, 'must be 1-100 letters, digits, spaces, - or _'),
+        pattern: z.string().min(1).max(500).refine(isRegex, 'must be a valid regular expression'),
+        action: z.enum(['BLOCK', 'ANONYMIZE']),
+        description: z.string().max(1_000).optional(),
+      }),
+    )
+    .max(10)
+    .default([{ name: 'Internal ticket id', pattern: 'SEC-[0-9]{6}', action: 'ANONYMIZE', description: 'Security ticket numbers stay internal' }]),
+  /** Contextual grounding on RAG answers: below these scores the answer is withheld. */
+  groundingThreshold: z.number().min(0).max(0.99).default(0.75),
+  relevanceThreshold: z.number().min(0).max(0.99).default(0.5),
+});
+
+function isRegex(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const configSchema = z
   .strictObject({
@@ -61,8 +189,13 @@ export const configSchema = z
         reservedConcurrency: int(1, 1_000).optional(),
       })
       .prefault({}),
+    prompt: promptSchema.default(DEFAULT_PROMPT as z.output<typeof promptSchema>),
+    knowledgeBase: knowledgeBaseSchema.prefault({}),
+    guardrail: guardrailSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
+    checkPrompt(cfg.prompt, ctx);
+    checkKnowledgeBase(cfg.knowledgeBase, ctx);
     const model = MODEL_CATALOG[cfg.model.alias as keyof typeof MODEL_CATALOG];
     if (model.kind !== 'text') return;
     if (cfg.model.maxTokens > model.maxOutputTokens) {
@@ -95,6 +228,38 @@ export const configSchema = z
   });
 
 export type BlueprintConfig = z.output<typeof configSchema>;
+
+type Ctx = z.core.$RefinementCtx<unknown>;
+
+/** Every `{{name}}` in a section must be a declared variable (or query/context), and names unique. */
+function checkPrompt(prompt: z.output<typeof promptSchema>, ctx: Ctx): void {
+  const declared = new Set(prompt.variables.map((v) => v.name));
+  if (declared.size !== prompt.variables.length) {
+    ctx.addIssue({ code: 'custom', path: ['prompt', 'variables'], message: 'variable names must be unique' });
+  }
+  const sections = { persona: prompt.persona, objective: prompt.objective, instructions: prompt.instructions, tone: prompt.tone, constraints: prompt.constraints.join('\n') };
+  for (const [section, value] of Object.entries(sections)) {
+    for (const [, name] of value.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
+      if (!declared.has(name)) {
+        ctx.addIssue({ code: 'custom', path: ['prompt', section], message: `uses {{${name}}}, which is not a declared variable; declared: ${[...declared].join(', ') || 'none'}` });
+      }
+    }
+  }
+}
+
+function checkKnowledgeBase(kb: z.output<typeof knowledgeBaseSchema>, ctx: Ctx): void {
+  const model = MODEL_CATALOG[kb.embeddingModel as keyof typeof MODEL_CATALOG];
+  if (model.kind === 'embedding' && !(model.dimensions as readonly number[]).includes(kb.dimensions)) {
+    ctx.addIssue({ code: 'custom', path: ['knowledgeBase', 'dimensions'], message: `${kb.embeddingModel} produces ${model.dimensions.join(', ')} dimensions` });
+  }
+  if (kb.defaultTopK > kb.maxTopK) {
+    ctx.addIssue({ code: 'custom', path: ['knowledgeBase', 'defaultTopK'], message: `must be at most knowledgeBase.maxTopK (${kb.maxTopK})` });
+  }
+  const c = kb.chunking;
+  if (c.strategy === 'hierarchical' && c.childMaxTokens >= c.parentMaxTokens) {
+    ctx.addIssue({ code: 'custom', path: ['knowledgeBase', 'chunking', 'childMaxTokens'], message: `must be below knowledgeBase.chunking.parentMaxTokens (${c.parentMaxTokens})` });
+  }
+}
 
 /** Context keys that belong to the CDK or to ground selection, not to the blueprint's configuration. */
 const NOT_CONFIG = new Set(['ground', 'cli-telemetry', 'acknowledged-issue-numbers']);

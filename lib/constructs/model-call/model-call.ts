@@ -64,7 +64,7 @@ export class ModelCall extends Construct {
       timeout,
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-      synchronous: true,
+      invokedBy: 'api-gateway',
       environment: {
         MODEL_ID: props.model.invocationId,
         MAX_TOKENS: String(maxTokens),

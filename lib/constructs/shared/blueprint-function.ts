@@ -31,10 +31,12 @@ export interface BlueprintFunctionProps {
   /** @default no reserved concurrency */
   readonly reservedConcurrentExecutions?: number;
   /**
-   * Invoked synchronously only (API Gateway), so a dead-letter queue or failure destination
-   * could never receive anything. Async functions must configure `onFailure` instead.
+   * Who invokes the function. Neither path invokes asynchronously, so a dead-letter queue or
+   * failure destination on the function could never receive anything: API Gateway returns every
+   * error to the caller; an SQS event source mapping returns failed messages to the queue, whose
+   * own dead-letter queue keeps them.
    */
-  readonly synchronous: true;
+  readonly invokedBy: 'api-gateway' | 'sqs';
 }
 
 /**
@@ -94,9 +96,10 @@ export class BlueprintFunction extends nodejs.NodejsFunction {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions (test/policy checks no other action is granted on *)',
     });
-    Validations.of(this).acknowledge(
-      { id: 'Serverless-LambdaDLQ', reason: 'Invoked synchronously by API Gateway only; the caller receives every error, nothing is retried asynchronously' },
-      { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'Invoked synchronously by API Gateway only; no asynchronous invocation to fail' },
-    );
+    const why =
+      props.invokedBy === 'api-gateway'
+        ? 'Invoked synchronously by API Gateway only: the caller receives every error and nothing is retried asynchronously'
+        : 'Invoked by an SQS event source mapping only: failed messages return to the queue and end in its dead-letter queue';
+    Validations.of(this).acknowledge({ id: 'Serverless-LambdaDLQ', reason: why }, { id: 'Serverless-LambdaAsyncFailureDestination', reason: why });
   }
 }
