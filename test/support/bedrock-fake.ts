@@ -6,16 +6,34 @@ import type { AddressInfo } from 'node:net';
  * endpoint override (`AWS_ENDPOINT_URL_BEDROCK_RUNTIME`, `AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME`),
  * so request serialization, signing, retries and error parsing are the SDK's own.
  *
- * Each operation is one entry of OPERATIONS (a route and a default answer); Retrieve,
- * ApplyGuardrail, InvokeAgent and ConverseStream are added the same way. Tests script faults per
+ * Each operation is one entry of OPERATIONS (a route and a default answer computed from
+ * `data`); InvokeAgent and ConverseStream are added the same way. Tests script faults per
  * operation with `enqueue` (consumed one request at a time) or `setDefault`.
  */
 
-export type Operation = 'Converse';
+export type Operation = 'Converse' | 'ApplyGuardrail' | 'Retrieve' | 'GetPrompt' | 'StartIngestionJob' | 'GetIngestionJob' | 'ListIngestionJobs';
+
+/** A retrieved passage as the fake's Retrieve returns it. */
+export interface FakePassage {
+  readonly text: string;
+  readonly uri: string;
+  readonly score: number;
+  readonly metadata?: Record<string, unknown>;
+}
+
+/** What the fake knows: prompts by id, passages to retrieve, ingestion jobs started. */
+export interface FakeData {
+  /** GetPrompt answers, by prompt id (the part after `prompt/` in the ARN). */
+  prompts: Map<string, Record<string, unknown>>;
+  passages: FakePassage[];
+  /** Status GetIngestionJob reports for every job. */
+  jobStatus: 'STARTING' | 'IN_PROGRESS' | 'COMPLETE' | 'FAILED';
+  jobs: { ingestionJobId: string; knowledgeBaseId: string; dataSourceId: string }[];
+}
 
 export interface RecordedRequest {
   readonly operation: Operation;
-  /** Path parameters, e.g. `modelId` for Converse. */
+  /** Path and query parameters, decoded, e.g. `modelId` for Converse. */
   readonly params: Record<string, string>;
   readonly headers: http.IncomingHttpHeaders;
   readonly body: unknown;
@@ -41,8 +59,19 @@ export const throttle = (message = 'Too many requests, please wait before trying
 interface OperationSpec {
   readonly method: string;
   readonly path: RegExp;
-  readonly answer: (req: RecordedRequest) => Record<string, unknown>;
+  readonly answer: (req: RecordedRequest, data: FakeData) => Record<string, unknown> | FakeError;
 }
+
+/** An answer that is an AWS error (for example GetPrompt of an unknown prompt). */
+class FakeError {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    readonly message: string,
+  ) {}
+}
+
+const INGESTION = '/knowledgebases/(?<knowledgeBaseId>[^/]+)/datasources/(?<dataSourceId>[^/]+)/ingestionjobs/';
 
 const OPERATIONS: Record<Operation, OperationSpec> = {
   Converse: {
@@ -62,11 +91,65 @@ const OPERATIONS: Record<Operation, OperationSpec> = {
       };
     },
   },
+  ApplyGuardrail: {
+    method: 'POST',
+    path: /^\/guardrail\/(?<guardrailIdentifier>[^/]+)\/version\/(?<guardrailVersion>[^/]+)\/apply$/,
+    answer: () => ({ action: 'NONE', outputs: [], assessments: [], usage: { topicPolicyUnits: 1, contentPolicyUnits: 1, wordPolicyUnits: 1, sensitiveInformationPolicyUnits: 1, sensitiveInformationPolicyFreeUnits: 0, contextualGroundingPolicyUnits: 0 } }),
+  },
+  Retrieve: {
+    method: 'POST',
+    path: /^\/knowledgebases\/(?<knowledgeBaseId>[^/]+)\/retrieve$/,
+    answer: (_req, data) => ({
+      retrievalResults: data.passages.map((p) => ({ content: { text: p.text, type: 'TEXT' }, location: { type: 'S3', s3Location: { uri: p.uri } }, score: p.score, metadata: p.metadata ?? {} })),
+    }),
+  },
+  GetPrompt: {
+    method: 'GET',
+    path: /^\/prompts\/(?<promptIdentifier>[^/]+)\/$/,
+    answer: (req, data) => {
+      const id = req.params.promptIdentifier.split('/').pop()!.split(':')[0];
+      return data.prompts.get(id) ?? new FakeError(404, 'ResourceNotFoundException', `fake: no prompt ${id}`);
+    },
+  },
+  StartIngestionJob: {
+    method: 'PUT',
+    path: new RegExp(`^${INGESTION}$`),
+    answer: (req, data) => {
+      const job = { ingestionJobId: `JOB${String(data.jobs.length + 1).padStart(7, '0')}`, knowledgeBaseId: req.params.knowledgeBaseId, dataSourceId: req.params.dataSourceId };
+      data.jobs.push(job);
+      return { ingestionJob: { ...job, status: 'STARTING', startedAt: new Date().toISOString(), updatedAt: new Date().toISOString() } };
+    },
+  },
+  ListIngestionJobs: {
+    method: 'POST',
+    path: new RegExp(`^${INGESTION}$`),
+    answer: (_req, data) => ({
+      ingestionJobSummaries: data.jobs.map((j) => ({ ...j, status: data.jobStatus, startedAt: new Date().toISOString(), updatedAt: new Date().toISOString() })),
+    }),
+  },
+  GetIngestionJob: {
+    method: 'GET',
+    path: new RegExp(`^${INGESTION}(?<ingestionJobId>[^/]+)$`),
+    answer: (req, data) => ({
+      ingestionJob: {
+        ingestionJobId: req.params.ingestionJobId,
+        knowledgeBaseId: req.params.knowledgeBaseId,
+        dataSourceId: req.params.dataSourceId,
+        status: data.jobStatus,
+        failureReasons: data.jobStatus === 'FAILED' ? ['fake: the embedding model was throttled'] : undefined,
+        statistics: { numberOfDocumentsScanned: 3, numberOfNewDocumentsIndexed: data.jobStatus === 'COMPLETE' ? 3 : 0, numberOfDocumentsFailed: data.jobStatus === 'FAILED' ? 3 : 0 },
+        startedAt: new Date().toISOString(),
+        updatedAt: new Date().toISOString(),
+      },
+    }),
+  },
 };
 
 export class BedrockFake {
   /** Every request received, in order. */
   public readonly requests: RecordedRequest[] = [];
+  /** State behind the default answers; tests set prompts, passages and job status here. */
+  public readonly data: FakeData = { prompts: new Map(), passages: [], jobStatus: 'COMPLETE', jobs: [] };
   private readonly queues = new Map<Operation, Behaviour[]>();
   private readonly defaults = new Map<Operation, Behaviour>();
   private readonly hung = new Set<http.ServerResponse>();
@@ -90,6 +173,7 @@ export class BedrockFake {
   exportEndpoints(env: NodeJS.ProcessEnv = process.env): void {
     env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME = this.url;
     env.AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME = this.url;
+    env.AWS_ENDPOINT_URL_BEDROCK_AGENT = this.url;
   }
 
   enqueue(operation: Operation, ...behaviours: Behaviour[]): void {
@@ -106,6 +190,10 @@ export class BedrockFake {
     this.requests.length = 0;
     this.queues.clear();
     this.defaults.clear();
+    this.data.prompts.clear();
+    this.data.passages = [];
+    this.data.jobStatus = 'COMPLETE';
+    this.data.jobs.length = 0;
     this.releaseHung();
   }
 
@@ -128,7 +216,8 @@ export class BedrockFake {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
-    const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
+    const [rawPath, query = ''] = (req.url ?? '/').split('?');
+    const path = rawPath;
     const match = (Object.entries(OPERATIONS) as [Operation, OperationSpec][])
       .map(([operation, spec]) => ({ operation, spec, m: req.method === spec.method ? spec.path.exec(path) : null }))
       .find((x) => x.m);
@@ -143,7 +232,9 @@ export class BedrockFake {
       send(res, 400, { message: 'fake: request body is not JSON' }, 'ValidationException');
       return;
     }
-    const recorded: RecordedRequest = { operation: match.operation, params: { ...match.m!.groups }, headers: req.headers, body };
+    const params = Object.fromEntries(Object.entries(match.m!.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]));
+    for (const [k, v] of new URLSearchParams(query)) params[k] = v;
+    const recorded: RecordedRequest = { operation: match.operation, params, headers: req.headers, body };
     this.requests.push(recorded);
 
     const behaviour = this.queues.get(match.operation)?.shift() ?? this.defaults.get(match.operation) ?? { kind: 'answer' };
@@ -155,9 +246,12 @@ export class BedrockFake {
     if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
     if (res.destroyed) return;
     switch (behaviour.kind) {
-      case 'answer':
-        send(res, 200, { ...match.spec.answer(recorded), ...behaviour.override });
+      case 'answer': {
+        const answer = match.spec.answer(recorded, this.data);
+        if (answer instanceof FakeError) send(res, answer.status, { message: answer.message }, answer.type);
+        else send(res, 200, { ...answer, ...behaviour.override });
         return;
+      }
       case 'error':
         send(res, behaviour.status, { message: behaviour.message ?? `fake ${behaviour.type}` }, behaviour.type);
         return;
