@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
-import type { ModelPort, TokenUsage } from '../shared/model';
+import { HttpError } from '../shared/http';
+import type { GuardrailPort, KnowledgePort, ModelPort, Passage, PromptPort, PromptTemplate, TokenUsage } from '../shared/model';
 
 export interface PromptSettings {
   /** Model or inference profile id from the catalog. */
@@ -8,10 +9,29 @@ export interface PromptSettings {
   readonly maxTokens: number;
   readonly temperature: number;
   readonly maxQueryChars: number;
+  /** Ground 2: retrieval bounds. */
+  readonly retrieval?: { readonly defaultTopK: number; readonly maxTopK: number; readonly minScore: number };
 }
 
-/** The body of `POST /prompt`. API Gateway checks the same shape; this is the authoritative check. */
-export function promptRequestSchema(settings: PromptSettings) {
+export interface PromptDeps {
+  readonly model: ModelPort;
+  /** Ground 1. */
+  readonly prompt?: PromptPort;
+  /** Ground 2. */
+  readonly knowledge?: KnowledgePort;
+  /** Ground 3. */
+  readonly guardrail?: GuardrailPort;
+}
+
+const MAX_VARIABLE_CHARS = 1_000;
+const MAX_FILTER_KEYS = 5;
+
+/**
+ * The body of `POST /prompt`. Fields appear with the grounds that use them; API Gateway checks the
+ * same shape, this is the authoritative check.
+ */
+export function promptRequestSchema(settings: PromptSettings, features: { variables: boolean }) {
+  const retrieval = settings.retrieval;
   return z.strictObject({
     query: z.string().check(
       z.minLength(1),
@@ -20,10 +40,34 @@ export function promptRequestSchema(settings: PromptSettings) {
     ),
     maxTokens: z.optional(z.int({ error: 'must be an integer' }).check(z.minimum(1), z.maximum(settings.maxTokens))),
     temperature: z.optional(z.number().check(z.minimum(0), z.maximum(1))),
+    ...(features.variables ? { variables: z.optional(z.record(z.string().check(z.regex(/^[a-z][A-Za-z0-9_]{0,39}$/, 'must be a variable name')), z.string().check(z.maxLength(MAX_VARIABLE_CHARS)))) } : {}),
+    ...(retrieval
+      ? {
+          topK: z.optional(z.int({ error: 'must be an integer' }).check(z.minimum(1), z.maximum(retrieval.maxTopK))),
+          filter: z.optional(
+            z
+              .record(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be a metadata key of letters, digits, _ . -')), z.union([z.string().check(z.maxLength(256)), z.number(), z.boolean()]))
+              .check(z.refine((f) => Object.keys(f).length >= 1 && Object.keys(f).length <= MAX_FILTER_KEYS, `must hold 1 to ${MAX_FILTER_KEYS} keys`)),
+          ),
+        }
+      : {}),
   });
 }
 
-export type PromptRequest = z.infer<ReturnType<typeof promptRequestSchema>>;
+export interface PromptRequest {
+  readonly query: string;
+  readonly maxTokens?: number;
+  readonly temperature?: number;
+  readonly variables?: Readonly<Record<string, string>>;
+  readonly topK?: number;
+  readonly filter?: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface Citation {
+  readonly source: string;
+  readonly passage: string;
+  readonly score: number;
+}
 
 export interface PromptAnswer {
   readonly text: string;
@@ -31,23 +75,116 @@ export interface PromptAnswer {
   readonly stopReason: string;
   readonly usage: TokenUsage;
   readonly latencyMs: number;
+  readonly promptVersion?: string;
+  readonly citations?: readonly Citation[];
+  /** Ground 2: retrieval found nothing; the model was told not to invent. */
+  readonly noPassagesFound?: boolean;
+  /** Ground 3: what the guardrail did. */
+  readonly guardrail?: { readonly input: GuardrailOutcome; readonly output: GuardrailOutcome };
 }
 
-/** Ground 0: the query goes to the model as one user turn. */
-export async function answerPrompt(
-  request: PromptRequest,
-  settings: PromptSettings,
-  deps: { readonly model: ModelPort },
-  signal?: AbortSignal,
-): Promise<PromptAnswer> {
+export type GuardrailOutcome = 'none' | 'masked' | 'blocked' | 'ungrounded' | 'not-checked';
+
+/** The input was refused before retrieval and the model. */
+export class BlockedInput extends HttpError {
+  constructor(message: string) {
+    super(422, message);
+  }
+}
+
+export const NO_PASSAGES = 'No passages were found in the knowledge base for this query. Say so; do not invent an answer from it.';
+const NO_KNOWLEDGE_BASE = 'No knowledge base is connected.';
+
+/** Ground 0 → 3: [input guardrail] → [retrieve] → [render prompt] → model → [output guardrail]. */
+export async function answerPrompt(request: PromptRequest, settings: PromptSettings, deps: PromptDeps, signal?: AbortSignal): Promise<PromptAnswer> {
+  const template = deps.prompt ? await deps.prompt.load(signal) : undefined;
+  const variables = template ? resolveVariables(template, request.variables ?? {}) : {};
+  let query = request.query;
+
+  let inputOutcome: GuardrailOutcome = 'not-checked';
+  if (deps.guardrail) {
+    const verdict = await deps.guardrail.apply('INPUT', [{ text: query }, ...Object.values(request.variables ?? {}).map((text) => ({ text }))], signal);
+    if (verdict.blocked) throw new BlockedInput(verdict.output ?? 'The request was blocked by the usage policy');
+    inputOutcome = verdict.intervened ? 'masked' : 'none';
+    // Masked PII: the model sees the masked query, never the original.
+    if (verdict.intervened && verdict.output) query = verdict.output;
+  }
+
+  let passages: Passage[] | undefined;
+  if (deps.knowledge && settings.retrieval) {
+    const topK = request.topK ?? settings.retrieval.defaultTopK;
+    passages = (await deps.knowledge.retrieve(query, topK, request.filter, signal)).filter((p) => p.score >= settings.retrieval!.minScore);
+  }
+  const context = passages === undefined ? NO_KNOWLEDGE_BASE : passages.length === 0 ? NO_PASSAGES : passages.map((p, i) => `[${i + 1}] (source: ${p.source})\n${p.text}`).join('\n\n');
+
   const reply = await deps.model.converse(
     {
       modelId: settings.modelId,
-      messages: [{ role: 'user', text: request.query }],
+      ...(template
+        ? { system: [fill(template.system, variables)], cacheSystem: template.cacheSystem, messages: [{ role: 'user', text: fill(template.user, { ...variables, context, query }) }] }
+        : { messages: [{ role: 'user', text: query }] }),
       maxTokens: request.maxTokens ?? settings.maxTokens,
       temperature: request.temperature ?? settings.temperature,
     },
     signal,
   );
-  return { text: reply.text, modelId: settings.modelId, stopReason: reply.stopReason, usage: reply.usage, latencyMs: reply.latencyMs };
+
+  let text = reply.text;
+  let outputOutcome: GuardrailOutcome = 'not-checked';
+  if (deps.guardrail) {
+    const grounding = passages?.length ? [{ text: passages.map((p) => p.text).join('\n\n'), qualifier: 'grounding_source' as const }, { text: query, qualifier: 'query' as const }] : [];
+    const verdict = await deps.guardrail.apply('OUTPUT', [...grounding, { text, qualifier: grounding.length ? ('guard_content' as const) : undefined }], signal);
+    outputOutcome = verdict.ungrounded ? 'ungrounded' : verdict.blocked ? 'blocked' : verdict.intervened ? 'masked' : 'none';
+    // Blocked, ungrounded or masked: the raw model text never reaches the client.
+    if (verdict.intervened) text = verdict.output ?? 'The answer was withheld by the usage policy';
+  }
+
+  return {
+    text,
+    modelId: settings.modelId,
+    stopReason: reply.stopReason,
+    usage: reply.usage,
+    latencyMs: reply.latencyMs,
+    ...(template ? { promptVersion: template.version } : {}),
+    ...(passages ? { citations: outputOutcome === 'blocked' || outputOutcome === 'ungrounded' ? [] : passages.map(citation), noPassagesFound: passages.length === 0 } : {}),
+    ...(deps.guardrail ? { guardrail: { input: inputOutcome, output: outputOutcome } } : {}),
+  };
+}
+
+function citation(p: Passage): Citation {
+  return { source: p.source, passage: p.text.length > 500 ? `${p.text.slice(0, 500)}…` : p.text, score: p.score };
+}
+
+/** Request values over defaults; a missing required or an unknown variable is a 400 naming it. */
+export function resolveVariables(template: PromptTemplate, given: Readonly<Record<string, string>>): Record<string, string> {
+  const unknown = Object.keys(given).filter((name) => !template.variables.includes(name));
+  if (unknown.length) throw new HttpError(400, `unknown variable${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 5).join(', ')}; allowed: ${template.variables.join(', ') || 'none'}`);
+  const values: Record<string, string> = {};
+  for (const name of template.variables) {
+    const value = given[name] ?? template.defaults[name];
+    if (value === undefined) throw new HttpError(400, `variables.${name} is required`);
+    values[name] = value;
+  }
+  return values;
+}
+
+/** One pass over `{{name}}`: values are inserted as data and never expanded again. */
+export function fill(template: string, values: Readonly<Record<string, string>>): string {
+  return template.replace(/\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g, (whole, name: string) => (Object.hasOwn(values, name) ? values[name] : whole));
+}
+
+/** Reads a GetPrompt answer (CHAT variant) into a template; anything else is a deployment bug. */
+export function templateFromPrompt(prompt: unknown, version: string): PromptTemplate {
+  const variant = (prompt as { variants?: unknown[] })?.variants?.[0] as
+    | { templateConfiguration?: { chat?: { system?: { text?: string; cachePoint?: unknown }[]; messages?: { content?: { text?: string }[] }[]; inputVariables?: { name?: string }[] } }; metadata?: { key?: string; value?: string }[] }
+    | undefined;
+  const chat = variant?.templateConfiguration?.chat;
+  const system = chat?.system?.map((b) => b.text).filter((t): t is string => typeof t === 'string').join('\n\n');
+  const user = chat?.messages?.[0]?.content?.map((c) => c.text).filter((t): t is string => typeof t === 'string').join('');
+  if (!system || !user || !Array.isArray(chat?.inputVariables)) throw new Error('prompt version is not a CHAT template with system and user text');
+  const variables = chat.inputVariables.map((v) => v.name).filter((n): n is string => typeof n === 'string' && n !== 'query' && n !== 'context');
+  const defaults = Object.fromEntries(
+    (variant?.metadata ?? []).filter((m) => m.key?.startsWith('default.') && typeof m.value === 'string').map((m) => [m.key!.slice('default.'.length), m.value!]),
+  );
+  return { version, system, user, cacheSystem: chat.system!.some((b) => b.cachePoint !== undefined), variables, defaults };
 }

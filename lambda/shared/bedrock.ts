@@ -1,6 +1,8 @@
-import { BedrockRuntimeClient, ConverseCommand, type Message } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockAgentClient, GetPromptCommand } from '@aws-sdk/client-bedrock-agent';
+import { BedrockAgentRuntimeClient, type RetrievalFilter, RetrieveCommand } from '@aws-sdk/client-bedrock-agent-runtime';
+import { ApplyGuardrailCommand, BedrockRuntimeClient, ConverseCommand, type Message, type SystemContentBlock } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { ModelPort, ModelReply, ModelRequest } from './model';
+import type { GuardrailPort, GuardrailVerdict, KnowledgePort, ModelPort, ModelReply, ModelRequest, Passage, PromptPort, PromptTemplate } from './model';
 import { HttpError } from './http';
 import { tracer } from './observability';
 
@@ -12,22 +14,32 @@ export interface BedrockClientSettings {
 }
 
 /**
- * A Bedrock runtime client over HTTP/1.1 keep-alive (the SDK default for this client is a new
- * HTTP/2 session per request). Endpoint overrides come from the SDK's own
- * `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`, which is how tests point it at a loopback fake.
+ * Bedrock clients over HTTP/1.1 keep-alive (the runtime client's SDK default is a new HTTP/2
+ * session per request), with standard retries and a per-attempt timeout. Endpoint overrides come
+ * from the SDK's own `AWS_ENDPOINT_URL_BEDROCK_*`, which is how tests reach a loopback fake.
  */
 export function createBedrockRuntime(settings: BedrockClientSettings): BedrockRuntimeClient {
-  return tracer.captureAWSv3Client(
-    new BedrockRuntimeClient({
-      maxAttempts: settings.maxAttempts,
-      retryMode: 'standard',
-      requestHandler: new NodeHttpHandler({
-        connectionTimeout: Math.min(3_000, settings.attemptTimeoutMs),
-        requestTimeout: settings.attemptTimeoutMs,
-        throwOnRequestTimeout: true,
-      }),
+  return tracer.captureAWSv3Client(new BedrockRuntimeClient(clientConfig(settings)));
+}
+
+export function createBedrockAgentRuntime(settings: BedrockClientSettings): BedrockAgentRuntimeClient {
+  return tracer.captureAWSv3Client(new BedrockAgentRuntimeClient(clientConfig(settings)));
+}
+
+export function createBedrockAgent(settings: BedrockClientSettings): BedrockAgentClient {
+  return tracer.captureAWSv3Client(new BedrockAgentClient(clientConfig(settings)));
+}
+
+function clientConfig(settings: BedrockClientSettings) {
+  return {
+    maxAttempts: settings.maxAttempts,
+    retryMode: 'standard',
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: Math.min(3_000, settings.attemptTimeoutMs),
+      requestTimeout: settings.attemptTimeoutMs,
+      throwOnRequestTimeout: true,
     }),
-  );
+  };
 }
 
 /** Adapts Converse to the handlers' model port. */
@@ -40,7 +52,10 @@ export function converseModel(client: BedrockRuntimeClient): ModelPort {
         new ConverseCommand({
           modelId: request.modelId,
           messages,
-          system: request.system?.map((text) => ({ text })),
+          system: request.system && [
+            ...request.system.map((text): SystemContentBlock => ({ text })),
+            ...(request.cacheSystem ? [{ cachePoint: { type: 'default' } } as SystemContentBlock] : []),
+          ],
           inferenceConfig: { maxTokens: request.maxTokens, temperature: request.temperature },
         }),
         { abortSignal: signal },
@@ -65,4 +80,83 @@ export function converseModel(client: BedrockRuntimeClient): ModelPort {
 function isUsage(value: unknown): value is { inputTokens: number; outputTokens: number } {
   const u = value as { inputTokens?: unknown; outputTokens?: unknown } | undefined;
   return Number.isInteger(u?.inputTokens) && Number.isInteger(u?.outputTokens);
+}
+
+/** Reads the pinned prompt version once per container (versions are immutable); retries after a failure. */
+export function managedPrompt(client: BedrockAgentClient, promptId: string, version: string, toTemplate: (prompt: unknown, version: string) => PromptTemplate): PromptPort {
+  let loading: Promise<PromptTemplate> | undefined;
+  return {
+    load(signal) {
+      loading ??= client
+        .send(new GetPromptCommand({ promptIdentifier: promptId, promptVersion: version }), { abortSignal: signal })
+        .then((prompt) => toTemplate(prompt, version))
+        .catch((error: unknown) => {
+          loading = undefined;
+          throw error;
+        });
+      return loading;
+    },
+  };
+}
+
+/** Retrieve on one knowledge base; equality filters on metadata keys. */
+export function knowledgeBase(client: BedrockAgentRuntimeClient, knowledgeBaseId: string): KnowledgePort {
+  return {
+    async retrieve(query, topK, filter, signal): Promise<Passage[]> {
+      const equals: RetrievalFilter[] = Object.entries(filter ?? {}).map(([key, value]) => ({ equals: { key, value } }));
+      const out = await client.send(
+        new RetrieveCommand({
+          knowledgeBaseId,
+          retrievalQuery: { text: query },
+          retrievalConfiguration: {
+            vectorSearchConfiguration: { numberOfResults: topK, ...(equals.length === 1 ? { filter: equals[0] } : equals.length > 1 ? { filter: { andAll: equals } } : {}) },
+          },
+        }),
+        { abortSignal: signal },
+      );
+      if (!Array.isArray(out.retrievalResults)) throw new HttpError(502, 'The knowledge base returned a malformed answer');
+      return out.retrievalResults
+        .filter((r) => typeof r.content?.text === 'string')
+        .map((r) => ({ text: r.content!.text!, score: typeof r.score === 'number' ? r.score : 0, source: sourceOf(r.location) }));
+    },
+  };
+}
+
+function sourceOf(location: { s3Location?: { uri?: string }; webLocation?: { url?: string }; type?: string } | undefined): string {
+  return location?.s3Location?.uri ?? location?.webLocation?.url ?? location?.type ?? 'unknown';
+}
+
+/** ApplyGuardrail on one pinned guardrail version. */
+export function guardrail(client: BedrockRuntimeClient, guardrailIdentifier: string, guardrailVersion: string): GuardrailPort {
+  return {
+    async apply(source, content, signal): Promise<GuardrailVerdict> {
+      const out = await client.send(
+        new ApplyGuardrailCommand({
+          guardrailIdentifier,
+          guardrailVersion,
+          source,
+          content: content.map((c) => ({ text: { text: c.text, ...(c.qualifier ? { qualifiers: [c.qualifier] } : {}) } })),
+        }),
+        { abortSignal: signal },
+      );
+      if (out.action !== 'NONE' && out.action !== 'GUARDRAIL_INTERVENED') throw new HttpError(502, 'The guardrail returned a malformed answer');
+      const intervened = out.action === 'GUARDRAIL_INTERVENED';
+      const ungrounded = (out.assessments ?? []).some((a) => a.contextualGroundingPolicy?.filters?.some((f) => f.action === 'BLOCKED'));
+      return {
+        intervened,
+        ungrounded,
+        blocked: intervened && (ungrounded || hasBlockedAction(out.assessments)),
+        output: out.outputs?.map((o) => o.text ?? '').join('') || undefined,
+      };
+    },
+  };
+}
+
+/** Any policy in the assessments that BLOCKED (as opposed to masking PII). */
+function hasBlockedAction(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasBlockedAction);
+  if (value && typeof value === 'object') {
+    return Object.entries(value).some(([key, v]) => (key === 'action' && v === 'BLOCKED') || hasBlockedAction(v));
+  }
+  return false;
 }

@@ -1,4 +1,4 @@
-/** The model port every handler core depends on; `bedrock.ts` adapts it to Converse. */
+/** The ports every handler core depends on; `bedrock.ts` adapts them to the AWS SDK. */
 export interface ModelMessage {
   readonly role: 'user' | 'assistant';
   readonly text: string;
@@ -8,6 +8,8 @@ export interface ModelRequest {
   /** Foundation model id or inference profile id. */
   readonly modelId: string;
   readonly system?: readonly string[];
+  /** Put a prompt-cache checkpoint after the system blocks. */
+  readonly cacheSystem?: boolean;
   readonly messages: readonly ModelMessage[];
   readonly maxTokens: number;
   readonly temperature: number;
@@ -28,4 +30,48 @@ export interface ModelReply {
 
 export interface ModelPort {
   converse(request: ModelRequest, signal?: AbortSignal): Promise<ModelReply>;
+}
+
+/** A prompt version as the function renders it. */
+export interface PromptTemplate {
+  readonly version: string;
+  readonly system: string;
+  readonly cacheSystem: boolean;
+  readonly user: string;
+  /** Variables a request may fill (query and context excluded), with their defaults. */
+  readonly variables: readonly string[];
+  readonly defaults: Readonly<Record<string, string>>;
+}
+
+export interface PromptPort {
+  load(signal?: AbortSignal): Promise<PromptTemplate>;
+}
+
+export interface Passage {
+  readonly text: string;
+  readonly source: string;
+  readonly score: number;
+}
+
+export interface KnowledgePort {
+  retrieve(query: string, topK: number, filter: Readonly<Record<string, string | number | boolean>> | undefined, signal?: AbortSignal): Promise<Passage[]>;
+}
+
+export interface GuardrailContent {
+  readonly text: string;
+  readonly qualifier?: 'grounding_source' | 'query' | 'guard_content';
+}
+
+export interface GuardrailVerdict {
+  /** The guardrail blocked the content (any policy with action BLOCKED). */
+  readonly blocked: boolean;
+  /** A contextual grounding or relevance filter blocked it. */
+  readonly ungrounded: boolean;
+  /** When the guardrail intervened: its output (the blocked message, or the masked text). */
+  readonly output?: string;
+  readonly intervened: boolean;
+}
+
+export interface GuardrailPort {
+  apply(source: 'INPUT' | 'OUTPUT', content: readonly GuardrailContent[], signal?: AbortSignal): Promise<GuardrailVerdict>;
 }

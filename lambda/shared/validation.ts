@@ -13,7 +13,8 @@ export function parseRequest<T extends z.ZodMiniType>(schema: T, value: unknown)
 }
 
 function describe(issue: z.core.$ZodIssue): string {
-  const field = issue.path.length ? issue.path.map(String).join('.') : 'body';
+  // Record keys come from the client: a hostile key is shown as <key>, never echoed.
+  const field = issue.path.length ? issue.path.map((seg) => (/^[A-Za-z0-9_]{1,40}$/.test(String(seg)) ? String(seg) : '<key>')).join('.') : 'body';
   if (issue.code === 'invalid_type' && issue.input === undefined) return `${field} is required`;
   // A schema's own message (`z.int({ error: 'must be an integer' })`) wins over the generic one.
   if (issue.message && issue.message !== 'Invalid input') return `${field} ${issue.message}`;
@@ -28,6 +29,11 @@ function describe(issue: z.core.$ZodIssue): string {
       return `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.slice(0, 5).map(clip).join(', ')}`;
     case 'invalid_value':
       return `${field} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_key':
+    case 'invalid_element': {
+      const inner = issue.issues[0];
+      return inner?.message && inner.message !== 'Invalid input' ? `${field} ${inner.message}` : `${field} is invalid`;
+    }
     case 'not_multiple_of':
       return `${field} must be a multiple of ${issue.divisor}`;
     default:

@@ -10,12 +10,16 @@ export const PROMPT_ENV = {
   BEDROCK_ATTEMPT_TIMEOUT_MS: '1000',
 };
 
+/** Settings of grounds 1-3; unset unless a test asks for them. */
+const GROUND_KEYS = ['PROMPT_ID', 'PROMPT_VERSION', 'KNOWLEDGE_BASE_ID', 'DEFAULT_TOP_K', 'MAX_TOP_K', 'MIN_SCORE', 'GUARDRAIL_ID', 'GUARDRAIL_VERSION'];
+
 export type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 /** Starts the Bedrock fake and loads the prompt handler pointed at it (module-scope clients). */
-export async function startPromptHandler(env: Partial<typeof PROMPT_ENV> = {}): Promise<{ fake: BedrockFake; handler: Handler }> {
+export async function startPromptHandler(env: Record<string, string> = {}): Promise<{ fake: BedrockFake; handler: Handler }> {
   const fake = await BedrockFake.start();
   fake.exportEndpoints();
+  for (const key of GROUND_KEYS) delete process.env[key];
   Object.assign(process.env, PROMPT_ENV, env);
   let handler!: Handler;
   jest.isolateModules(() => {

@@ -1,0 +1,143 @@
+/**
+ * Ingestion of the knowledge base, debounced: the queue collects upload events for a batching
+ * window, one batch starts at most one ingestion job (a job re-syncs the whole data source, so one
+ * job covers every upload before it), and the job is then watched through delayed "check"
+ * messages on the same queue until it ends. No SDK, no environment, no logger here: the handler
+ * turns the returned events into logs and metrics.
+ */
+
+/** A queue message, already parsed by the handler. */
+export type IngestMessage =
+  | { readonly id: string; readonly kind: 'upload'; readonly key: string }
+  | { readonly id: string; readonly kind: 'check'; readonly ingestionJobId: string; readonly checks: number };
+
+/** What the check loop sends to itself. */
+export interface CheckMessage {
+  readonly kind: 'check';
+  readonly ingestionJobId: string;
+  /** Checks done so far, so a job that never ends stops being watched. */
+  readonly checks: number;
+}
+
+export type JobStatus = 'STARTING' | 'IN_PROGRESS' | 'STOPPING' | 'COMPLETE' | 'FAILED' | 'STOPPED';
+
+export interface JobState {
+  readonly ingestionJobId: string;
+  readonly status: JobStatus;
+  readonly failureReasons: readonly string[];
+  readonly documentsScanned: number;
+  readonly documentsIndexed: number;
+  readonly documentsDeleted: number;
+  readonly documentsFailed: number;
+}
+
+/** The knowledge base's ingestion API (bedrock-agent), for one data source. */
+export interface IngestionPort {
+  /** `conflict` when the service refuses because a job of this data source is already running. */
+  startJob(): Promise<{ readonly started: string } | { readonly conflict: true }>;
+  /** Id of a job of this data source that is STARTING or IN_PROGRESS, if any. */
+  findRunningJob(): Promise<string | undefined>;
+  getJob(ingestionJobId: string): Promise<JobState>;
+}
+
+export interface QueuePort {
+  sendCheck(message: CheckMessage, delaySeconds: number): Promise<void>;
+}
+
+export interface IngestSettings {
+  /** Delay between two checks of a running job (SQS allows at most 900 s). */
+  readonly checkDelaySeconds: number;
+  /** Checks after which a job that is still running is reported and no longer watched. */
+  readonly maxChecks: number;
+}
+
+/** What happened, for the handler to log and count. */
+export type IngestEvent =
+  | { readonly type: 'started'; readonly ingestionJobId: string; readonly uploads: number }
+  | { readonly type: 'deferred'; readonly runningJobId?: string; readonly uploads: number }
+  | { readonly type: 'start-failed'; readonly uploads: number; readonly error: string }
+  | { readonly type: 'check-not-scheduled'; readonly ingestionJobId: string; readonly error: string }
+  | { readonly type: 'running'; readonly ingestionJobId: string; readonly checks: number }
+  | { readonly type: 'complete'; readonly job: JobState }
+  | { readonly type: 'failed'; readonly job: JobState }
+  | { readonly type: 'abandoned'; readonly ingestionJobId: string; readonly checks: number }
+  | { readonly type: 'check-failed'; readonly ingestionJobId: string; readonly error: string };
+
+export interface IngestResult {
+  /** Ids of messages to return to the queue (SQS partial batch response). */
+  readonly failedMessageIds: string[];
+  readonly events: IngestEvent[];
+}
+
+const RUNNING: readonly JobStatus[] = ['STARTING', 'IN_PROGRESS', 'STOPPING'];
+
+export async function processBatch(
+  messages: readonly IngestMessage[],
+  deps: { readonly ingestion: IngestionPort; readonly queue: QueuePort },
+  settings: IngestSettings,
+): Promise<IngestResult> {
+  const result: IngestResult = { failedMessageIds: [], events: [] };
+  const uploads = messages.filter((m) => m.kind === 'upload');
+  if (uploads.length > 0) await startOnce(uploads.map((u) => u.id), deps, settings, result);
+
+  // One check per job and batch: a redelivered duplicate must not fork a second check loop.
+  const checks = new Map<string, Extract<IngestMessage, { kind: 'check' }>>();
+  for (const m of messages) if (m.kind === 'check' && !checks.has(m.ingestionJobId)) checks.set(m.ingestionJobId, m);
+  for (const check of checks.values()) await checkJob(check, deps, settings, result);
+  return result;
+}
+
+async function startOnce(ids: string[], deps: { ingestion: IngestionPort; queue: QueuePort }, settings: IngestSettings, result: IngestResult): Promise<void> {
+  try {
+    // A job that is already running may have listed the bucket before these uploads: they wait
+    // for the next job (the messages come back after the visibility timeout), never get lost.
+    const running = await deps.ingestion.findRunningJob();
+    const start = running ? undefined : await deps.ingestion.startJob();
+    if (!start || 'conflict' in start) {
+      result.failedMessageIds.push(...ids);
+      result.events.push({ type: 'deferred', runningJobId: running, uploads: ids.length });
+      return;
+    }
+    result.events.push({ type: 'started', ingestionJobId: start.started, uploads: ids.length });
+    try {
+      await deps.queue.sendCheck({ kind: 'check', ingestionJobId: start.started, checks: 0 }, settings.checkDelaySeconds);
+    } catch (error) {
+      // An unwatched job could fail silently: return the uploads, so a later job is started and watched.
+      result.failedMessageIds.push(...ids);
+      result.events.push({ type: 'check-not-scheduled', ingestionJobId: start.started, error: describe(error) });
+    }
+  } catch (error) {
+    result.failedMessageIds.push(...ids);
+    result.events.push({ type: 'start-failed', uploads: ids.length, error: describe(error) });
+  }
+}
+
+async function checkJob(
+  check: Extract<IngestMessage, { kind: 'check' }>,
+  deps: { ingestion: IngestionPort; queue: QueuePort },
+  settings: IngestSettings,
+  result: IngestResult,
+): Promise<void> {
+  try {
+    const job = await deps.ingestion.getJob(check.ingestionJobId);
+    if (RUNNING.includes(job.status)) {
+      const checks = check.checks + 1;
+      if (checks >= settings.maxChecks) {
+        result.events.push({ type: 'abandoned', ingestionJobId: job.ingestionJobId, checks });
+        return;
+      }
+      await deps.queue.sendCheck({ kind: 'check', ingestionJobId: job.ingestionJobId, checks }, settings.checkDelaySeconds);
+      result.events.push({ type: 'running', ingestionJobId: job.ingestionJobId, checks });
+    } else if (job.status === 'COMPLETE' && job.documentsFailed === 0) {
+      result.events.push({ type: 'complete', job });
+    } else {
+      // FAILED, STOPPED, or COMPLETE with documents that could not be indexed.
+      result.events.push({ type: 'failed', job });
+    }
+  } catch (error) {
+    result.failedMessageIds.push(check.id);
+    result.events.push({ type: 'check-failed', ingestionJobId: check.ingestionJobId, error: describe(error) });
+  }
+}
+
+const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));

@@ -1,0 +1,106 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { intFromEnv, readEnv } from '../shared/env';
+import { logger, metrics } from '../shared/observability';
+import { type IngestEvent, type IngestMessage, processBatch, type QueuePort } from './core';
+import { createBedrockAgent, ingestionApi } from './ingestion';
+import { sqsSender } from './sqs';
+
+const env = readEnv(
+  z.object({
+    AWS_REGION: z.string().check(z.minLength(1)),
+    KNOWLEDGE_BASE_ID: z.string().check(z.minLength(1)),
+    DATA_SOURCE_ID: z.string().check(z.minLength(1)),
+    QUEUE_URL: z.url(),
+    CHECK_DELAY_SECONDS: intFromEnv(),
+    MAX_CHECKS: intFromEnv(),
+    BEDROCK_MAX_ATTEMPTS: intFromEnv(),
+    BEDROCK_ATTEMPT_TIMEOUT_MS: intFromEnv(),
+  }),
+);
+
+const ingestion = ingestionApi(
+  createBedrockAgent({ maxAttempts: env.BEDROCK_MAX_ATTEMPTS, attemptTimeoutMs: env.BEDROCK_ATTEMPT_TIMEOUT_MS }),
+  env.KNOWLEDGE_BASE_ID,
+  env.DATA_SOURCE_ID,
+);
+const sender = sqsSender(env.QUEUE_URL, env.AWS_REGION);
+const queue: QueuePort = { sendCheck: (message, delaySeconds) => sender.send(JSON.stringify(message), delaySeconds) };
+const settings = { checkDelaySeconds: env.CHECK_DELAY_SECONDS, maxChecks: env.MAX_CHECKS };
+// The construct's alarm reads the metrics of this knowledge base only.
+metrics.setDefaultDimensions({ KnowledgeBaseId: env.KNOWLEDGE_BASE_ID });
+
+/** An S3 object event as EventBridge delivers it to the queue. */
+const s3Event = z.object({
+  source: z.literal('aws.s3'),
+  'detail-type': z.enum(['Object Created', 'Object Deleted']),
+  detail: z.object({ object: z.object({ key: z.string().check(z.minLength(1)) }) }),
+});
+const checkMessage = z.object({
+  kind: z.literal('check'),
+  ingestionJobId: z.string().check(z.regex(/^[0-9a-zA-Z]{1,64}$/)),
+  checks: z.int().check(z.nonnegative()),
+});
+
+/** SQS batch of upload events and job checks → at most one ingestion job, and its follow-up. */
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const messages = (event.Records ?? []).map(parseRecord).filter((m): m is IngestMessage => m !== undefined);
+  const result = await processBatch(messages, { ingestion, queue }, settings);
+  for (const e of result.events) report(e);
+  metrics.publishStoredMetrics();
+  return { batchItemFailures: result.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+/** A message nobody can act on is dropped with a warning: retrying it would never succeed. */
+function parseRecord(record: SQSRecord): IngestMessage | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    body = undefined;
+  }
+  const upload = s3Event.safeParse(body);
+  if (upload.success) return { id: record.messageId, kind: 'upload', key: upload.data.detail.object.key };
+  const check = checkMessage.safeParse(body);
+  if (check.success) return { id: record.messageId, kind: 'check', ingestionJobId: check.data.ingestionJobId, checks: check.data.checks };
+  // Never the body itself: it may be anything an uploader or a stranger put on the queue.
+  logger.warn('Dropped a malformed queue message', { messageId: record.messageId, bodyLength: record.body?.length ?? 0 });
+  return undefined;
+}
+
+function report(e: IngestEvent): void {
+  switch (e.type) {
+    case 'started':
+      logger.info('Ingestion job started', { ingestionJobId: e.ingestionJobId, uploads: e.uploads });
+      metrics.addMetric('IngestionJobsStarted', MetricUnit.Count, 1);
+      return;
+    case 'deferred':
+      logger.info('An ingestion job is running: uploads return to the queue for the next job', { runningJobId: e.runningJobId, uploads: e.uploads });
+      return;
+    case 'start-failed':
+      logger.error('Could not start an ingestion job: uploads return to the queue', { uploads: e.uploads, error: e.error });
+      return;
+    case 'check-not-scheduled':
+      logger.error('Ingestion job started but its check could not be queued: uploads return to the queue', { ingestionJobId: e.ingestionJobId, error: e.error });
+      return;
+    case 'running':
+      logger.info('Ingestion job still running', { ingestionJobId: e.ingestionJobId, checks: e.checks });
+      return;
+    case 'complete':
+      logger.info('Ingestion job complete', { ...e.job });
+      metrics.addMetric('DocumentsIndexed', MetricUnit.Count, e.job.documentsIndexed);
+      return;
+    case 'failed':
+      logger.error('Ingestion job failed', { ...e.job });
+      metrics.addMetric('IngestionJobsFailed', MetricUnit.Count, 1);
+      metrics.addMetric('DocumentsFailed', MetricUnit.Count, e.job.documentsFailed);
+      return;
+    case 'abandoned':
+      logger.error('Ingestion job still running after the last check: no longer watched', { ingestionJobId: e.ingestionJobId, checks: e.checks });
+      return;
+    case 'check-failed':
+      logger.warn('Could not check an ingestion job: the check returns to the queue', { ingestionJobId: e.ingestionJobId, error: e.error });
+      return;
+  }
+}
