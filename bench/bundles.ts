@@ -45,7 +45,7 @@ async function bundle(handler: string, mode: BundleMode): Promise<string> {
     target: 'node24',
     format: 'cjs',
     mainFields: ['module', 'main'],
-    external: mode === 'external' ? ['@aws-sdk/*'] : [],
+    external: mode === 'external' ? ['@aws-sdk/*', '@smithy/*'] : [],
     logLevel: 'error',
   });
   return outfile;
@@ -63,14 +63,24 @@ process.stdout.write(String(Number(process.hrtime.bigint() - start) / 1e6));
 
 function coldLoadOnce(handler: string, file: string): number {
   const run = spawnSync(process.execPath, ['-e', LOAD_SCRIPT], {
-    // NODE_PATH stands in for the runtime's own SDK: the external @aws-sdk/* must resolve.
+    // NODE_PATH stands in for the runtime's own SDK: the external @aws-sdk/* and @smithy/* must resolve.
     env: childEnv({ ...LAMBDA_ENV, ...HANDLER_ENV[handler], NODE_PATH: path.join(ROOT, 'node_modules'), BENCH_BUNDLE: file }),
     encoding: 'utf8',
   });
   if (run.error) throw run.error;
   const ms = Number(run.stdout);
-  if (run.status !== 0 || !Number.isFinite(ms)) throw new Error(`loading ${file} failed (exit ${run.status}):\n${run.stderr}`);
+  if (run.status !== 0 || !Number.isFinite(ms)) throw new Error(`loading ${file} failed (exit ${run.status}):\n${tail(run.stderr)}`);
   return ms;
+}
+
+/** The end of a child's stderr, long lines cut: a minified bundle's source line would drown the error. */
+function tail(stderr: string, lines = 15, width = 300): string {
+  return stderr
+    .trimEnd()
+    .split('\n')
+    .slice(-lines)
+    .map((l) => (l.length > width ? `${l.slice(0, width)}…` : l))
+    .join('\n');
 }
 
 export async function benchBundles(): Promise<BundleFigures[]> {

@@ -25,6 +25,16 @@ export const LAMBDA_ENV: Record<string, string> = {
  */
 export const HANDLER_ENV: Record<string, Record<string, string>> = {
   prompt: PROMPT_ENV,
+  // Ground 2's ingestion function (lambda/ingest/handler.ts); AWS_REGION comes from LAMBDA_ENV.
+  ingest: {
+    KNOWLEDGE_BASE_ID: 'KB12345678',
+    DATA_SOURCE_ID: 'DS12345678',
+    QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/ingest-checks',
+    CHECK_DELAY_SECONDS: '60',
+    MAX_CHECKS: '30',
+    BEDROCK_MAX_ATTEMPTS: '3',
+    BEDROCK_ATTEMPT_TIMEOUT_MS: '1000',
+  },
 };
 
 /** The bench's own environment plus `extra`, with any ambient AWS identity removed. */

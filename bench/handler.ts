@@ -1,9 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { apiEvent, lambdaContext } from '../test/support/api-event';
-import { BedrockFake } from '../test/support/bedrock-fake';
+import { BedrockFake, type FakePassage, type Operation } from '../test/support/bedrock-fake';
 import type { Handler } from '../test/support/prompt-handler';
 import { bundleFile } from './bundles';
-import { HANDLER_ENV, LAMBDA_ENV } from './env';
+import { childEnv, HANDLER_ENV, LAMBDA_ENV, ROOT } from './env';
 import { mean, msSince, percentile } from './stats';
 
 export interface LatencyFigures {
@@ -12,14 +15,25 @@ export interface LatencyFigures {
   readonly mean: number;
 }
 
-export interface HandlerResults {
-  readonly calls: number;
-  readonly warmup: number;
-  /** Whole handler call, including the loopback HTTP round trip to the fake. */
+/** Fake calls a request makes, by operation (only the operations it makes). */
+export type CallCounts = Partial<Record<Operation, number>>;
+
+export interface GroundHandlerFigures {
+  readonly ground: number;
+  /** Settings this ground adds to the ground-0 environment (values as the bench sets them). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Fake calls per request, as counted on the fake (bare calls excluded) and checked. */
+  readonly fakeCallsPerRequest: CallCounts;
+  /** Fake calls once per container (module instance), counted and checked. */
+  readonly fakeCallsPerContainer: CallCounts;
+  /** Whole handler call, including every loopback HTTP round trip to the fake. */
   readonly handlerMs: LatencyFigures;
   /** A bare Converse call with the same client set-up over the same fake. */
   readonly bareRoundTripMs: LatencyFigures;
-  /** Handler minus bare round trip, percentile by percentile: what our code adds to the model call. */
+  /**
+   * Handler minus one bare round trip, percentile by percentile: what the request path adds to the
+   * model call. From ground 2 on it includes the extra loopback round trips (Retrieve, ApplyGuardrail).
+   */
   readonly overheadMs: { readonly p50: number; readonly p99: number };
   /**
    * Percentiles of the per-pair differences (each handler call minus the bare call right after
@@ -28,23 +42,114 @@ export interface HandlerResults {
   readonly pairedOverheadMs: { readonly p50: number; readonly p99: number };
 }
 
-const WARMUP = 200;
-const CALLS = 5_000;
-const QUERY = 'What is retrieval-augmented generation?';
+export interface HandlerResults {
+  readonly calls: number;
+  readonly warmup: number;
+  readonly grounds: GroundHandlerFigures[];
+}
 
-const figures = (samples: number[]): LatencyFigures => ({ p50: percentile(samples, 50), p99: percentile(samples, 99), mean: mean(samples) });
+/** What each ground adds to the request path: its settings and the fake calls they cost. */
+interface GroundRequestPath {
+  readonly ground: number;
+  readonly env: Readonly<Record<string, string>>;
+  readonly perRequest: CallCounts;
+  readonly perContainer: CallCounts;
+}
+
+export const PROMPT_ID = 'PROMPT1234';
+const GROUND1_ENV = { PROMPT_ID, PROMPT_VERSION: '1' };
+const GROUND2_ENV = { ...GROUND1_ENV, KNOWLEDGE_BASE_ID: 'KB12345678', DEFAULT_TOP_K: '5', MAX_TOP_K: '10', MIN_SCORE: '0.2' };
+const GROUND3_ENV = { ...GROUND2_ENV, GUARDRAIL_ID: 'gr1234abcd', GUARDRAIL_VERSION: '3' };
+
+/** Grounds 0-3 of the prompt handler, each holding the ones below (as the stacks do). */
+const REQUEST_PATHS: readonly GroundRequestPath[] = [
+  { ground: 0, env: {}, perRequest: { Converse: 1 }, perContainer: {} },
+  { ground: 1, env: GROUND1_ENV, perRequest: { Converse: 1 }, perContainer: { GetPrompt: 1 } },
+  { ground: 2, env: GROUND2_ENV, perRequest: { Converse: 1, Retrieve: 1 }, perContainer: { GetPrompt: 1 } },
+  { ground: 3, env: GROUND3_ENV, perRequest: { Converse: 1, Retrieve: 1, ApplyGuardrail: 2 }, perContainer: { GetPrompt: 1 } },
+];
+/** Every ground setting, cleared before a ground loads so a lower ground never inherits one. */
+const GROUND_KEYS = Object.keys(GROUND3_ENV);
+const OPERATIONS: readonly Operation[] = ['Converse', 'GetPrompt', 'Retrieve', 'ApplyGuardrail'];
+
+/** Passages the fake retrieves: two above MIN_SCORE, one under it (dropped by the handler). */
+export const PASSAGES: FakePassage[] = [
+  { text: 'Ground 2 stores vectors in S3 Vectors, which has no idle cost.', uri: 's3://docs/costs.md', score: 0.81, metadata: { topic: 'cost' } },
+  { text: 'OpenSearch Serverless costs about $175-350 per month at rest.', uri: 's3://docs/stores.md', score: 0.64 },
+  { text: 'Unrelated passage about penguins.', uri: 's3://docs/penguins.md', score: 0.1 },
+];
+
+const WARMUP = 200;
+const CALLS = 3_000;
+export const QUERY = 'What is retrieval-augmented generation?';
+
+export const figures = (samples: number[]): LatencyFigures => ({ p50: percentile(samples, 50), p99: percentile(samples, 99), mean: mean(samples) });
 
 /**
- * The prompt handler as shipped (the SDK-external bundle from `benchBundles`) against a fake
- * Bedrock that answers at once, so the figures are our code plus one loopback round trip.
+ * What GetPrompt returns for the prompt version the stack deploys, from the real ManagedPrompt
+ * construct. Built in a child process (bench/prompt-fixture.ts) so aws-cdk-lib stays out of this heap.
+ */
+export function deployedPrompt(id: string): Record<string, unknown> {
+  const run = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(__dirname, 'prompt-fixture.ts'), id], { cwd: ROOT, env: childEnv(), encoding: 'utf8' });
+  if (run.error) throw run.error;
+  if (run.status !== 0) throw new Error(`building the prompt fixture failed (exit ${run.status}):\n${run.stderr}`);
+  return JSON.parse(run.stdout) as Record<string, unknown>;
+}
+
+/** Environment of one ground, set before its module instance loads (the handler reads it at load). */
+function setGroundEnv(env: Readonly<Record<string, string>>): void {
+  for (const key of GROUND_KEYS) delete process.env[key];
+  Object.assign(process.env, LAMBDA_ENV, HANDLER_ENV.prompt, env);
+}
+
+/**
+ * A fresh module instance of the shipped bundle (a cold container): a copy per ground next to the
+ * original, so the external `@aws-sdk/*` resolve the same way and require's cache holds no stale copy.
+ */
+function loadFreshHandler(ground: number): Handler {
+  const original = bundleFile('prompt', 'external');
+  const copy = path.join(path.dirname(original), `index.ground${ground}.js`);
+  fs.copyFileSync(original, copy);
+  delete require.cache[copy];
+  return (require(copy) as { handler: Handler }).handler;
+}
+
+/** The fields of the answer that show which grounds are active; throws when they do not match. */
+function checkAnswer(ground: number, body: Record<string, unknown>): void {
+  const has = (key: string) => body[key] !== undefined;
+  const seen = [has('promptVersion'), has('citations'), has('guardrail')];
+  const expected = [ground >= 1, ground >= 2, ground >= 3];
+  if (seen.some((s, i) => s !== expected[i])) {
+    throw new Error(`ground ${ground}: answer fields promptVersion/citations/guardrail present ${seen.join('/')}, expected ${expected.join('/')}: ${JSON.stringify(body)}`);
+  }
+}
+
+/** Calls counted on the fake for `requests` handler calls (bare Converse calls removed) against what the ground should make. */
+function checkCalls(fake: BedrockFake, rp: GroundRequestPath, requests: number, bareCalls: number): CallCounts {
+  const perRequest: CallCounts = {};
+  const problems: string[] = [];
+  for (const op of OPERATIONS) {
+    const seen = fake.count(op) - (op === 'Converse' ? bareCalls : 0);
+    const expected = (rp.perRequest[op] ?? 0) * requests + (rp.perContainer[op] ?? 0);
+    if (seen !== expected) problems.push(`${op}: saw ${seen}, expected ${expected}`);
+    if (rp.perRequest[op]) perRequest[op] = (seen - (rp.perContainer[op] ?? 0)) / requests;
+  }
+  if (problems.length) throw new Error(`ground ${rp.ground}: fake calls over ${requests} requests differ: ${problems.join('; ')}`);
+  return perRequest;
+}
+
+/**
+ * The prompt handler as shipped (the SDK-external bundle from `benchBundles`), one fresh module
+ * instance per ground 0..3, against a fake Bedrock that answers at once: the figures are our code
+ * plus the loopback round trips the ground makes.
  */
 export async function benchPromptHandler(): Promise<HandlerResults> {
+  const prompt = deployedPrompt(PROMPT_ID);
   const fake = await BedrockFake.start();
   try {
     fake.exportEndpoints();
-    // Before any require: the handler and Powertools read these at module load.
-    Object.assign(process.env, LAMBDA_ENV, HANDLER_ENV.prompt);
-    const { handler } = require(bundleFile('prompt', 'external')) as { handler: Handler };
+    // The bare client is built once, with the ground-0 settings every ground shares.
+    setGroundEnv({});
     const { createBedrockRuntime } = await import('../lambda/shared/bedrock');
     const env = HANDLER_ENV.prompt;
     const client = createBedrockRuntime({ maxAttempts: Number(env.BEDROCK_MAX_ATTEMPTS), attemptTimeoutMs: Number(env.BEDROCK_ATTEMPT_TIMEOUT_MS) });
@@ -54,16 +159,6 @@ export async function benchPromptHandler(): Promise<HandlerResults> {
         messages: [{ role: 'user', content: [{ text: QUERY }] }],
         inferenceConfig: { maxTokens: Number(env.MAX_TOKENS), temperature: Number(env.TEMPERATURE) },
       });
-
-    const callHandler = async (): Promise<number> => {
-      const event = apiEvent('prompt', { query: QUERY });
-      const context = lambdaContext();
-      const start = process.hrtime.bigint();
-      const result = await handler(event, context);
-      const ms = msSince(start);
-      if (result.statusCode !== 200) throw new Error(`prompt handler answered ${result.statusCode}: ${result.body}`);
-      return ms;
-    };
     const callBare = async (): Promise<number> => {
       const command = converse();
       const start = process.hrtime.bigint();
@@ -73,32 +168,59 @@ export async function benchPromptHandler(): Promise<HandlerResults> {
       return ms;
     };
 
-    // Warm-up fills JIT caches and opens the keep-alive connections of both clients.
-    for (let i = 0; i < WARMUP; i++) {
-      await callHandler();
-      await callBare();
-    }
-    // Interleaved so drift (GC, CPU frequency, other load) hits both series alike.
-    const handlerSamples: number[] = [];
-    const bareSamples: number[] = [];
-    for (let i = 0; i < CALLS; i++) {
-      handlerSamples.push(await callHandler());
-      bareSamples.push(await callBare());
-    }
-    const expected = 2 * (WARMUP + CALLS);
-    if (fake.count('Converse') !== expected) throw new Error(`fake saw ${fake.count('Converse')} Converse calls, expected ${expected}`);
+    const grounds: GroundHandlerFigures[] = [];
+    for (const rp of REQUEST_PATHS) {
+      fake.reset();
+      fake.data.prompts.set(PROMPT_ID, prompt);
+      fake.data.passages = [...PASSAGES];
+      setGroundEnv(rp.env);
+      const handler = loadFreshHandler(rp.ground);
 
-    const paired = handlerSamples.map((h, i) => h - bareSamples[i]);
-    const handlerMs = figures(handlerSamples);
-    const bareRoundTripMs = figures(bareSamples);
-    return {
-      calls: CALLS,
-      warmup: WARMUP,
-      handlerMs,
-      bareRoundTripMs,
-      overheadMs: { p50: handlerMs.p50 - bareRoundTripMs.p50, p99: handlerMs.p99 - bareRoundTripMs.p99 },
-      pairedOverheadMs: { p50: percentile(paired, 50), p99: percentile(paired, 99) },
-    };
+      let checked = false;
+      const callHandler = async (): Promise<number> => {
+        const event = apiEvent('prompt', { query: QUERY });
+        const context = lambdaContext();
+        const start = process.hrtime.bigint();
+        const result = await handler(event, context);
+        const ms = msSince(start);
+        if (result.statusCode !== 200) throw new Error(`ground ${rp.ground}: prompt handler answered ${result.statusCode}: ${result.body}`);
+        if (!checked) {
+          checkAnswer(rp.ground, JSON.parse(result.body) as Record<string, unknown>);
+          checked = true;
+        }
+        return ms;
+      };
+
+      // Warm-up pays the cold start (GetPrompt), fills JIT caches and opens the keep-alive connections.
+      for (let i = 0; i < WARMUP; i++) {
+        await callHandler();
+        await callBare();
+      }
+      // Interleaved so drift (GC, CPU frequency, other load) hits both series alike.
+      const handlerSamples: number[] = [];
+      const bareSamples: number[] = [];
+      for (let i = 0; i < CALLS; i++) {
+        handlerSamples.push(await callHandler());
+        bareSamples.push(await callBare());
+      }
+      const fakeCallsPerRequest = checkCalls(fake, rp, WARMUP + CALLS, WARMUP + CALLS);
+
+      const paired = handlerSamples.map((h, i) => h - bareSamples[i]);
+      const handlerMs = figures(handlerSamples);
+      const bareRoundTripMs = figures(bareSamples);
+      grounds.push({
+        ground: rp.ground,
+        env: rp.env,
+        fakeCallsPerRequest,
+        fakeCallsPerContainer: rp.perContainer,
+        handlerMs,
+        bareRoundTripMs,
+        overheadMs: { p50: handlerMs.p50 - bareRoundTripMs.p50, p99: handlerMs.p99 - bareRoundTripMs.p99 },
+        pairedOverheadMs: { p50: percentile(paired, 50), p99: percentile(paired, 99) },
+      });
+    }
+    setGroundEnv({});
+    return { calls: CALLS, warmup: WARMUP, grounds };
   } finally {
     await fake.stop();
   }

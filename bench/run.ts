@@ -1,6 +1,6 @@
 /**
- * Benchmarks of the blueprint: synth time, Lambda bundle sizes, cold module load, and handler
- * overhead against a Bedrock fake. Prints a table and writes `.bench/results.json`.
+ * Benchmarks of the blueprint: synth time, Lambda bundle sizes, cold module load, request-path
+ * overhead of grounds 0-3 and ground 1's prompt rendering choice against a Bedrock fake. Prints a table and writes `.bench/results.json`.
  * Run: `npm run bench`. A missed target is reported, not fatal; an error exits non-zero.
  */
 import { spawnSync } from 'node:child_process';
@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchBundles, type BundleFigures } from './bundles';
 import { OUT_DIR, ROOT } from './env';
-import { benchPromptHandler } from './handler';
+import { type CallCounts, benchPromptHandler } from './handler';
+import { benchPromptRendering, type RenderingFigures } from './rendering';
 import { round } from './stats';
 import { benchSynth } from './synth';
 
@@ -64,8 +65,10 @@ async function main(): Promise<void> {
   // Bundles first: the handler benchmark loads the shipped bundle. Synth last: it loads aws-cdk-lib.
   console.error('bundling and cold-loading handlers...');
   const bundles = await benchBundles();
-  console.error('running the prompt handler against the Bedrock fake...');
+  console.error('running the prompt handler of grounds 0-3 against the Bedrock fake...');
   const handler = await benchPromptHandler();
+  console.error('comparing ground 1 prompt rendering (local vs. Converse on the prompt ARN)...');
+  const rendering = await benchPromptRendering();
   console.error('synthesizing (3 runs of all grounds, then each ground)...');
   const synth = await benchSynth();
 
@@ -83,23 +86,51 @@ async function main(): Promise<void> {
     ];
   };
   const s = (n: number) => `${n.toFixed(2)} s`;
+  const calls = (perRequest: CallCounts, perContainer: CallCounts) =>
+    [
+      ...Object.entries(perRequest).map(([op, n]) => `${op} ${n}`),
+      ...Object.entries(perContainer).map(([op, n]) => `+${n} ${op}/container`),
+    ].join(', ');
+  // From ground 2 the overhead holds extra loopback round trips; at bare p50 each, what is left is our code.
+  const beyondExtraTrips = (g: (typeof handler.grounds)[number]) => {
+    const extra = Object.values(g.fakeCallsPerRequest).reduce((a, n) => a + n, 0) - 1;
+    return extra > 0 ? ` (${ms(g.overheadMs.p50 - extra * g.bareRoundTripMs.p50)} beyond ${extra} extra round trip${extra > 1 ? 's' : ''} at bare p50)` : '';
+  };
+  const groundRows = handler.grounds.flatMap((g): Row[] => [
+    { measure: `ground ${g.ground} handler call [${calls(g.fakeCallsPerRequest, g.fakeCallsPerContainer)}]`, figure: `p50 ${ms(g.handlerMs.p50)}, p99 ${ms(g.handlerMs.p99)}, mean ${ms(g.handlerMs.mean)}` },
+    { measure: `ground ${g.ground} bare Converse round trip (same fake)`, figure: `p50 ${ms(g.bareRoundTripMs.p50)}, p99 ${ms(g.bareRoundTripMs.p99)}, mean ${ms(g.bareRoundTripMs.mean)}` },
+    { measure: `ground ${g.ground} handler overhead p50 (handler - bare)`, figure: `${ms(g.overheadMs.p50)}${beyondExtraTrips(g)}` },
+    g.ground === 0
+      ? { measure: `ground 0 handler overhead p99 (handler - bare)`, figure: ms(g.overheadMs.p99), value: g.overheadMs.p99, limit: TARGETS.overheadP99Ms, unit: 'ms' }
+      : { measure: `ground ${g.ground} handler overhead p99 (handler - bare)`, figure: ms(g.overheadMs.p99) },
+    { measure: `ground ${g.ground} handler overhead, paired per call`, figure: `p50 ${ms(g.pairedOverheadMs.p50)}, p99 ${ms(g.pairedOverheadMs.p99)}` },
+  ]);
+  const renderingRow = (label: string, r: RenderingFigures): Row => ({
+    measure: `ground 1 rendering ${label}`,
+    figure: `cold 1st request median ${ms(r.coldMs.median)}, max ${ms(r.coldMs.max)} (${r.coldMs.runs} runs); warm p50 ${ms(r.warmMs.p50)}, p99 ${ms(r.warmMs.p99)}`,
+  });
   const rows: Row[] = [
     { measure: 'synth all grounds', figure: `median ${s(synth.all.medianS)}, min ${s(synth.all.minS)} (${synth.all.runs} runs)`, value: synth.all.medianS, limit: TARGETS.synthAllS, unit: 's' },
     ...synth.perGround.map((g) => ({ measure: `synth ground ${g.ground} (${g.stackId})`, figure: `median ${s(g.medianS)}, min ${s(g.minS)} (${g.runs} runs)` })),
     ...bundles.flatMap(bundleRows),
-    { measure: 'prompt handler call (incl. loopback HTTP)', figure: `p50 ${ms(handler.handlerMs.p50)}, p99 ${ms(handler.handlerMs.p99)}, mean ${ms(handler.handlerMs.mean)}` },
-    { measure: 'bare Converse round trip (same fake)', figure: `p50 ${ms(handler.bareRoundTripMs.p50)}, p99 ${ms(handler.bareRoundTripMs.p99)}, mean ${ms(handler.bareRoundTripMs.mean)}` },
-    { measure: 'handler overhead p50 (handler - bare)', figure: ms(handler.overheadMs.p50) },
-    { measure: 'handler overhead p99 (handler - bare)', figure: ms(handler.overheadMs.p99), value: handler.overheadMs.p99, limit: TARGETS.overheadP99Ms, unit: 'ms' },
-    { measure: 'handler overhead, paired per call', figure: `p50 ${ms(handler.pairedOverheadMs.p50)}, p99 ${ms(handler.pairedOverheadMs.p99)}` },
+    ...groundRows,
+    renderingRow('(a) shipped: GetPrompt once, render locally', rendering.local),
+    renderingRow('(b) Converse on prompt version ARN + promptVariables', rendering.server),
+    { measure: 'ground 1 rendering (a) - (b), paired per warm call', figure: `p50 ${ms(rendering.pairedLocalMinusServerMs.p50)}, p99 ${ms(rendering.pairedLocalMinusServerMs.p99)}` },
   ];
 
   const checks: Check[] = [];
   printTable(rows, checks);
   console.log(
     `\nKB = 1024 B. Cold load: require() of the bundle in a fresh node process (node start-up excluded), target on the median.` +
-      `\nHandler: ${handler.calls} sequential calls after ${handler.warmup} warm-up, interleaved with the bare calls; both include a loopback HTTP round trip.` +
-      `\nOverhead p50/p99 is a difference of percentiles (as targeted); the paired row is the percentile of per-call differences.`,
+      `\nHandler: per ground, a fresh module instance of the shipped bundle, ${handler.calls} sequential calls after ${handler.warmup} warm-up, interleaved with bare Converse calls;` +
+      `\n  [..] are the fake calls per request (counted on the fake and checked). Grounds 1-3 render the deployed prompt (larger Converse body); from ground 2 the` +
+      `\n  overhead includes the extra loopback round trips (Retrieve, 2 ApplyGuardrail), each about one bare round trip. Target on ground 0 only.` +
+      `\nOverhead p50/p99 is a difference of percentiles (as targeted); the paired row is the percentile of per-call differences.` +
+      `\nRendering: real SDK clients from lambda/shared/bedrock.ts; (a) = answerPrompt with managedPrompt + converseModel, (b) = one Converse on the version ARN.` +
+      `\n  Cold = first request on fresh clients (fresh connections, GetPrompt for (a)); warm = ${rendering.calls} interleaved calls after ${rendering.warmup} warm-up.` +
+      `\n  With the fake both cost one Converse per request, (a) adds one GetPrompt per container; assumed: Prompt Management has no per-call charge, so cost is the same.` +
+      `\n  (b) forbids system, inferenceConfig (so request maxTokens/temperature) and cachePoint in the request, and per-request model choice: the version fixes them.`,
   );
 
   const results = {
@@ -119,6 +150,7 @@ async function main(): Promise<void> {
     synth,
     bundles,
     handler,
+    rendering,
   };
   const file = path.join(OUT_DIR, 'results.json');
   fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);

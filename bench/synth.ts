@@ -46,8 +46,8 @@ export async function benchSynth(): Promise<SynthResults> {
   // while the in-process handler benchmark runs.
   const { GROUNDS } = await import('../lib/grounds/ground-stack');
   const all = repeat(3, []);
-  // Three runs per ground when they fit the budget (as today with one ground), else one each.
-  const runs = all.medianS * GROUNDS.length * 3 <= PER_GROUND_BUDGET_S ? 3 : 1;
+  // Up to three runs per ground, as many as fit the budget (at least one each), whatever GROUNDS holds.
+  const runs = Math.max(1, Math.min(3, Math.floor(PER_GROUND_BUDGET_S / (all.medianS * GROUNDS.length))));
   const perGround = GROUNDS.map((g) => ({ ground: g.ground, stackId: g.stackId, ...repeat(runs, ['-c', `ground=${g.ground}`]) }));
   return { all, perGround };
 }

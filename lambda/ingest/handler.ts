@@ -4,12 +4,12 @@ import * as z from 'zod/mini';
 import { intFromEnv, readEnv } from '../shared/env';
 import { logger, metrics } from '../shared/observability';
 import { type IngestEvent, type IngestMessage, processBatch, type QueuePort } from './core';
-import { createBedrockAgent, ingestionApi } from './ingestion';
+import { createBedrockAgent } from '../shared/bedrock';
+import { ingestionApi } from './ingestion';
 import { sqsSender } from './sqs';
 
 const env = readEnv(
   z.object({
-    AWS_REGION: z.string().check(z.minLength(1)),
     KNOWLEDGE_BASE_ID: z.string().check(z.minLength(1)),
     DATA_SOURCE_ID: z.string().check(z.minLength(1)),
     QUEUE_URL: z.url(),
@@ -25,7 +25,7 @@ const ingestion = ingestionApi(
   env.KNOWLEDGE_BASE_ID,
   env.DATA_SOURCE_ID,
 );
-const sender = sqsSender(env.QUEUE_URL, env.AWS_REGION);
+const sender = sqsSender(env.QUEUE_URL, { maxAttempts: env.BEDROCK_MAX_ATTEMPTS, attemptTimeoutMs: env.BEDROCK_ATTEMPT_TIMEOUT_MS });
 const queue: QueuePort = { sendCheck: (message, delaySeconds) => sender.send(JSON.stringify(message), delaySeconds) };
 const settings = { checkDelaySeconds: env.CHECK_DELAY_SECONDS, maxChecks: env.MAX_CHECKS };
 // The construct's alarm reads the metrics of this knowledge base only.
@@ -48,7 +48,8 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const messages = (event.Records ?? []).map(parseRecord).filter((m): m is IngestMessage => m !== undefined);
   const result = await processBatch(messages, { ingestion, queue }, settings);
   for (const e of result.events) report(e);
-  metrics.publishStoredMetrics();
+  // Most batches (deferred uploads, running jobs) count nothing.
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   return { batchItemFailures: result.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 

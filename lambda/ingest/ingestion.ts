@@ -1,32 +1,11 @@
 import {
-  BedrockAgentClient,
+  type BedrockAgentClient,
   GetIngestionJobCommand,
   type IngestionJobStatus,
   ListIngestionJobsCommand,
   StartIngestionJobCommand,
 } from '@aws-sdk/client-bedrock-agent';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { tracer } from '../shared/observability';
 import type { IngestionPort, JobState, JobStatus } from './core';
-
-/**
- * A bedrock-agent client like the shared runtime clients: HTTP/1.1 keep-alive, standard retries
- * with jittered backoff, a socket timeout per attempt. `AWS_ENDPOINT_URL_BEDROCK_AGENT` overrides
- * the endpoint (tests point it at a loopback fake).
- */
-export function createBedrockAgent(settings: { maxAttempts: number; attemptTimeoutMs: number }): BedrockAgentClient {
-  return tracer.captureAWSv3Client(
-    new BedrockAgentClient({
-      maxAttempts: settings.maxAttempts,
-      retryMode: 'standard',
-      requestHandler: new NodeHttpHandler({
-        connectionTimeout: Math.min(3_000, settings.attemptTimeoutMs),
-        requestTimeout: settings.attemptTimeoutMs,
-        throwOnRequestTimeout: true,
-      }),
-    }),
-  );
-}
 
 const RUNNING: readonly string[] = ['STARTING', 'IN_PROGRESS'];
 

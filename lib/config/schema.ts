@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { INFERENCE_ROUTES, MODEL_ALIASES, MODEL_CATALOG, TEXT_MODEL_ALIASES } from './models';
+import { PII_ENTITY_TYPES } from './pii';
 import { DEFAULT_PROMPT, RESERVED_VARIABLES } from './prompts';
 
 /**
@@ -76,14 +77,6 @@ const knowledgeBaseSchema = z.strictObject({
 });
 
 const STRENGTHS = ['MEDIUM', 'HIGH'] as const;
-const PII_TYPES = [
-  'ADDRESS', 'AGE', 'AWS_ACCESS_KEY', 'AWS_SECRET_KEY', 'CA_HEALTH_NUMBER', 'CA_SOCIAL_INSURANCE_NUMBER', 'CREDIT_DEBIT_CARD_CVV',
-  'CREDIT_DEBIT_CARD_EXPIRY', 'CREDIT_DEBIT_CARD_NUMBER', 'DRIVER_ID', 'EMAIL', 'INTERNATIONAL_BANK_ACCOUNT_NUMBER', 'IP_ADDRESS',
-  'LICENSE_PLATE', 'MAC_ADDRESS', 'NAME', 'PASSWORD', 'PHONE', 'PIN', 'SWIFT_CODE', 'UK_NATIONAL_HEALTH_SERVICE_NUMBER',
-  'UK_NATIONAL_INSURANCE_NUMBER', 'UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER', 'URL', 'USERNAME', 'US_BANK_ACCOUNT_NUMBER',
-  'US_BANK_ROUTING_NUMBER', 'US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER', 'US_PASSPORT_NUMBER', 'US_SOCIAL_SECURITY_NUMBER', 'VEHICLE_IDENTIFICATION_NUMBER',
-] as const;
-
 /** Ground 3: the guardrail applied to input and output. */
 const guardrailSchema = z.strictObject({
   blockedInputMessage: text(500).default('Sorry, this request cannot be answered: it breaks the usage policy of this assistant.'),
@@ -104,7 +97,7 @@ const guardrailSchema = z.strictObject({
   profanityFilter: z.boolean().default(true),
   blockedWords: z.array(text(100)).max(100).default([]),
   pii: z
-    .array(z.strictObject({ type: z.enum(PII_TYPES), action: z.enum(['BLOCK', 'ANONYMIZE']) }))
+    .array(z.strictObject({ type: z.enum(PII_ENTITY_TYPES), action: z.enum(['BLOCK', 'ANONYMIZE']) }))
     .max(31)
     .default([
       { type: 'EMAIL', action: 'ANONYMIZE' },

@@ -1,13 +1,21 @@
 import { Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { MODEL_CATALOG } from '../config/models';
+import { type EmbeddingModel, MODEL_CATALOG, type ModelAlias } from '../config/models';
 import type { BlueprintConfig } from '../config/schema';
 import { ModelApi } from '../constructs/api/model-api';
+import { Guardrail } from '../constructs/guardrail/guardrail';
+import { type ChunkingStrategy, KnowledgeBase } from '../constructs/knowledge-base/knowledge-base';
 import { ModelCall } from '../constructs/model-call/model-call';
+import { ManagedPrompt } from '../constructs/prompt-library/managed-prompt';
 import { BedrockModel } from '../constructs/shared/bedrock-model';
 
 /** The grounds that exist, lowest first. A ground holds its own block and every block below it. */
-export const GROUNDS = [{ ground: 0, stackId: 'Ground0-ModelCall', block: 'a model call' }] as const;
+export const GROUNDS = [
+  { ground: 0, stackId: 'Ground0-ModelCall', block: 'a model call' },
+  { ground: 1, stackId: 'Ground1-PromptManagement', block: 'prompt management' },
+  { ground: 2, stackId: 'Ground2-KnowledgeBase', block: 'an external knowledge base (RAG)' },
+  { ground: 3, stackId: 'Ground3-Guardrails', block: 'guardrails on input and output' },
+] as const;
 
 export type GroundNumber = (typeof GROUNDS)[number]['ground'];
 
@@ -23,6 +31,9 @@ export interface GroundStackProps extends StackProps {
 export class GroundStack extends Stack {
   public readonly api: ModelApi;
   public readonly modelCall: ModelCall;
+  public readonly prompt?: ManagedPrompt;
+  public readonly knowledgeBase?: KnowledgeBase;
+  public readonly guardrail?: Guardrail;
 
   constructor(scope: Construct, id: string, props: GroundStackProps) {
     const { config, ground } = props;
@@ -41,6 +52,8 @@ export class GroundStack extends Stack {
       reservedConcurrentExecutions: config.lambda.reservedConcurrency,
     };
 
+    const model = new BedrockModel(MODEL_CATALOG[config.model.alias as ModelAlias], config.model.inference);
+
     // Ground 0: a model call.
     this.api = new ModelApi(this, 'Api', {
       stageName: config.api.stageName,
@@ -48,15 +61,56 @@ export class GroundStack extends Stack {
       throttleBurstLimit: config.api.throttleBurstLimit,
       logRetention: config.lambda.logRetentionDays,
     });
+    // Ground 1: prompt management.
+    if (ground >= 1) {
+      this.prompt = new ManagedPrompt(this, 'Prompt', { definition: config.prompt, model, maxTokens: config.model.maxTokens, temperature: config.model.temperature });
+    }
+    // Ground 2: an external knowledge base.
+    if (ground >= 2) {
+      const kb = config.knowledgeBase;
+      this.knowledgeBase = new KnowledgeBase(this, 'KnowledgeBase', {
+        embeddingModel: MODEL_CATALOG[kb.embeddingModel as ModelAlias] as EmbeddingModel,
+        dimensions: kb.dimensions,
+        vectorStore: kb.vectorStore,
+        chunking: chunking(kb.chunking),
+        ingestionBatchWindow: Duration.seconds(kb.ingestionBatchWindowSeconds),
+        logRetention: config.lambda.logRetentionDays,
+      });
+    }
+    // Ground 3: guardrails.
+    if (ground >= 3) this.guardrail = new Guardrail(this, 'Guardrail', config.guardrail);
+
+    // The request path, with whatever blocks this ground has.
     this.modelCall = new ModelCall(this, 'ModelCall', {
       api: this.api,
-      model: new BedrockModel(MODEL_CATALOG[config.model.alias as keyof typeof MODEL_CATALOG], config.model.inference),
+      model,
       maxTokens: config.model.maxTokens,
       temperature: config.model.temperature,
       maxQueryChars: config.api.maxQueryChars,
       maxAttempts: config.model.maxAttempts,
       attemptTimeout: Duration.seconds(config.model.attemptTimeoutSeconds),
       ...lambdaDefaults,
+      prompt: this.prompt,
+      retrieval: this.knowledgeBase && {
+        knowledgeBase: this.knowledgeBase,
+        defaultTopK: config.knowledgeBase.defaultTopK,
+        maxTopK: config.knowledgeBase.maxTopK,
+        minScore: config.knowledgeBase.minScore,
+      },
+      guardrail: this.guardrail,
     });
+  }
+}
+
+function chunking(c: BlueprintConfig['knowledgeBase']['chunking']): ChunkingStrategy {
+  switch (c.strategy) {
+    case 'fixed':
+      return { strategy: 'fixed', maxTokens: c.maxTokens, overlapPercentage: c.overlapPercentage };
+    case 'hierarchical':
+      return { strategy: 'hierarchical', parentMaxTokens: c.parentMaxTokens, childMaxTokens: c.childMaxTokens, overlapTokens: c.overlapTokens };
+    case 'semantic':
+      return { strategy: 'semantic', maxTokens: c.maxTokens, bufferSize: c.bufferSize, breakpointPercentileThreshold: c.breakpointPercentileThreshold };
+    case 'none':
+      return { strategy: 'none' };
   }
 }

@@ -66,13 +66,13 @@ describe('configuration schema', () => {
 
 describe('ground selection', () => {
   test('unset selects every ground; a number selects one', () => {
-    expect(selectGrounds(undefined)).toEqual([0]);
+    expect(selectGrounds(undefined)).toEqual([0, 1, 2, 3]);
     expect(selectGrounds('0')).toEqual([0]);
     expect(selectGrounds(0)).toEqual([0]);
   });
 
   test.each(['9', '-1', 'one', '0.5'])('fails on ground=%s naming the allowed grounds', (value) => {
-    expect(() => selectGrounds(value)).toThrow(`ground = ${JSON.stringify(value)}; allowed: 0 or unset for all`);
+    expect(() => selectGrounds(value)).toThrow(`ground = ${JSON.stringify(value)}; allowed: 0, 1, 2, 3 or unset for all`);
   });
 });
 

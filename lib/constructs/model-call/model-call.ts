@@ -1,10 +1,35 @@
 import { Duration, Token, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ModelApi } from '../api/model-api';
 import { BlueprintFunction } from '../shared/blueprint-function';
+import type { ManagedPrompt } from '../prompt-library/managed-prompt';
 import type { BedrockModel } from '../shared/bedrock-model';
+
+/** A knowledge base the prompt function may retrieve from (ground 2). */
+export interface IRetrievalSource {
+  readonly knowledgeBaseId: string;
+  grantRetrieve(grantee: iam.IGrantable): iam.Grant;
+}
+
+/** A pinned guardrail version the prompt function applies to input and output (ground 3). */
+export interface IGuardrailRef {
+  readonly guardrailId: string;
+  readonly guardrailVersion: string;
+  grantApply(grantee: iam.IGrantable): iam.Grant;
+}
+
+export interface RetrievalOptions {
+  readonly knowledgeBase: IRetrievalSource;
+  /** Passages retrieved when a request names no topK. @default 5 */
+  readonly defaultTopK?: number;
+  /** Most passages a request may ask for. @default 10 */
+  readonly maxTopK?: number;
+  /** Passages scoring below this are not put into the prompt. @default 0 */
+  readonly minScore?: number;
+}
 
 export interface ModelCallProps {
   /** The API that serves `POST /prompt`. */
@@ -29,11 +54,19 @@ export interface ModelCallProps {
   readonly logRetention?: logs.RetentionDays;
   /** @default no reserved concurrency */
   readonly reservedConcurrentExecutions?: number;
+  /** Ground 1: render this prompt's pinned version. @default the query is sent as it is */
+  readonly prompt?: ManagedPrompt;
+  /** Ground 2: retrieve passages and cite them. @default no retrieval */
+  readonly retrieval?: RetrievalOptions;
+  /** Ground 3: apply this guardrail to input and output. @default no guardrail */
+  readonly guardrail?: IGuardrailRef;
 }
 
 /**
- * Ground 0: `POST /prompt` → prompt function → Bedrock Converse on one model, with IAM scoped to
- * exactly that model or inference profile.
+ * The request path of `POST /prompt`: prompt function → Bedrock Converse on one model, with IAM
+ * scoped to exactly that model or inference profile (ground 0); with the blocks of grounds 1-3
+ * given, it renders the pinned prompt, retrieves and cites, and guards input and output. The
+ * construct ids stay the same whichever blocks are given, so going up a ground updates in place.
  */
 export class ModelCall extends Construct {
   public readonly promptFunction: BlueprintFunction;
@@ -53,6 +86,12 @@ export class ModelCall extends Construct {
     checkRange('maxQueryChars', maxQueryChars, 1, 100_000);
     checkRange('maxAttempts', maxAttempts, 1, 10);
     checkRange('timeout', timeout.toSeconds(), 1, 29);
+    const defaultTopK = props.retrieval?.defaultTopK ?? 5;
+    const maxTopK = props.retrieval?.maxTopK ?? 10;
+    const minScore = props.retrieval?.minScore ?? 0;
+    checkRange('retrieval.maxTopK', maxTopK, 1, 100);
+    checkRange('retrieval.defaultTopK', defaultTopK, 1, maxTopK);
+    checkRange('retrieval.minScore', minScore, 0, 1);
     if (attemptTimeout.toMilliseconds() >= timeout.toMilliseconds()) {
       throw new Error(`attemptTimeout must be below timeout (${timeout.toSeconds()} s), got ${attemptTimeout.toSeconds()} s`);
     }
@@ -72,8 +111,16 @@ export class ModelCall extends Construct {
         MAX_QUERY_CHARS: String(maxQueryChars),
         BEDROCK_MAX_ATTEMPTS: String(maxAttempts),
         BEDROCK_ATTEMPT_TIMEOUT_MS: String(attemptTimeout.toMilliseconds()),
+        ...props.prompt?.environment,
+        ...(props.retrieval
+          ? { KNOWLEDGE_BASE_ID: props.retrieval.knowledgeBase.knowledgeBaseId, DEFAULT_TOP_K: String(defaultTopK), MAX_TOP_K: String(maxTopK), MIN_SCORE: String(minScore) }
+          : {}),
+        ...(props.guardrail ? { GUARDRAIL_ID: props.guardrail.guardrailId, GUARDRAIL_VERSION: props.guardrail.guardrailVersion } : {}),
       },
     });
+    props.prompt?.grantRead(this.promptFunction);
+    props.retrieval?.knowledgeBase.grantRetrieve(this.promptFunction);
+    props.guardrail?.grantApply(this.promptFunction);
     props.model.grantInvoke(this, this.promptFunction);
     const finding = props.model.nagRegionWildcardFinding();
     if (finding) {
@@ -94,6 +141,20 @@ export class ModelCall extends Construct {
           query: { type: apigateway.JsonSchemaType.STRING, minLength: 1, maxLength: maxQueryChars },
           maxTokens: { type: apigateway.JsonSchemaType.INTEGER, minimum: 1, maximum: maxTokens },
           temperature: { type: apigateway.JsonSchemaType.NUMBER, minimum: 0, maximum: 1 },
+          ...(props.prompt
+            ? { variables: { type: apigateway.JsonSchemaType.OBJECT, maxProperties: 10, additionalProperties: { type: apigateway.JsonSchemaType.STRING, maxLength: 1000 } } }
+            : {}),
+          ...(props.retrieval
+            ? {
+                topK: { type: apigateway.JsonSchemaType.INTEGER, minimum: 1, maximum: maxTopK },
+                filter: {
+                  type: apigateway.JsonSchemaType.OBJECT,
+                  minProperties: 1,
+                  maxProperties: 5,
+                  additionalProperties: { type: [apigateway.JsonSchemaType.STRING, apigateway.JsonSchemaType.NUMBER, apigateway.JsonSchemaType.BOOLEAN] },
+                },
+              }
+            : {}),
         },
       },
     });

@@ -1,0 +1,420 @@
+import * as crypto from 'node:crypto';
+import * as path from 'node:path';
+import { ArnFormat, Duration, FileSystem, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as bedrock from 'aws-cdk-lib/aws-bedrock';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import * as s3vectors from 'aws-cdk-lib/aws-s3vectors';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import type { EmbeddingModel } from '../../config/models';
+import { BlueprintFunction, METRICS_NAMESPACE } from '../shared/blueprint-function';
+import { type ChunkingStrategy, chunkingConfiguration, DEFAULT_CHUNKING, inRange, validateChunking } from './chunking';
+
+export type { ChunkingStrategy } from './chunking';
+
+/** The documents every fresh deployment can answer questions about at once. */
+export const BLUEPRINT_CORPUS = path.join(__dirname, '..', '..', '..', 'corpus');
+
+/** Keys Bedrock writes into every vector; filterable metadata is capped at 2 KB per vector, so these must not be filterable. */
+const BEDROCK_METADATA_KEYS = ['AMAZON_BEDROCK_TEXT', 'AMAZON_BEDROCK_METADATA'];
+
+/** The ingestion function's timeout; the queue's visibility timeout is derived from it. */
+const INGEST_TIMEOUT = Duration.seconds(60);
+
+export interface KnowledgeBaseProps {
+  /** Catalog entry of the embedding model (for example `MODEL_CATALOG['titan-embed-text-v2']`). */
+  readonly embeddingModel: EmbeddingModel;
+  /**
+   * Size of each vector; must be one the embedding model produces. Changing it replaces the
+   * vector index and the knowledge base (the next ingestion re-embeds the documents).
+   * @default embeddingModel.defaultDimensions
+   */
+  readonly dimensions?: number;
+  /**
+   * Where vectors are stored. `s3-vectors` has no idle cost; `opensearch-serverless` is not built
+   * yet and fails synth.
+   * @default 's3-vectors'
+   */
+  readonly vectorStore?: 's3-vectors' | 'opensearch-serverless';
+  /** How documents are split before embedding. @default fixed size, 300 tokens, 20% overlap */
+  readonly chunking?: ChunkingStrategy;
+  /** Uploads within this window start one ingestion job, not one per file (0-300 s). @default Duration.seconds(60) */
+  readonly ingestionBatchWindow?: Duration;
+  /** Time between two status checks of a running ingestion job (60-900 s). @default Duration.minutes(2) */
+  readonly ingestionCheckInterval?: Duration;
+  /** Folder uploaded to the documents bucket (under `blueprint/`) and ingested at deploy. @default the blueprint's own `corpus/` */
+  readonly corpusPath?: string;
+  /** Retention of the ingestion function's logs. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * RAG's external knowledge: a documents bucket, a Bedrock knowledge base that chunks and embeds
+ * what is in it into an S3 Vectors index, and ingestion that runs by itself: once at deploy for
+ * the shipped corpus, and after uploads, debounced through a queue, with failed jobs counted and
+ * alarmed.
+ */
+export class KnowledgeBase extends Construct {
+  public readonly knowledgeBaseId: string;
+  public readonly knowledgeBaseArn: string;
+  public readonly dataSourceId: string;
+  /** Put documents here; they are ingested within the batching window. */
+  public readonly documentsBucket: s3.Bucket;
+  public readonly vectorIndex: s3vectors.CfnIndex;
+  /** Role Bedrock assumes to read the documents, embed them and write the vectors. */
+  public readonly serviceRole: iam.Role;
+  public readonly ingestionQueue: sqs.Queue;
+  public readonly ingestionDeadLetterQueue: sqs.Queue;
+  public readonly ingestionFunction: BlueprintFunction;
+  /** In ALARM when an ingestion job failed or left documents unindexed. */
+  public readonly ingestionFailedAlarm: cloudwatch.Alarm;
+  /** In ALARM when upload events could not be handled and sit in the dead-letter queue. */
+  public readonly deadLetterAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: KnowledgeBaseProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const dimensions = props.dimensions ?? props.embeddingModel.defaultDimensions;
+    const vectorStore = props.vectorStore ?? 's3-vectors';
+    const chunking = props.chunking ?? DEFAULT_CHUNKING;
+    const batchWindow = props.ingestionBatchWindow ?? Duration.seconds(60);
+    const checkInterval = props.ingestionCheckInterval ?? Duration.minutes(2);
+    const corpusPath = props.corpusPath ?? BLUEPRINT_CORPUS;
+
+    if (props.embeddingModel.kind !== 'embedding') {
+      throw new Error(`embeddingModel must be an embedding model, got ${(props.embeddingModel as { modelId: string }).modelId}`);
+    }
+    if (!Token.isUnresolved(dimensions) && !props.embeddingModel.dimensions.includes(dimensions)) {
+      throw new Error(`dimensions must be one of ${props.embeddingModel.dimensions.join(', ')} for ${props.embeddingModel.modelId}, got ${dimensions}`);
+    }
+    if (vectorStore === 'opensearch-serverless') {
+      throw new Error("vectorStore 'opensearch-serverless' is not built yet; use 's3-vectors'");
+    }
+    if (vectorStore !== 's3-vectors') throw new Error(`vectorStore must be 's3-vectors' or 'opensearch-serverless', got ${JSON.stringify(vectorStore)}`);
+    validateChunking(chunking);
+    inRange('ingestionBatchWindow (seconds)', batchWindow.toSeconds(), 0, 300);
+    inRange('ingestionCheckInterval (seconds)', checkInterval.toSeconds(), 60, 900);
+
+    // --- Documents -------------------------------------------------------------------------
+    // S3-managed keys: log delivery cannot write to a KMS-encrypted target, and the documents are
+    // meant for retrieval by every caller of the knowledge base, so a customer key would add cost
+    // and a key policy to get right without narrowing who can read them (IAM already does).
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access-log bucket of the documents bucket: logging it into itself would loop, and a third bucket would only move the finding',
+    });
+    this.documentsBucket = new s3.Bucket(this, 'Documents', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'documents/',
+      // The source of truth of the knowledge base: kept when the stack goes.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Set on the L1: the L2's `eventBridgeEnabled` goes through a notifications custom resource (one more Lambda).
+    (this.documentsBucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
+
+    // --- Vector store ----------------------------------------------------------------------
+    // Vectors are derived data (re-embedded from the documents by any ingestion), so the vector
+    // bucket and index keep CloudFormation's default deletion: nothing orphaned on replacement.
+    const vectorBucket = new s3vectors.CfnVectorBucket(this, 'VectorBucket', { encryptionConfiguration: { sseType: 'AES256' } });
+    this.vectorIndex = new s3vectors.CfnIndex(this, 'VectorIndex', {
+      vectorBucketArn: vectorBucket.attrVectorBucketArn,
+      dataType: 'float32',
+      dimension: dimensions,
+      distanceMetric: 'cosine',
+      metadataConfiguration: { nonFilterableMetadataKeys: BEDROCK_METADATA_KEYS },
+      encryptionConfiguration: { sseType: 'AES256' },
+    });
+
+    // --- Knowledge base --------------------------------------------------------------------
+    const embeddingModelArn = stack.formatArn({
+      service: 'bedrock',
+      account: '',
+      resource: 'foundation-model',
+      resourceName: props.embeddingModel.modelId,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    this.serviceRole = new iam.Role(this, 'ServiceRole', {
+      description: 'Bedrock knowledge base: reads the documents bucket, embeds, writes the vector index',
+      // The confused-deputy guard AWS documents for knowledge base roles.
+      assumedBy: new iam.ServicePrincipal('bedrock.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'bedrock', resource: 'knowledge-base', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME }) },
+      }),
+    });
+    this.serviceRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: [embeddingModelArn] }));
+    this.serviceRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.documentsBucket.bucketArn], conditions: { StringEquals: { 'aws:ResourceAccount': stack.account } } }),
+    );
+    this.serviceRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [this.documentsBucket.arnForObjects('*')],
+        conditions: { StringEquals: { 'aws:ResourceAccount': stack.account } },
+      }),
+    );
+    this.serviceRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3vectors:PutVectors', 's3vectors:GetVectors', 's3vectors:DeleteVectors', 's3vectors:QueryVectors', 's3vectors:GetIndex'],
+        resources: [this.vectorIndex.attrIndexArn],
+      }),
+    );
+    Validations.of(this.serviceRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.documentsBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+      reason: 'Bedrock ingests every document of the bucket, whatever its key; read-only (s3:GetObject) and limited to this account',
+    });
+
+    const knowledgeBase = new bedrock.CfnKnowledgeBase(this, 'Resource', {
+      name: physicalName(this, 'kb', [props.embeddingModel.modelId, dimensions, vectorStore]),
+      description: 'genai-blueprint knowledge base: documents bucket embedded into S3 Vectors',
+      roleArn: this.serviceRole.roleArn,
+      knowledgeBaseConfiguration: {
+        type: 'VECTOR',
+        vectorKnowledgeBaseConfiguration: {
+          embeddingModelArn,
+          embeddingModelConfiguration: { bedrockEmbeddingModelConfiguration: { dimensions, embeddingDataType: 'FLOAT32' } },
+        },
+      },
+      storageConfiguration: {
+        type: 'S3_VECTORS',
+        s3VectorsConfiguration: { vectorBucketArn: vectorBucket.attrVectorBucketArn, indexArn: this.vectorIndex.attrIndexArn },
+      },
+    });
+    // Bedrock checks its access to the index when the knowledge base is created.
+    knowledgeBase.node.addDependency(this.serviceRole);
+    this.knowledgeBaseId = knowledgeBase.attrKnowledgeBaseId;
+    this.knowledgeBaseArn = knowledgeBase.attrKnowledgeBaseArn;
+
+    const dataSource = new bedrock.CfnDataSource(this, 'DataSource', {
+      name: physicalName(this, 'docs', [JSON.stringify(chunking)]),
+      description: 'The documents bucket',
+      knowledgeBaseId: this.knowledgeBaseId,
+      // DELETE: when the data source is replaced (a chunking change), its old chunks leave the
+      // index instead of answering next to the new ones. The documents themselves stay in the bucket.
+      dataDeletionPolicy: 'DELETE',
+      dataSourceConfiguration: { type: 'S3', s3Configuration: { bucketArn: this.documentsBucket.bucketArn, bucketOwnerAccountId: stack.account } },
+      vectorIngestionConfiguration: { chunkingConfiguration: chunkingConfiguration(chunking) },
+    });
+    this.dataSourceId = dataSource.attrDataSourceId;
+
+    // --- Ingestion after uploads, debounced ------------------------------------------------
+    this.ingestionDeadLetterQueue = new sqs.Queue(this, 'IngestionDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.ingestionDeadLetterQueue).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: 'This is the dead-letter queue of the ingestion queue and of the upload rule: its messages wait for an operator (alarmed), a further queue would add nothing',
+    });
+    this.ingestionQueue = new sqs.Queue(this, 'IngestionQueue', {
+      // SQS-managed keys: EventBridge can deliver to them without a key policy.
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS's advice for Lambda consumers: six function timeouts plus the batching window.
+      visibilityTimeout: Duration.seconds(6 * INGEST_TIMEOUT.toSeconds() + (Token.isUnresolved(batchWindow.toSeconds()) ? 300 : batchWindow.toSeconds())),
+      // Uploads deferred by a running job come back once per visibility timeout: ten returns
+      // (over an hour) before they are parked in the dead-letter queue, which is alarmed.
+      deadLetterQueue: { queue: this.ingestionDeadLetterQueue, maxReceiveCount: 10 },
+    });
+    new events.Rule(this, 'UploadRule', {
+      description: 'Documents created or deleted: queue an ingestion',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created', 'Object Deleted'],
+        detail: { bucket: { name: [this.documentsBucket.bucketName] } },
+      },
+      targets: [new targets.SqsQueue(this.ingestionQueue, { deadLetterQueue: this.ingestionDeadLetterQueue, retryAttempts: 10 })],
+    });
+
+    this.ingestionFunction = new BlueprintFunction(this, 'IngestFunction', {
+      handlerDir: 'ingest',
+      description: 'Starts one knowledge base ingestion job per batch of uploads and watches it',
+      memorySize: 256,
+      timeout: INGEST_TIMEOUT,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      invokedBy: 'sqs',
+      environment: {
+        KNOWLEDGE_BASE_ID: this.knowledgeBaseId,
+        DATA_SOURCE_ID: this.dataSourceId,
+        QUEUE_URL: this.ingestionQueue.queueUrl,
+        CHECK_DELAY_SECONDS: String(checkInterval.toSeconds()),
+        // A day of checks: longer than any corpus this blueprint expects.
+        MAX_CHECKS: String(Math.ceil(86_400 / (Token.isUnresolved(checkInterval.toSeconds()) ? 60 : checkInterval.toSeconds()))),
+        BEDROCK_MAX_ATTEMPTS: '4',
+        BEDROCK_ATTEMPT_TIMEOUT_MS: '10000',
+      },
+    });
+    this.ingestionFunction.addEventSource(
+      new sources.SqsEventSource(this.ingestionQueue, {
+        // One invocation gathers the uploads of the whole window (Lambda allows up to 10,000 with a
+        // window; 1,000 S3 events stay well below the 6 MB payload limit). Without a window Lambda caps it at 10.
+        batchSize: batchWindow.toSeconds() === 0 ? 10 : 1_000,
+        maxBatchingWindow: batchWindow.toSeconds() === 0 ? undefined : batchWindow,
+        reportBatchItemFailures: true,
+      }),
+    );
+    const trigger = this.ingestionFunction.node.children.find((c) => c.node.id.startsWith('SqsEventSource'))!;
+    Validations.of(trigger).acknowledge({
+      id: 'Serverless-LambdaEventSourceMappingDestination',
+      reason: 'Lambda supports no on-failure destination for SQS event sources: failed messages return to the queue and its redrive policy parks them in the (alarmed) dead-letter queue',
+    });
+    this.grantIngestion(this.ingestionFunction);
+    this.ingestionQueue.grantSendMessages(this.ingestionFunction);
+
+    this.ingestionFailedAlarm = this.metricIngestionJobsFailed().createAlarm(this, 'IngestionFailedAlarm', {
+      alarmDescription: 'A knowledge base ingestion job failed or left documents unindexed: see the ingest function logs',
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.deadLetterAlarm = this.ingestionDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }).createAlarm(this, 'DeadLetterAlarm', {
+      alarmDescription: 'Upload events could not be ingested and sit in the dead-letter queue: redrive them once the cause is fixed',
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // --- Ingestion at deploy ---------------------------------------------------------------
+    this.ingestCorpusAtDeploy(corpusPath);
+  }
+
+  /** Lets `grantee` call Retrieve on this knowledge base only. */
+  public grantRetrieve(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['bedrock:Retrieve'], resourceArns: [this.knowledgeBaseArn] });
+  }
+
+  /** Ingestion jobs that failed or completed with failed documents (sum per period). */
+  public metricIngestionJobsFailed(opts: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: 'IngestionJobsFailed',
+      // The dimensions the ingest function's Powertools metrics carry.
+      dimensionsMap: { service: 'ingest', KnowledgeBaseId: this.knowledgeBaseId },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...opts,
+    });
+  }
+
+  private grantIngestion(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['bedrock:StartIngestionJob', 'bedrock:GetIngestionJob', 'bedrock:ListIngestionJobs'],
+      resourceArns: [this.knowledgeBaseArn],
+    });
+  }
+
+  /**
+   * Uploads the corpus under `blueprint/` and starts an ingestion job when it was uploaded, so a
+   * fresh deployment answers at once. The job request carries the corpus fingerprint: a changed
+   * corpus changes the request, and CloudFormation runs it again on update.
+   */
+  private ingestCorpusAtDeploy(corpusPath: string): void {
+    const logGroup = new logs.LogGroup(this, 'DeployLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    const deployment = new s3deploy.BucketDeployment(this, 'CorpusDeployment', {
+      sources: [s3deploy.Source.asset(corpusPath)],
+      destinationBucket: this.documentsBucket,
+      // Pruning stays inside this prefix: documents users upload elsewhere are never deleted.
+      destinationKeyPrefix: 'blueprint/',
+      prune: true,
+      memoryLimit: 512,
+      logGroup,
+    });
+    const fingerprint = FileSystem.fingerprint(corpusPath).slice(0, 16);
+    const startIngestion: cr.AwsSdkCall = {
+      service: 'bedrock-agent',
+      action: 'startIngestionJob',
+      parameters: { knowledgeBaseId: this.knowledgeBaseId, dataSourceId: this.dataSourceId, description: `Corpus ${fingerprint} deployed by CloudFormation` },
+      physicalResourceId: cr.PhysicalResourceId.of('CorpusIngestion'),
+      // The uploads above also reach the queue: if their job won the race, the corpus is being ingested already.
+      ignoreErrorCodesMatching: 'ConflictException',
+    };
+    const ingestion = new cr.AwsCustomResource(this, 'CorpusIngestion', {
+      onCreate: startIngestion,
+      onUpdate: startIngestion,
+      policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({ actions: ['bedrock:StartIngestionJob'], resources: [this.knowledgeBaseArn] })]),
+      // The runtime's SDK has bedrock-agent: no npm install from the internet during deploys.
+      installLatestAwsSdk: false,
+      memorySize: 256,
+      timeout: Duration.minutes(2),
+      logGroup,
+    });
+    ingestion.node.addDependency(deployment);
+    acknowledgeCdkProvidedFunctions(deployment, this.documentsBucket, ingestion);
+  }
+}
+
+/**
+ * A generated, stable name that changes with the create-only settings it is given: CloudFormation
+ * creates the replacement before deleting the old resource, and two of them cannot share a name.
+ */
+function physicalName(scope: Construct, suffix: string, replacing: readonly unknown[]): string {
+  const hash = crypto.createHash('sha256').update(JSON.stringify(replacing.map((v) => (Token.isUnresolved(v) ? Stack.of(scope).resolve(v) : v)))).digest('hex').slice(0, 8);
+  return `${Names.uniqueResourceName(scope, { maxLength: 80 })}-${suffix}-${hash}`;
+}
+
+/**
+ * The singleton functions aws-cdk-lib creates for BucketDeployment and AwsCustomResource live at
+ * the stack's root, outside this construct, and take no settings for these rules: their findings
+ * are acknowledged on the function and role that cause them, one finding at a time.
+ */
+function acknowledgeCdkProvidedFunctions(deployment: s3deploy.BucketDeployment, destination: s3.Bucket, ingestion: cr.AwsCustomResource): void {
+  const cdkOwned = 'Function owned by aws-cdk-lib and run only by CloudFormation during deployments';
+  const notAsync = `${cdkOwned}: invoked synchronously by CloudFormation, which reports every failure in the stack events, so a DLQ would never receive anything`;
+  const basicRole = {
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason: `${cdkOwned}: aws-cdk-lib attaches the basic execution role (CloudWatch Logs only) and exposes no option to replace it`,
+  };
+  const noTracing = { id: 'Serverless-LambdaTracing', reason: `${cdkOwned}: runs once per deployment, aws-cdk-lib exposes no tracing option and there is no request path to trace` };
+
+  const deployRole = deployment.handlerRole;
+  const deployFunction = deployRole.node.scope as Construct;
+  Validations.of(deployRole).acknowledge(
+    basicRole,
+    ...['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'].map((action) => ({
+      id: `AwsSolutions-IAM5[Action::${action}]`,
+      reason: `${cdkOwned}: BucketDeployment grants itself read on its asset and read/write on the destination with these aws-cdk-lib action groups`,
+    })),
+    {
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
+      reason: `${cdkOwned}: reads the corpus asset from the CDK bootstrap asset bucket, whose object keys are content hashes`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(destination).getLogicalId(destination.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+      reason: `${cdkOwned}: syncs the corpus into the documents bucket (under blueprint/; the bucket's keys are not known at synth)`,
+    },
+  );
+  Validations.of(deployFunction.node.defaultChild!).acknowledge(
+    { id: 'AwsSolutions-L1', reason: `${cdkOwned}: BucketDeployment pins the runtime its bundled AWS CLI layer is built for` },
+    { id: 'Serverless-LambdaLatestVersion', reason: `${cdkOwned}: BucketDeployment pins the runtime its bundled AWS CLI layer is built for` },
+    { id: 'Serverless-LambdaDLQ', reason: notAsync },
+    noTracing,
+  );
+
+  const ingestRole = ingestion.grantPrincipal as iam.Role;
+  Validations.of(ingestRole).acknowledge(basicRole);
+  Validations.of((ingestRole.node.scope as Construct).node.defaultChild!).acknowledge({ id: 'Serverless-LambdaDLQ', reason: notAsync }, noTracing);
+}
