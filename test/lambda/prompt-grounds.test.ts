@@ -1,23 +1,14 @@
 import * as fc from 'fast-check';
-import { App, Stack } from 'aws-cdk-lib';
-import { MODEL_CATALOG } from '../../lib/config/models';
-import { DEFAULT_PROMPT, type PromptDefinition } from '../../lib/config/prompts';
-import { ManagedPrompt } from '../../lib/constructs/prompt-library/managed-prompt';
-import { BedrockModel } from '../../lib/constructs/shared/bedrock-model';
+import { DEFAULT_PROMPT } from '../../lib/config/prompts';
 import { apiEvent, lambdaContext, LEAK_PATTERNS, parseResult } from '../support/api-event';
 import { type BedrockFake, throttle } from '../support/bedrock-fake';
+import { deployedPrompt } from '../support/deployed-prompt';
 import { type Handler, startPromptHandler } from '../support/prompt-handler';
 
 /**
  * Grounds 1-3 through the prompt handler: the prompt version the stack deploys (taken from the
  * real ManagedPrompt construct), retrieval, and guardrails on input and output, against the fake.
  */
-
-/** What GetPrompt returns for the prompt a ManagedPrompt construct deploys. */
-function deployedPrompt(definition: PromptDefinition, id: string) {
-  const managed = new ManagedPrompt(new Stack(new App(), 'P'), 'Prompt', { definition, model: new BedrockModel(MODEL_CATALOG['nova-lite'], 'us') });
-  return { name: definition.name, id, arn: `arn:aws:bedrock:us-east-1:123456789012:prompt/${id}`, version: '1', variants: managed.prompt.variants };
-}
 
 const GROUND3_ENV = {
   PROMPT_ID: 'PROMPT1234',
@@ -49,7 +40,7 @@ beforeAll(async () => {
 afterAll(() => fake.stop());
 beforeEach(() => {
   fake.reset();
-  fake.data.prompts.set('PROMPT1234', deployedPrompt(DEFAULT_PROMPT, 'PROMPT1234'));
+  fake.data.prompts.set('PROMPT1234', deployedPrompt('PROMPT1234'));
   fake.data.passages = [...PASSAGES];
 });
 
@@ -92,7 +83,7 @@ describe('ground 1: the pinned prompt version', () => {
     const strict = { ...DEFAULT_PROMPT, variables: [{ name: 'product', description: 'Product asked about' }], persona: 'You support {{product}}.' };
     const { fake: other, handler: strictHandler } = await startPromptHandler({ ...GROUND3_ENV, PROMPT_ID: 'STRICT0001' });
     try {
-      other.data.prompts.set('STRICT0001', deployedPrompt(strict, 'STRICT0001'));
+      other.data.prompts.set('STRICT0001', deployedPrompt('STRICT0001', strict));
       const res = await ask({ query: 'q' }, strictHandler);
       expect(res.statusCode).toBe(400);
       expect(res.json.error).toBe('variables.product is required');
@@ -210,7 +201,7 @@ describe('prompt loading faults', () => {
       const first = await ask({ query: 'q' }, fresh);
       expect(first.statusCode).toBe(500);
       expect(first.json.error).toBe('The service is not configured correctly; the operator has been alerted');
-      other.data.prompts.set('MISSING001', deployedPrompt(DEFAULT_PROMPT, 'MISSING001'));
+      other.data.prompts.set('MISSING001', deployedPrompt('MISSING001'));
       expect((await ask({ query: 'q' }, fresh)).statusCode).toBe(200);
       expect(other.count('GetPrompt')).toBe(2);
     } finally {
