@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { INFERENCE_ROUTES, MODEL_ALIASES, MODEL_CATALOG, TEXT_MODEL_ALIASES } from './models';
-import { PII_ENTITY_TYPES } from './pii';
+import { DEFAULT_BLOCKED_INPUT_MESSAGE, DEFAULT_BLOCKED_OUTPUT_MESSAGE, DEFAULT_PII_ENTITIES, PII_ENTITY_TYPES } from './guardrail-defaults';
 import { DEFAULT_PROMPT, RESERVED_VARIABLES } from './prompts';
 
 /**
@@ -79,8 +79,8 @@ const knowledgeBaseSchema = z.strictObject({
 const STRENGTHS = ['MEDIUM', 'HIGH'] as const;
 /** Ground 3: the guardrail applied to input and output. */
 const guardrailSchema = z.strictObject({
-  blockedInputMessage: text(500).default('Sorry, this request cannot be answered: it breaks the usage policy of this assistant.'),
-  blockedOutputMessage: text(500).default('Sorry, the answer was withheld: it broke the usage policy or was not supported by the sources.'),
+  blockedInputMessage: text(500).default(DEFAULT_BLOCKED_INPUT_MESSAGE),
+  blockedOutputMessage: text(500).default(DEFAULT_BLOCKED_OUTPUT_MESSAGE),
   /** Strength of the harm filters (sexual, violence, hate, insults, misconduct); prompt attacks are always HIGH on input. */
   harmInputStrength: z.enum(STRENGTHS).default('HIGH'),
   harmOutputStrength: z.enum(STRENGTHS).default('MEDIUM'),
@@ -99,16 +99,7 @@ const guardrailSchema = z.strictObject({
   pii: z
     .array(z.strictObject({ type: z.enum(PII_ENTITY_TYPES), action: z.enum(['BLOCK', 'ANONYMIZE']) }))
     .max(31)
-    .default([
-      { type: 'EMAIL', action: 'ANONYMIZE' },
-      { type: 'PHONE', action: 'ANONYMIZE' },
-      { type: 'NAME', action: 'ANONYMIZE' },
-      { type: 'US_SOCIAL_SECURITY_NUMBER', action: 'BLOCK' },
-      { type: 'CREDIT_DEBIT_CARD_NUMBER', action: 'BLOCK' },
-      { type: 'AWS_ACCESS_KEY', action: 'BLOCK' },
-      { type: 'AWS_SECRET_KEY', action: 'BLOCK' },
-      { type: 'PASSWORD', action: 'BLOCK' },
-    ]),
+    .default(DEFAULT_PII_ENTITIES.map((e) => ({ ...e }))),
   regexes: z
     .array(
       z.strictObject({

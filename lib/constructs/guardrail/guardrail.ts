@@ -5,10 +5,6 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 
-/** What the guardrail answers in place of a blocked request. A handler compares against it. */
-export const DEFAULT_BLOCKED_INPUT_MESSAGE = 'Sorry, this request cannot be answered: it breaks the usage policy of this assistant.';
-/** What the guardrail answers in place of a blocked model answer. A handler compares against it. */
-export const DEFAULT_BLOCKED_OUTPUT_MESSAGE = 'Sorry, the answer was withheld: it broke the usage policy or was not supported by the sources.';
 
 /** Confidence at which a content filter acts. Harm filters accept only MEDIUM or HIGH here. */
 export type GuardrailFilterStrength = 'NONE' | 'LOW' | 'MEDIUM' | 'HIGH';
@@ -16,10 +12,9 @@ export type GuardrailFilterStrength = 'NONE' | 'LOW' | 'MEDIUM' | 'HIGH';
 export type SensitiveInformationAction = 'BLOCK' | 'ANONYMIZE';
 
 /** The PII entity types Bedrock Guardrails detect (CloudFormation `PiiEntityConfig.Type`). */
-import { PII_ENTITY_TYPES } from '../../config/pii';
+import { DEFAULT_BLOCKED_INPUT_MESSAGE, DEFAULT_BLOCKED_OUTPUT_MESSAGE, DEFAULT_PII_ENTITIES, PII_ENTITY_TYPES, type PiiEntityType } from '../../config/guardrail-defaults';
 
-export { PII_ENTITY_TYPES };
-export type PiiEntityType = (typeof PII_ENTITY_TYPES)[number];
+export { DEFAULT_BLOCKED_INPUT_MESSAGE, DEFAULT_BLOCKED_OUTPUT_MESSAGE, DEFAULT_PII_ENTITIES, PII_ENTITY_TYPES, type PiiEntityType };
 
 export interface DeniedTopic {
   /** 1-100 letters, digits, spaces or `-_!?.`; unique within the guardrail. */
@@ -44,17 +39,6 @@ export interface GuardrailRegex {
   readonly description?: string;
 }
 
-/** Secrets and identifiers no answer should carry, plus contact data masked rather than refused. */
-export const DEFAULT_PII_ENTITIES: readonly PiiEntity[] = [
-  { type: 'EMAIL', action: 'ANONYMIZE' },
-  { type: 'PHONE', action: 'ANONYMIZE' },
-  { type: 'NAME', action: 'ANONYMIZE' },
-  { type: 'US_SOCIAL_SECURITY_NUMBER', action: 'BLOCK' },
-  { type: 'CREDIT_DEBIT_CARD_NUMBER', action: 'BLOCK' },
-  { type: 'AWS_ACCESS_KEY', action: 'BLOCK' },
-  { type: 'AWS_SECRET_KEY', action: 'BLOCK' },
-  { type: 'PASSWORD', action: 'BLOCK' },
-];
 
 export interface GuardrailProps {
   /** @default 'genai-blueprint: input and output control of the model call' */
