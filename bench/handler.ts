@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { apiEvent, lambdaContext } from '../test/support/api-event';
 import { BedrockFake, type FakePassage, type Operation } from '../test/support/bedrock-fake';
-import type { Handler } from '../test/support/prompt-handler';
+import { type Handler, PROMPT_MODEL_ID } from '../test/support/prompt-handler';
 import { bundleFile } from './bundles';
 import { childEnv, HANDLER_ENV, LAMBDA_ENV, ROOT } from './env';
 import { mean, msSince, percentile } from './stats';
@@ -155,7 +155,7 @@ export async function benchPromptHandler(): Promise<HandlerResults> {
     const client = createBedrockRuntime({ maxAttempts: Number(env.BEDROCK_MAX_ATTEMPTS), attemptTimeoutMs: Number(env.BEDROCK_ATTEMPT_TIMEOUT_MS) });
     const converse = () =>
       new ConverseCommand({
-        modelId: env.MODEL_ID,
+        modelId: PROMPT_MODEL_ID,
         messages: [{ role: 'user', content: [{ text: QUERY }] }],
         inferenceConfig: { maxTokens: Number(env.MAX_TOKENS), temperature: Number(env.TEMPERATURE) },
       });

@@ -1,5 +1,6 @@
 import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { BedrockFake } from '../test/support/bedrock-fake';
+import { PROMPT_ROUTING } from '../test/support/prompt-handler';
 import { deployedPrompt, figures, type LatencyFigures, PROMPT_ID, QUERY } from './handler';
 import { HANDLER_ENV, LAMBDA_ENV } from './env';
 import { median, msSince, percentile } from './stats';
@@ -48,7 +49,7 @@ export async function benchPromptRendering(): Promise<RenderingResults> {
     const { answerPrompt, templateFromPrompt } = await import('../lambda/prompt/core');
     const env = HANDLER_ENV.prompt;
     const clientSettings = { maxAttempts: Number(env.BEDROCK_MAX_ATTEMPTS), attemptTimeoutMs: Number(env.BEDROCK_ATTEMPT_TIMEOUT_MS) };
-    const settings = { modelId: env.MODEL_ID, maxTokens: Number(env.MAX_TOKENS), temperature: Number(env.TEMPERATURE), maxQueryChars: Number(env.MAX_QUERY_CHARS) };
+    const settings = { routing: PROMPT_ROUTING, maxTokens: Number(env.MAX_TOKENS), temperature: Number(env.TEMPERATURE), maxQueryChars: Number(env.MAX_QUERY_CHARS) };
     // (b) has no GetPrompt, so the function must know the variables' defaults by other means (here: from the fixture).
     const variant = (prompt.variants as { metadata: { key: string; value: string }[] }[])[0];
     const defaults = Object.fromEntries(variant.metadata.map((m) => [m.key.replace(/^default\./, ''), m.value]));

@@ -1,10 +1,11 @@
 import * as z from 'zod/mini';
 import { HttpError } from '../shared/http';
 import type { GuardrailPort, KnowledgePort, ModelPort, Passage, PromptPort, PromptTemplate, TokenUsage } from '../shared/model';
+import { chooseModel, converseRouted, type RoutingPolicy, type TenantTier } from '../shared/router';
 
 export interface PromptSettings {
-  /** Model or inference profile id from the catalog. */
-  readonly modelId: string;
+  /** The models this function may call and how it chooses (one target below ground 4). */
+  readonly routing: RoutingPolicy;
   /** Cap on generated tokens; a request may ask for fewer. */
   readonly maxTokens: number;
   readonly temperature: number;
@@ -40,6 +41,7 @@ export function promptRequestSchema(settings: PromptSettings, features: { variab
     ),
     maxTokens: z.optional(z.int({ error: 'must be an integer' }).check(z.minimum(1), z.maximum(settings.maxTokens))),
     temperature: z.optional(z.number().check(z.minimum(0), z.maximum(1))),
+    ...(settings.routing.targets.length > 1 ? { model: z.optional(z.string().check(z.maxLength(64))) } : {}),
     ...(features.variables ? { variables: z.optional(z.record(z.string().check(z.regex(/^[a-z][A-Za-z0-9_]{0,39}$/, 'must be a variable name')), z.string().check(z.maxLength(MAX_VARIABLE_CHARS)))) } : {}),
     ...(retrieval
       ? {
@@ -56,6 +58,8 @@ export function promptRequestSchema(settings: PromptSettings, features: { variab
 
 export interface PromptRequest {
   readonly query: string;
+  /** Ground 4: a catalog alias the client asks for. */
+  readonly model?: string;
   readonly maxTokens?: number;
   readonly temperature?: number;
   readonly variables?: Readonly<Record<string, string>>;
@@ -71,7 +75,13 @@ export interface Citation {
 
 export interface PromptAnswer {
   readonly text: string;
+  /** The catalog alias and model id that answered (after any fallback). */
+  readonly model: string;
   readonly modelId: string;
+  /** Models that failed (throttled or unavailable) before the one that answered. */
+  readonly fallbackFrom: readonly string[];
+  /** USD, from the catalog's token prices. */
+  readonly costUsd: number;
   readonly stopReason: string;
   readonly usage: TokenUsage;
   readonly latencyMs: number;
@@ -96,7 +106,15 @@ export const NO_PASSAGES = 'No passages were found in the knowledge base for thi
 const NO_KNOWLEDGE_BASE = 'No knowledge base is connected.';
 
 /** Ground 0 → 3: [input guardrail] → [retrieve] → [render prompt] → model → [output guardrail]. */
-export async function answerPrompt(request: PromptRequest, settings: PromptSettings, deps: PromptDeps, signal?: AbortSignal): Promise<PromptAnswer> {
+export async function answerPrompt(
+  request: PromptRequest,
+  settings: PromptSettings,
+  deps: PromptDeps,
+  signal?: AbortSignal,
+  caller: { readonly tier?: TenantTier } = {},
+): Promise<PromptAnswer> {
+  // Chosen first: an unknown model alias is a 400 before any Bedrock call.
+  const firstAlias = chooseModel(settings.routing, { requested: request.model, tier: caller.tier, promptChars: request.query.length });
   const template = deps.prompt ? await deps.prompt.load(signal) : undefined;
   const variables = template ? resolveVariables(template, request.variables ?? {}) : {};
   let query = request.query;
@@ -117,9 +135,11 @@ export async function answerPrompt(request: PromptRequest, settings: PromptSetti
   }
   const context = passages === undefined ? NO_KNOWLEDGE_BASE : passages.length === 0 ? NO_PASSAGES : passages.map((p, i) => `[${i + 1}] (source: ${p.source})\n${p.text}`).join('\n\n');
 
-  const reply = await deps.model.converse(
+  const reply = await converseRouted(
+    deps.model,
+    settings.routing,
+    firstAlias,
     {
-      modelId: settings.modelId,
       ...(template
         ? { system: [fill(template.system, variables)], cacheSystem: template.cacheSystem, messages: [{ role: 'user', text: fill(template.user, { ...variables, context, query }) }] }
         : { messages: [{ role: 'user', text: query }] }),
@@ -141,7 +161,10 @@ export async function answerPrompt(request: PromptRequest, settings: PromptSetti
 
   return {
     text,
-    modelId: settings.modelId,
+    model: reply.alias,
+    modelId: reply.modelId,
+    fallbackFrom: reply.triedAliases,
+    costUsd: reply.costUsd,
     stopReason: reply.stopReason,
     usage: reply.usage,
     latencyMs: reply.latencyMs,

@@ -4,12 +4,16 @@ import { jsonRoute } from '../shared/api';
 import { converseModel, createBedrockAgent, createBedrockAgentRuntime, createBedrockRuntime, guardrail, knowledgeBase, managedPrompt } from '../shared/bedrock';
 import { intFromEnv, numberFromEnv, readEnv } from '../shared/env';
 import { logger, metrics } from '../shared/observability';
+import { type RoutingPolicy, type TenantTier, validatePolicy } from '../shared/router';
 import { parseRequest } from '../shared/validation';
 import { answerPrompt, BlockedInput, type PromptDeps, type PromptRequest, promptRequestSchema, type PromptSettings, templateFromPrompt } from './core';
 
 const env = readEnv(
   z.object({
-    MODEL_ID: z.string().check(z.minLength(1)),
+    /** JSON RoutingPolicy: targets (alias, model id, prices), default, tiers, fallbacks. */
+    ROUTING_POLICY: z.string().check(z.minLength(2)),
+    /** Ground 4: JSON {apiKeyId: {tenant, tier}} for the gateway's API keys. */
+    TENANTS: z.optional(z.string()),
     MAX_TOKENS: intFromEnv(),
     TEMPERATURE: numberFromEnv(),
     MAX_QUERY_CHARS: intFromEnv(),
@@ -31,8 +35,11 @@ const env = readEnv(
 
 const clientSettings = { maxAttempts: env.BEDROCK_MAX_ATTEMPTS, attemptTimeoutMs: env.BEDROCK_ATTEMPT_TIMEOUT_MS };
 const runtime = createBedrockRuntime(clientSettings);
+const routing = JSON.parse(env.ROUTING_POLICY) as RoutingPolicy;
+validatePolicy(routing);
+const tenants = JSON.parse(env.TENANTS ?? '{}') as Record<string, { tenant: string; tier: TenantTier }>;
 const settings: PromptSettings = {
-  modelId: env.MODEL_ID,
+  routing,
   maxTokens: env.MAX_TOKENS,
   temperature: env.TEMPERATURE,
   maxQueryChars: env.MAX_QUERY_CHARS,
@@ -47,18 +54,22 @@ const deps: PromptDeps = {
 const requestSchema = promptRequestSchema(settings, { variables: deps.prompt !== undefined });
 
 /** `POST /prompt`: [input guardrail] → [retrieve] → [prompt] → model → [output guardrail]. */
-export const handler = jsonRoute(async ({ body, signal }) => {
+export const handler = jsonRoute(async ({ body, signal, event }) => {
   const request = parseRequest(requestSchema, body) as PromptRequest;
-  const answer = await answerPrompt(request, settings, deps, signal).catch((error: unknown) => {
+  // The tenant comes from the API key API Gateway checked, never from the body.
+  const caller = tenants[event.requestContext?.identity?.apiKeyId ?? ''];
+  const answer = await answerPrompt(request, settings, deps, signal, { tier: caller?.tier }).catch((error: unknown) => {
     if (error instanceof BlockedInput) metrics.addMetric('GuardrailInputInterventions', MetricUnit.Count, 1);
     throw error;
   });
-  metrics.addDimension('ModelId', answer.modelId);
+  metrics.addDimensions({ Model: answer.model, Tenant: caller?.tenant ?? 'none' });
+  metrics.addMetric('CostUsd', MetricUnit.Count, answer.costUsd);
+  if (answer.fallbackFrom.length) metrics.addMetric('ModelFallbacks', MetricUnit.Count, answer.fallbackFrom.length);
   metrics.addMetric('InputTokens', MetricUnit.Count, answer.usage.inputTokens);
   metrics.addMetric('OutputTokens', MetricUnit.Count, answer.usage.outputTokens);
   metrics.addMetric('ModelLatency', MetricUnit.Milliseconds, answer.latencyMs);
   if (answer.citations) metrics.addMetric('PassagesUsed', MetricUnit.Count, answer.citations.length);
   if (answer.guardrail && answer.guardrail.output !== 'none') metrics.addMetric('GuardrailOutputInterventions', MetricUnit.Count, 1);
-  logger.info('answered', { modelId: answer.modelId, stopReason: answer.stopReason, ...answer.usage, latencyMs: answer.latencyMs, guardrail: answer.guardrail });
+  logger.info('answered', { tenant: caller?.tenant, model: answer.model, modelId: answer.modelId, costUsd: answer.costUsd, fallbackFrom: answer.fallbackFrom, stopReason: answer.stopReason, ...answer.usage, latencyMs: answer.latencyMs, guardrail: answer.guardrail });
   return { body: { ...answer } };
 });

@@ -9,6 +9,8 @@ export interface ApiCall {
   readonly requestId: string;
   /** Aborts when the function is about to run out of time, so the answer is a 504, not a kill. */
   readonly signal: AbortSignal;
+  /** The raw event, for what API Gateway vouches for (the caller's API key id, identity). */
+  readonly event: APIGatewayProxyEvent;
 }
 
 export interface ApiAnswer {
@@ -32,7 +34,7 @@ export function jsonRoute(route: (call: ApiCall) => Promise<ApiAnswer>) {
     const timer = setTimeout(() => deadline.abort(), Math.max(0, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS));
     try {
       const body = parseJsonBody(event);
-      const answer = await route({ body, requestId, signal: deadline.signal });
+      const answer = await route({ body, requestId, signal: deadline.signal, event });
       return jsonResponse(answer.statusCode ?? 200, { ...answer.body, requestId }, { 'X-Request-Id': requestId });
     } catch (caught) {
       const { error, expected } = toHttpError(caught);

@@ -33,7 +33,11 @@ describe('ModelCall', () => {
       LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN', LogGroup: { Ref: Match.stringLikeRegexp('PromptFunctionLogs') } },
       Environment: {
         Variables: {
-          MODEL_ID: 'us.amazon.nova-lite-v1:0',
+          ROUTING_POLICY: JSON.stringify({
+            targets: [{ alias: 'nova-lite', modelId: 'us.amazon.nova-lite-v1:0', price: { inputPerMTok: 0.06, outputPerMTok: 0.24 } }],
+            defaultAlias: 'nova-lite',
+            fallbacks: {},
+          }),
           MAX_TOKENS: '1024',
           TEMPERATURE: '0.5',
           MAX_QUERY_CHARS: '8000',
@@ -125,6 +129,31 @@ describe('ModelCall', () => {
     const maxTokens = new CfnParameter(stack, 'MaxTokens', { type: 'Number' }).valueAsNumber;
     const api = new ModelApi(stack, 'Api');
     expect(() => new ModelCall(stack, 'ModelCall', { api, model: new BedrockModel(MODEL_CATALOG['nova-lite'], 'us'), maxTokens })).not.toThrow();
+  });
+});
+
+describe('ModelCall routing (ground 4)', () => {
+  const routed = (routing: Partial<NonNullable<ModelCallProps['routing']>>) =>
+    build({ routing: { models: [new BedrockModel(MODEL_CATALOG['nova-micro'], 'us'), new BedrockModel(MODEL_CATALOG['claude-haiku-4-5'], 'us')], ...routing } });
+
+  test('every routed model is granted, the policy and tenants reach the function, requests may name a model', () => {
+    const { template: t } = routed({
+      byTier: { premium: 'claude-haiku-4-5' },
+      fallbacks: { 'claude-haiku-4-5': ['nova-lite'] },
+      tenants: [{ apiKeyId: 'abc123', name: 'acme', tier: 'premium' }],
+    });
+    const fn = Object.values(t.findResources('AWS::Lambda::Function'))[0];
+    const policy = JSON.parse(fn.Properties.Environment.Variables.ROUTING_POLICY);
+    expect(policy.targets.map((x: { alias: string }) => x.alias)).toEqual(['nova-lite', 'nova-micro', 'claude-haiku-4-5']);
+    expect(policy).toMatchObject({ defaultAlias: 'nova-lite', byTier: { premium: 'claude-haiku-4-5' }, fallbacks: { 'claude-haiku-4-5': ['nova-lite'] } });
+    expect(JSON.parse(fn.Properties.Environment.Variables.TENANTS)).toEqual({ abc123: { tenant: 'acme', tier: 'premium' } });
+    const statements = JSON.stringify(t.findResources('AWS::IAM::Policy'));
+    for (const id of ['us.amazon.nova-lite-v1:0', 'us.amazon.nova-micro-v1:0', 'us.anthropic.claude-haiku-4-5-20251001-v1:0']) expect(statements).toContain(`:inference-profile/${id}`);
+    t.hasResourceProperties('AWS::ApiGateway::Model', { Schema: Match.objectLike({ properties: Match.objectLike({ model: { type: 'string', maxLength: 64 } }) }) });
+  });
+
+  test('fails when routing names a model that is not routed to', () => {
+    expect(() => routed({ fallbacks: { 'nova-lite': ['nova-pro'] } })).toThrow('routing names models that are not routed to: nova-pro; routed: nova-lite, nova-micro, claude-haiku-4-5');
   });
 });
 

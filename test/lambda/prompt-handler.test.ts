@@ -25,7 +25,10 @@ describe('POST /prompt through the real Bedrock runtime client', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json).toEqual({
       text: 'fake answer to: What is RAG?',
+      model: 'nova-lite',
       modelId: 'us.amazon.nova-lite-v1:0',
+      fallbackFrom: [],
+      costUsd: (3 * 0.06 + 7 * 0.24) / 1e6,
       stopReason: 'end_turn',
       usage: { inputTokens: 3, outputTokens: 7, totalTokens: 10 },
       latencyMs: 1,

@@ -1,8 +1,16 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { BedrockFake } from './bedrock-fake';
 
+/** The one model below ground 4, as the stack writes it into ROUTING_POLICY. */
+export const PROMPT_MODEL_ID = 'us.amazon.nova-lite-v1:0';
+export const PROMPT_ROUTING = {
+  targets: [{ alias: 'nova-lite', modelId: PROMPT_MODEL_ID, price: { inputPerMTok: 0.06, outputPerMTok: 0.24 } }],
+  defaultAlias: 'nova-lite',
+  fallbacks: {},
+};
+
 export const PROMPT_ENV = {
-  MODEL_ID: 'us.amazon.nova-lite-v1:0',
+  ROUTING_POLICY: JSON.stringify(PROMPT_ROUTING),
   MAX_TOKENS: '1024',
   TEMPERATURE: '0.5',
   MAX_QUERY_CHARS: '8000',
@@ -11,7 +19,7 @@ export const PROMPT_ENV = {
 };
 
 /** Settings of grounds 1-3; unset unless a test asks for them. */
-const GROUND_KEYS = ['PROMPT_ID', 'PROMPT_VERSION', 'KNOWLEDGE_BASE_ID', 'DEFAULT_TOP_K', 'MAX_TOP_K', 'MIN_SCORE', 'GUARDRAIL_ID', 'GUARDRAIL_VERSION'];
+const GROUND_KEYS = ['TENANTS', 'PROMPT_ID', 'PROMPT_VERSION', 'KNOWLEDGE_BASE_ID', 'DEFAULT_TOP_K', 'MAX_TOP_K', 'MIN_SCORE', 'GUARDRAIL_ID', 'GUARDRAIL_VERSION'];
 
 export type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 

@@ -1,4 +1,4 @@
-import { Duration, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -19,6 +19,22 @@ export interface IGuardrailRef {
   readonly guardrailId: string;
   readonly guardrailVersion: string;
   grantApply(grantee: iam.IGrantable): iam.Grant;
+}
+
+export type TenantTier = 'basic' | 'standard' | 'premium';
+
+/** Ground 4: more models than the default one, and how a request is routed among them. */
+export interface RoutingOptions {
+  /** Models a request may be routed to, besides `model` (the default). */
+  readonly models: readonly BedrockModel[];
+  /** Alias per tenant tier. @default the default model for every tier */
+  readonly byTier?: Partial<Record<TenantTier, string>>;
+  /** Prompts of at least `minChars` characters go to `alias`. @default no length rule */
+  readonly longPrompt?: { readonly minChars: number; readonly alias: string };
+  /** Aliases tried in order when a model is throttled or unavailable. @default no fallback */
+  readonly fallbacks?: Readonly<Record<string, readonly string[]>>;
+  /** Gateway tenants: the API key id API Gateway reports, the tenant's name and tier. @default none */
+  readonly tenants?: readonly { readonly apiKeyId: string; readonly name: string; readonly tier: TenantTier }[];
 }
 
 export interface RetrievalOptions {
@@ -60,6 +76,8 @@ export interface ModelCallProps {
   readonly retrieval?: RetrievalOptions;
   /** Ground 3: apply this guardrail to input and output. @default no guardrail */
   readonly guardrail?: IGuardrailRef;
+  /** Ground 4: route among several models with fallback. @default `model` answers every request */
+  readonly routing?: RoutingOptions;
 }
 
 /**
@@ -96,6 +114,20 @@ export class ModelCall extends Construct {
       throw new Error(`attemptTimeout must be below timeout (${timeout.toSeconds()} s), got ${attemptTimeout.toSeconds()} s`);
     }
 
+    const models = [props.model, ...(props.routing?.models ?? []).filter((m) => m.alias !== props.model.alias)];
+    const policy = {
+      targets: models.map((m) => ({ alias: m.alias, modelId: m.invocationId, price: priceOf(m) })),
+      defaultAlias: props.model.alias,
+      byTier: props.routing?.byTier,
+      longPrompt: props.routing?.longPrompt,
+      fallbacks: props.routing?.fallbacks ?? {},
+    };
+    const known = new Set(models.map((m) => m.alias));
+    const named = [...Object.values(policy.byTier ?? {}), ...(policy.longPrompt ? [policy.longPrompt.alias] : []), ...Object.entries(policy.fallbacks).flat(2)];
+    const unknown = named.filter((a): a is string => typeof a === 'string' && !known.has(a));
+    if (unknown.length) throw new Error(`routing names models that are not routed to: ${[...new Set(unknown)].join(', ')}; routed: ${[...known].join(', ')}`);
+    const tenants = Object.fromEntries((props.routing?.tenants ?? []).map((t) => [t.apiKeyId, { tenant: t.name, tier: t.tier }]));
+
     this.promptFunction = new BlueprintFunction(this, 'PromptFunction', {
       handlerDir: 'prompt',
       description: 'genai-blueprint: answers POST /prompt through Bedrock Converse',
@@ -105,7 +137,8 @@ export class ModelCall extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       invokedBy: 'api-gateway',
       environment: {
-        MODEL_ID: props.model.invocationId,
+        ROUTING_POLICY: JSON.stringify(policy),
+        ...(props.routing?.tenants?.length ? { TENANTS: Stack.of(this).toJsonString(tenants) } : {}),
         MAX_TOKENS: String(maxTokens),
         TEMPERATURE: String(temperature),
         MAX_QUERY_CHARS: String(maxQueryChars),
@@ -121,13 +154,15 @@ export class ModelCall extends Construct {
     props.prompt?.grantRead(this.promptFunction);
     props.retrieval?.knowledgeBase.grantRetrieve(this.promptFunction);
     props.guardrail?.grantApply(this.promptFunction);
-    props.model.grantInvoke(this, this.promptFunction);
-    const finding = props.model.nagRegionWildcardFinding();
-    if (finding) {
-      Validations.of(this.promptFunction.role!).acknowledge({
-        id: finding,
-        reason: 'A cross-region inference profile may route to any Region of its geography; the statement only applies to calls made through the one configured profile (bedrock:InferenceProfileArn condition)',
-      });
+    for (const model of models) {
+      model.grantInvoke(this, this.promptFunction);
+      const finding = model.nagRegionWildcardFinding();
+      if (finding) {
+        Validations.of(this.promptFunction.role!).acknowledge({
+          id: finding,
+          reason: 'A cross-region inference profile may route to any Region of its geography; the statement only applies to calls made through the one configured profile (bedrock:InferenceProfileArn condition)',
+        });
+      }
     }
 
     this.method = props.api.addJsonRoute('prompt', this.promptFunction, {
@@ -141,6 +176,7 @@ export class ModelCall extends Construct {
           query: { type: apigateway.JsonSchemaType.STRING, minLength: 1, maxLength: maxQueryChars },
           maxTokens: { type: apigateway.JsonSchemaType.INTEGER, minimum: 1, maximum: maxTokens },
           temperature: { type: apigateway.JsonSchemaType.NUMBER, minimum: 0, maximum: 1 },
+          ...(models.length > 1 ? { model: { type: apigateway.JsonSchemaType.STRING, maxLength: 64 } } : {}),
           ...(props.prompt
             ? { variables: { type: apigateway.JsonSchemaType.OBJECT, maxProperties: 10, additionalProperties: { type: apigateway.JsonSchemaType.STRING, maxLength: 1000 } } }
             : {}),
@@ -164,4 +200,9 @@ export class ModelCall extends Construct {
 function checkRange(key: string, value: number, min: number, max: number): void {
   if (Token.isUnresolved(value)) return;
   if (!(value >= min && value <= max)) throw new Error(`${key} must be between ${min} and ${max}, got ${value}`);
+}
+
+function priceOf(model: BedrockModel): { inputPerMTok: number; outputPerMTok: number } {
+  if (model.model.kind !== 'text') throw new Error(`${model.alias} is not a text model and cannot answer prompts`);
+  return { inputPerMTok: model.model.price.inputPerMTok, outputPerMTok: model.model.price.outputPerMTok };
 }

@@ -1,7 +1,7 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
-import { type CatalogModel, type InferenceRoute, invocationId } from '../../config/models';
+import { type CatalogModel, type InferenceRoute, invocationId, MODEL_CATALOG } from '../../config/models';
 
 /**
  * A catalog model as something a function may invoke: the id to pass at runtime and the exact
@@ -10,12 +10,17 @@ import { type CatalogModel, type InferenceRoute, invocationId } from '../../conf
 export class BedrockModel {
   /** Id a runtime call passes as `modelId` (the model, or its cross-region inference profile). */
   public readonly invocationId: string;
+  /** The model's catalog alias (what clients and routing policies name). */
+  public readonly alias: string;
 
   constructor(
     public readonly model: CatalogModel,
     public readonly route: InferenceRoute,
   ) {
     this.invocationId = invocationId(model, route);
+    const alias = Object.entries(MODEL_CATALOG).find(([, m]) => m.modelId === model.modelId)?.[0];
+    if (!alias) throw new Error(`model ${model.modelId} is not in the model catalog (lib/config/models.ts)`);
+    this.alias = alias;
   }
 
   /** Lets `grantee` call Converse (and, with `streaming`, ConverseStream) on this model only. */
