@@ -116,6 +116,33 @@ const guardrailSchema = z.strictObject({
   relevanceThreshold: z.number().min(0).max(0.99).default(0.5),
 });
 
+const TEXT_ALIAS = z.enum(TEXT_MODEL_ALIASES as [string, ...string[]]);
+const TIERS = ['basic', 'standard', 'premium'] as const;
+
+/** Ground 4: the models the gateway routes among, and how. */
+const routerSchema = z.strictObject({
+  /**
+   * Catalog aliases a request may be routed to (model.alias must be one of them). Unset: model.alias
+   * plus those of nova-micro, nova-lite and claude-haiku-4-5 reachable through model.inference.
+   */
+  models: z.array(TEXT_ALIAS).min(1).max(10).optional(),
+  byTier: z.strictObject({ basic: TEXT_ALIAS.optional(), standard: TEXT_ALIAS.optional(), premium: TEXT_ALIAS.optional() }).default({ basic: 'nova-micro', standard: 'nova-lite', premium: 'claude-haiku-4-5' }),
+  /** Prompts at least this long (characters) go to longPromptModel. */
+  longPromptChars: int(1, 1_000_000).default(20_000),
+  longPromptModel: TEXT_ALIAS.default('claude-haiku-4-5'),
+  /** Aliases tried in order when a model is throttled or unavailable. */
+  fallbacks: z.partialRecord(TEXT_ALIAS, z.array(TEXT_ALIAS).max(5)).default({ 'claude-haiku-4-5': ['nova-lite', 'nova-micro'], 'nova-lite': ['nova-micro'], 'nova-micro': ['nova-lite'] }),
+});
+
+/** Ground 4: tenants get an API key and a usage plan each. */
+const tenantSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 letters, digits or hyphens'),
+  tier: z.enum(TIERS),
+  quotaPerDay: int(1, 100_000_000),
+  rateLimit: int(1, 10_000),
+  burstLimit: int(1, 5_000),
+});
+
 function isRegex(pattern: string): boolean {
   try {
     new RegExp(pattern);
@@ -176,10 +203,25 @@ export const configSchema = z
     prompt: promptSchema.default(DEFAULT_PROMPT as z.output<typeof promptSchema>),
     knowledgeBase: knowledgeBaseSchema.prefault({}),
     guardrail: guardrailSchema.prefault({}),
+    router: routerSchema.prefault({}),
+    tenants: z
+      .array(tenantSchema)
+      .min(1)
+      .max(50)
+      .default([{ name: 'demo', tier: 'standard', quotaPerDay: 10_000, rateLimit: 5, burstLimit: 10 }]),
+    gateway: z
+      .strictObject({
+        /** WAF rate rule: requests per 5 minutes from one IP before it is blocked. */
+        requestsPer5MinPerIp: int(100, 2_000_000_000).default(1_000),
+        /** Keep WAF's fixed 8 KB body rule at BLOCK (long prompts are then refused at the edge). */
+        blockLargeBodies: z.boolean().default(false),
+      })
+      .prefault({}),
   })
   .superRefine((cfg, ctx) => {
     checkPrompt(cfg.prompt, ctx);
     checkKnowledgeBase(cfg.knowledgeBase, ctx);
+    checkRouter(cfg, ctx);
     const model = MODEL_CATALOG[cfg.model.alias as keyof typeof MODEL_CATALOG];
     if (model.kind !== 'text') return;
     if (cfg.model.maxTokens > model.maxOutputTokens) {
@@ -231,6 +273,51 @@ function checkPrompt(prompt: z.output<typeof promptSchema>, ctx: Ctx): void {
   }
 }
 
+const DEFAULT_ROUTED = ['nova-micro', 'nova-lite', 'claude-haiku-4-5'];
+
+const reachable = (alias: string, inference: string) => {
+  const model = MODEL_CATALOG[alias as keyof typeof MODEL_CATALOG];
+  return inference === 'in-region' ? model.inferenceProfile !== 'required' : (model.profileGeos as readonly string[]).includes(inference);
+};
+
+export interface EffectiveRouter {
+  readonly models: readonly string[];
+  readonly byTier: Partial<Record<(typeof TIERS)[number], string>>;
+  readonly longPrompt?: { readonly minChars: number; readonly alias: string };
+  readonly fallbacks: Record<string, string[]>;
+}
+
+/**
+ * The router a ground-4 stack builds. With `router.models` unset, references to models that the
+ * inference route cannot reach are dropped; with it set, they are errors (see checkRouter).
+ */
+export function effectiveRouter(cfg: { model: { alias: string; inference: string }; router: z.output<typeof routerSchema> }): EffectiveRouter {
+  const models = cfg.router.models ?? [...new Set([cfg.model.alias, ...DEFAULT_ROUTED.filter((a) => reachable(a, cfg.model.inference))])];
+  const keep = (a: string | undefined): a is string => a !== undefined && models.includes(a);
+  return {
+    models,
+    byTier: Object.fromEntries(Object.entries(cfg.router.byTier).filter(([, a]) => keep(a))),
+    longPrompt: keep(cfg.router.longPromptModel) ? { minChars: cfg.router.longPromptChars, alias: cfg.router.longPromptModel } : undefined,
+    fallbacks: Object.fromEntries(Object.entries(cfg.router.fallbacks).filter(([from]) => keep(from)).map(([from, chain]) => [from, (chain ?? []).filter(keep)])),
+  };
+}
+
+function checkRouter(cfg: { model: { alias: string; inference: string }; router: z.output<typeof routerSchema>; tenants: z.output<typeof tenantSchema>[] }, ctx: Ctx): void {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const names = cfg.tenants.map((t) => t.name.toLowerCase());
+  if (new Set(names).size !== names.length) issue(['tenants'], 'tenant names must be unique (case-insensitive)');
+  if (!cfg.router.models) return;
+  const routed = new Set(cfg.router.models);
+  const allowed = `must be one of router.models: ${[...routed].join(', ')}`;
+  if (!routed.has(cfg.model.alias)) issue(['router', 'models'], `must include model.alias (${cfg.model.alias})`);
+  for (const [tier, alias] of Object.entries(cfg.router.byTier)) if (alias && !routed.has(alias)) issue(['router', 'byTier', tier], allowed);
+  if (!routed.has(cfg.router.longPromptModel)) issue(['router', 'longPromptModel'], allowed);
+  for (const [from, chain] of Object.entries(cfg.router.fallbacks)) {
+    for (const alias of [from, ...(chain ?? [])]) if (!routed.has(alias)) issue(['router', 'fallbacks', from], `names ${alias}; each ${allowed}`);
+  }
+  for (const alias of routed) if (!reachable(alias, cfg.model.inference)) issue(['router', 'models'], `${alias} cannot be reached through model.inference = ${cfg.model.inference}`);
+}
+
 function checkKnowledgeBase(kb: z.output<typeof knowledgeBaseSchema>, ctx: Ctx): void {
   const model = MODEL_CATALOG[kb.embeddingModel as keyof typeof MODEL_CATALOG];
   if (model.kind === 'embedding' && !(model.dimensions as readonly number[]).includes(kb.dimensions)) {
@@ -267,7 +354,8 @@ export function loadConfig(context: Record<string, unknown>): BlueprintConfig {
       return `  - unknown key ${issue.keys.map((k) => `'${[at, k].filter(Boolean).join('.')}'`).join(', ')}; allowed: ${Object.keys(shape ?? {}).join(', ')}`;
     }
     const key = issue.path.join('.');
-    return `  - ${key} = ${JSON.stringify(getPath(raw, issue.path as string[]))}: ${issue.message}`;
+    const value = getPath(raw, issue.path);
+    return `  - ${key} = ${value === undefined ? '(default)' : JSON.stringify(value)}: ${issue.message}`;
   });
   throw new Error(`Invalid genai-blueprint configuration (cdk.json context or -c key=value):\n${lines.join('\n')}`);
 }
@@ -315,7 +403,7 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
 }
 
 function getPath(source: unknown, path: readonly PropertyKey[]): unknown {
-  return path.reduce<unknown>((node, key) => (isPlainObject(node) ? node[key as string] : undefined), source);
+  return path.reduce<unknown>((node, key) => (isPlainObject(node) || Array.isArray(node) ? (node as Record<PropertyKey, unknown>)[key] : undefined), source);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

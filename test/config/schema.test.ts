@@ -1,4 +1,4 @@
-import { loadConfig } from '../../lib/config/schema';
+import { effectiveRouter, loadConfig } from '../../lib/config/schema';
 import { MODEL_CATALOG, TEXT_MODEL_ALIASES, invocationId } from '../../lib/config/models';
 import { selectGrounds } from '../../lib/grounds/app';
 
@@ -61,6 +61,36 @@ describe('configuration schema', () => {
 
   test('lists every wrong key at once', () => {
     expect(() => loadConfig({ 'model.maxTokens': '-1', 'api.throttleBurstLimit': '0' })).toThrow(/model\.maxTokens[\s\S]*api\.throttleBurstLimit/);
+  });
+});
+
+describe('router and tenants (ground 4)', () => {
+  test('default router: three price tiers through the us profiles, a fallback chain per model', () => {
+    expect(effectiveRouter(loadConfig({}))).toEqual({
+      models: ['nova-lite', 'nova-micro', 'claude-haiku-4-5'],
+      byTier: { basic: 'nova-micro', standard: 'nova-lite', premium: 'claude-haiku-4-5' },
+      longPrompt: { minChars: 20_000, alias: 'claude-haiku-4-5' },
+      fallbacks: { 'claude-haiku-4-5': ['nova-lite', 'nova-micro'], 'nova-lite': ['nova-micro'], 'nova-micro': ['nova-lite'] },
+    });
+  });
+
+  test('in-Region with the default router: models that need a profile are left out, not an error', () => {
+    const router = effectiveRouter(loadConfig({ 'model.inference': 'in-region' }));
+    expect(router.models).toEqual(['nova-lite', 'nova-micro']);
+    expect(router.byTier).toEqual({ basic: 'nova-micro', standard: 'nova-lite' });
+    expect(router.longPrompt).toBeUndefined();
+    expect(router.fallbacks).toEqual({ 'nova-lite': ['nova-micro'], 'nova-micro': ['nova-lite'] });
+  });
+
+  test.each([
+    [{ 'model.inference': 'in-region', 'router.models': '["nova-lite","claude-haiku-4-5"]' }, /router\.models = \["nova-lite","claude-haiku-4-5"\]: claude-haiku-4-5 cannot be reached through model\.inference = in-region/],
+    [{ 'router.models': '["nova-micro"]' }, /router\.models = \["nova-micro"\]: must include model\.alias \(nova-lite\)/],
+    [{ 'router.models': '["nova-lite","nova-micro"]' }, /router\.byTier\.premium = \(default\): must be one of router\.models: nova-lite, nova-micro/],
+    [{ 'router.models': '["nova-lite"]', 'router.byTier': '{}', 'router.longPromptModel': 'nova-lite', 'router.fallbacks': '{"nova-lite":["nova-pro"]}' }, /router\.fallbacks\.nova-lite = \["nova-pro"\]: names nova-pro/],
+    [{ tenants: '[{"name":"a","tier":"basic","quotaPerDay":1,"rateLimit":1,"burstLimit":1},{"name":"A","tier":"premium","quotaPerDay":1,"rateLimit":1,"burstLimit":1}]' }, /tenants = .*: tenant names must be unique/],
+    [{ tenants: '[{"name":"a b","tier":"gold","quotaPerDay":0,"rateLimit":1,"burstLimit":1}]' }, /tenants\.0\.name = "a b"[\s\S]*tenants\.0\.tier = "gold"[\s\S]*tenants\.0\.quotaPerDay = 0/],
+  ])('fails on %j naming the key, the value and what is allowed', (context, message) => {
+    expect(() => loadConfig(context)).toThrow(message);
   });
 });
 
