@@ -111,7 +111,7 @@ export async function answerPrompt(
   settings: PromptSettings,
   deps: PromptDeps,
   signal?: AbortSignal,
-  caller: { readonly tier?: TenantTier } = {},
+  caller: { readonly tier?: TenantTier; readonly modelIds?: Readonly<Record<string, string>> } = {},
 ): Promise<PromptAnswer> {
   // Chosen first: an unknown model alias is a 400 before any Bedrock call.
   const firstAlias = chooseModel(settings.routing, { requested: request.model, tier: caller.tier, promptChars: request.query.length });
@@ -147,6 +147,7 @@ export async function answerPrompt(
       temperature: request.temperature ?? settings.temperature,
     },
     signal,
+    caller.modelIds,
   );
 
   let text = reply.text;

@@ -12,7 +12,7 @@ const env = readEnv(
   z.object({
     /** JSON RoutingPolicy: targets (alias, model id, prices), default, tiers, fallbacks. */
     ROUTING_POLICY: z.string().check(z.minLength(2)),
-    /** Ground 4: JSON {apiKeyId: {tenant, tier}} for the gateway's API keys. */
+    /** Ground 4: JSON {apiKeyId: {tenant, tier, modelIds?}} for the gateway's API keys (modelIds: the tenant's application inference profiles by alias). */
     TENANTS: z.optional(z.string()),
     MAX_TOKENS: intFromEnv(),
     TEMPERATURE: numberFromEnv(),
@@ -37,7 +37,7 @@ const clientSettings = { maxAttempts: env.BEDROCK_MAX_ATTEMPTS, attemptTimeoutMs
 const runtime = createBedrockRuntime(clientSettings);
 const routing = JSON.parse(env.ROUTING_POLICY) as RoutingPolicy;
 validatePolicy(routing);
-const tenants = JSON.parse(env.TENANTS ?? '{}') as Record<string, { tenant: string; tier: TenantTier }>;
+const tenants = JSON.parse(env.TENANTS ?? '{}') as Record<string, { tenant: string; tier: TenantTier; modelIds?: Record<string, string> }>;
 const settings: PromptSettings = {
   routing,
   maxTokens: env.MAX_TOKENS,
@@ -58,7 +58,7 @@ export const handler = jsonRoute(async ({ body, signal, event }) => {
   const request = parseRequest(requestSchema, body) as PromptRequest;
   // The tenant comes from the API key API Gateway checked, never from the body.
   const caller = tenants[event.requestContext?.identity?.apiKeyId ?? ''];
-  const answer = await answerPrompt(request, settings, deps, signal, { tier: caller?.tier }).catch((error: unknown) => {
+  const answer = await answerPrompt(request, settings, deps, signal, { tier: caller?.tier, modelIds: caller?.modelIds }).catch((error: unknown) => {
     if (error instanceof BlockedInput) metrics.addMetric('GuardrailInputInterventions', MetricUnit.Count, 1);
     throw error;
   });

@@ -93,6 +93,8 @@ export async function converseRouted(
   first: string,
   request: Omit<ModelRequest, 'modelId'>,
   signal?: AbortSignal,
+  /** Model ids to call instead of a target's own, by alias (a tenant's application inference profile). */
+  overrides: Readonly<Record<string, string>> = {},
 ): Promise<RoutedReply> {
   const chain = [first, ...(policy.fallbacks[first] ?? []).filter((a) => a !== first)];
   const tried: string[] = [];
@@ -100,8 +102,9 @@ export async function converseRouted(
   for (const alias of chain) {
     const target = policy.targets.find((t) => t.alias === alias)!;
     try {
-      const reply = await model.converse({ ...request, modelId: target.modelId }, signal);
-      return { ...reply, alias, modelId: target.modelId, triedAliases: tried, costUsd: costOf(reply.usage, target.price) };
+      const modelId = overrides[alias] ?? target.modelId;
+      const reply = await model.converse({ ...request, modelId }, signal);
+      return { ...reply, alias, modelId, triedAliases: tried, costUsd: costOf(reply.usage, target.price) };
     } catch (error) {
       lastError = error;
       tried.push(alias);

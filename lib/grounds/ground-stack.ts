@@ -1,8 +1,9 @@
 import { Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type EmbeddingModel, MODEL_CATALOG, type ModelAlias } from '../config/models';
-import type { BlueprintConfig } from '../config/schema';
+import { type BlueprintConfig, effectiveRouter } from '../config/schema';
 import { ModelApi } from '../constructs/api/model-api';
+import { ModelGateway } from '../constructs/gateway/model-gateway';
 import { Guardrail } from '../constructs/guardrail/guardrail';
 import { type ChunkingStrategy, KnowledgeBase } from '../constructs/knowledge-base/knowledge-base';
 import { ModelCall } from '../constructs/model-call/model-call';
@@ -15,6 +16,7 @@ export const GROUNDS = [
   { ground: 1, stackId: 'Ground1-PromptManagement', block: 'prompt management' },
   { ground: 2, stackId: 'Ground2-KnowledgeBase', block: 'an external knowledge base (RAG)' },
   { ground: 3, stackId: 'Ground3-Guardrails', block: 'guardrails on input and output' },
+  { ground: 4, stackId: 'Ground4-Gateway', block: 'a model router and gateway' },
 ] as const;
 
 export type GroundNumber = (typeof GROUNDS)[number]['ground'];
@@ -34,6 +36,7 @@ export class GroundStack extends Stack {
   public readonly prompt?: ManagedPrompt;
   public readonly knowledgeBase?: KnowledgeBase;
   public readonly guardrail?: Guardrail;
+  public readonly gateway?: ModelGateway;
 
   constructor(scope: Construct, id: string, props: GroundStackProps) {
     const { config, ground } = props;
@@ -80,6 +83,20 @@ export class GroundStack extends Stack {
     // Ground 3: guardrails.
     if (ground >= 3) this.guardrail = new Guardrail(this, 'Guardrail', config.guardrail);
 
+    // Ground 4: the gateway (tenants, usage plans, WAF, per-tenant inference profiles) and the router.
+    if (ground >= 4) {
+      this.gateway = new ModelGateway(this, 'Gateway', {
+        api: this.api,
+        tenants: config.tenants.map((t) => ({ name: t.name, tier: t.tier, quota: { limit: t.quotaPerDay, period: 'DAY' as const }, rateLimit: t.rateLimit, burstLimit: t.burstLimit })),
+        modelSourceArn: model.sourceArn(this),
+        blockLargeBodies: config.gateway.blockLargeBodies,
+        requestsPer5MinPerIp: config.gateway.requestsPer5MinPerIp,
+        logRetention: config.lambda.logRetentionDays,
+      });
+    }
+    const router = effectiveRouter(config);
+    const gateway = this.gateway;
+
     // The request path, with whatever blocks this ground has.
     this.modelCall = new ModelCall(this, 'ModelCall', {
       api: this.api,
@@ -98,7 +115,23 @@ export class GroundStack extends Stack {
         minScore: config.knowledgeBase.minScore,
       },
       guardrail: this.guardrail,
+      routing: gateway && {
+        models: router.models.map((alias) => new BedrockModel(MODEL_CATALOG[alias as ModelAlias], config.model.inference)),
+        byTier: router.byTier,
+        longPrompt: router.longPrompt,
+        fallbacks: router.fallbacks,
+        tenants: config.tenants.map((t) => ({
+          apiKeyId: gateway.apiKeys[t.name].keyId,
+          name: t.name,
+          tier: t.tier,
+          modelIds: { [model.alias]: gateway.profileArnFor(t.name) },
+        })),
+      },
     });
+    if (gateway) {
+      gateway.requireApiKeys([this.modelCall.method]);
+      gateway.grantInvokeProfiles(this.modelCall.promptFunction);
+    }
   }
 }
 

@@ -54,3 +54,26 @@ test('ground 0 has none of it', () => {
   template.resourceCountIs('AWS::Bedrock::Prompt', 0);
   template.hasResourceProperties('AWS::ApiGateway::Model', { Schema: Match.objectLike({ properties: Match.not(Match.objectLike({ topK: Match.anyValue() })) }) });
 });
+
+describe('ground 4 gateway', () => {
+  const template = groundTemplate(4);
+
+  test('POST /prompt needs both SigV4 and a tenant API key', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', AuthorizationType: 'AWS_IAM', ApiKeyRequired: true });
+  });
+
+  test("the function knows each tenant by its API key, with its tier and its own inference profile for the default model", () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'prompt')!;
+    const tenants = JSON.stringify(fn.Properties.Environment.Variables.TENANTS);
+    expect(tenants).toMatch(/\{"Ref":"GatewayTenantDemoApiKey[0-9A-F]{8}"\}/);
+    expect(tenants).toContain('\\"tenant\\":\\"demo\\",\\"tier\\":\\"standard\\"');
+    expect(tenants).toMatch(/"Fn::GetAtt":\["GatewayTenantDemo\w*Profile\w*","InferenceProfileArn"\]/);
+    const routing = JSON.parse(fn.Properties.Environment.Variables.ROUTING_POLICY);
+    expect(routing.targets.map((t: { alias: string }) => t.alias)).toEqual(['nova-lite', 'nova-micro', 'claude-haiku-4-5']);
+  });
+
+  test('a WAF web ACL guards the stage', () => {
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    template.resourceCountIs('AWS::WAFv2::LoggingConfiguration', 1);
+  });
+});

@@ -81,7 +81,7 @@ export class ModelApi extends Construct {
     });
 
     Validations.of(this.restApi).acknowledge(
-      { id: 'AwsSolutions-APIG3', reason: 'The WAF web ACL is the gateway block of ground 4; grounds 0-3 are IAM-signed only' },
+      { id: 'AwsSolutions-APIG3', reason: 'Grounds 0-3 have no WAF (IAM-signed callers only); the ModelGateway of ground 4 associates a web ACL with this stage' },
       { id: 'AwsSolutions-COG4', reason: 'Grounds 0-6 authorize with IAM (SigV4); the Cognito authorizer is added in ground 7' },
     );
     Validations.of(this.restApi.node.findChild('CloudWatchRole')).acknowledge({

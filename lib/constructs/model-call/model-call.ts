@@ -33,8 +33,12 @@ export interface RoutingOptions {
   readonly longPrompt?: { readonly minChars: number; readonly alias: string };
   /** Aliases tried in order when a model is throttled or unavailable. @default no fallback */
   readonly fallbacks?: Readonly<Record<string, readonly string[]>>;
-  /** Gateway tenants: the API key id API Gateway reports, the tenant's name and tier. @default none */
-  readonly tenants?: readonly { readonly apiKeyId: string; readonly name: string; readonly tier: TenantTier }[];
+  /**
+   * Gateway tenants: the API key id API Gateway reports, the tenant's name and tier, and model ids
+   * to call for this tenant instead of a model's own (its application inference profile, for cost
+   * allocation), by alias. @default none
+   */
+  readonly tenants?: readonly { readonly apiKeyId: string; readonly name: string; readonly tier: TenantTier; readonly modelIds?: Readonly<Record<string, string>> }[];
 }
 
 export interface RetrievalOptions {
@@ -126,7 +130,7 @@ export class ModelCall extends Construct {
     const named = [...Object.values(policy.byTier ?? {}), ...(policy.longPrompt ? [policy.longPrompt.alias] : []), ...Object.entries(policy.fallbacks).flat(2)];
     const unknown = named.filter((a): a is string => typeof a === 'string' && !known.has(a));
     if (unknown.length) throw new Error(`routing names models that are not routed to: ${[...new Set(unknown)].join(', ')}; routed: ${[...known].join(', ')}`);
-    const tenants = Object.fromEntries((props.routing?.tenants ?? []).map((t) => [t.apiKeyId, { tenant: t.name, tier: t.tier }]));
+    const tenants = Object.fromEntries((props.routing?.tenants ?? []).map((t) => [t.apiKeyId, { tenant: t.name, tier: t.tier, ...(t.modelIds ? { modelIds: t.modelIds } : {}) }]));
 
     this.promptFunction = new BlueprintFunction(this, 'PromptFunction', {
       handlerDir: 'prompt',

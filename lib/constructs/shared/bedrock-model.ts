@@ -47,6 +47,14 @@ export class BedrockModel {
     );
   }
 
+  /** The ARN an application inference profile copies: the system profile, or the in-Region model. */
+  public sourceArn(scope: IConstruct): string {
+    const stack = Stack.of(scope);
+    return this.route === 'in-region'
+      ? stack.formatArn({ service: 'bedrock', account: '', resource: 'foundation-model', resourceName: this.model.modelId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })
+      : stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: this.invocationId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  }
+
   /** The finding cdk-nag reports for the Region wildcard above (acknowledged where it is granted). */
   public nagRegionWildcardFinding(): string | undefined {
     return this.route === 'in-region' ? undefined : `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${this.model.modelId}]`;
