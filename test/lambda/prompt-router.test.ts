@@ -13,7 +13,11 @@ const ROUTING = {
   byTier: { basic: 'nova-micro', premium: 'claude-haiku-4-5' },
   fallbacks: { 'claude-haiku-4-5': ['nova-lite'] },
 };
-const TENANTS = { key1basic: { tenant: 'acme', tier: 'basic' }, key2prem: { tenant: 'globex', tier: 'premium' } };
+const PROFILE = 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/acme0001';
+const TENANTS = {
+  key1basic: { tenant: 'acme', tier: 'basic', modelIds: { 'nova-micro': PROFILE } },
+  key2prem: { tenant: 'globex', tier: 'premium' },
+};
 
 let fake: BedrockFake;
 let handler: Handler;
@@ -59,4 +63,10 @@ test('every model of the chain throttled: 429 with Retry-After', async () => {
   expect(res.statusCode).toBe(429);
   expect(res.headers['Retry-After']).toBe('2');
   expect(fake.count('Converse')).toBe(2);
+});
+
+test("a tenant's calls go through its application inference profile (cost allocation), reported as the model id", async () => {
+  const res = await ask({ query: 'hi' }, 'key1basic');
+  expect(res.json).toMatchObject({ model: 'nova-micro', modelId: PROFILE });
+  expect(fake.requests[0].params.modelId).toBe(PROFILE);
 });
