@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as zlib from 'node:zlib';
 
 /**
  * A loopback fake of the Bedrock HTTP APIs. The real `@aws-sdk` clients talk to it through an
@@ -7,11 +8,11 @@ import type { AddressInfo } from 'node:net';
  * so request serialization, signing, retries and error parsing are the SDK's own.
  *
  * Each operation is one entry of OPERATIONS (a route and a default answer computed from
- * `data`); InvokeAgent and ConverseStream are added the same way. Tests script faults per
+ * `data`); ConverseStream answers in event-stream frames, InvokeAgent can be added the same way. Tests script faults per
  * operation with `enqueue` (consumed one request at a time) or `setDefault`.
  */
 
-export type Operation = 'Converse' | 'ApplyGuardrail' | 'Retrieve' | 'GetPrompt' | 'StartIngestionJob' | 'GetIngestionJob' | 'ListIngestionJobs';
+export type Operation = 'Converse' | 'ConverseStream' | 'ApplyGuardrail' | 'Retrieve' | 'GetPrompt' | 'StartIngestionJob' | 'GetIngestionJob' | 'ListIngestionJobs';
 
 /** A retrieved passage as the fake's Retrieve returns it. */
 export interface FakePassage {
@@ -47,7 +48,12 @@ export type Behaviour =
   /** Bytes that are not what the API promises (bad JSON, wrong shape). */
   | { readonly kind: 'malformed'; readonly status?: number; readonly body: string; readonly delayMs?: number }
   /** Accept the request and never answer (a hung upstream). */
-  | { readonly kind: 'hang' };
+  | { readonly kind: 'hang' }
+  /**
+   * ConverseStream only: answer 200, send `afterChunks` text deltas, then an exception frame of
+   * `type` (the event-stream member name, e.g. `throttlingException`, `modelStreamErrorException`).
+   */
+  | { readonly kind: 'stream-error'; readonly afterChunks: number; readonly type: string; readonly message?: string; readonly delayMs?: number };
 
 export const throttle = (message = 'Too many requests, please wait before trying again.'): Behaviour => ({
   kind: 'error',
@@ -60,6 +66,19 @@ interface OperationSpec {
   readonly method: string;
   readonly path: RegExp;
   readonly answer: (req: RecordedRequest, data: FakeData) => Record<string, unknown> | FakeError;
+  /** The answer is an `application/vnd.amazon.eventstream` body built from a StreamAnswer. */
+  readonly eventStream?: boolean;
+}
+
+/**
+ * The default ConverseStream answer (override any field with `{ kind: 'answer', override }`):
+ * the text is sent as one contentBlockDelta per chunk, `chunkDelayMs` apart.
+ */
+export interface StreamAnswer {
+  readonly chunks: readonly string[];
+  readonly stopReason: string;
+  readonly usage: { inputTokens: number; outputTokens: number; totalTokens: number };
+  readonly chunkDelayMs?: number;
 }
 
 /** An answer that is an AWS error (for example GetPrompt of an unknown prompt). */
@@ -89,6 +108,21 @@ const OPERATIONS: Record<Operation, OperationSpec> = {
         usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
         metrics: { latencyMs: 1 },
       };
+    },
+  },
+  ConverseStream: {
+    method: 'POST',
+    path: /^\/model\/(?<modelId>[^/]+)\/converse-stream$/,
+    eventStream: true,
+    answer: (req) => {
+      const body = req.body as { messages?: { content?: { text?: string }[] }[] };
+      const prompt = body.messages?.at(-1)?.content?.map((c) => c.text ?? '').join('') ?? '';
+      const text = `fake answer to: ${prompt.slice(0, 60)}`;
+      const inputTokens = Math.ceil(prompt.length / 4);
+      const outputTokens = Math.ceil(text.length / 4);
+      // Word-sized chunks, as models stream them.
+      const answer: StreamAnswer = { chunks: text.match(/\S+\s*|\s+/g) ?? [], stopReason: 'end_turn', usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens } };
+      return { ...answer };
     },
   },
   ApplyGuardrail: {
@@ -245,6 +279,11 @@ export class BedrockFake {
     }
     if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
     if (res.destroyed) return;
+    if (match.spec.eventStream && (behaviour.kind === 'answer' || behaviour.kind === 'stream-error')) {
+      const answer = match.spec.answer(recorded, this.data) as unknown as StreamAnswer;
+      await sendEventStream(res, behaviour.kind === 'answer' ? { ...answer, ...behaviour.override } : answer, behaviour.kind === 'stream-error' ? behaviour : undefined);
+      return;
+    }
     switch (behaviour.kind) {
       case 'answer': {
         const answer = match.spec.answer(recorded, this.data);
@@ -252,6 +291,9 @@ export class BedrockFake {
         else send(res, 200, { ...answer, ...behaviour.override });
         return;
       }
+      case 'stream-error':
+        send(res, 500, { message: 'fake: stream-error is a ConverseStream behaviour' }, 'InternalServerException');
+        return;
       case 'error':
         send(res, behaviour.status, { message: behaviour.message ?? `fake ${behaviour.type}` }, behaviour.type);
         return;
@@ -268,4 +310,59 @@ function send(res: http.ServerResponse, status: number, body: unknown, errorType
   if (errorType) headers['x-amzn-errortype'] = `${errorType}:http://internal.amazon.com/coral/com.amazon.bedrock/`;
   res.writeHead(status, headers);
   res.end(JSON.stringify(body));
+}
+
+/**
+ * Writes a ConverseStream answer as AWS event-stream frames, the binary framing the SDK's
+ * event-stream codec reads: messageStart, contentBlockDelta per chunk, contentBlockStop,
+ * messageStop, metadata; or, for a stream error, an exception frame after `afterChunks` deltas.
+ */
+async function sendEventStream(res: http.ServerResponse, answer: StreamAnswer, error?: { afterChunks: number; type: string; message?: string }): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': 'fake-request-id' });
+  const event = (type: string, payload: unknown) => res.write(eventFrame({ ':event-type': type, ':content-type': 'application/json', ':message-type': 'event' }, payload));
+  event('messageStart', { role: 'assistant' });
+  const chunks = error ? answer.chunks.slice(0, error.afterChunks) : answer.chunks;
+  for (const text of chunks) {
+    if (answer.chunkDelayMs) await new Promise((resolve) => setTimeout(resolve, answer.chunkDelayMs));
+    if (res.destroyed) return;
+    event('contentBlockDelta', { contentBlockIndex: 0, delta: { text } });
+  }
+  if (error) {
+    res.end(eventFrame({ ':exception-type': error.type, ':content-type': 'application/json', ':message-type': 'exception' }, { message: error.message ?? `fake ${error.type}` }));
+    return;
+  }
+  event('contentBlockStop', { contentBlockIndex: 0 });
+  event('messageStop', { stopReason: answer.stopReason });
+  event('metadata', { usage: answer.usage, metrics: { latencyMs: 1 } });
+  res.end();
+}
+
+/**
+ * One event-stream message: prelude (total length, headers length, prelude CRC32), headers
+ * (name length, name, type 7 = string, value length, value), JSON payload, message CRC32.
+ */
+export function eventFrame(headers: Record<string, string>, payload: unknown): Buffer {
+  const headerBytes = Buffer.concat(
+    Object.entries(headers).map(([name, value]) => {
+      const n = Buffer.from(name, 'utf8');
+      const v = Buffer.from(value, 'utf8');
+      const h = Buffer.alloc(1 + n.length + 1 + 2 + v.length);
+      h.writeUInt8(n.length, 0);
+      n.copy(h, 1);
+      h.writeUInt8(7, 1 + n.length);
+      h.writeUInt16BE(v.length, 2 + n.length);
+      v.copy(h, 4 + n.length);
+      return h;
+    }),
+  );
+  const body = Buffer.from(JSON.stringify(payload), 'utf8');
+  const total = 12 + headerBytes.length + body.length + 4;
+  const frame = Buffer.alloc(total);
+  frame.writeUInt32BE(total, 0);
+  frame.writeUInt32BE(headerBytes.length, 4);
+  frame.writeUInt32BE(zlib.crc32(frame.subarray(0, 8)), 8);
+  headerBytes.copy(frame, 12);
+  body.copy(frame, 12 + headerBytes.length);
+  frame.writeUInt32BE(zlib.crc32(frame.subarray(0, total - 4)), total - 4);
+  return frame;
 }
