@@ -1,0 +1,148 @@
+import { Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/**
+ * The AWS APIs the request path calls from inside the VPC: Converse/InvokeModel/ApplyGuardrail
+ * (bedrock-runtime), Retrieve (bedrock-agent-runtime), GetPrompt (bedrock-agent).
+ *
+ * Not here, on purpose:
+ * - CloudWatch Logs and EMF metrics: the Lambda service ships stdout/stderr, not the function's ENI.
+ * - X-Ray: active tracing uses the Lambda-managed daemon; AWS does not document that it sends
+ *   through the function's VPC. Add `InterfaceVpcEndpointAwsService.XRAY` to `interfaceServices`
+ *   if SDK subsegments are missing from traces (an endpoint costs per hour in each AZ).
+ * - ElastiCache control plane and STS: IAM auth tokens are signed locally with the function's
+ *   credentials, which the runtime provides in its environment.
+ * - SQS: the ingestion function is not in the VPC.
+ */
+export const DEFAULT_INTERFACE_SERVICES: readonly ec2.InterfaceVpcEndpointAwsService[] = [
+  ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME,
+  ec2.InterfaceVpcEndpointAwsService.BEDROCK_AGENT_RUNTIME,
+  ec2.InterfaceVpcEndpointAwsService.BEDROCK_AGENT,
+];
+
+const HTTPS = 443;
+
+export interface IsolatedNetworkProps {
+  /** IPv4 range of the VPC, a /16 to /24; a concrete value (CDK divides it into subnets at synth). @default '10.0.0.0/16' */
+  readonly cidr?: string;
+  /**
+   * AWS services reachable through interface endpoints (PrivateLink, private DNS on). Each one
+   * costs per hour in each AZ, so list only what the functions in the VPC call.
+   * @default DEFAULT_INTERFACE_SERVICES (Bedrock runtime, agent runtime, agent)
+   */
+  readonly interfaceServices?: readonly ec2.InterfaceVpcEndpointAwsService[];
+  /** How long VPC flow logs are kept. @default logs.RetentionDays.ONE_MONTH */
+  readonly flowLogRetention?: logs.RetentionDays;
+  /**
+   * Whether anything in the VPC may reach the interface endpoints on 443. When false, only
+   * security groups passed to `allowEndpointAccessFrom` may.
+   * @default true
+   */
+  readonly endpointsOpenToVpc?: boolean;
+}
+
+/**
+ * Ground 5: a VPC with no way out to the internet (no internet gateway, no NAT gateway, only
+ * PRIVATE_ISOLATED subnets in two AZs). AWS APIs are reached through gateway endpoints (S3,
+ * DynamoDB) and interface endpoints; all traffic is recorded by flow logs.
+ *
+ * The AZs are the stack's (`Fn::GetAZs` tokens for an env-agnostic stack), so synth needs no
+ * AZ lookup and no credentials.
+ */
+export class IsolatedNetwork extends Construct {
+  public readonly vpc: ec2.Vpc;
+  /** The isolated subnets: where functions, endpoints and the cache live. */
+  public readonly subnets: ec2.SubnetSelection;
+  /** Guards the interface endpoints: HTTPS in, nothing out. */
+  public readonly endpointSecurityGroup: ec2.SecurityGroup;
+  public readonly interfaceEndpoints: readonly ec2.InterfaceVpcEndpoint[];
+  public readonly flowLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: IsolatedNetworkProps = {}) {
+    super(scope, id);
+    const cidr = props.cidr ?? '10.0.0.0/16';
+    const interfaceServices = props.interfaceServices ?? DEFAULT_INTERFACE_SERVICES;
+    const flowLogRetention = props.flowLogRetention ?? logs.RetentionDays.ONE_MONTH;
+    const endpointsOpenToVpc = props.endpointsOpenToVpc ?? true;
+
+    // No token case: ec2.Vpc must divide the block into subnets at synth time.
+    const cidrMatch = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+    const prefix = cidrMatch ? Number(cidrMatch[5]) : NaN;
+    if (!cidrMatch || cidrMatch.slice(1, 5).some((o) => Number(o) > 255) || prefix < 16 || prefix > 24) {
+      throw new Error(`cidr must be an IPv4 CIDR block from /16 to /24 (e.g. 10.0.0.0/16), got ${cidr}`);
+    }
+    const endpointIds = interfaceServices.map((s) => endpointId(s));
+    const duplicate = endpointIds.find((e, i) => endpointIds.indexOf(e) !== i);
+    if (duplicate) {
+      throw new Error(`interfaceServices must not list a service twice, got ${interfaceServices[endpointIds.indexOf(duplicate)].shortName} more than once`);
+    }
+
+    // Two AZs in a quarter of the range each, leaving half for later subnets.
+    const subnetMask = prefix + 2;
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(cidr),
+      maxAzs: 2,
+      natGateways: 0,
+      // No public subnet means no internet gateway and no route to 0.0.0.0/0.
+      subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: subnetMask }],
+      createInternetGateway: false,
+      // Removes the default security group's rules (Security Hub EC2.2): nothing here uses it,
+      // and a resource put in it by mistake should get no traffic. CDK does this with a custom
+      // resource: one Lambda function per stack, outside this VPC, run by CloudFormation on
+      // deploy. It is built from CfnResource, so no cdk-nag rule inspects it (checked in the tests).
+      restrictDefaultSecurityGroup: true,
+    });
+    this.subnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+
+    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', { retention: flowLogRetention });
+    this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+
+    this.vpc.addGatewayEndpoint('S3Endpoint', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [this.subnets] });
+    this.vpc.addGatewayEndpoint('DynamoDbEndpoint', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets: [this.subnets] });
+
+    this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Interface endpoints: HTTPS from inside the VPC only',
+      // Endpoints only answer; they never open connections.
+      allowAllOutbound: false,
+    });
+    if (endpointsOpenToVpc) {
+      this.endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(this.vpc.vpcCidrBlock), ec2.Port.tcp(HTTPS), 'HTTPS from the VPC');
+      Validations.of(this.endpointSecurityGroup).acknowledge({
+        id: 'AwsSolutions-EC23',
+        reason: "The only ingress is HTTPS from this VPC's own CIDR (an intrinsic cdk-nag cannot resolve); the VPC has no internet gateway",
+      });
+    }
+    this.interfaceEndpoints = interfaceServices.map((service, i) =>
+      this.vpc.addInterfaceEndpoint(endpointIds[i], {
+        service,
+        privateDnsEnabled: true,
+        subnets: this.subnets,
+        securityGroups: [this.endpointSecurityGroup],
+        // Ingress is decided above, not by the endpoint's own "open to the VPC" rule.
+        open: false,
+      }),
+    );
+  }
+
+  /** Lets `other` (a function, a security group) reach the interface endpoints on 443. */
+  public allowEndpointAccessFrom(other: ec2.IConnectable, description = 'HTTPS to the interface endpoints'): void {
+    this.endpointSecurityGroup.connections.allowFrom(other, ec2.Port.tcp(HTTPS), description);
+  }
+}
+
+/** `bedrock-agent-runtime` → `BedrockAgentRuntimeEndpoint`: stable per service, whatever the list order. */
+function endpointId(service: ec2.InterfaceVpcEndpointAwsService): string {
+  return (
+    service.shortName
+      .split(/[^A-Za-z0-9]+/)
+      .filter(Boolean)
+      .map((w) => w[0].toUpperCase() + w.slice(1))
+      .join('') + 'Endpoint'
+  );
+}
