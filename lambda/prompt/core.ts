@@ -1,6 +1,8 @@
 import * as z from 'zod/mini';
 import { HttpError } from '../shared/http';
+import { integerOnly } from '../shared/validation';
 import type { GuardrailPort, KnowledgePort, ModelPort, Passage, PromptPort, PromptTemplate, TokenUsage } from '../shared/model';
+import type { AnswerOutcome, CacheableRequest, CacheLookup, CacheScope, CacheSource, StoreResult } from '../shared/cache';
 import { chooseModel, converseRouted, type RoutingPolicy, type TenantTier } from '../shared/router';
 
 export interface PromptSettings {
@@ -10,6 +12,8 @@ export interface PromptSettings {
   readonly maxTokens: number;
   readonly temperature: number;
   readonly maxQueryChars: number;
+  /** Ground 3: the pinned guardrail version (part of cache keys). */
+  readonly guardrailVersion?: string;
   /** Ground 2: retrieval bounds. */
   readonly retrieval?: { readonly defaultTopK: number; readonly maxTopK: number; readonly minScore: number };
 }
@@ -22,6 +26,14 @@ export interface PromptDeps {
   readonly knowledge?: KnowledgePort;
   /** Ground 3. */
   readonly guardrail?: GuardrailPort;
+  /** Ground 5: exact and semantic response cache (fails open by itself). */
+  readonly cache?: AnswerCachePort;
+}
+
+/** The response cache as the prompt path uses it (`ResponseCache<PromptAnswer>` fits). */
+export interface AnswerCachePort {
+  lookup(scope: CacheScope, request: CacheableRequest): Promise<CacheLookup<PromptAnswer>>;
+  store(scope: CacheScope, request: CacheableRequest, answer: PromptAnswer, outcome: AnswerOutcome, lookup?: CacheLookup<PromptAnswer>): Promise<StoreResult>;
 }
 
 const MAX_VARIABLE_CHARS = 1_000;
@@ -39,13 +51,13 @@ export function promptRequestSchema(settings: PromptSettings, features: { variab
       z.maxLength(settings.maxQueryChars),
       z.refine((q) => q.trim().length > 0, 'must not be blank'),
     ),
-    maxTokens: z.optional(z.int({ error: 'must be an integer' }).check(z.minimum(1), z.maximum(settings.maxTokens))),
+    maxTokens: z.optional(z.int({ error: integerOnly }).check(z.minimum(1), z.maximum(settings.maxTokens))),
     temperature: z.optional(z.number().check(z.minimum(0), z.maximum(1))),
     ...(settings.routing.targets.length > 1 ? { model: z.optional(z.string().check(z.maxLength(64))) } : {}),
     ...(features.variables ? { variables: z.optional(z.record(z.string().check(z.regex(/^[a-z][A-Za-z0-9_]{0,39}$/, 'must be a variable name')), z.string().check(z.maxLength(MAX_VARIABLE_CHARS)))) } : {}),
     ...(retrieval
       ? {
-          topK: z.optional(z.int({ error: 'must be an integer' }).check(z.minimum(1), z.maximum(retrieval.maxTopK))),
+          topK: z.optional(z.int({ error: integerOnly }).check(z.minimum(1), z.maximum(retrieval.maxTopK))),
           filter: z.optional(
             z
               .record(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be a metadata key of letters, digits, _ . -')), z.union([z.string().check(z.maxLength(256)), z.number(), z.boolean()]))
@@ -91,6 +103,8 @@ export interface PromptAnswer {
   readonly noPassagesFound?: boolean;
   /** Ground 3: what the guardrail did. */
   readonly guardrail?: { readonly input: GuardrailOutcome; readonly output: GuardrailOutcome };
+  /** Ground 5: where the answer came from. */
+  readonly cache?: CacheSource;
 }
 
 export type GuardrailOutcome = 'none' | 'masked' | 'blocked' | 'ungrounded' | 'not-checked';
@@ -111,7 +125,7 @@ export async function answerPrompt(
   settings: PromptSettings,
   deps: PromptDeps,
   signal?: AbortSignal,
-  caller: { readonly tier?: TenantTier; readonly modelIds?: Readonly<Record<string, string>> } = {},
+  caller: { readonly tenant?: string; readonly tier?: TenantTier; readonly modelIds?: Readonly<Record<string, string>> } = {},
 ): Promise<PromptAnswer> {
   // Chosen first: an unknown model alias is a 400 before any Bedrock call.
   const firstAlias = chooseModel(settings.routing, { requested: request.model, tier: caller.tier, promptChars: request.query.length });
@@ -126,6 +140,17 @@ export async function answerPrompt(
     inputOutcome = verdict.intervened ? 'masked' : 'none';
     // Masked PII: the model sees the masked query, never the original.
     if (verdict.intervened && verdict.output) query = verdict.output;
+  }
+
+  // Ground 5: after the input check (a blocked input is never served from the cache), keyed by the
+  // (masked) query, tenant, model, prompt version and guardrail version.
+  const firstModelId = caller.modelIds?.[firstAlias] ?? settings.routing.targets.find((t) => t.alias === firstAlias)!.modelId;
+  const scope: CacheScope = { tenant: caller.tenant ?? 'anonymous', modelId: firstModelId, promptVersion: template?.version, guardrailVersion: settings.guardrailVersion };
+  const cacheable: CacheableRequest = { query, maxTokens: request.maxTokens, temperature: request.temperature, variables: request.variables, topK: request.topK, filter: request.filter };
+  const lookup = deps.cache ? await deps.cache.lookup(scope, cacheable) : undefined;
+  if (lookup && lookup.source !== 'none') {
+    // No model call was made: nothing was spent on this request.
+    return { ...lookup.answer, costUsd: 0, fallbackFrom: [], cache: lookup.source };
   }
 
   let passages: Passage[] | undefined;
@@ -160,7 +185,7 @@ export async function answerPrompt(
     if (verdict.intervened) text = verdict.output ?? 'The answer was withheld by the usage policy';
   }
 
-  return {
+  const answer: PromptAnswer = {
     text,
     model: reply.alias,
     modelId: reply.modelId,
@@ -173,6 +198,10 @@ export async function answerPrompt(
     ...(passages ? { citations: outputOutcome === 'blocked' || outputOutcome === 'ungrounded' ? [] : passages.map(citation), noPassagesFound: passages.length === 0 } : {}),
     ...(deps.guardrail ? { guardrail: { input: inputOutcome, output: outputOutcome } } : {}),
   };
+  if (!deps.cache) return answer;
+  // Never stored: blocked, ungrounded or masked answers, and "no passages" ones (the policy's rules).
+  await deps.cache.store(scope, cacheable, answer, { guardrail: answer.guardrail, noPassagesFound: answer.noPassagesFound }, lookup);
+  return { ...answer, cache: 'none' };
 }
 
 function citation(p: Passage): Citation {

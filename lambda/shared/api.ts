@@ -49,7 +49,8 @@ export function jsonRoute(route: (call: ApiCall) => Promise<ApiAnswer>) {
   };
 }
 
-function requestIdOf(event: APIGatewayProxyEvent, context: Context): string {
+/** API Gateway's request id when it is well formed, else the Lambda request id. */
+export function requestIdOf(event: APIGatewayProxyEvent, context: Context): string {
   const id = event?.requestContext?.requestId;
   return typeof id === 'string' && /^[A-Za-z0-9-]{1,128}$/.test(id) ? id : context.awsRequestId;
 }

@@ -45,3 +45,9 @@ const article = (type: string) => (type === 'int' ? 'an integer' : /^[aeiou]/.te
 const unit = (origin: string) => (origin === 'string' ? ' characters' : origin === 'array' ? ' items' : '');
 /** Keys come from the client: quote and cut them so a hostile key cannot flood the answer. */
 const clip = (key: string) => JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
+
+/**
+ * The message of a non-integer; range issues keep their own ("must be at most 1024"). A plain
+ * `{ error: 'must be an integer' }` would also replace the range messages.
+ */
+export const integerOnly = (issue: { code?: string }) => (issue.code === 'invalid_type' ? 'must be an integer' : undefined);

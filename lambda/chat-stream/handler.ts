@@ -1,0 +1,80 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import * as z from 'zod/mini';
+import { createBedrockRuntime, guardrail } from '../shared/bedrock';
+import { intFromEnv, numberFromEnv, readEnv } from '../shared/env';
+import { logger, metrics } from '../shared/observability';
+import { converseStreamModel, streamingRoute } from '../shared/stream';
+import { parseRequest } from '../shared/validation';
+import { type ChatDeps, type ChatEvent, chatRequestSchema, type ChatRequest, type ChatSettings, modelRequest, openChat } from './core';
+
+const env = readEnv(
+  z.object({
+    MODEL_ID: z.string().check(z.minLength(1)),
+    MAX_TOKENS: intFromEnv(),
+    TEMPERATURE: numberFromEnv(),
+    MAX_QUERY_CHARS: intFromEnv(),
+    BEDROCK_MAX_ATTEMPTS: intFromEnv(),
+    BEDROCK_ATTEMPT_TIMEOUT_MS: intFromEnv(),
+    // Ground 3.
+    GUARDRAIL_ID: z.optional(z.string().check(z.minLength(1))),
+    GUARDRAIL_VERSION: z.optional(z.string().check(z.minLength(1))),
+    GUARDRAIL_WINDOW_CHARS: z.optional(intFromEnv()),
+  }),
+);
+
+// The attempt timeout bounds the wait for the stream to start; once tokens flow, the deadline
+// of the invocation is what ends a stalled stream.
+const runtime = createBedrockRuntime({ maxAttempts: env.BEDROCK_MAX_ATTEMPTS, attemptTimeoutMs: env.BEDROCK_ATTEMPT_TIMEOUT_MS });
+const settings: ChatSettings = {
+  modelId: env.MODEL_ID,
+  maxTokens: env.MAX_TOKENS,
+  temperature: env.TEMPERATURE,
+  maxMessageChars: env.MAX_QUERY_CHARS,
+  guardrailWindowChars: env.GUARDRAIL_WINDOW_CHARS ?? 1_000,
+};
+const deps: ChatDeps = {
+  model: converseStreamModel(runtime),
+  ...(env.GUARDRAIL_ID && env.GUARDRAIL_VERSION ? { guardrail: guardrail(runtime, env.GUARDRAIL_ID, env.GUARDRAIL_VERSION) } : {}),
+};
+const requestSchema = chatRequestSchema(settings);
+
+const sse = (data: unknown, event?: string) => `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`;
+
+/**
+ * `POST /chat/stream`: Server-Sent Events. `data: {"delta"}` per piece of text, `data: {"replace"}`
+ * when the guardrail blocks the answer, then `data: {"done": true, ...}`; a failure once the
+ * stream has started is an `event: error` frame. Bad input and failures before the first token
+ * are plain JSON answers with their status.
+ */
+export const handler = streamingRoute(
+  async ({ body, requestId, signal }) => {
+    const request = parseRequest(requestSchema, body) as ChatRequest;
+    const events = await openChat(modelRequest(request, settings), settings, deps, signal);
+    return { kind: 'stream', contentType: 'text/event-stream; charset=utf-8', frames: frames(events, requestId) };
+  },
+  {
+    json: (error, requestId) => ({ error: error.message, requestId }),
+    frame: (error, requestId) => sse({ error: error.message, status: error.statusCode, requestId }, 'error'),
+  },
+);
+
+async function* frames(events: AsyncIterable<ChatEvent>, requestId: string): AsyncGenerator<string> {
+  for await (const event of events) {
+    if (event.type === 'delta') yield sse({ delta: event.text });
+    else if (event.type === 'replace') yield sse({ replace: event.text });
+    else {
+      record(event);
+      yield sse({ done: true, modelId: settings.modelId, stopReason: event.stopReason, usage: event.usage ?? null, guardrail: event.guardrail ?? null, requestId });
+    }
+  }
+}
+
+function record(done: Extract<ChatEvent, { type: 'done' }>): void {
+  metrics.addDimension('ModelId', settings.modelId);
+  if (done.usage) {
+    metrics.addMetric('InputTokens', MetricUnit.Count, done.usage.inputTokens);
+    metrics.addMetric('OutputTokens', MetricUnit.Count, done.usage.outputTokens);
+  }
+  if (done.guardrail && done.guardrail.output !== 'none') metrics.addMetric('GuardrailOutputInterventions', MetricUnit.Count, 1);
+  logger.info('streamed', { modelId: settings.modelId, stopReason: done.stopReason, ...done.usage, guardrail: done.guardrail });
+}

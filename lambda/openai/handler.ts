@@ -1,0 +1,98 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import * as z from 'zod/mini';
+import { type ChatDeps, type ChatEvent, openChat } from '../chat-stream/core';
+import { createBedrockRuntime, guardrail } from '../shared/bedrock';
+import { intFromEnv, numberFromEnv, readEnv } from '../shared/env';
+import { logger, metrics } from '../shared/observability';
+import { costOf, type RoutingPolicy, validatePolicy } from '../shared/router';
+import { converseStreamModel, streamingRoute } from '../shared/stream';
+import { parseRequest } from '../shared/validation';
+import { completion, completionChunks, completionRequestSchema, type CompletionSettings, openAiError, openAiErrorFrame, toModelRequest } from './core';
+
+const alias = z.string().check(z.minLength(1));
+const routingPolicySchema = z.object({
+  targets: z.array(z.object({ alias, modelId: z.string().check(z.minLength(1)), price: z.object({ inputPerMTok: z.number(), outputPerMTok: z.number() }) })).check(z.minLength(1)),
+  defaultAlias: alias,
+  byTier: z.optional(z.partialRecord(z.enum(['basic', 'standard', 'premium']), alias)),
+  longPrompt: z.optional(z.object({ minChars: z.number(), alias })),
+  fallbacks: z.record(z.string(), z.array(alias)),
+});
+const jsonFromEnv = <T extends z.ZodMiniType>(schema: T) =>
+  z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((s) => {
+        try {
+          return JSON.parse(s) as unknown;
+        } catch {
+          return undefined; // reported by the schema as ROUTING_POLICY, like any other bad value
+        }
+      }),
+    ),
+    schema,
+  );
+
+const env = readEnv(
+  z.object({
+    /** JSON of a RoutingPolicy (shared/router.ts): the catalog aliases a client may name, and the default. */
+    ROUTING_POLICY: jsonFromEnv(routingPolicySchema),
+    /** Ground 4: JSON {apiKeyId: {tenant, tier, modelIds?}}, as for the prompt function. */
+    TENANTS: z.optional(jsonFromEnv(z.record(z.string(), z.object({ tenant: z.string(), tier: z.enum(['basic', 'standard', 'premium']), modelIds: z.optional(z.record(z.string(), z.string())) })))),
+    MAX_TOKENS: intFromEnv(),
+    TEMPERATURE: numberFromEnv(),
+    MAX_QUERY_CHARS: intFromEnv(),
+    BEDROCK_MAX_ATTEMPTS: intFromEnv(),
+    BEDROCK_ATTEMPT_TIMEOUT_MS: intFromEnv(),
+    // Ground 3.
+    GUARDRAIL_ID: z.optional(z.string().check(z.minLength(1))),
+    GUARDRAIL_VERSION: z.optional(z.string().check(z.minLength(1))),
+    GUARDRAIL_WINDOW_CHARS: z.optional(intFromEnv()),
+  }),
+);
+
+const policy: RoutingPolicy = env.ROUTING_POLICY;
+validatePolicy(policy);
+const runtime = createBedrockRuntime({ maxAttempts: env.BEDROCK_MAX_ATTEMPTS, attemptTimeoutMs: env.BEDROCK_ATTEMPT_TIMEOUT_MS });
+const settings: CompletionSettings = { policy, maxTokens: env.MAX_TOKENS, temperature: env.TEMPERATURE, maxMessageChars: env.MAX_QUERY_CHARS };
+const guardrailWindow = { guardrailWindowChars: env.GUARDRAIL_WINDOW_CHARS ?? 1_000 };
+const deps: ChatDeps = {
+  model: converseStreamModel(runtime),
+  ...(env.GUARDRAIL_ID && env.GUARDRAIL_VERSION ? { guardrail: guardrail(runtime, env.GUARDRAIL_ID, env.GUARDRAIL_VERSION) } : {}),
+};
+const requestSchema = completionRequestSchema(settings);
+
+/**
+ * `POST /v1/chat/completions`, OpenAI-compatible: `stream: true` answers Server-Sent Events of
+ * `chat.completion.chunk`, otherwise one `chat.completion`. Errors use OpenAI's envelope, with the
+ * status and message of the shared mapper (so a throttled model is a 429 with Retry-After).
+ * Fallback to another model is not attempted on this route yet (see shared/router.ts).
+ */
+export const handler = streamingRoute(
+  async ({ body, requestId, signal, event }) => {
+    const request = parseRequest(requestSchema, body);
+    // The tenant comes from the API key API Gateway checked, never from the body.
+    const caller = env.TENANTS?.[event.requestContext?.identity?.apiKeyId ?? ''];
+    const routed = toModelRequest(request, settings, caller ?? {});
+    const events = await openChat(routed.request, guardrailWindow, deps, signal);
+    const meta = { id: `chatcmpl-${requestId}`, created: Math.floor(Date.now() / 1000), model: routed.alias };
+    if (!request.stream) {
+      const answer = await completion(events, meta);
+      record(routed.alias, answer.done);
+      return { kind: 'json', body: answer.body };
+    }
+    const frames = completionChunks(events, meta, request.stream_options?.include_usage === true, (done) => record(routed.alias, done));
+    return { kind: 'stream', contentType: 'text/event-stream; charset=utf-8', frames };
+  },
+  { json: openAiError, frame: openAiErrorFrame },
+);
+
+function record(alias: string, done: Extract<ChatEvent, { type: 'done' }>): void {
+  metrics.addDimension('ModelAlias', alias);
+  if (done.usage) {
+    metrics.addMetric('InputTokens', MetricUnit.Count, done.usage.inputTokens);
+    metrics.addMetric('OutputTokens', MetricUnit.Count, done.usage.outputTokens);
+    metrics.addMetric('CostUsd', MetricUnit.NoUnit, costOf(done.usage, policy.targets.find((t) => t.alias === alias)!.price));
+  }
+  if (done.guardrail && done.guardrail.output !== 'none') metrics.addMetric('GuardrailOutputInterventions', MetricUnit.Count, 1);
+  logger.info('completed', { alias, stopReason: done.stopReason, ...done.usage, guardrail: done.guardrail });
+}
