@@ -8,4 +8,7 @@ module.exports = {
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   testTimeout: 120_000,
   maxWorkers: 2,
+  // Handlers keep module-scope clients as in Lambda (a cache client reconnecting to a server a
+  // fault test killed keeps a timer alive): end the run when the tests are done, never hang CI.
+  forceExit: true,
 };

@@ -4,9 +4,13 @@ import { jsonRoute } from '../shared/api';
 import { converseModel, createBedrockAgent, createBedrockAgentRuntime, createBedrockRuntime, guardrail, knowledgeBase, managedPrompt } from '../shared/bedrock';
 import { intFromEnv, numberFromEnv, readEnv } from '../shared/env';
 import { logger, metrics } from '../shared/observability';
+import { ResponseCache } from '../shared/cache/cache';
+import { titanEmbeddings } from '../shared/cache/titan-embeddings';
+import { ValkeyCacheStore } from '../shared/cache/valkey-store';
+import { CacheAuthTokenProvider } from '../shared/cache-auth';
 import { type RoutingPolicy, type TenantTier, validatePolicy } from '../shared/router';
 import { parseRequest } from '../shared/validation';
-import { answerPrompt, BlockedInput, type PromptDeps, type PromptRequest, promptRequestSchema, type PromptSettings, templateFromPrompt } from './core';
+import { answerPrompt, BlockedInput, type PromptAnswer, type PromptDeps, type PromptRequest, promptRequestSchema, type PromptSettings, templateFromPrompt } from './core';
 
 const env = readEnv(
   z.object({
@@ -30,6 +34,20 @@ const env = readEnv(
     // Ground 3.
     GUARDRAIL_ID: z.optional(z.string().check(z.minLength(1))),
     GUARDRAIL_VERSION: z.optional(z.string().check(z.minLength(1))),
+    // Ground 5 (CACHE_ENDPOINT/PORT/NAME/USER_ID come from ResponseCache.grantConnect).
+    CACHE_ENDPOINT: z.optional(z.string().check(z.minLength(1))),
+    CACHE_PORT: z.optional(intFromEnv()),
+    CACHE_NAME: z.optional(z.string()),
+    CACHE_USER_ID: z.optional(z.string()),
+    CACHE_TTL_SECONDS: z.optional(intFromEnv()),
+    CACHE_TIMEOUT_MS: z.optional(intFromEnv()),
+    /** Set: the semantic cache is on, with this cosine threshold. */
+    CACHE_SEMANTIC_THRESHOLD: z.optional(numberFromEnv()),
+    CACHE_EMBEDDING_MODEL_ID: z.optional(z.string()),
+    CACHE_EMBEDDING_DIMENSIONS: z.optional(intFromEnv()),
+    /** Local servers only: ElastiCache Serverless always speaks TLS and the cluster protocol. */
+    CACHE_TLS: z.optional(z.enum(['true', 'false'])),
+    CACHE_CLUSTER: z.optional(z.enum(['true', 'false'])),
   }),
 );
 
@@ -45,12 +63,45 @@ const settings: PromptSettings = {
   maxQueryChars: env.MAX_QUERY_CHARS,
   ...(env.KNOWLEDGE_BASE_ID ? { retrieval: { defaultTopK: env.DEFAULT_TOP_K ?? 5, maxTopK: env.MAX_TOP_K ?? 10, minScore: env.MIN_SCORE ?? 0 } } : {}),
 };
+const cache = env.CACHE_ENDPOINT ? responseCache() : undefined;
 const deps: PromptDeps = {
   model: converseModel(runtime),
   ...(env.PROMPT_ID && env.PROMPT_VERSION ? { prompt: managedPrompt(createBedrockAgent(clientSettings), env.PROMPT_ID, env.PROMPT_VERSION, templateFromPrompt) } : {}),
+  ...(cache ? { cache } : {}),
   ...(env.KNOWLEDGE_BASE_ID ? { knowledge: knowledgeBase(createBedrockAgentRuntime(clientSettings), env.KNOWLEDGE_BASE_ID) } : {}),
   ...(env.GUARDRAIL_ID && env.GUARDRAIL_VERSION ? { guardrail: guardrail(runtime, env.GUARDRAIL_ID, env.GUARDRAIL_VERSION) } : {}),
 };
+
+/** Ground 5: exact and semantic cache on ElastiCache (IAM login), failing open with a metric. */
+function responseCache(): ResponseCache<PromptAnswer> {
+  const tokens = new CacheAuthTokenProvider({ cacheName: env.CACHE_NAME ?? '', userId: env.CACHE_USER_ID ?? '' });
+  const store = new ValkeyCacheStore({
+    host: env.CACHE_ENDPOINT!,
+    port: env.CACHE_PORT ?? 6379,
+    tls: env.CACHE_TLS !== 'false',
+    cluster: env.CACHE_CLUSTER !== 'false',
+    credentials: env.CACHE_USER_ID ? { username: env.CACHE_USER_ID, password: () => tokens.token() } : undefined,
+    onConnectionError: (error) => logger.warn('cache connection failed', { error: error.message }),
+  });
+  const semantic = env.CACHE_SEMANTIC_THRESHOLD !== undefined && env.CACHE_EMBEDDING_MODEL_ID && env.CACHE_EMBEDDING_DIMENSIONS;
+  return new ResponseCache<PromptAnswer>(
+    {
+      ttlSeconds: env.CACHE_TTL_SECONDS ?? 3_600,
+      timeoutMs: env.CACHE_TIMEOUT_MS,
+      requestDefaults: { maxTokens: env.MAX_TOKENS, temperature: env.TEMPERATURE, topK: env.DEFAULT_TOP_K },
+      ...(semantic ? { semantic: { dimensions: env.CACHE_EMBEDDING_DIMENSIONS, threshold: env.CACHE_SEMANTIC_THRESHOLD } } : {}),
+    },
+    {
+      store,
+      ...(semantic ? { embeddings: titanEmbeddings(runtime, env.CACHE_EMBEDDING_MODEL_ID!, env.CACHE_EMBEDDING_DIMENSIONS!) } : {}),
+      // Fails open: the request goes on from the model; the failure is a metric.
+      onCacheError: (failure) => {
+        metrics.addMetric('CacheErrors', MetricUnit.Count, 1);
+        logger.warn('cache skipped', { operation: failure.operation, reason: failure.reason });
+      },
+    },
+  );
+}
 const requestSchema = promptRequestSchema(settings, { variables: deps.prompt !== undefined });
 
 /** `POST /prompt`: [input guardrail] → [retrieve] → [prompt] → model → [output guardrail]. */
@@ -69,6 +120,7 @@ export const handler = jsonRoute(async ({ body, signal, event }) => {
   metrics.addMetric('OutputTokens', MetricUnit.Count, answer.usage.outputTokens);
   metrics.addMetric('ModelLatency', MetricUnit.Milliseconds, answer.latencyMs);
   if (answer.citations) metrics.addMetric('PassagesUsed', MetricUnit.Count, answer.citations.length);
+  if (answer.cache) metrics.addMetric(answer.cache === 'none' ? 'CacheMisses' : 'CacheHits', MetricUnit.Count, 1);
   if (answer.guardrail && answer.guardrail.output !== 'none') metrics.addMetric('GuardrailOutputInterventions', MetricUnit.Count, 1);
   logger.info('answered', { tenant: caller?.tenant, model: answer.model, modelId: answer.modelId, costUsd: answer.costUsd, fallbackFrom: answer.fallbackFrom, stopReason: answer.stopReason, ...answer.usage, latencyMs: answer.latencyMs, guardrail: answer.guardrail });
   return { body: { ...answer } };

@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import { hashedEmbedding } from '../../lambda/shared/cache/hashed-embeddings';
 import type { AddressInfo } from 'node:net';
 import * as zlib from 'node:zlib';
 
@@ -12,7 +13,7 @@ import * as zlib from 'node:zlib';
  * operation with `enqueue` (consumed one request at a time) or `setDefault`.
  */
 
-export type Operation = 'Converse' | 'ConverseStream' | 'ApplyGuardrail' | 'Retrieve' | 'GetPrompt' | 'StartIngestionJob' | 'GetIngestionJob' | 'ListIngestionJobs';
+export type Operation = 'Converse' | 'InvokeModel' | 'ConverseStream' | 'ApplyGuardrail' | 'Retrieve' | 'GetPrompt' | 'StartIngestionJob' | 'GetIngestionJob' | 'ListIngestionJobs';
 
 /** A retrieved passage as the fake's Retrieve returns it. */
 export interface FakePassage {
@@ -123,6 +124,15 @@ const OPERATIONS: Record<Operation, OperationSpec> = {
       // Word-sized chunks, as models stream them.
       const answer: StreamAnswer = { chunks: text.match(/\S+\s*|\s+/g) ?? [], stopReason: 'end_turn', usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens } };
       return { ...answer };
+    },
+  },
+  InvokeModel: {
+    method: 'POST',
+    path: /^\/model\/(?<modelId>[^/]+)\/invoke$/,
+    // Titan Text Embeddings v2 shape; the vector is the deterministic hashed embedding of the text.
+    answer: (req) => {
+      const body = req.body as { inputText?: string; dimensions?: number };
+      return { embedding: hashedEmbedding(body.inputText ?? '', body.dimensions ?? 256), inputTextTokenCount: Math.ceil((body.inputText ?? '').length / 4) };
     },
   },
   ApplyGuardrail: {

@@ -32,6 +32,8 @@ export interface RedisServerOptions {
   readonly cluster?: boolean;
   /** @default REDIS_SERVER_BIN or `redis-server` on PATH */
   readonly binary?: string;
+  /** More server arguments, e.g. `['--user', 'app', 'on', '>secret', '~genai:*', '+@all']`. @default none */
+  readonly extraArgs?: readonly string[];
 }
 
 const running = new Set<ChildProcess>();
@@ -49,6 +51,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir, '--loglevel', 'warning'];
     // A lone node does not know its own address (CLUSTER SLOTS would name an empty host): announce it.
     if (options.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, 'nodes.conf'), '--cluster-announce-ip', '127.0.0.1');
+    args.push(...(options.extraArgs ?? []));
     const proc = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
     running.add(proc);

@@ -20,6 +20,11 @@ export interface ValkeyStoreOptions {
   readonly commandTimeoutMs?: number;
   /** Longest wait between reconnection attempts after the connection drops. @default 2000 */
   readonly maxReconnectDelayMs?: number;
+  /**
+   * Log in as `username` with a password fetched before each (re)connection: ElastiCache IAM
+   * authentication, where the password is a SigV4 token valid for 15 minutes. @default no AUTH
+   */
+  readonly credentials?: { readonly username: string; readonly password: () => Promise<string> };
   /** Connection-level errors (refused, reset, TLS); the store fails the commands itself. @default ignored */
   readonly onConnectionError?: (error: Error) => void;
 }
@@ -38,6 +43,7 @@ type Client = Redis | Cluster;
 export class ValkeyCacheStore implements CacheStore {
   public readonly client: Client;
   private connecting?: Promise<void>;
+  private readonly credentials?: ValkeyStoreOptions['credentials'];
 
   constructor(options: ValkeyStoreOptions) {
     const commandTimeout = options.commandTimeoutMs ?? 50;
@@ -68,6 +74,18 @@ export class ValkeyCacheStore implements CacheStore {
     }
     // Without a listener, iovalkey prints every connection error to the console.
     this.client.on('error', (error: Error) => options.onConnectionError?.(error));
+    this.credentials = options.credentials;
+    // A reconnection after the token expired needs a new one; the next retry uses it.
+    if (this.credentials) this.client.on('reconnecting', () => void this.login().catch((error: Error) => options.onConnectionError?.(error)));
+  }
+
+  /** Puts fresh credentials into the options iovalkey reads when it (re)connects. */
+  private async login(): Promise<void> {
+    if (!this.credentials) return;
+    const password = await this.credentials.password();
+    const target = this.client instanceof Cluster ? (this.client.options.redisOptions ??= {}) : this.client.options;
+    target.username = this.credentials.username;
+    target.password = password;
   }
 
   /**
@@ -79,7 +97,9 @@ export class ValkeyCacheStore implements CacheStore {
     if (status === 'ready') return;
     if (this.connecting) return this.connecting;
     if (status === 'wait' || status === 'end') {
-      this.connecting = this.client.connect().finally(() => (this.connecting = undefined));
+      this.connecting = this.login()
+        .then(() => this.client.connect())
+        .finally(() => (this.connecting = undefined));
       return this.connecting;
     }
     throw new Error(`cache connection is ${status}`);
