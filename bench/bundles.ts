@@ -56,6 +56,8 @@ async function bundle(handler: string, mode: BundleMode): Promise<string> {
  * the `require` (parse, compile, module-scope init) a Lambda cold start pays for the handler.
  */
 const LOAD_SCRIPT = `
+// The Lambda runtime's global for streaming handlers (their module calls it at load).
+globalThis.awslambda = { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } };
 const start = process.hrtime.bigint();
 require(process.env.BENCH_BUNDLE);
 process.stdout.write(String(Number(process.hrtime.bigint() - start) / 1e6));

@@ -25,6 +25,16 @@ export const LAMBDA_ENV: Record<string, string> = {
  */
 export const HANDLER_ENV: Record<string, Record<string, string>> = {
   prompt: PROMPT_ENV,
+  // Handlers of the streaming chat and OpenAI-compatible routes (not yet routed by the stack).
+  'chat-stream': {
+    MODEL_ID: 'us.amazon.nova-lite-v1:0',
+    MAX_TOKENS: PROMPT_ENV.MAX_TOKENS,
+    TEMPERATURE: PROMPT_ENV.TEMPERATURE,
+    MAX_QUERY_CHARS: PROMPT_ENV.MAX_QUERY_CHARS,
+    BEDROCK_MAX_ATTEMPTS: PROMPT_ENV.BEDROCK_MAX_ATTEMPTS,
+    BEDROCK_ATTEMPT_TIMEOUT_MS: PROMPT_ENV.BEDROCK_ATTEMPT_TIMEOUT_MS,
+  },
+  openai: PROMPT_ENV,
   // Ground 2's ingestion function (lambda/ingest/handler.ts); AWS_REGION comes from LAMBDA_ENV.
   ingest: {
     KNOWLEDGE_BASE_ID: 'KB12345678',
