@@ -209,6 +209,19 @@ export const configSchema = z
       .min(1)
       .max(50)
       .default([{ name: 'demo', tier: 'standard', quotaPerDay: 10_000, rateLimit: 5, burstLimit: 10 }]),
+    cache: z
+      .strictObject({
+        ttlSeconds: int(60, 604_800).default(3_600),
+        /** Budget of one cache round in milliseconds; past it the request goes on from the model. */
+        timeoutMs: int(10, 1_000).default(50),
+        semantic: z.boolean().default(true),
+        /** Cosine similarity a cached question must reach to be served for a new one. */
+        semanticThreshold: z.number().min(0.5).max(0.999).default(0.9),
+        embeddingDimensions: z.union([z.literal(256), z.literal(512), z.literal(1024)]).default(256),
+        maxDataStorageGb: int(1, 5_000).default(1),
+        maxEcpuPerSecond: int(1_000, 15_000_000).default(5_000),
+      })
+      .prefault({}),
     gateway: z
       .strictObject({
         /** WAF rate rule: requests per 5 minutes from one IP before it is blocked. */

@@ -3,6 +3,8 @@ import type { Construct } from 'constructs';
 import { type EmbeddingModel, MODEL_CATALOG, type ModelAlias } from '../config/models';
 import { type BlueprintConfig, effectiveRouter } from '../config/schema';
 import { ModelApi } from '../constructs/api/model-api';
+import { IsolatedNetwork } from '../constructs/cache/isolated-network';
+import { ResponseCache } from '../constructs/cache/response-cache';
 import { ModelGateway } from '../constructs/gateway/model-gateway';
 import { Guardrail } from '../constructs/guardrail/guardrail';
 import { type ChunkingStrategy, KnowledgeBase } from '../constructs/knowledge-base/knowledge-base';
@@ -17,6 +19,7 @@ export const GROUNDS = [
   { ground: 2, stackId: 'Ground2-KnowledgeBase', block: 'an external knowledge base (RAG)' },
   { ground: 3, stackId: 'Ground3-Guardrails', block: 'guardrails on input and output' },
   { ground: 4, stackId: 'Ground4-Gateway', block: 'a model router and gateway' },
+  { ground: 5, stackId: 'Ground5-Caches', block: 'exact and semantic caches' },
 ] as const;
 
 export type GroundNumber = (typeof GROUNDS)[number]['ground'];
@@ -37,6 +40,8 @@ export class GroundStack extends Stack {
   public readonly knowledgeBase?: KnowledgeBase;
   public readonly guardrail?: Guardrail;
   public readonly gateway?: ModelGateway;
+  public readonly network?: IsolatedNetwork;
+  public readonly cache?: ResponseCache;
 
   constructor(scope: Construct, id: string, props: GroundStackProps) {
     const { config, ground } = props;
@@ -94,7 +99,13 @@ export class GroundStack extends Stack {
         logRetention: config.lambda.logRetentionDays,
       });
     }
+    // Ground 5: an isolated network and the cache in it.
+    if (ground >= 5) {
+      this.network = new IsolatedNetwork(this, 'Network', { flowLogRetention: config.lambda.logRetentionDays });
+      this.cache = new ResponseCache(this, 'Cache', { vpc: this.network.vpc, maxDataStorageGb: config.cache.maxDataStorageGb, maxEcpuPerSecond: config.cache.maxEcpuPerSecond });
+    }
     const router = effectiveRouter(config);
+    const network = this.network;
     const gateway = this.gateway;
 
     // The request path, with whatever blocks this ground has.
@@ -126,6 +137,16 @@ export class GroundStack extends Stack {
           tier: t.tier,
           modelIds: { [model.alias]: gateway.profileArnFor(t.name) },
         })),
+      },
+      cache: this.cache && network && {
+        responseCache: this.cache,
+        vpc: network.vpc,
+        vpcSubnets: network.subnets,
+        ttl: Duration.seconds(config.cache.ttlSeconds),
+        timeout: Duration.millis(config.cache.timeoutMs),
+        semantic: config.cache.semantic
+          ? { embeddingModel: new BedrockModel(MODEL_CATALOG['titan-embed-text-v2'], 'in-region'), dimensions: config.cache.embeddingDimensions, threshold: config.cache.semanticThreshold }
+          : undefined,
       },
     });
     if (gateway) {

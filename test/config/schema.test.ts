@@ -96,13 +96,13 @@ describe('router and tenants (ground 4)', () => {
 
 describe('ground selection', () => {
   test('unset selects every ground; a number selects one', () => {
-    expect(selectGrounds(undefined)).toEqual([0, 1, 2, 3, 4]);
+    expect(selectGrounds(undefined)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(selectGrounds('0')).toEqual([0]);
     expect(selectGrounds(0)).toEqual([0]);
   });
 
   test.each(['9', '-1', 'one', '0.5'])('fails on ground=%s naming the allowed grounds', (value) => {
-    expect(() => selectGrounds(value)).toThrow(`ground = ${JSON.stringify(value)}; allowed: 0, 1, 2, 3, 4 or unset for all`);
+    expect(() => selectGrounds(value)).toThrow(`ground = ${JSON.stringify(value)}; allowed: 0, 1, 2, 3, 4, 5 or unset for all`);
   });
 });
 

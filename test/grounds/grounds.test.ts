@@ -77,3 +77,26 @@ describe('ground 4 gateway', () => {
     template.resourceCountIs('AWS::WAFv2::LoggingConfiguration', 1);
   });
 });
+
+describe('ground 5 caches', () => {
+  const template = groundTemplate(5);
+
+  test('the prompt function runs in the isolated network and reaches the cache with IAM, exact and semantic', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
+      Environment: {
+        Variables: Match.objectLike({
+          CACHE_ENDPOINT: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cache'), 'Endpoint.Address'] },
+          CACHE_TTL_SECONDS: '3600',
+          CACHE_TIMEOUT_MS: '50',
+          CACHE_SEMANTIC_THRESHOLD: '0.9',
+          CACHE_EMBEDDING_MODEL_ID: 'amazon.titan-embed-text-v2:0',
+          CACHE_EMBEDDING_DIMENSIONS: '256',
+        }),
+      },
+    });
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    template.hasResourceProperties('AWS::ElastiCache::ServerlessCache', { Engine: 'valkey' });
+  });
+});

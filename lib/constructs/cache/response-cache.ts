@@ -144,8 +144,8 @@ export class ResponseCache extends Construct {
       userGroupId: `${base}-users`,
       userIds: [defaultUserId, this.userId],
     });
-    this.userGroup.addDependency(this.user);
-    this.userGroup.addDependency(this.defaultUser);
+    this.userGroup.addResourceDependency(this.user);
+    this.userGroup.addResourceDependency(this.defaultUser);
 
     this.cache = new elasticache.CfnServerlessCache(this, 'Cache', {
       engine: 'valkey',

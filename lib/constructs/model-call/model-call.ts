@@ -1,10 +1,12 @@
 import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ModelApi } from '../api/model-api';
 import { BlueprintFunction } from '../shared/blueprint-function';
+import type { ResponseCache } from '../cache/response-cache';
 import type { ManagedPrompt } from '../prompt-library/managed-prompt';
 import type { BedrockModel } from '../shared/bedrock-model';
 
@@ -82,6 +84,21 @@ export interface ModelCallProps {
   readonly guardrail?: IGuardrailRef;
   /** Ground 4: route among several models with fallback. @default `model` answers every request */
   readonly routing?: RoutingOptions;
+  /** Ground 5: answer repeated and similar requests from this cache. @default no cache */
+  readonly cache?: CacheOptions;
+}
+
+export interface CacheOptions {
+  readonly responseCache: ResponseCache;
+  /** The cache's network; the function moves into it. */
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** How long answers are served. @default Duration.hours(1) */
+  readonly ttl?: Duration;
+  /** Budget of one cache round; past it the request goes on without the cache. @default 50 ms */
+  readonly timeout?: Duration;
+  /** Semantic cache: embedding model (in-Region) and cosine threshold. @default exact cache only */
+  readonly semantic?: { readonly embeddingModel: BedrockModel; readonly dimensions: number; readonly threshold: number };
 }
 
 /**
@@ -140,6 +157,8 @@ export class ModelCall extends Construct {
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       invokedBy: 'api-gateway',
+      vpc: props.cache?.vpc,
+      vpcSubnets: props.cache?.vpcSubnets,
       environment: {
         ROUTING_POLICY: JSON.stringify(policy),
         ...(props.routing?.tenants?.length ? { TENANTS: Stack.of(this).toJsonString(tenants) } : {}),
@@ -153,8 +172,25 @@ export class ModelCall extends Construct {
           ? { KNOWLEDGE_BASE_ID: props.retrieval.knowledgeBase.knowledgeBaseId, DEFAULT_TOP_K: String(defaultTopK), MAX_TOP_K: String(maxTopK), MIN_SCORE: String(minScore) }
           : {}),
         ...(props.guardrail ? { GUARDRAIL_ID: props.guardrail.guardrailId, GUARDRAIL_VERSION: props.guardrail.guardrailVersion } : {}),
+        ...(props.cache
+          ? {
+              CACHE_TTL_SECONDS: String((props.cache.ttl ?? Duration.hours(1)).toSeconds()),
+              CACHE_TIMEOUT_MS: String((props.cache.timeout ?? Duration.millis(50)).toMilliseconds()),
+              ...(props.cache.semantic
+                ? {
+                    CACHE_SEMANTIC_THRESHOLD: String(props.cache.semantic.threshold),
+                    CACHE_EMBEDDING_MODEL_ID: props.cache.semantic.embeddingModel.invocationId,
+                    CACHE_EMBEDDING_DIMENSIONS: String(props.cache.semantic.dimensions),
+                  }
+                : {}),
+            }
+          : {}),
       },
     });
+    if (props.cache) {
+      props.cache.responseCache.grantConnect(this.promptFunction);
+      props.cache.semantic?.embeddingModel.grantInvoke(this, this.promptFunction);
+    }
     props.prompt?.grantRead(this.promptFunction);
     props.retrieval?.knowledgeBase.grantRetrieve(this.promptFunction);
     props.guardrail?.grantApply(this.promptFunction);

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { Duration, Token, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -37,6 +38,10 @@ export interface BlueprintFunctionProps {
    * own dead-letter queue keeps them.
    */
   readonly invokedBy: 'api-gateway' | 'sqs';
+  /** Network to run in (ground 5: beside the cache). @default not in a VPC */
+  readonly vpc?: ec2.IVpc;
+  /** @default the VPC's private subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
 }
 
 /**
@@ -67,6 +72,8 @@ export class BlueprintFunction extends nodejs.NodejsFunction {
       handler: 'handler',
       description: props.description,
       role,
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
       runtime: LATEST_NODE_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize,
@@ -97,6 +104,12 @@ export class BlueprintFunction extends nodejs.NodejsFunction {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions (test/policy checks no other action is granted on *)',
     });
+    if (props.vpc) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason: 'AWS-managed policy made for exactly this: the ENI permissions Lambda needs to place the function in the VPC (EC2 network interface actions have no resource-level scoping for this use)',
+      });
+    }
     const why =
       props.invokedBy === 'api-gateway'
         ? 'Invoked synchronously by API Gateway only: the caller receives every error and nothing is retried asynchronously'
