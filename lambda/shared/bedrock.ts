@@ -42,24 +42,25 @@ function clientConfig(settings: BedrockClientSettings) {
   };
 }
 
+/** The body Converse and ConverseStream share: messages, system blocks (+ cache point), caps. */
+export function converseInput(request: ModelRequest) {
+  return {
+    modelId: request.modelId,
+    messages: request.messages.map((m): Message => ({ role: m.role, content: [{ text: m.text }] })),
+    system: request.system && [
+      ...request.system.map((text): SystemContentBlock => ({ text })),
+      ...(request.cacheSystem ? [{ cachePoint: { type: 'default' } } as SystemContentBlock] : []),
+    ],
+    inferenceConfig: { maxTokens: request.maxTokens, temperature: request.temperature },
+  };
+}
+
 /** Adapts Converse to the handlers' model port. */
 export function converseModel(client: BedrockRuntimeClient): ModelPort {
   return {
     async converse(request: ModelRequest, signal?: AbortSignal): Promise<ModelReply> {
-      const messages: Message[] = request.messages.map((m) => ({ role: m.role, content: [{ text: m.text }] }));
       const started = performance.now();
-      const out = await client.send(
-        new ConverseCommand({
-          modelId: request.modelId,
-          messages,
-          system: request.system && [
-            ...request.system.map((text): SystemContentBlock => ({ text })),
-            ...(request.cacheSystem ? [{ cachePoint: { type: 'default' } } as SystemContentBlock] : []),
-          ],
-          inferenceConfig: { maxTokens: request.maxTokens, temperature: request.temperature },
-        }),
-        { abortSignal: signal },
-      );
+      const out = await client.send(new ConverseCommand(converseInput(request)), { abortSignal: signal });
       // The SDK does not check reply shapes: anything unexpected is a malformed answer, not a crash.
       const content: unknown = out.output?.message?.content;
       const usage: unknown = out.usage;

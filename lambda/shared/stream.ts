@@ -1,7 +1,8 @@
-import { type BedrockRuntimeClient, ConverseStreamCommand, type Message, type SystemContentBlock } from '@aws-sdk/client-bedrock-runtime';
+import { type BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import type { APIGatewayProxyEvent, StreamifyHandler } from 'aws-lambda';
 import type { Writable } from 'node:stream';
 import { type ApiCall, requestIdOf } from './api';
+import { converseInput } from './bedrock';
 import { HttpError, parseJsonBody, toHttpError } from './http';
 import type { ModelRequest, TokenUsage } from './model';
 import { logger, metrics } from './observability';
@@ -24,20 +25,8 @@ export interface ModelStreamPort {
 export function converseStreamModel(client: BedrockRuntimeClient): ModelStreamPort {
   return {
     async open(request, signal) {
-      const messages: Message[] = request.messages.map((m) => ({ role: m.role, content: [{ text: m.text }] }));
       const started = performance.now();
-      const out = await client.send(
-        new ConverseStreamCommand({
-          modelId: request.modelId,
-          messages,
-          system: request.system && [
-            ...request.system.map((text): SystemContentBlock => ({ text })),
-            ...(request.cacheSystem ? [{ cachePoint: { type: 'default' } } as SystemContentBlock] : []),
-          ],
-          inferenceConfig: { maxTokens: request.maxTokens, temperature: request.temperature },
-        }),
-        { abortSignal: signal },
-      );
+      const out = await client.send(new ConverseStreamCommand(converseInput(request)), { abortSignal: signal });
       const events = out.stream;
       if (!events) throw new HttpError(502, 'The model returned a malformed answer');
       return (async function* () {
