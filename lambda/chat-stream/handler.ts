@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { createBedrockRuntime, guardrail } from '../shared/bedrock';
-import { intFromEnv, numberFromEnv, readEnv } from '../shared/env';
+import { intFromEnv, modelCallEnv, readEnv } from '../shared/env';
 import { logger, metrics } from '../shared/observability';
 import { converseStreamModel, streamingRoute } from '../shared/stream';
 import { parseRequest } from '../shared/validation';
@@ -10,14 +10,7 @@ import { type ChatDeps, type ChatEvent, chatRequestSchema, type ChatRequest, typ
 const env = readEnv(
   z.object({
     MODEL_ID: z.string().check(z.minLength(1)),
-    MAX_TOKENS: intFromEnv(),
-    TEMPERATURE: numberFromEnv(),
-    MAX_QUERY_CHARS: intFromEnv(),
-    BEDROCK_MAX_ATTEMPTS: intFromEnv(),
-    BEDROCK_ATTEMPT_TIMEOUT_MS: intFromEnv(),
-    // Ground 3.
-    GUARDRAIL_ID: z.optional(z.string().check(z.minLength(1))),
-    GUARDRAIL_VERSION: z.optional(z.string().check(z.minLength(1))),
+    ...modelCallEnv(),
     GUARDRAIL_WINDOW_CHARS: z.optional(intFromEnv()),
   }),
 );

@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { type ChatDeps, type ChatEvent, openChat } from '../chat-stream/core';
 import { createBedrockRuntime, guardrail } from '../shared/bedrock';
-import { intFromEnv, numberFromEnv, readEnv } from '../shared/env';
+import { intFromEnv, modelCallEnv, readEnv } from '../shared/env';
 import { logger, metrics } from '../shared/observability';
 import { costOf, type RoutingPolicy, validatePolicy } from '../shared/router';
 import { converseStreamModel, streamingRoute } from '../shared/stream';
@@ -38,14 +38,7 @@ const env = readEnv(
     ROUTING_POLICY: jsonFromEnv(routingPolicySchema),
     /** Ground 4: JSON {apiKeyId: {tenant, tier, modelIds?}}, as for the prompt function. */
     TENANTS: z.optional(jsonFromEnv(z.record(z.string(), z.object({ tenant: z.string(), tier: z.enum(['basic', 'standard', 'premium']), modelIds: z.optional(z.record(z.string(), z.string())) })))),
-    MAX_TOKENS: intFromEnv(),
-    TEMPERATURE: numberFromEnv(),
-    MAX_QUERY_CHARS: intFromEnv(),
-    BEDROCK_MAX_ATTEMPTS: intFromEnv(),
-    BEDROCK_ATTEMPT_TIMEOUT_MS: intFromEnv(),
-    // Ground 3.
-    GUARDRAIL_ID: z.optional(z.string().check(z.minLength(1))),
-    GUARDRAIL_VERSION: z.optional(z.string().check(z.minLength(1))),
+    ...modelCallEnv(),
     GUARDRAIL_WINDOW_CHARS: z.optional(intFromEnv()),
   }),
 );

@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { jsonRoute } from '../shared/api';
 import { converseModel, createBedrockAgent, createBedrockAgentRuntime, createBedrockRuntime, guardrail, knowledgeBase, managedPrompt } from '../shared/bedrock';
-import { intFromEnv, numberFromEnv, readEnv } from '../shared/env';
+import { intFromEnv, modelCallEnv, numberFromEnv, readEnv } from '../shared/env';
 import { logger, metrics } from '../shared/observability';
 import { ResponseCache } from '../shared/cache/cache';
 import { titanEmbeddings } from '../shared/cache/titan-embeddings';
@@ -18,11 +18,7 @@ const env = readEnv(
     ROUTING_POLICY: z.string().check(z.minLength(2)),
     /** Ground 4: JSON {apiKeyId: {tenant, tier, modelIds?}} for the gateway's API keys (modelIds: the tenant's application inference profiles by alias). */
     TENANTS: z.optional(z.string()),
-    MAX_TOKENS: intFromEnv(),
-    TEMPERATURE: numberFromEnv(),
-    MAX_QUERY_CHARS: intFromEnv(),
-    BEDROCK_MAX_ATTEMPTS: intFromEnv(),
-    BEDROCK_ATTEMPT_TIMEOUT_MS: intFromEnv(),
+    ...modelCallEnv(),
     // Ground 1.
     PROMPT_ID: z.optional(z.string().check(z.minLength(1))),
     PROMPT_VERSION: z.optional(z.string().check(z.minLength(1))),
@@ -31,9 +27,6 @@ const env = readEnv(
     DEFAULT_TOP_K: z.optional(intFromEnv()),
     MAX_TOP_K: z.optional(intFromEnv()),
     MIN_SCORE: z.optional(numberFromEnv()),
-    // Ground 3.
-    GUARDRAIL_ID: z.optional(z.string().check(z.minLength(1))),
-    GUARDRAIL_VERSION: z.optional(z.string().check(z.minLength(1))),
     // Ground 5 (CACHE_ENDPOINT/PORT/NAME/USER_ID come from ResponseCache.grantConnect).
     CACHE_ENDPOINT: z.optional(z.string().check(z.minLength(1))),
     CACHE_PORT: z.optional(intFromEnv()),

@@ -15,3 +15,15 @@ export function readEnv<T extends z.ZodMiniType>(schema: T, env: NodeJS.ProcessE
 
 export const intFromEnv = () => z.pipe(z.string(), z.transform((s) => Number(s))).check(z.refine(Number.isInteger));
 export const numberFromEnv = () => z.pipe(z.string(), z.transform((s) => Number(s))).check(z.refine(Number.isFinite));
+
+/** Settings every function that calls a model reads (the stack writes them from the configuration). */
+export const modelCallEnv = () => ({
+  MAX_TOKENS: intFromEnv(),
+  TEMPERATURE: numberFromEnv(),
+  MAX_QUERY_CHARS: intFromEnv(),
+  BEDROCK_MAX_ATTEMPTS: intFromEnv(),
+  BEDROCK_ATTEMPT_TIMEOUT_MS: intFromEnv(),
+  // Ground 3.
+  GUARDRAIL_ID: z.optional(z.string().check(z.minLength(1))),
+  GUARDRAIL_VERSION: z.optional(z.string().check(z.minLength(1))),
+});

@@ -2,7 +2,7 @@ import * as fc from 'fast-check';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { installLocalStreamingRuntime, invokeStreaming, localContext } from '../support/local-streaming';
 import type { StreamingHandler } from '../../lambda/shared/stream';
-import { apiEvent, LEAK_PATTERNS } from '../support/api-event';
+import { apiEvent, LEAK_PATTERNS, isJson } from '../support/api-event';
 import { BedrockFake } from '../support/bedrock-fake';
 
 /**
@@ -60,15 +60,6 @@ const badCases: fc.Arbitrary<BadCase> = fc.oneof(
   fc.tuple(valid, fc.constantFrom('text/plain', 'application/xml', 'text/event-stream')).map(([messages, type]): BadCase => ({ label: 'content type header', event: bodyOf({ messages }, { 'content-type': type }), names: /Content-Type must be application\/json/ })),
   fc.constantFrom(null, '').map((b): BadCase => ({ label: 'no body', event: { ...bodyOf('x'), body: b }, names: /Request body is required/ })),
 );
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('3,000 malformed and hostile requests each get a 4xx JSON answer (not a stream) naming the problem', async () => {
   const seen = new Set<string>();

@@ -2,7 +2,7 @@ import * as fc from 'fast-check';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { installLocalStreamingRuntime, invokeStreaming, localContext } from '../support/local-streaming';
 import type { StreamingHandler } from '../../lambda/shared/stream';
-import { apiEvent, LEAK_PATTERNS } from '../support/api-event';
+import { apiEvent, LEAK_PATTERNS, isJson } from '../support/api-event';
 import { BedrockFake } from '../support/bedrock-fake';
 
 /**
@@ -62,15 +62,6 @@ const badCases: fc.Arbitrary<BadCase> = fc.oneof(
   withField('n', fc.integer().filter((n) => n !== 1), /^n must be 1/),
   fc.constantFrom('text/plain', 'application/xml').map((type): BadCase => ({ label: 'content type', event: bodyOf({ messages: hello }, { 'content-type': type }), names: /Content-Type must be application\/json/, param: null })),
 );
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('2,000 malformed and hostile requests each get a 4xx in OpenAI’s envelope naming the problem', async () => {
   const seen = new Set<string>();

@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { apiEvent, lambdaContext, LEAK_PATTERNS, parseResult } from '../support/api-event';
+import { apiEvent, lambdaContext, LEAK_PATTERNS, parseResult, isJson } from '../support/api-event';
 import type { BedrockFake } from '../support/bedrock-fake';
 import { type Handler, PROMPT_ENV, PROMPT_MODEL_ID, startPromptHandler } from '../support/prompt-handler';
 
@@ -86,15 +86,6 @@ const badCases: fc.Arbitrary<BadCase> = fc.oneof(
   // No body at all.
   fc.constantFrom(null, '').map((b): BadCase => ({ label: 'no body', event: { ...bodyOf('x'), body: b }, names: /Request body is required/ })),
 );
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function isUtf8(bytes: Uint8Array): boolean {
   try {

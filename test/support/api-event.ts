@@ -66,3 +66,13 @@ export function parseResult(result: APIGatewayProxyResult): ParsedResult {
 
 /** Text that must never reach a client: AWS error text, stack frames, internal paths. */
 export const LEAK_PATTERNS = [/Exception/, /\n\s+at /, /arn:aws/, /node_modules/, /\/var\/task/, /fake (answer|Throttling)/i, /internal\.amazon\.com/];
+
+/** Whether `text` parses as JSON (bad-input generators keep only bodies that do not). */
+export function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
