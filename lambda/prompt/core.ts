@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { HttpError } from '../shared/http';
-import { integerOnly } from '../shared/validation';
+import { integerOnly, withoutProtoKey } from '../shared/validation';
 import type { GuardrailPort, KnowledgePort, ModelPort, Passage, PromptPort, PromptTemplate, TokenUsage } from '../shared/model';
 import type { AnswerOutcome, CacheableRequest, CacheLookup, CacheScope, CacheSource, StoreResult } from '../shared/cache';
 import { chooseModel, converseRouted, type RoutingPolicy, type TenantTier } from '../shared/router';
@@ -54,14 +54,17 @@ export function promptRequestSchema(settings: PromptSettings, features: { variab
     maxTokens: z.optional(z.int({ error: integerOnly }).check(z.minimum(1), z.maximum(settings.maxTokens))),
     temperature: z.optional(z.number().check(z.minimum(0), z.maximum(1))),
     ...(settings.routing.targets.length > 1 ? { model: z.optional(z.string().check(z.maxLength(64))) } : {}),
-    ...(features.variables ? { variables: z.optional(z.record(z.string().check(z.regex(/^[a-z][A-Za-z0-9_]{0,39}$/, 'must be a variable name')), z.string().check(z.maxLength(MAX_VARIABLE_CHARS)))) } : {}),
+    ...(features.variables ? { variables: z.optional(withoutProtoKey(z.record(z.string().check(z.regex(/^[a-z][A-Za-z0-9_]{0,39}$/, 'must be a variable name')), z.string().check(z.maxLength(MAX_VARIABLE_CHARS))), 'must be a variable name')) } : {}),
     ...(retrieval
       ? {
           topK: z.optional(z.int({ error: integerOnly }).check(z.minimum(1), z.maximum(retrieval.maxTopK))),
           filter: z.optional(
-            z
-              .record(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be a metadata key of letters, digits, _ . -')), z.union([z.string().check(z.maxLength(256)), z.number(), z.boolean()]))
-              .check(z.refine((f) => Object.keys(f).length >= 1 && Object.keys(f).length <= MAX_FILTER_KEYS, `must hold 1 to ${MAX_FILTER_KEYS} keys`)),
+            withoutProtoKey(
+              z
+                .record(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be a metadata key of letters, digits, _ . -')), z.union([z.string().check(z.maxLength(256)), z.number(), z.boolean()]))
+                .check(z.refine((f) => Object.keys(f).length >= 1 && Object.keys(f).length <= MAX_FILTER_KEYS, `must hold 1 to ${MAX_FILTER_KEYS} keys`)),
+              'must be a metadata key other than __proto__',
+            ),
           ),
         }
       : {}),

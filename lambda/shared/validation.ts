@@ -51,3 +51,12 @@ const clip = (key: string) => JSON.stringify(key.length > 40 ? `${key.slice(0, 4
  * `{ error: 'must be an integer' }` would also replace the range messages.
  */
 export const integerOnly = (issue: { code?: string }) => (issue.code === 'invalid_type' ? 'must be an integer' : undefined);
+
+/**
+ * A record schema that refuses a `__proto__` key. JSON.parse keeps it as an own key, and zod's
+ * records drop it silently, so a hostile key would otherwise vanish instead of being a 400.
+ */
+export function withoutProtoKey<T extends z.ZodMiniType>(record: T, keyRule: string) {
+  const clean = (value: unknown) => !(typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__'));
+  return z.pipe(z.custom<unknown>(clean, `has a key that ${keyRule}`), record);
+}

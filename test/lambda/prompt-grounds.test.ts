@@ -212,6 +212,15 @@ describe('prompt loading faults', () => {
 });
 
 describe('bad input on the ground 1-3 parameters', () => {
+  test.each([
+    ['variables', '{"query":"q","variables":{"__proto__":"x"}}', 'variables has a key that must be a variable name'],
+    ['filter', '{"query":"q","filter":{"__proto__":"x"}}', 'filter has a key that must be a metadata key other than __proto__'],
+  ])('a __proto__ key in %s is a 400, not silently dropped', async (_field, body, message) => {
+    const res = await ask(body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json.error).toBe(message);
+  });
+
   const query = fc.string({ minLength: 1, maxLength: 30 }).filter((q) => q.trim().length > 0);
   const bad = fc.oneof(
     fc.tuple(query, fc.oneof(fc.string(), fc.integer(), fc.array(fc.string(), { maxLength: 2 }), fc.constant(null))).map(([q, variables]) => ({ body: { query: q, variables }, names: /^variables must be/ })),
