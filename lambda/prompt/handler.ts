@@ -8,7 +8,8 @@ import { ResponseCache } from '../shared/cache/cache';
 import { titanEmbeddings } from '../shared/cache/titan-embeddings';
 import { ValkeyCacheStore } from '../shared/cache/valkey-store';
 import { CacheAuthTokenProvider } from '../shared/cache-auth';
-import { type RoutingPolicy, type TenantTier, validatePolicy } from '../shared/router';
+import { callerOf, type TenantDirectory } from '../shared/identity';
+import { type RoutingPolicy, validatePolicy } from '../shared/router';
 import { parseRequest } from '../shared/validation';
 import { answerPrompt, BlockedInput, type PromptAnswer, type PromptDeps, type PromptRequest, promptRequestSchema, type PromptSettings, templateFromPrompt } from './core';
 
@@ -48,7 +49,7 @@ const clientSettings = { maxAttempts: env.BEDROCK_MAX_ATTEMPTS, attemptTimeoutMs
 const runtime = createBedrockRuntime(clientSettings);
 const routing = JSON.parse(env.ROUTING_POLICY) as RoutingPolicy;
 validatePolicy(routing);
-const tenants = JSON.parse(env.TENANTS ?? '{}') as Record<string, { tenant: string; tier: TenantTier; modelIds?: Record<string, string> }>;
+const tenants = JSON.parse(env.TENANTS ?? '{}') as TenantDirectory;
 const settings: PromptSettings = {
   routing,
   maxTokens: env.MAX_TOKENS,
@@ -100,13 +101,13 @@ const requestSchema = promptRequestSchema(settings, { variables: deps.prompt !==
 /** `POST /prompt`: [input guardrail] → [retrieve] → [prompt] → model → [output guardrail]. */
 export const handler = jsonRoute(async ({ body, signal, event }) => {
   const request = parseRequest(requestSchema, body) as PromptRequest;
-  // The tenant comes from the API key API Gateway checked, never from the body.
-  const caller = tenants[event.requestContext?.identity?.apiKeyId ?? ''];
-  const answer = await answerPrompt(request, settings, deps, signal, { tier: caller?.tier, modelIds: caller?.modelIds }).catch((error: unknown) => {
+  // The tenant comes from what API Gateway checked (token, API key), never from the body.
+  const caller = callerOf(event, tenants);
+  const answer = await answerPrompt(request, settings, deps, signal, { tenant: caller.tenant, tier: caller.tier, modelIds: caller.modelIds }).catch((error: unknown) => {
     if (error instanceof BlockedInput) metrics.addMetric('GuardrailInputInterventions', MetricUnit.Count, 1);
     throw error;
   });
-  metrics.addDimensions({ Model: answer.model, Tenant: caller?.tenant ?? 'none' });
+  metrics.addDimensions({ Model: answer.model, Tenant: caller.tenant ?? 'none' });
   metrics.addMetric('CostUsd', MetricUnit.Count, answer.costUsd);
   if (answer.fallbackFrom.length) metrics.addMetric('ModelFallbacks', MetricUnit.Count, answer.fallbackFrom.length);
   metrics.addMetric('InputTokens', MetricUnit.Count, answer.usage.inputTokens);
@@ -115,6 +116,6 @@ export const handler = jsonRoute(async ({ body, signal, event }) => {
   if (answer.citations) metrics.addMetric('PassagesUsed', MetricUnit.Count, answer.citations.length);
   if (answer.cache) metrics.addMetric(answer.cache === 'none' ? 'CacheMisses' : 'CacheHits', MetricUnit.Count, 1);
   if (answer.guardrail && answer.guardrail.output !== 'none') metrics.addMetric('GuardrailOutputInterventions', MetricUnit.Count, 1);
-  logger.info('answered', { tenant: caller?.tenant, model: answer.model, modelId: answer.modelId, costUsd: answer.costUsd, fallbackFrom: answer.fallbackFrom, stopReason: answer.stopReason, ...answer.usage, latencyMs: answer.latencyMs, guardrail: answer.guardrail });
+  logger.info('answered', { tenant: caller.tenant, model: answer.model, modelId: answer.modelId, costUsd: answer.costUsd, fallbackFrom: answer.fallbackFrom, stopReason: answer.stopReason, ...answer.usage, latencyMs: answer.latencyMs, guardrail: answer.guardrail });
   return { body: { ...answer } };
 });

@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { INFERENCE_ROUTES, MODEL_ALIASES, MODEL_CATALOG, TEXT_MODEL_ALIASES } from './models';
 import { DEFAULT_BLOCKED_INPUT_MESSAGE, DEFAULT_BLOCKED_OUTPUT_MESSAGE, DEFAULT_PII_ENTITIES, PII_ENTITY_TYPES } from './guardrail-defaults';
 import { DEFAULT_PROMPT, RESERVED_VARIABLES } from './prompts';
+import { agentSchema } from './agent';
+import { observabilitySchema, pipelineSchema } from './operations';
+import { predictiveMlSchema } from './predictive-ml';
+import { feedbackSchema, sessionsSchema } from './sessions';
 
 /**
  * The one configuration schema of the blueprint. Every key has a default; cdk.json context and
@@ -230,6 +234,15 @@ export const configSchema = z
         blockLargeBodies: z.boolean().default(false),
       })
       .prefault({}),
+    /** Ground 6. */
+    agent: agentSchema.prefault({}),
+    /** Ground 7. */
+    sessions: sessionsSchema.prefault({}),
+    feedback: feedbackSchema.prefault({}),
+    observability: observabilitySchema.prefault({}),
+    pipeline: pipelineSchema.prefault({}),
+    /** The PredictiveMl stack (alone, or in ground 7). */
+    predictiveMl: predictiveMlSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     checkPrompt(cfg.prompt, ctx);

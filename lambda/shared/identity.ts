@@ -1,0 +1,69 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { HttpError } from './http';
+import type { TenantTier } from './router';
+
+/** A configured tenant, as the stack passes it in the TENANTS variable. */
+export interface TenantEntry {
+  readonly tenant: string;
+  readonly tier: TenantTier;
+  /** The tenant's application inference profiles by model alias (ground 4). */
+  readonly modelIds?: Readonly<Record<string, string>>;
+}
+
+/** TENANTS: keys are the gateway's API key ids and (ground 7) the tenants' Cognito machine-client ids. */
+export type TenantDirectory = Readonly<Record<string, TenantEntry>>;
+
+/**
+ * Who is calling, from what API Gateway vouches for (a verified Cognito token, the API key it
+ * checked, the SigV4 signer), never from the request body or model text.
+ */
+export interface Caller {
+  /** `user:<sub>`, `client:<id>`, `apikey:<id>` or `iam:<arn>`: the owner of sessions and feedback. */
+  readonly principal: string;
+  readonly kind: 'user' | 'machine' | 'api-key' | 'iam';
+  /** Unset when the ground has no tenants (grounds 0-3). */
+  readonly tenant?: string;
+  readonly tier?: TenantTier;
+  readonly modelIds?: Readonly<Record<string, string>>;
+}
+
+/** The custom attribute of a user pool user that names the user's tenant. */
+export const TENANT_CLAIM = 'custom:tenant';
+
+type Claims = Record<string, unknown>;
+
+/**
+ * The caller of a request. Cognito claims win over the API key; when both name a tenant they
+ * must agree (403). Throws a 403 for a token whose tenant is not configured.
+ */
+export function callerOf(event: APIGatewayProxyEvent, directory: TenantDirectory): Caller {
+  const claims = event.requestContext?.authorizer?.claims as Claims | undefined;
+  const apiKeyId = event.requestContext?.identity?.apiKeyId ?? undefined;
+  const keyEntry = apiKeyId ? directory[apiKeyId] : undefined;
+  if (claims && typeof claims === 'object') {
+    const fromToken = tokenCaller(claims, directory);
+    if (keyEntry && fromToken.tenant !== keyEntry.tenant) {
+      throw new HttpError(403, "The API key belongs to another tenant than the caller's token");
+    }
+    return fromToken;
+  }
+  if (apiKeyId && keyEntry) return { principal: `apikey:${apiKeyId}`, kind: 'api-key', ...keyEntry };
+  const arn = event.requestContext?.identity?.userArn;
+  return { principal: `iam:${typeof arn === 'string' && arn ? arn : 'unknown'}`, kind: 'iam' };
+}
+
+function tokenCaller(claims: Claims, directory: TenantDirectory): Caller {
+  const text = (key: string) => (typeof claims[key] === 'string' && claims[key] !== '' ? (claims[key] as string) : undefined);
+  const tenantName = text(TENANT_CLAIM);
+  const sub = text('sub');
+  if (tenantName && sub) {
+    const entry = Object.values(directory).find((t) => t.tenant === tenantName);
+    if (!entry) throw new HttpError(403, 'The token names a tenant that is not configured');
+    return { principal: `user:${sub}`, kind: 'user', ...entry };
+  }
+  // A machine client's access token (client-credentials grant) carries its client id.
+  const clientId = text('client_id');
+  const entry = clientId ? directory[clientId] : undefined;
+  if (clientId && entry) return { principal: `client:${clientId}`, kind: 'machine', ...entry };
+  throw new HttpError(403, 'The token names no tenant: users need the custom:tenant attribute, machine clients a tenant client id');
+}
