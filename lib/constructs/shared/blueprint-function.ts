@@ -18,6 +18,15 @@ export const LATEST_NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 export const METRICS_NAMESPACE = 'GenAiBlueprint';
 
+/** The callers a function may have; none invokes asynchronously, so none needs a DLQ on the function. */
+const SYNCHRONOUS_CALLERS = {
+  'api-gateway': 'Invoked synchronously by API Gateway only: the caller receives every error and nothing is retried asynchronously',
+  sqs: 'Invoked by an SQS event source mapping only: failed messages return to the queue and end in its dead-letter queue',
+  'bedrock-agent': 'Invoked synchronously by the Bedrock agent as its action group executor: errors return to the agent, which reports them in the answer',
+  'custom-resource': 'Invoked synchronously by the CloudFormation custom resource provider framework, which reports every failure to the stack operation',
+  'step-functions': 'Invoked synchronously by a Step Functions task whose Retry and Catch handle every failure',
+} as const;
+
 export interface BlueprintFunctionProps {
   /** Folder under `lambda/` whose `handler.ts` exports `handler`. */
   readonly handlerDir: string;
@@ -37,7 +46,7 @@ export interface BlueprintFunctionProps {
    * error to the caller; an SQS event source mapping returns failed messages to the queue, whose
    * own dead-letter queue keeps them.
    */
-  readonly invokedBy: 'api-gateway' | 'sqs';
+  readonly invokedBy: keyof typeof SYNCHRONOUS_CALLERS;
   /** Network to run in (ground 5: beside the cache). @default not in a VPC */
   readonly vpc?: ec2.IVpc;
   /** @default the VPC's private subnets */
@@ -110,10 +119,7 @@ export class BlueprintFunction extends nodejs.NodejsFunction {
         reason: 'AWS-managed policy made for exactly this: the ENI permissions Lambda needs to place the function in the VPC (EC2 network interface actions have no resource-level scoping for this use)',
       });
     }
-    const why =
-      props.invokedBy === 'api-gateway'
-        ? 'Invoked synchronously by API Gateway only: the caller receives every error and nothing is retried asynchronously'
-        : 'Invoked by an SQS event source mapping only: failed messages return to the queue and end in its dead-letter queue';
+    const why = SYNCHRONOUS_CALLERS[props.invokedBy];
     Validations.of(this).acknowledge({ id: 'Serverless-LambdaDLQ', reason: why }, { id: 'Serverless-LambdaAsyncFailureDestination', reason: why });
   }
 }
