@@ -2,6 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { createBedrockRuntime, guardrail } from '../shared/bedrock';
 import { intFromEnv, modelCallEnv, readEnv } from '../shared/env';
+import { callerOf, type TenantDirectory } from '../shared/identity';
 import { logger, metrics } from '../shared/observability';
 import { converseStreamModel, streamingRoute } from '../shared/stream';
 import { parseRequest } from '../shared/validation';
@@ -10,6 +11,10 @@ import { type ChatDeps, type ChatEvent, chatRequestSchema, type ChatRequest, typ
 const env = readEnv(
   z.object({
     MODEL_ID: z.string().check(z.minLength(1)),
+    /** Catalog alias of MODEL_ID: a tenant's application inference profile for it replaces it (ground 4). */
+    MODEL_ALIAS: z.optional(z.string()),
+    /** Ground 4: JSON TenantDirectory (shared/identity.ts), as for the prompt function. */
+    TENANTS: z.optional(z.string()),
     ...modelCallEnv(),
     GUARDRAIL_WINDOW_CHARS: z.optional(intFromEnv()),
   }),
@@ -30,6 +35,7 @@ const deps: ChatDeps = {
   ...(env.GUARDRAIL_ID && env.GUARDRAIL_VERSION ? { guardrail: guardrail(runtime, env.GUARDRAIL_ID, env.GUARDRAIL_VERSION) } : {}),
 };
 const requestSchema = chatRequestSchema(settings);
+const tenants = JSON.parse(env.TENANTS ?? '{}') as TenantDirectory;
 
 const sse = (data: unknown, event?: string) => `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`;
 
@@ -40,9 +46,11 @@ const sse = (data: unknown, event?: string) => `${event ? `event: ${event}\n` : 
  * are plain JSON answers with their status.
  */
 export const handler = streamingRoute(
-  async ({ body, requestId, signal }) => {
+  async ({ body, requestId, signal, event }) => {
     const request = parseRequest(requestSchema, body) as ChatRequest;
-    const events = await openChat(modelRequest(request, settings), settings, deps, signal);
+    // The tenant comes from what API Gateway checked (token, API key), never from the body.
+    const profile = env.MODEL_ALIAS ? callerOf(event, tenants).modelIds?.[env.MODEL_ALIAS] : undefined;
+    const events = await openChat({ ...modelRequest(request, settings), ...(profile ? { modelId: profile } : {}) }, settings, deps, signal);
     return { kind: 'stream', contentType: 'text/event-stream; charset=utf-8', frames: frames(events, requestId) };
   },
   {

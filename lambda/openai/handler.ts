@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import { type ChatDeps, type ChatEvent, openChat } from '../chat-stream/core';
 import { createBedrockRuntime, guardrail } from '../shared/bedrock';
 import { intFromEnv, modelCallEnv, readEnv } from '../shared/env';
+import { callerOf } from '../shared/identity';
 import { logger, metrics } from '../shared/observability';
 import { costOf, type RoutingPolicy, validatePolicy } from '../shared/router';
 import { converseStreamModel, streamingRoute } from '../shared/stream';
@@ -36,7 +37,7 @@ const env = readEnv(
   z.object({
     /** JSON of a RoutingPolicy (shared/router.ts): the catalog aliases a client may name, and the default. */
     ROUTING_POLICY: jsonFromEnv(routingPolicySchema),
-    /** Ground 4: JSON {apiKeyId: {tenant, tier, modelIds?}}, as for the prompt function. */
+    /** Ground 4: JSON TenantDirectory (shared/identity.ts), as for the prompt function. */
     TENANTS: z.optional(jsonFromEnv(z.record(z.string(), z.object({ tenant: z.string(), tier: z.enum(['basic', 'standard', 'premium']), modelIds: z.optional(z.record(z.string(), z.string())) })))),
     ...modelCallEnv(),
     GUARDRAIL_WINDOW_CHARS: z.optional(intFromEnv()),
@@ -63,9 +64,9 @@ const requestSchema = completionRequestSchema(settings);
 export const handler = streamingRoute(
   async ({ body, requestId, signal, event }) => {
     const request = parseRequest(requestSchema, body);
-    // The tenant comes from the API key API Gateway checked, never from the body.
-    const caller = env.TENANTS?.[event.requestContext?.identity?.apiKeyId ?? ''];
-    const routed = toModelRequest(request, settings, caller ?? {});
+    // The tenant comes from what API Gateway checked (token, API key), never from the body.
+    const caller = callerOf(event, env.TENANTS ?? {});
+    const routed = toModelRequest(request, settings, caller);
     const events = await openChat(routed.request, guardrailWindow, deps, signal);
     const meta = { id: `chatcmpl-${requestId}`, created: Math.floor(Date.now() / 1000), model: routed.alias };
     if (!request.stream) {

@@ -27,8 +27,12 @@ export interface Caller {
   readonly modelIds?: Readonly<Record<string, string>>;
 }
 
-/** The custom attribute of a user pool user that names the user's tenant. */
-export const TENANT_CLAIM = 'custom:tenant';
+/**
+ * A user's tenant is the user pool group `tenant-<name>` the user belongs to. Groups, unlike
+ * custom attributes, are in access tokens, and the routes accept access tokens only (they
+ * require an OAuth scope, which is what lets machine clients use the client-credentials grant).
+ */
+export const TENANT_GROUP_PREFIX = 'tenant-';
 
 type Claims = Record<string, unknown>;
 
@@ -54,10 +58,12 @@ export function callerOf(event: APIGatewayProxyEvent, directory: TenantDirectory
 
 function tokenCaller(claims: Claims, directory: TenantDirectory): Caller {
   const text = (key: string) => (typeof claims[key] === 'string' && claims[key] !== '' ? (claims[key] as string) : undefined);
-  const tenantName = text(TENANT_CLAIM);
   const sub = text('sub');
-  if (tenantName && sub) {
-    const entry = Object.values(directory).find((t) => t.tenant === tenantName);
+  const tenantGroups = groupsOf(text('cognito:groups')).filter((g) => g.startsWith(TENANT_GROUP_PREFIX));
+  if (tenantGroups.length > 1) throw new HttpError(403, 'The user belongs to more than one tenant group; an administrator must keep one');
+  if (tenantGroups.length === 1 && sub) {
+    const name = tenantGroups[0].slice(TENANT_GROUP_PREFIX.length);
+    const entry = Object.values(directory).find((t) => t.tenant === name);
     if (!entry) throw new HttpError(403, 'The token names a tenant that is not configured');
     return { principal: `user:${sub}`, kind: 'user', ...entry };
   }
@@ -65,5 +71,11 @@ function tokenCaller(claims: Claims, directory: TenantDirectory): Caller {
   const clientId = text('client_id');
   const entry = clientId ? directory[clientId] : undefined;
   if (clientId && entry) return { principal: `client:${clientId}`, kind: 'machine', ...entry };
-  throw new HttpError(403, 'The token names no tenant: users need the custom:tenant attribute, machine clients a tenant client id');
+  throw new HttpError(403, `The token names no tenant: users must be in one ${TENANT_GROUP_PREFIX}<name> group; machine clients must use their tenant's app client`);
+}
+
+/** API Gateway passes list claims as one string: `[a b]`, `a,b` or `a`. */
+function groupsOf(claim: string | undefined): string[] {
+  if (!claim) return [];
+  return claim.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean);
 }

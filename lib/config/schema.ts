@@ -118,6 +118,8 @@ const guardrailSchema = z.strictObject({
   /** Contextual grounding on RAG answers: below these scores the answer is withheld. */
   groundingThreshold: z.number().min(0).max(0.99).default(0.75),
   relevanceThreshold: z.number().min(0).max(0.99).default(0.5),
+  /** Ground 4: streamed output is checked in windows of at most this many characters before it is sent. */
+  streamWindowChars: int(100, 10_000).default(1_000),
 });
 
 const TEXT_ALIAS = z.enum(TEXT_MODEL_ALIASES as [string, ...string[]]);
@@ -189,6 +191,8 @@ export const configSchema = z
         throttleBurstLimit: int(1, 5_000).default(20),
         /** Longest user query accepted, in characters (checked by API Gateway and again by the function). */
         maxQueryChars: int(1, 100_000).default(8_000),
+        /** Ground 4: longest a streamed answer (/chat/stream, /v1/chat/completions) may run; API Gateway allows 15 minutes. */
+        streamTimeoutSeconds: int(30, 900).default(300),
       })
       .prefault({}),
     lambda: z

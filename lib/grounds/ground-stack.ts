@@ -86,7 +86,10 @@ export class GroundStack extends Stack {
       });
     }
     // Ground 3: guardrails.
-    if (ground >= 3) this.guardrail = new Guardrail(this, 'Guardrail', config.guardrail);
+    if (ground >= 3) {
+      const { streamWindowChars: _window, ...guardrail } = config.guardrail;
+      this.guardrail = new Guardrail(this, 'Guardrail', guardrail);
+    }
 
     // Ground 4: the gateway (tenants, usage plans, WAF, per-tenant inference profiles) and the router.
     if (ground >= 4) {
@@ -138,6 +141,7 @@ export class GroundStack extends Stack {
           modelIds: { [model.alias]: gateway.profileArnFor(t.name) },
         })),
       },
+      streaming: gateway && { timeout: Duration.seconds(config.api.streamTimeoutSeconds), guardrailWindowChars: config.guardrail.streamWindowChars },
       cache: this.cache && network && {
         responseCache: this.cache,
         vpc: network.vpc,
@@ -150,8 +154,10 @@ export class GroundStack extends Stack {
       },
     });
     if (gateway) {
-      gateway.requireApiKeys([this.modelCall.method]);
-      gateway.grantInvokeProfiles(this.modelCall.promptFunction);
+      gateway.requireApiKeys(this.modelCall.methods);
+      for (const fn of [this.modelCall.promptFunction, this.modelCall.chatStreamFunction, this.modelCall.openAiFunction]) {
+        if (fn) gateway.grantInvokeProfiles(fn);
+      }
     }
   }
 }

@@ -157,6 +157,60 @@ describe('ModelCall routing (ground 4)', () => {
   });
 });
 
+describe('ModelCall streamed routes (ground 4)', () => {
+  const functionNamed = (t: Template, handlerDir: string) =>
+    Object.entries(t.findResources('AWS::Lambda::Function')).find(([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === handlerDir)!;
+  const { template: t, call } = build({
+    guardrail: { guardrailId: 'gr-1', guardrailVersion: '3', grantApply: (g) => iam.Grant.addToPrincipal({ grantee: g, actions: ['bedrock:ApplyGuardrail'], resourceArns: ['arn:aws:bedrock:us-east-1:123456789012:guardrail/gr-1'] }) },
+    routing: { models: [new BedrockModel(MODEL_CATALOG['nova-micro'], 'us')], tenants: [{ apiKeyId: 'key1', name: 'acme', tier: 'basic', modelIds: { 'nova-lite': 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/p1' } }] },
+    streaming: { timeout: Duration.minutes(2), guardrailWindowChars: 500 },
+  });
+
+  test('POST /chat/stream and POST /v1/chat/completions stream from their own functions, IAM-authorized and body-validated', () => {
+    for (const [model, handlerDir] of [['ChatStreamRequest', 'chat-stream'], ['ChatCompletionRequest', 'openai']]) {
+      const [fnId] = functionNamed(t, handlerDir);
+      t.hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: 'POST',
+        AuthorizationType: 'AWS_IAM',
+        RequestModels: { 'application/json': { Ref: Match.stringLikeRegexp(`${model}Model`) } },
+        Integration: {
+          Type: 'AWS_PROXY',
+          ResponseTransferMode: 'STREAM',
+          TimeoutInMillis: 120_000,
+          Uri: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/2021-11-15/functions/'), { 'Fn::GetAtt': [fnId, 'Arn'] }, '/response-streaming-invocations'])] },
+        },
+      });
+    }
+    expect(call.methods).toHaveLength(3);
+  });
+
+  test('streaming functions: the stream timeout, the guardrail window, tenants and the default model; out of any VPC', () => {
+    const [, chat] = functionNamed(t, 'chat-stream');
+    expect(chat.Properties).toMatchObject({ Timeout: 120, Environment: { Variables: { MODEL_ID: 'us.amazon.nova-lite-v1:0', MODEL_ALIAS: 'nova-lite', GUARDRAIL_WINDOW_CHARS: '500', GUARDRAIL_ID: 'gr-1', GUARDRAIL_VERSION: '3' } } });
+    expect(JSON.parse(chat.Properties.Environment.Variables.TENANTS)).toEqual({ key1: { tenant: 'acme', tier: 'basic', modelIds: { 'nova-lite': 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/p1' } } });
+    expect(chat.Properties.VpcConfig).toBeUndefined();
+    const [, openAi] = functionNamed(t, 'openai');
+    expect(JSON.parse(openAi.Properties.Environment.Variables.ROUTING_POLICY).targets.map((x: { alias: string }) => x.alias)).toEqual(['nova-lite', 'nova-micro']);
+  });
+
+  test('streaming roles may stream from every routed model and apply the guardrail, nothing more', () => {
+    const [, fn] = functionNamed(t, 'chat-stream');
+    const roleRef = fn.Properties.Role['Fn::GetAtt'][0];
+    const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(roleRef));
+    const actions = new Set(policies.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((st: { Action: string | string[] }) => [st.Action].flat())));
+    expect([...actions].sort()).toEqual(['bedrock:ApplyGuardrail', 'bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    expect(JSON.stringify(policies)).toContain(':inference-profile/us.amazon.nova-micro-v1:0');
+  });
+
+  test.each([
+    [{ timeout: Duration.seconds(10) }, 'streaming.timeout must be between 30 and 900, got 10'],
+    [{ timeout: Duration.minutes(16) }, 'streaming.timeout must be between 30 and 900, got 960'],
+    [{ guardrailWindowChars: 50 }, 'streaming.guardrailWindowChars must be between 100 and 10000, got 50'],
+  ])('fails when streaming is %j', (streaming, message) => {
+    expect(() => build({ streaming })).toThrow(message);
+  });
+});
+
 describe('BedrockModel grants', () => {
   function statements(model: BedrockModel, streaming = false) {
     const stack = new Stack();

@@ -25,6 +25,7 @@ beforeAll(async () => {
     CACHE_SEMANTIC_THRESHOLD: '0.9',
     CACHE_EMBEDDING_MODEL_ID: 'amazon.titan-embed-text-v2:0',
     CACHE_EMBEDDING_DIMENSIONS: '256',
+    TENANTS: JSON.stringify({ keyAcme: { tenant: 'acme', tier: 'standard' }, keyGlobex: { tenant: 'globex', tier: 'standard' } }),
   }));
 });
 afterAll(async () => {
@@ -50,6 +51,17 @@ test('a near-identical question is answered from the semantic cache (embedding t
   expect(fake.count('Converse')).toBe(1);
   expect(fake.count('InvokeModel')).toBeGreaterThanOrEqual(2);
   expect(fake.requests.find((r) => r.operation === 'InvokeModel')!.body).toMatchObject({ dimensions: 256, normalize: true });
+});
+
+test("one tenant's cached answer is never served to another tenant (the tenant is part of the key)", async () => {
+  const asTenant = async (apiKeyId: string, query: string) => {
+    const event = apiEvent('prompt', { query });
+    return parseResult(await handler({ ...event, requestContext: { ...event.requestContext, identity: { ...event.requestContext.identity, apiKeyId } } }, lambdaContext()));
+  };
+  expect((await asTenant('keyAcme', 'What is our refund policy?')).json.cache).toBe('none');
+  expect((await asTenant('keyAcme', 'What is our refund policy?')).json.cache).toBe('exact');
+  expect((await asTenant('keyGlobex', 'What is our refund policy?')).json.cache).toBe('none');
+  expect(fake.count('Converse')).toBe(2);
 });
 
 test('other settings are other answers: maxTokens is part of the key', async () => {

@@ -21,6 +21,13 @@ export interface JsonRouteOptions {
   readonly bodySchema: apigateway.JsonSchema;
   /** PascalCase name of the body model. */
   readonly modelName: string;
+  /**
+   * Stream the function's answer to the client as it is written (a Lambda that streams its
+   * response); the integration may then run up to 15 minutes. @default false (buffered, 29 s)
+   */
+  readonly responseStreaming?: boolean;
+  /** Integration timeout. @default 29 s buffered; 5 minutes streamed */
+  readonly timeout?: Duration;
 }
 
 /**
@@ -92,7 +99,7 @@ export class ModelApi extends Construct {
     new CfnOutput(this, 'Url', { value: this.restApi.url, description: 'Base URL of the API (requests must be SigV4-signed)' });
   }
 
-  /** Adds `POST /<path>` proxied to `fn`, with the body validated against `options.bodySchema`. */
+  /** Adds `POST /<path>` proxied to `fn` (buffered or streamed), with the body validated against `options.bodySchema`. */
   public addJsonRoute(path: string, fn: lambda.IFunction, options: JsonRouteOptions): apigateway.Method {
     const resource = this.restApi.root.resourceForPath(path);
     const model = this.restApi.addModel(`${options.modelName}Model`, {
@@ -100,7 +107,17 @@ export class ModelApi extends Construct {
       modelName: options.modelName,
       schema: options.bodySchema,
     });
-    return resource.addMethod('POST', new apigateway.LambdaIntegration(fn, { timeout: Duration.seconds(29) }), {
+    const streaming = options.responseStreaming ?? false;
+    const timeout = options.timeout ?? (streaming ? Duration.minutes(5) : Duration.seconds(29));
+    const maxSeconds = streaming ? 900 : 29;
+    if (!Token.isUnresolved(timeout.toSeconds()) && (timeout.toMilliseconds() < 50 || timeout.toSeconds() > maxSeconds)) {
+      throw new Error(`timeout of ${path} must be between 50 ms and ${maxSeconds} s for a ${streaming ? 'streamed' : 'buffered'} route, got ${timeout.toSeconds()} s`);
+    }
+    const integration = new apigateway.LambdaIntegration(fn, {
+      timeout,
+      ...(streaming ? { responseTransferMode: apigateway.ResponseTransferMode.STREAM } : {}),
+    });
+    return resource.addMethod('POST', integration, {
       requestValidator: this.bodyValidator,
       requestModels: { 'application/json': model },
     });

@@ -86,6 +86,19 @@ export interface ModelCallProps {
   readonly routing?: RoutingOptions;
   /** Ground 5: answer repeated and similar requests from this cache. @default no cache */
   readonly cache?: CacheOptions;
+  /**
+   * Ground 4: `POST /chat/stream` (Server-Sent Events) and the OpenAI-compatible
+   * `POST /v1/chat/completions`, streamed through API Gateway by their own functions.
+   * @default no streaming routes
+   */
+  readonly streaming?: StreamingOptions;
+}
+
+export interface StreamingOptions {
+  /** Longest a streamed answer may run (function and integration). @default Duration.minutes(5) */
+  readonly timeout?: Duration;
+  /** Output text checked by the guardrail at once while streaming. @default 1000 characters */
+  readonly guardrailWindowChars?: number;
 }
 
 export interface CacheOptions {
@@ -110,6 +123,14 @@ export interface CacheOptions {
 export class ModelCall extends Construct {
   public readonly promptFunction: BlueprintFunction;
   public readonly method: apigateway.Method;
+  /** Ground 4: the functions and methods of the streamed routes. */
+  public readonly chatStreamFunction?: BlueprintFunction;
+  public readonly openAiFunction?: BlueprintFunction;
+  public readonly streamingMethods: apigateway.Method[] = [];
+  /** Every method this construct adds to the API. */
+  public get methods(): apigateway.Method[] {
+    return [this.method, ...this.streamingMethods];
+  }
 
   constructor(scope: Construct, id: string, props: ModelCallProps) {
     super(scope, id);
@@ -149,29 +170,35 @@ export class ModelCall extends Construct {
     if (unknown.length) throw new Error(`routing names models that are not routed to: ${[...new Set(unknown)].join(', ')}; routed: ${[...known].join(', ')}`);
     const tenants = Object.fromEntries((props.routing?.tenants ?? []).map((t) => [t.apiKeyId, { tenant: t.name, tier: t.tier, ...(t.modelIds ? { modelIds: t.modelIds } : {}) }]));
 
+    const tenantsEnv: Record<string, string> = props.routing?.tenants?.length ? { TENANTS: Stack.of(this).toJsonString(tenants) } : {};
+    const modelCallEnv: Record<string, string> = {
+      MAX_TOKENS: String(maxTokens),
+      TEMPERATURE: String(temperature),
+      MAX_QUERY_CHARS: String(maxQueryChars),
+      BEDROCK_MAX_ATTEMPTS: String(maxAttempts),
+      BEDROCK_ATTEMPT_TIMEOUT_MS: String(attemptTimeout.toMilliseconds()),
+      ...(props.guardrail ? { GUARDRAIL_ID: props.guardrail.guardrailId, GUARDRAIL_VERSION: props.guardrail.guardrailVersion } : {}),
+    };
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
     this.promptFunction = new BlueprintFunction(this, 'PromptFunction', {
       handlerDir: 'prompt',
       description: 'genai-blueprint: answers POST /prompt through Bedrock Converse',
       memorySize: props.memorySize ?? 1024,
       timeout,
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      logRetention,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       invokedBy: 'api-gateway',
       vpc: props.cache?.vpc,
       vpcSubnets: props.cache?.vpcSubnets,
       environment: {
         ROUTING_POLICY: JSON.stringify(policy),
-        ...(props.routing?.tenants?.length ? { TENANTS: Stack.of(this).toJsonString(tenants) } : {}),
-        MAX_TOKENS: String(maxTokens),
-        TEMPERATURE: String(temperature),
-        MAX_QUERY_CHARS: String(maxQueryChars),
-        BEDROCK_MAX_ATTEMPTS: String(maxAttempts),
-        BEDROCK_ATTEMPT_TIMEOUT_MS: String(attemptTimeout.toMilliseconds()),
+        ...tenantsEnv,
+        ...modelCallEnv,
         ...props.prompt?.environment,
         ...(props.retrieval
           ? { KNOWLEDGE_BASE_ID: props.retrieval.knowledgeBase.knowledgeBaseId, DEFAULT_TOP_K: String(defaultTopK), MAX_TOP_K: String(maxTopK), MIN_SCORE: String(minScore) }
           : {}),
-        ...(props.guardrail ? { GUARDRAIL_ID: props.guardrail.guardrailId, GUARDRAIL_VERSION: props.guardrail.guardrailVersion } : {}),
         ...(props.cache
           ? {
               CACHE_TTL_SECONDS: String((props.cache.ttl ?? Duration.hours(1)).toSeconds()),
@@ -194,15 +221,91 @@ export class ModelCall extends Construct {
     props.prompt?.grantRead(this.promptFunction);
     props.retrieval?.knowledgeBase.grantRetrieve(this.promptFunction);
     props.guardrail?.grantApply(this.promptFunction);
-    for (const model of models) {
-      model.grantInvoke(this, this.promptFunction);
-      const finding = model.nagRegionWildcardFinding();
-      if (finding) {
-        Validations.of(this.promptFunction.role!).acknowledge({
-          id: finding,
-          reason: 'A cross-region inference profile may route to any Region of its geography; the statement only applies to calls made through the one configured profile (bedrock:InferenceProfileArn condition)',
-        });
+    const grantModels = (fn: BlueprintFunction, streaming: boolean) => {
+      for (const model of models) {
+        model.grantInvoke(this, fn, { streaming });
+        const finding = model.nagRegionWildcardFinding();
+        if (finding) {
+          Validations.of(fn.role!).acknowledge({
+            id: finding,
+            reason: 'A cross-region inference profile may route to any Region of its geography; the statement only applies to calls made through the one configured profile (bedrock:InferenceProfileArn condition)',
+          });
+        }
       }
+    };
+    grantModels(this.promptFunction, false);
+
+    if (props.streaming) {
+      const streamTimeout = props.streaming.timeout ?? Duration.minutes(5);
+      const windowChars = props.streaming.guardrailWindowChars ?? 1_000;
+      checkRange('streaming.timeout', streamTimeout.toSeconds(), 30, 900);
+      checkRange('streaming.guardrailWindowChars', windowChars, 100, 10_000);
+      const streamed = (id: string, handlerDir: string, description: string, environment: Record<string, string>) => {
+        const fn = new BlueprintFunction(this, id, {
+          handlerDir,
+          description,
+          memorySize: props.memorySize ?? 1024,
+          timeout: streamTimeout,
+          logRetention,
+          reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+          invokedBy: 'api-gateway',
+          environment: { ...environment, ...tenantsEnv, ...modelCallEnv, GUARDRAIL_WINDOW_CHARS: String(windowChars) },
+        });
+        grantModels(fn, true);
+        props.guardrail?.grantApply(fn);
+        return fn;
+      };
+      const chatStream = streamed('ChatStreamFunction', 'chat-stream', 'genai-blueprint: streams POST /chat/stream (Server-Sent Events) from Bedrock ConverseStream', {
+        MODEL_ID: props.model.invocationId,
+        MODEL_ALIAS: props.model.alias,
+      });
+      const openAi = streamed('OpenAiFunction', 'openai', 'genai-blueprint: OpenAI-compatible POST /v1/chat/completions over Bedrock ConverseStream', {
+        ROUTING_POLICY: JSON.stringify(policy),
+      });
+      this.chatStreamFunction = chatStream;
+      this.openAiFunction = openAi;
+      const string = (maxLength: number) => ({ type: apigateway.JsonSchemaType.STRING, minLength: 1, maxLength });
+      this.streamingMethods.push(
+        props.api.addJsonRoute('chat/stream', chatStream, {
+          modelName: 'ChatStreamRequest',
+          responseStreaming: true,
+          timeout: streamTimeout,
+          bodySchema: {
+            schema: apigateway.JsonSchemaVersion.DRAFT4,
+            type: apigateway.JsonSchemaType.OBJECT,
+            required: ['messages'],
+            additionalProperties: false,
+            properties: {
+              messages: {
+                type: apigateway.JsonSchemaType.ARRAY,
+                minItems: 1,
+                maxItems: 50,
+                items: {
+                  type: apigateway.JsonSchemaType.OBJECT,
+                  required: ['role', 'content'],
+                  additionalProperties: false,
+                  properties: { role: { type: apigateway.JsonSchemaType.STRING, enum: ['user', 'assistant'] }, content: string(maxQueryChars) },
+                },
+              },
+              maxTokens: { type: apigateway.JsonSchemaType.INTEGER, minimum: 1, maximum: maxTokens },
+              temperature: { type: apigateway.JsonSchemaType.NUMBER, minimum: 0, maximum: 1 },
+            },
+          },
+        }),
+        // OpenAI clients send fields this gateway ignores or refuses by name (the function says
+        // which); API Gateway only checks the shape every client sends.
+        props.api.addJsonRoute('v1/chat/completions', openAi, {
+          modelName: 'ChatCompletionRequest',
+          responseStreaming: true,
+          timeout: streamTimeout,
+          bodySchema: {
+            schema: apigateway.JsonSchemaVersion.DRAFT4,
+            type: apigateway.JsonSchemaType.OBJECT,
+            required: ['messages'],
+            properties: { messages: { type: apigateway.JsonSchemaType.ARRAY, minItems: 1, maxItems: 50 } },
+          },
+        }),
+      );
     }
 
     this.method = props.api.addJsonRoute('prompt', this.promptFunction, {

@@ -1,0 +1,71 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { HttpError } from '../../lambda/shared/http';
+import { callerOf, type TenantDirectory } from '../../lambda/shared/identity';
+
+const directory: TenantDirectory = {
+  keyAcme: { tenant: 'acme', tier: 'premium', modelIds: { 'nova-lite': 'arn:profile/acme' } },
+  keyGlobex: { tenant: 'globex', tier: 'basic' },
+  clientAcme: { tenant: 'acme', tier: 'premium', modelIds: { 'nova-lite': 'arn:profile/acme' } },
+};
+
+function event(opts: { apiKeyId?: string; userArn?: string; claims?: Record<string, string> } = {}): APIGatewayProxyEvent {
+  return {
+    requestContext: {
+      identity: { apiKeyId: opts.apiKeyId ?? null, userArn: opts.userArn ?? null },
+      ...(opts.claims ? { authorizer: { claims: opts.claims } } : {}),
+    },
+  } as unknown as APIGatewayProxyEvent;
+}
+
+const refused = (e: APIGatewayProxyEvent) => {
+  try {
+    callerOf(e, directory);
+  } catch (error) {
+    expect(error).toBeInstanceOf(HttpError);
+    return { status: (error as HttpError).statusCode, message: (error as HttpError).message };
+  }
+  throw new Error('expected the caller to be refused');
+};
+
+describe('callerOf', () => {
+  test('a SigV4 caller (grounds 0-3) is its IAM identity, with no tenant', () => {
+    expect(callerOf(event({ userArn: 'arn:aws:iam::123456789012:user/ci' }), {})).toEqual({ principal: 'iam:arn:aws:iam::123456789012:user/ci', kind: 'iam' });
+  });
+
+  test("an API key (ground 4) is its tenant, with the tenant's tier and inference profiles", () => {
+    expect(callerOf(event({ apiKeyId: 'keyGlobex', userArn: 'arn:aws:iam::1:user/x' }), directory)).toEqual({ principal: 'apikey:keyGlobex', kind: 'api-key', tenant: 'globex', tier: 'basic' });
+  });
+
+  test('a user token (ground 7): the tenant group names the tenant, the subject is the principal', () => {
+    const caller = callerOf(event({ claims: { sub: 'u-1', 'cognito:groups': '[readers tenant-acme]', client_id: 'webClient' } }), directory);
+    expect(caller).toEqual({ principal: 'user:u-1', kind: 'user', tenant: 'acme', tier: 'premium', modelIds: { 'nova-lite': 'arn:profile/acme' } });
+    // API Gateway's other spellings of a list claim.
+    expect(callerOf(event({ claims: { sub: 'u-1', 'cognito:groups': 'tenant-acme,readers' } }), directory).tenant).toBe('acme');
+    expect(callerOf(event({ claims: { sub: 'u-1', 'cognito:groups': 'tenant-globex' } }), directory).tenant).toBe('globex');
+  });
+
+  test("a machine client's access token (client credentials) is its tenant's app client", () => {
+    expect(callerOf(event({ claims: { sub: 'clientAcme', client_id: 'clientAcme', scope: 'genai/invoke' } }), directory)).toMatchObject({ principal: 'client:clientAcme', kind: 'machine', tenant: 'acme' });
+  });
+
+  test('the token wins over the API key, and they must name the same tenant', () => {
+    expect(callerOf(event({ apiKeyId: 'keyAcme', claims: { sub: 'u-1', 'cognito:groups': 'tenant-acme' } }), directory).principal).toBe('user:u-1');
+    expect(refused(event({ apiKeyId: 'keyGlobex', claims: { sub: 'u-1', 'cognito:groups': 'tenant-acme' } }))).toEqual({ status: 403, message: "The API key belongs to another tenant than the caller's token" });
+  });
+
+  test.each([
+    ['no tenant group', { sub: 'u-1', 'cognito:groups': 'readers' }, /names no tenant/],
+    ['no groups and an unknown client', { sub: 'u-1', client_id: 'someOtherClient' }, /names no tenant/],
+    ['a tenant that is not configured', { sub: 'u-1', 'cognito:groups': 'tenant-initech' }, /not configured/],
+    ['two tenant groups', { sub: 'u-1', 'cognito:groups': 'tenant-acme tenant-globex' }, /more than one tenant/],
+    ['a tenant claim in the wrong place (custom attribute only)', { sub: 'u-1', 'custom:tenant': 'acme' }, /names no tenant/],
+  ])('a token with %s is refused with 403', (_case, claims, message) => {
+    const { status, message: text } = refused(event({ claims }));
+    expect(status).toBe(403);
+    expect(text).toMatch(message);
+  });
+
+  test('an API key id API Gateway did not issue to a tenant is not a tenant', () => {
+    expect(callerOf(event({ apiKeyId: 'unknownKey', userArn: 'arn:aws:iam::1:user/x' }), directory)).toEqual({ principal: 'iam:arn:aws:iam::1:user/x', kind: 'iam' });
+  });
+});
