@@ -240,6 +240,23 @@ export const configSchema = z
       .prefault({}),
     /** Ground 6. */
     agent: agentSchema.prefault({}),
+    /** Ground 7: Cognito sign-in for people (authorization code + PKCE) and machines (client credentials). */
+    auth: z
+      .strictObject({
+        callbackUrls: z
+          .array(z.string().regex(/^https:\/\/\S+$|^http:\/\/localhost(:\d+)?(\/\S*)?$/, 'must be an https URL or http://localhost'))
+          .min(1)
+          .max(10)
+          .default(['http://localhost:3000/callback']),
+        /** Prefix of the Cognito sign-in domain (globally unique). @default '<stackName>-<account id>' */
+        domainPrefix: z
+          .string()
+          .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lowercase letters, digits or hyphens')
+          .refine((p) => !/aws|amazon|cognito/.test(p), 'must not contain aws, amazon or cognito')
+          .optional(),
+        tokenValidityMinutes: int(5, 1_440).default(60),
+      })
+      .prefault({}),
     /** Ground 7. */
     sessions: sessionsSchema.prefault({}),
     feedback: feedbackSchema.prefault({}),

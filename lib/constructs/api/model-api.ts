@@ -14,6 +14,11 @@ export interface ModelApiProps {
   readonly throttleBurstLimit?: number;
   /** Retention of the access log group. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Ground 7: every route requires an access token from this Cognito authorizer carrying these
+   * OAuth scopes, instead of a SigV4 signature. @default IAM (SigV4) authorization
+   */
+  readonly cognito?: { readonly authorizer: apigateway.IAuthorizer; readonly scopes: readonly string[] };
 }
 
 export interface JsonRouteOptions {
@@ -53,11 +58,13 @@ export class ModelApi extends Construct {
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
     this.restApi = new apigateway.RestApi(this, 'Api', {
-      description: 'genai-blueprint model API (SigV4-signed requests only)',
+      description: props.cognito ? 'genai-blueprint model API (Cognito access tokens only)' : 'genai-blueprint model API (SigV4-signed requests only)',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       // Execution logs need the account-level API Gateway CloudWatch role; CDK sets it and keeps it on delete.
       cloudWatchRole: true,
-      defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
+      defaultMethodOptions: props.cognito
+        ? { authorizationType: apigateway.AuthorizationType.COGNITO, authorizer: props.cognito.authorizer, authorizationScopes: [...props.cognito.scopes] }
+        : { authorizationType: apigateway.AuthorizationType.IAM },
       deployOptions: {
         stageName,
         tracingEnabled: true,
@@ -87,16 +94,16 @@ export class ModelApi extends Construct {
       templates: errorBody,
     });
 
-    Validations.of(this.restApi).acknowledge(
-      { id: 'AwsSolutions-APIG3', reason: 'Grounds 0-3 have no WAF (IAM-signed callers only); the ModelGateway of ground 4 associates a web ACL with this stage' },
-      { id: 'AwsSolutions-COG4', reason: 'Grounds 0-6 authorize with IAM (SigV4); the Cognito authorizer is added in ground 7' },
-    );
+    Validations.of(this.restApi).acknowledge({ id: 'AwsSolutions-APIG3', reason: 'Grounds 0-3 have no WAF (IAM-signed callers only); the ModelGateway of ground 4 associates a web ACL with this stage' });
+    if (!props.cognito) {
+      Validations.of(this.restApi).acknowledge({ id: 'AwsSolutions-COG4', reason: 'Grounds 0-6 authorize with IAM (SigV4); the Cognito authorizer is added in ground 7' });
+    }
     Validations.of(this.restApi.node.findChild('CloudWatchRole')).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       reason: 'AWS-managed policy made for exactly this role: API Gateway pushing execution logs to CloudWatch Logs',
     });
 
-    new CfnOutput(this, 'Url', { value: this.restApi.url, description: 'Base URL of the API (requests must be SigV4-signed)' });
+    new CfnOutput(this, 'Url', { value: this.restApi.url, description: props.cognito ? 'Base URL of the API (requests need a Cognito access token)' : 'Base URL of the API (requests must be SigV4-signed)' });
   }
 
   /** Adds `POST /<path>` proxied to `fn` (buffered or streamed), with the body validated against `options.bodySchema`. */
