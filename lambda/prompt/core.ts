@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { HttpError } from '../shared/http';
 import { integerOnly, withoutProtoKey } from '../shared/validation';
-import type { GuardrailPort, KnowledgePort, ModelPort, Passage, PromptPort, PromptTemplate, TokenUsage } from '../shared/model';
+import type { GuardrailPort, KnowledgePort, ModelMessage, ModelPort, Passage, PromptPort, PromptTemplate, TokenUsage } from '../shared/model';
 import type { AnswerOutcome, CacheableRequest, CacheLookup, CacheScope, CacheSource, StoreResult } from '../shared/cache';
 import { chooseModel, converseRouted, type RoutingPolicy, type TenantTier } from '../shared/router';
 
@@ -36,14 +36,36 @@ export interface AnswerCachePort {
   store(scope: CacheScope, request: CacheableRequest, answer: PromptAnswer, outcome: AnswerOutcome, lookup?: CacheLookup<PromptAnswer>): Promise<StoreResult>;
 }
 
+/**
+ * Ground 7: this request's place in a conversation. The handler binds it to the session, the
+ * caller and the request, so the core only reads earlier turns and appends its own.
+ */
+export interface ConversationPort {
+  /** Earlier turns, oldest first and bounded; throws a 404 HttpError when the session is not the caller's. */
+  history(signal?: AbortSignal): Promise<ModelMessage[]>;
+  /** Stores this turn: the question as the model saw it, the answer as the client sees it. */
+  append(question: string, answer: PromptAnswer, signal?: AbortSignal): Promise<void>;
+}
+
+/** Who asks, and in which conversation; everything here comes from the handler, never the body. */
+export interface PromptCaller {
+  readonly tenant?: string;
+  readonly tier?: TenantTier;
+  readonly modelIds?: Readonly<Record<string, string>>;
+  /** Ground 7: the session the request continues or starts. @default no history */
+  readonly conversation?: ConversationPort;
+}
+
 const MAX_VARIABLE_CHARS = 1_000;
+/** Session ids are this shape (lambda/shared/sessions-store.ts makes them). */
+const SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/;
 const MAX_FILTER_KEYS = 5;
 
 /**
  * The body of `POST /prompt`. Fields appear with the grounds that use them; API Gateway checks the
  * same shape, this is the authoritative check.
  */
-export function promptRequestSchema(settings: PromptSettings, features: { variables: boolean }) {
+export function promptRequestSchema(settings: PromptSettings, features: { variables: boolean; sessions?: boolean }) {
   const retrieval = settings.retrieval;
   return z.strictObject({
     query: z.string().check(
@@ -54,6 +76,7 @@ export function promptRequestSchema(settings: PromptSettings, features: { variab
     maxTokens: z.optional(z.int({ error: integerOnly }).check(z.minimum(1), z.maximum(settings.maxTokens))),
     temperature: z.optional(z.number().check(z.minimum(0), z.maximum(1))),
     ...(settings.routing.targets.length > 1 ? { model: z.optional(z.string().check(z.maxLength(64))) } : {}),
+    ...(features.sessions ? { sessionId: z.optional(z.string().check(z.regex(SESSION_ID, 'must be 16-64 letters, digits, _ or -'))) } : {}),
     ...(features.variables ? { variables: z.optional(withoutProtoKey(z.record(z.string().check(z.regex(/^[a-z][A-Za-z0-9_]{0,39}$/, 'must be a variable name')), z.string().check(z.maxLength(MAX_VARIABLE_CHARS))), 'must be a variable name')) } : {}),
     ...(retrieval
       ? {
@@ -80,6 +103,8 @@ export interface PromptRequest {
   readonly variables?: Readonly<Record<string, string>>;
   readonly topK?: number;
   readonly filter?: Readonly<Record<string, string | number | boolean>>;
+  /** Ground 7: continue this conversation (one of the caller's sessions). */
+  readonly sessionId?: string;
 }
 
 export interface Citation {
@@ -128,10 +153,12 @@ export async function answerPrompt(
   settings: PromptSettings,
   deps: PromptDeps,
   signal?: AbortSignal,
-  caller: { readonly tenant?: string; readonly tier?: TenantTier; readonly modelIds?: Readonly<Record<string, string>> } = {},
+  caller: PromptCaller = {},
 ): Promise<PromptAnswer> {
   // Chosen first: an unknown model alias is a 400 before any Bedrock call.
   const firstAlias = chooseModel(settings.routing, { requested: request.model, tier: caller.tier, promptChars: request.query.length });
+  // Ground 7: a session that is not the caller's is a 404 before any Bedrock call.
+  const history = caller.conversation ? await caller.conversation.history(signal) : [];
   const template = deps.prompt ? await deps.prompt.load(signal) : undefined;
   const variables = template ? resolveVariables(template, request.variables ?? {}) : {};
   let query = request.query;
@@ -150,10 +177,18 @@ export async function answerPrompt(
   const firstModelId = caller.modelIds?.[firstAlias] ?? settings.routing.targets.find((t) => t.alias === firstAlias)!.modelId;
   const scope: CacheScope = { tenant: caller.tenant ?? 'anonymous', modelId: firstModelId, promptVersion: template?.version, guardrailVersion: settings.guardrailVersion };
   const cacheable: CacheableRequest = { query, maxTokens: request.maxTokens, temperature: request.temperature, variables: request.variables, topK: request.topK, filter: request.filter };
-  const lookup = deps.cache ? await deps.cache.lookup(scope, cacheable) : undefined;
+  // An answer that depends on earlier turns is neither served from nor stored in the cache, whose
+  // key holds only this request.
+  const cache = history.length ? undefined : deps.cache;
+  const lookup = cache ? await cache.lookup(scope, cacheable) : undefined;
+  // Blocked inputs never get here: a conversation keeps only turns the model (or the cache) answered.
+  const remember = async (answer: PromptAnswer) => {
+    await caller.conversation?.append(query, answer, signal);
+    return answer;
+  };
   if (lookup && lookup.source !== 'none') {
     // No model call was made: nothing was spent on this request.
-    return { ...lookup.answer, costUsd: 0, fallbackFrom: [], cache: lookup.source };
+    return remember({ ...lookup.answer, costUsd: 0, fallbackFrom: [], cache: lookup.source });
   }
 
   let passages: Passage[] | undefined;
@@ -169,8 +204,8 @@ export async function answerPrompt(
     firstAlias,
     {
       ...(template
-        ? { system: [fill(template.system, variables)], cacheSystem: template.cacheSystem, messages: [{ role: 'user', text: fill(template.user, { ...variables, context, query }) }] }
-        : { messages: [{ role: 'user', text: query }] }),
+        ? { system: [fill(template.system, variables)], cacheSystem: template.cacheSystem, messages: [...history, { role: 'user', text: fill(template.user, { ...variables, context, query }) }] }
+        : { messages: [...history, { role: 'user', text: query }] }),
       maxTokens: request.maxTokens ?? settings.maxTokens,
       temperature: request.temperature ?? settings.temperature,
     },
@@ -201,10 +236,10 @@ export async function answerPrompt(
     ...(passages ? { citations: outputOutcome === 'blocked' || outputOutcome === 'ungrounded' ? [] : passages.map(citation), noPassagesFound: passages.length === 0 } : {}),
     ...(deps.guardrail ? { guardrail: { input: inputOutcome, output: outputOutcome } } : {}),
   };
-  if (!deps.cache) return answer;
+  if (!cache) return remember(answer);
   // Never stored: blocked, ungrounded or masked answers, and "no passages" ones (the policy's rules).
-  await deps.cache.store(scope, cacheable, answer, { guardrail: answer.guardrail, noPassagesFound: answer.noPassagesFound }, lookup);
-  return { ...answer, cache: 'none' };
+  await cache.store(scope, cacheable, answer, { guardrail: answer.guardrail, noPassagesFound: answer.noPassagesFound }, lookup);
+  return remember({ ...answer, cache: 'none' });
 }
 
 function citation(p: Passage): Citation {

@@ -8,10 +8,15 @@ import { ResponseCache } from '../shared/cache/cache';
 import { titanEmbeddings } from '../shared/cache/titan-embeddings';
 import { ValkeyCacheStore } from '../shared/cache/valkey-store';
 import { CacheAuthTokenProvider } from '../shared/cache-auth';
-import { callerOf, type TenantDirectory } from '../shared/identity';
+import { type Caller, callerOf, type TenantDirectory } from '../shared/identity';
+import { createDynamoDb } from '../shared/dynamo';
+import { newSessionId, SessionStore } from '../shared/sessions-store';
+import { feedbackSettings, sessionSettings, storeEnv } from '../shared/sessions-env';
+import { FeedbackStore } from '../feedback/store';
 import { type RoutingPolicy, validatePolicy } from '../shared/router';
 import { parseRequest } from '../shared/validation';
-import { answerPrompt, BlockedInput, type PromptAnswer, type PromptDeps, type PromptRequest, promptRequestSchema, type PromptSettings, templateFromPrompt } from './core';
+import { HttpError } from '../shared/http';
+import { answerPrompt, BlockedInput, type ConversationPort, type PromptAnswer, type PromptDeps, type PromptRequest, promptRequestSchema, type PromptSettings, templateFromPrompt } from './core';
 
 const env = readEnv(
   z.object({
@@ -42,6 +47,10 @@ const env = readEnv(
     /** Local servers only: ElastiCache Serverless always speaks TLS and the cluster protocol. */
     CACHE_TLS: z.optional(z.enum(['true', 'false'])),
     CACHE_CLUSTER: z.optional(z.enum(['true', 'false'])),
+    // Ground 7 (SessionStore.grantReadWrite and Feedback.grantRecordAnswers write these).
+    SESSIONS_TABLE: z.optional(z.string().check(z.minLength(1))),
+    FEEDBACK_TABLE: z.optional(z.string().check(z.minLength(1))),
+    ...storeEnv(),
   }),
 );
 
@@ -55,6 +64,7 @@ const settings: PromptSettings = {
   maxTokens: env.MAX_TOKENS,
   temperature: env.TEMPERATURE,
   maxQueryChars: env.MAX_QUERY_CHARS,
+  guardrailVersion: env.GUARDRAIL_VERSION,
   ...(env.KNOWLEDGE_BASE_ID ? { retrieval: { defaultTopK: env.DEFAULT_TOP_K ?? 5, maxTopK: env.MAX_TOP_K ?? 10, minScore: env.MIN_SCORE ?? 0 } } : {}),
 };
 const cache = env.CACHE_ENDPOINT ? responseCache() : undefined;
@@ -96,17 +106,59 @@ function responseCache(): ResponseCache<PromptAnswer> {
     },
   );
 }
-const requestSchema = promptRequestSchema(settings, { variables: deps.prompt !== undefined });
+const dynamo = env.SESSIONS_TABLE || env.FEEDBACK_TABLE ? createDynamoDb({ attemptTimeoutMs: env.DYNAMODB_ATTEMPT_TIMEOUT_MS }) : undefined;
+const sessions = env.SESSIONS_TABLE ? new SessionStore(dynamo!, env.SESSIONS_TABLE, sessionSettings(env)) : undefined;
+const answers = env.FEEDBACK_TABLE ? new FeedbackStore(dynamo!, env.FEEDBACK_TABLE, feedbackSettings(env)) : undefined;
+const requestSchema = promptRequestSchema(settings, { variables: deps.prompt !== undefined, sessions: sessions !== undefined });
+
+/**
+ * Ground 7: the request's turn in the caller's session. The turn is keyed by the API request (id
+ * and receive time), so a retried request reads the same history and stores its turn once.
+ */
+function conversation(store: SessionStore, caller: Caller, sessionId: string, isNew: boolean, requestId: string, receivedAtMs: unknown): ConversationPort {
+  const turn = { requestId, receivedAtMs: typeof receivedAtMs === 'number' && Number.isFinite(receivedAtMs) ? receivedAtMs : Date.now() };
+  // History unreadable or the turn not stored fails the request (503): an answer without its
+  // history would look right and be wrong, and an answer the history lacks would derail the next turn.
+  const counted = <T>(work: Promise<T>) =>
+    work.catch((error: unknown) => {
+      if (!(error instanceof HttpError) || error.statusCode >= 500) metrics.addMetric('SessionStoreErrors', MetricUnit.Count, 1);
+      throw error;
+    });
+  return {
+    // A new session has no earlier turns: nothing to read.
+    history: (signal) => (isNew ? Promise.resolve([]) : counted(store.history(sessionId, caller, turn, signal))),
+    append: (question, answer, signal) => counted(store.append(sessionId, caller, turn, question, answer.text, answer.model, signal)),
+  };
+}
 
 /** `POST /prompt`: [input guardrail] → [retrieve] → [prompt] → model → [output guardrail]. */
-export const handler = jsonRoute(async ({ body, signal, event }) => {
+export const handler = jsonRoute(async ({ body, signal, event, requestId }) => {
   const request = parseRequest(requestSchema, body) as PromptRequest;
-  // The tenant comes from what API Gateway checked (token, API key), never from the body.
+  // The tenant and the owner of sessions come from what API Gateway checked (token, API key), never from the body.
   const caller = callerOf(event, tenants);
-  const answer = await answerPrompt(request, settings, deps, signal, { tenant: caller.tenant, tier: caller.tier, modelIds: caller.modelIds }).catch((error: unknown) => {
+  const sessionId = sessions ? (request.sessionId ?? newSessionId(caller, requestId)) : undefined;
+  const answer = await answerPrompt(request, settings, deps, signal, {
+    tenant: caller.tenant,
+    tier: caller.tier,
+    modelIds: caller.modelIds,
+    ...(sessions ? { conversation: conversation(sessions, caller, sessionId!, request.sessionId === undefined, requestId, event.requestContext?.requestTimeEpoch) } : {}),
+  }).catch((error: unknown) => {
     if (error instanceof BlockedInput) metrics.addMetric('GuardrailInputInterventions', MetricUnit.Count, 1);
     throw error;
   });
+  if (answers) {
+    // The answer stands when this record cannot be written: the client got it; only rating it
+    // will fail (404). Counted and logged so the operator sees a feedback store outage.
+    await answers
+      .recordAnswer(
+        { requestId, owner: caller, model: answer.model, modelId: answer.modelId, promptVersion: answer.promptVersion, guardrailVersion: env.GUARDRAIL_VERSION, cache: answer.cache, sessionId },
+        signal,
+      )
+      .catch((error: unknown) => {
+        metrics.addMetric('FeedbackRecordErrors', MetricUnit.Count, 1);
+        logger.warn('answer not recorded for feedback', { reason: (error as Error).message });
+      });
+  }
   metrics.addDimensions({ Model: answer.model, Tenant: caller.tenant ?? 'none' });
   metrics.addMetric('CostUsd', MetricUnit.Count, answer.costUsd);
   if (answer.fallbackFrom.length) metrics.addMetric('ModelFallbacks', MetricUnit.Count, answer.fallbackFrom.length);
@@ -117,5 +169,5 @@ export const handler = jsonRoute(async ({ body, signal, event }) => {
   if (answer.cache) metrics.addMetric(answer.cache === 'none' ? 'CacheMisses' : 'CacheHits', MetricUnit.Count, 1);
   if (answer.guardrail && answer.guardrail.output !== 'none') metrics.addMetric('GuardrailOutputInterventions', MetricUnit.Count, 1);
   logger.info('answered', { tenant: caller.tenant, model: answer.model, modelId: answer.modelId, costUsd: answer.costUsd, fallbackFrom: answer.fallbackFrom, stopReason: answer.stopReason, ...answer.usage, latencyMs: answer.latencyMs, guardrail: answer.guardrail });
-  return { body: { ...answer } };
+  return { body: { ...answer, ...(sessionId ? { sessionId } : {}) } };
 });

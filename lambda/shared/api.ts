@@ -3,7 +3,7 @@ import { jsonResponse, parseJsonBody, toHttpError } from './http';
 import { logger, metrics } from './observability';
 
 export interface ApiCall {
-  /** The parsed JSON object body (not yet validated against the route's schema). */
+  /** The parsed JSON object body (not yet validated against the route's schema); undefined for `body: 'none'`. */
   readonly body: unknown;
   /** API Gateway's request id, echoed to the client so feedback and support can refer to it. */
   readonly requestId: string;
@@ -18,6 +18,14 @@ export interface ApiAnswer {
   readonly body: Record<string, unknown>;
 }
 
+export interface RouteOptions {
+  /**
+   * 'json': the request must carry a JSON object body (POST routes); 'none': the body is not read
+   * (GET routes, whose input is the path, validated by the route). @default 'json'
+   */
+  readonly body?: 'json' | 'none';
+}
+
 /** Time kept back from the function's own timeout to map a late model into a clean 504. */
 const DEADLINE_MARGIN_MS = 1_000;
 
@@ -25,7 +33,7 @@ const DEADLINE_MARGIN_MS = 1_000;
  * The adapter every JSON route shares: body parsing, a deadline below the function timeout,
  * request ids, logging, metrics flushing, and the one error mapper.
  */
-export function jsonRoute(route: (call: ApiCall) => Promise<ApiAnswer>) {
+export function jsonRoute(route: (call: ApiCall) => Promise<ApiAnswer>, options: RouteOptions = {}) {
   return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const requestId = requestIdOf(event, context);
     logger.addContext(context);
@@ -33,7 +41,7 @@ export function jsonRoute(route: (call: ApiCall) => Promise<ApiAnswer>) {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), Math.max(0, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS));
     try {
-      const body = parseJsonBody(event);
+      const body = options.body === 'none' ? undefined : parseJsonBody(event);
       const answer = await route({ body, requestId, signal: deadline.signal, event });
       return jsonResponse(answer.statusCode ?? 200, { ...answer.body, requestId }, { 'X-Request-Id': requestId });
     } catch (caught) {

@@ -2,14 +2,19 @@ import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { type BlueprintConfig, loadConfig } from '../config/schema';
 import { GROUNDS, type GroundNumber, GroundStack } from './ground-stack';
+import { PredictiveMlStack } from './predictive-ml-stack';
 
-/** Reads `-c ground=N`: one ground, or every ground when unset. */
+/** `-c ground=ml`: the PredictiveMl stack alone. */
+const PREDICTIVE_ML = 'ml';
+
+/** Reads `-c ground=N`: one ground, or every ground when unset; `ml` selects no ground (the PredictiveMl stack alone). */
 export function selectGrounds(value: unknown): GroundNumber[] {
   const all = GROUNDS.map((g) => g.ground);
   if (value === undefined || value === '' || value === 'all') return all;
+  if (value === PREDICTIVE_ML) return [];
   const n = typeof value === 'number' ? value : /^\d+$/.test(String(value).trim()) ? Number(value) : NaN;
   if (!(all as number[]).includes(n)) {
-    throw new Error(`Invalid genai-blueprint configuration: ground = ${JSON.stringify(value)}; allowed: ${all.join(', ')} or unset for all`);
+    throw new Error(`Invalid genai-blueprint configuration: ground = ${JSON.stringify(value)}; allowed: ${all.join(', ')} or unset for all, or ${PREDICTIVE_ML} for the PredictiveMl stack alone`);
   }
   return [n as GroundNumber];
 }
@@ -17,6 +22,8 @@ export function selectGrounds(value: unknown): GroundNumber[] {
 export interface BlueprintApp {
   readonly config: BlueprintConfig;
   readonly stacks: GroundStack[];
+  /** Built when `-c ground` is unset, `all` or `ml`. */
+  readonly predictiveMl?: PredictiveMlStack;
 }
 
 /** Builds the selected grounds into `app` and registers the cdk-nag packs that must pass. */
@@ -26,6 +33,8 @@ export function buildBlueprint(app: App, opts: { nag?: boolean } = {}): Blueprin
   const stacks = selectGrounds(context.ground).map(
     (ground) => new GroundStack(app, GROUNDS[ground].stackId, { ground, config }),
   );
+  const withMl = context.ground === undefined || context.ground === '' || context.ground === 'all' || context.ground === PREDICTIVE_ML;
+  const predictiveMl = withMl ? new PredictiveMlStack(app, 'PredictiveMl', { config }) : undefined;
   if (opts.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
-  return { config, stacks };
+  return { config, stacks, predictiveMl };
 }

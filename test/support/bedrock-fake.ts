@@ -9,11 +9,11 @@ import * as zlib from 'node:zlib';
  * so request serialization, signing, retries and error parsing are the SDK's own.
  *
  * Each operation is one entry of OPERATIONS (a route and a default answer computed from
- * `data`); ConverseStream answers in event-stream frames, InvokeAgent can be added the same way. Tests script faults per
+ * `data`); ConverseStream and InvokeAgent answer in event-stream frames. Tests script faults per
  * operation with `enqueue` (consumed one request at a time) or `setDefault`.
  */
 
-export type Operation = 'Converse' | 'InvokeModel' | 'ConverseStream' | 'ApplyGuardrail' | 'Retrieve' | 'GetPrompt' | 'StartIngestionJob' | 'GetIngestionJob' | 'ListIngestionJobs';
+export type Operation = 'Converse' | 'InvokeModel' | 'ConverseStream' | 'ApplyGuardrail' | 'Retrieve' | 'GetPrompt' | 'StartIngestionJob' | 'GetIngestionJob' | 'ListIngestionJobs' | 'InvokeAgent';
 
 /** A retrieved passage as the fake's Retrieve returns it. */
 export interface FakePassage {
@@ -51,8 +51,9 @@ export type Behaviour =
   /** Accept the request and never answer (a hung upstream). */
   | { readonly kind: 'hang' }
   /**
-   * ConverseStream only: answer 200, send `afterChunks` text deltas, then an exception frame of
-   * `type` (the event-stream member name, e.g. `throttlingException`, `modelStreamErrorException`).
+   * ConverseStream and InvokeAgent: answer 200, send `afterChunks` text chunks, then an exception
+   * frame of `type` (the event-stream member name, e.g. `throttlingException`,
+   * `modelStreamErrorException`, `dependencyFailedException`).
    */
   | { readonly kind: 'stream-error'; readonly afterChunks: number; readonly type: string; readonly message?: string; readonly delayMs?: number };
 
@@ -67,8 +68,33 @@ interface OperationSpec {
   readonly method: string;
   readonly path: RegExp;
   readonly answer: (req: RecordedRequest, data: FakeData) => Record<string, unknown> | FakeError;
-  /** The answer is an `application/vnd.amazon.eventstream` body built from a StreamAnswer. */
-  readonly eventStream?: boolean;
+  /** The answer is an `application/vnd.amazon.eventstream` body this writer builds from the answer. */
+  readonly eventStream?: (res: http.ServerResponse, req: RecordedRequest, answer: Record<string, unknown>, error?: StreamError) => Promise<void>;
+}
+
+interface StreamError {
+  readonly afterChunks: number;
+  readonly type: string;
+  readonly message?: string;
+}
+
+/** A citation of an InvokeAgent chunk: the span of the chunk it supports and the passages it rests on. */
+export interface FakeCitation {
+  readonly text: string;
+  readonly references: readonly { readonly text: string; readonly uri: string }[];
+}
+
+/**
+ * The default InvokeAgent answer (override any field with `{ kind: 'answer', override }`): trace
+ * events first, then one `chunk` event per entry (with its citations as `attribution`), then the
+ * `returnControl` event when one is set (an action waiting for the caller's confirmation).
+ */
+export interface AgentAnswer {
+  readonly chunks: readonly { readonly text: string; readonly citations?: readonly FakeCitation[] }[];
+  /** `trace` members of TracePart events (e.g. `{ orchestrationTrace: {...} }`). */
+  readonly traces: readonly Record<string, unknown>[];
+  readonly returnControl?: { readonly invocationId: string; readonly invocationInputs: readonly Record<string, unknown>[] };
+  readonly chunkDelayMs?: number;
 }
 
 /**
@@ -114,7 +140,7 @@ const OPERATIONS: Record<Operation, OperationSpec> = {
   ConverseStream: {
     method: 'POST',
     path: /^\/model\/(?<modelId>[^/]+)\/converse-stream$/,
-    eventStream: true,
+    eventStream: (res, _req, answer, error) => sendEventStream(res, answer as unknown as StreamAnswer, error),
     answer: (req) => {
       const body = req.body as { messages?: { content?: { text?: string }[] }[] };
       const prompt = body.messages?.at(-1)?.content?.map((c) => c.text ?? '').join('') ?? '';
@@ -123,6 +149,23 @@ const OPERATIONS: Record<Operation, OperationSpec> = {
       const outputTokens = Math.ceil(text.length / 4);
       // Word-sized chunks, as models stream them.
       const answer: StreamAnswer = { chunks: text.match(/\S+\s*|\s+/g) ?? [], stopReason: 'end_turn', usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens } };
+      return { ...answer };
+    },
+  },
+  InvokeAgent: {
+    method: 'POST',
+    path: /^\/agents\/(?<agentId>[^/]+)\/agentAliases\/(?<agentAliasId>[^/]+)\/sessions\/(?<sessionId>[^/]+)\/text$/,
+    eventStream: (res, req, answer, error) => sendAgentStream(res, req, answer as unknown as AgentAnswer, error),
+    // An answer citing the first passage of `data.passages`; a confirmation reply is acknowledged.
+    answer: (req, data) => {
+      const body = req.body as { inputText?: string; sessionState?: { returnControlInvocationResults?: { functionResult?: { function?: string; confirmationState?: string } }[] } };
+      const result = body.sessionState?.returnControlInvocationResults?.[0]?.functionResult;
+      const text = result ? `fake agent: ${result.function} ${result.confirmationState === 'CONFIRM' ? 'done' : 'cancelled'}` : `fake agent answer to: ${(body.inputText ?? '').slice(0, 60)}`;
+      const passage = data.passages[0];
+      const answer: AgentAnswer = {
+        chunks: [{ text, citations: passage && !result ? [{ text, references: [{ text: passage.text, uri: passage.uri }] }] : [] }],
+        traces: [{ orchestrationTrace: { modelInvocationInput: { traceId: `fake-trace-${req.params.sessionId.slice(0, 8)}-0`, type: 'ORCHESTRATION', text: '(prompt)' } } }],
+      };
       return { ...answer };
     },
   },
@@ -290,8 +333,8 @@ export class BedrockFake {
     if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
     if (res.destroyed) return;
     if (match.spec.eventStream && (behaviour.kind === 'answer' || behaviour.kind === 'stream-error')) {
-      const answer = match.spec.answer(recorded, this.data) as unknown as StreamAnswer;
-      await sendEventStream(res, behaviour.kind === 'answer' ? { ...answer, ...behaviour.override } : answer, behaviour.kind === 'stream-error' ? behaviour : undefined);
+      const answer = match.spec.answer(recorded, this.data) as Record<string, unknown>;
+      await match.spec.eventStream(res, recorded, behaviour.kind === 'answer' ? { ...answer, ...behaviour.override } : answer, behaviour.kind === 'stream-error' ? behaviour : undefined);
       return;
     }
     switch (behaviour.kind) {
@@ -302,7 +345,7 @@ export class BedrockFake {
         return;
       }
       case 'stream-error':
-        send(res, 500, { message: 'fake: stream-error is a ConverseStream behaviour' }, 'InternalServerException');
+        send(res, 500, { message: 'fake: stream-error is a behaviour of event-stream operations' }, 'InternalServerException');
         return;
       case 'error':
         send(res, behaviour.status, { message: behaviour.message ?? `fake ${behaviour.type}` }, behaviour.type);
@@ -344,6 +387,39 @@ async function sendEventStream(res: http.ServerResponse, answer: StreamAnswer, e
   event('contentBlockStop', { contentBlockIndex: 0 });
   event('messageStop', { stopReason: answer.stopReason });
   event('metadata', { usage: answer.usage, metrics: { latencyMs: 1 } });
+  res.end();
+}
+
+/**
+ * Writes an InvokeAgent answer as event-stream frames: `trace` events (TracePart), `chunk` events
+ * (PayloadPart: base64 bytes and attribution), then `returnControl`; or, for a stream error, an
+ * exception frame after `afterChunks` chunks. The session id comes back in its header, as the service sends it.
+ */
+async function sendAgentStream(res: http.ServerResponse, req: RecordedRequest, answer: AgentAnswer, error?: StreamError): Promise<void> {
+  const { agentId, agentAliasId, sessionId } = req.params;
+  res.writeHead(200, {
+    'content-type': 'application/vnd.amazon.eventstream',
+    'x-amzn-requestid': 'fake-agent-request-id',
+    'x-amz-bedrock-agent-session-id': sessionId,
+    'x-amzn-bedrock-agent-content-type': 'application/json',
+  });
+  const event = (type: string, payload: unknown) => res.write(eventFrame({ ':event-type': type, ':content-type': 'application/json', ':message-type': 'event' }, payload));
+  for (const trace of answer.traces) event('trace', { agentId, agentAliasId, sessionId, agentVersion: '1', trace });
+  const chunks = error ? answer.chunks.slice(0, error.afterChunks) : answer.chunks;
+  for (const chunk of chunks) {
+    if (answer.chunkDelayMs) await new Promise((resolve) => setTimeout(resolve, answer.chunkDelayMs));
+    if (res.destroyed) return;
+    const citations = (chunk.citations ?? []).map((c) => ({
+      generatedResponsePart: { textResponsePart: { text: c.text, span: { start: 0, end: Math.max(0, c.text.length - 1) } } },
+      retrievedReferences: c.references.map((r) => ({ content: { text: r.text, type: 'TEXT' }, location: { type: 'S3', s3Location: { uri: r.uri } }, metadata: {} })),
+    }));
+    event('chunk', { bytes: Buffer.from(chunk.text, 'utf8').toString('base64'), ...(citations.length ? { attribution: { citations } } : {}) });
+  }
+  if (error) {
+    res.end(eventFrame({ ':exception-type': error.type, ':content-type': 'application/json', ':message-type': 'exception' }, { message: error.message ?? `fake ${error.type}` }));
+    return;
+  }
+  if (answer.returnControl) event('returnControl', answer.returnControl);
   res.end();
 }
 

@@ -18,8 +18,22 @@ export const PROMPT_ENV = {
   BEDROCK_ATTEMPT_TIMEOUT_MS: '1000',
 };
 
-/** Settings of grounds 1-3; unset unless a test asks for them. */
-const GROUND_KEYS = ['TENANTS', 'PROMPT_ID', 'PROMPT_VERSION', 'KNOWLEDGE_BASE_ID', 'DEFAULT_TOP_K', 'MAX_TOP_K', 'MIN_SCORE', 'GUARDRAIL_ID', 'GUARDRAIL_VERSION'];
+/** Ground 7: the session and feedback stores' settings, as SessionStore and Feedback write them. */
+export const STORE_ENV = {
+  SESSION_HISTORY_TURNS: '3',
+  SESSION_HISTORY_CHARS: '2000',
+  SESSION_TTL_DAYS: '30',
+  SESSION_MAX_TURNS_RETURNED: '5',
+  FEEDBACK_WINDOW_DAYS: '7',
+  FEEDBACK_RETENTION_DAYS: '365',
+  FEEDBACK_MAX_COMMENT_CHARS: '500',
+  // A stuck local DynamoDB is given up on quickly.
+  DYNAMODB_ATTEMPT_TIMEOUT_MS: '300',
+};
+const STORE_KEYS = ['SESSIONS_TABLE', 'FEEDBACK_TABLE', ...Object.keys(STORE_ENV)];
+
+/** Settings of grounds 1-3 (and 7); unset unless a test asks for them. */
+const GROUND_KEYS = ['TENANTS', 'PROMPT_ID', 'PROMPT_VERSION', 'KNOWLEDGE_BASE_ID', 'DEFAULT_TOP_K', 'MAX_TOP_K', 'MIN_SCORE', 'GUARDRAIL_ID', 'GUARDRAIL_VERSION', ...STORE_KEYS];
 
 export type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -34,4 +48,38 @@ export async function startPromptHandler(env: Record<string, string> = {}): Prom
     handler = (require('../../lambda/prompt/handler') as { handler: Handler }).handler;
   });
   return { fake, handler };
+}
+
+/** Ground 7 tables as lib/constructs/sessions and lib/constructs/feedback define their keys. */
+export const SESSIONS_TABLE_DEFINITION: Omit<import('@aws-sdk/client-dynamodb').CreateTableCommandInput, 'TableName'> = {
+  AttributeDefinitions: [
+    { AttributeName: 'sessionId', AttributeType: 'S' },
+    { AttributeName: 'sk', AttributeType: 'S' },
+  ],
+  KeySchema: [
+    { AttributeName: 'sessionId', KeyType: 'HASH' },
+    { AttributeName: 'sk', KeyType: 'RANGE' },
+  ],
+  BillingMode: 'PAY_PER_REQUEST',
+};
+export const FEEDBACK_TABLE_DEFINITION: Omit<import('@aws-sdk/client-dynamodb').CreateTableCommandInput, 'TableName'> = {
+  AttributeDefinitions: [{ AttributeName: 'requestId', AttributeType: 'S' }],
+  KeySchema: [{ AttributeName: 'requestId', KeyType: 'HASH' }],
+  BillingMode: 'PAY_PER_REQUEST',
+};
+
+/** Two tenants as the stack writes TENANTS (keys: API key ids or machine client ids). */
+export const TWO_TENANTS = { 'key-acme': { tenant: 'acme', tier: 'standard' }, 'key-globex': { tenant: 'globex', tier: 'standard' } };
+
+/**
+ * Loads `lambda/<dir>/handler.ts` (module-scope clients read the current environment) and the
+ * Powertools metrics instance it publishes through, so tests can see which metrics it adds.
+ */
+export function loadRouteHandler(dir: 'sessions' | 'feedback'): { handler: Handler; metrics: import('@aws-lambda-powertools/metrics').Metrics } {
+  let loaded!: { handler: Handler; metrics: import('@aws-lambda-powertools/metrics').Metrics };
+  jest.isolateModules(() => {
+    const { metrics } = require('../../lambda/shared/observability') as typeof import('../../lambda/shared/observability');
+    loaded = { handler: (require(`../../lambda/${dir}/handler`) as { handler: Handler }).handler, metrics };
+  });
+  return loaded;
 }

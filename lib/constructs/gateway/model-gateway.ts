@@ -37,8 +37,9 @@ export interface ModelGatewayProps {
   /**
    * ARN of the foundation model or system (cross-region) inference profile every tenant's
    * application inference profile copies, e.g. from `Stack.formatArn` and the model catalog.
+   * @default no inference profiles (an API that calls no Bedrock model, such as /predict alone)
    */
-  readonly modelSourceArn: string;
+  readonly modelSourceArn?: string;
   /**
    * Keep the Core Rule Set's `SizeRestrictions_BODY` (bodies over 8 KB) at BLOCK.
    * @default false: the rule only counts, and the application enforces its own body cap
@@ -107,7 +108,7 @@ export class ModelGateway extends Construct {
     if (!Token.isUnresolved(requestsPer5MinPerIp) && (!Number.isInteger(requestsPer5MinPerIp) || requestsPer5MinPerIp < RATE_RULE_LIMIT.min || requestsPer5MinPerIp > RATE_RULE_LIMIT.max)) {
       throw new Error(`requestsPer5MinPerIp must be an integer between ${RATE_RULE_LIMIT.min} and ${RATE_RULE_LIMIT.max}, got ${requestsPer5MinPerIp}`);
     }
-    if (!Token.isUnresolved(props.modelSourceArn) && !MODEL_SOURCE_ARN.test(props.modelSourceArn)) {
+    if (props.modelSourceArn !== undefined && !Token.isUnresolved(props.modelSourceArn) && !MODEL_SOURCE_ARN.test(props.modelSourceArn)) {
       throw new Error(`modelSourceArn must be the ARN of a foundation model or a system inference profile (arn:<partition>:bedrock:<region>:[<account>]:foundation-model|inference-profile/<id>), got "${props.modelSourceArn}"`);
     }
 
@@ -132,7 +133,7 @@ export class ModelGateway extends Construct {
         throttle: { rateLimit: tenant.rateLimit, burstLimit: tenant.burstLimit },
       });
       usagePlan.addApiKey(apiKey);
-      profiles[tenant.name] = new bedrock.CfnApplicationInferenceProfile(tenantScope, 'InferenceProfile', {
+      if (props.modelSourceArn !== undefined) profiles[tenant.name] = new bedrock.CfnApplicationInferenceProfile(tenantScope, 'InferenceProfile', {
         inferenceProfileName: Names.uniqueResourceName(tenantScope, { maxLength: 64, separator: '-' }),
         description: `genai-blueprint tenant ${tenant.name}: model cost and metrics per tenant`,
         modelSource: { copyFrom: props.modelSourceArn },
@@ -240,6 +241,7 @@ export class ModelGateway extends Construct {
   /** ARN of `tenant`'s application inference profile: the `modelId` its requests should use. */
   public profileArnFor(tenant: string): string {
     const profile = this.inferenceProfiles[tenant];
+    if (!profile && this.tenantNames.includes(tenant)) throw new Error(`tenant "${tenant}" has no inference profile: modelSourceArn was not given`);
     if (!profile) throw new Error(`unknown tenant "${tenant}"; tenants are ${this.tenantNames.join(', ')}`);
     return profile.attrInferenceProfileArn;
   }
@@ -251,6 +253,7 @@ export class ModelGateway extends Construct {
    * underlying foundation models of a cross-region profile).
    */
   public grantInvokeProfiles(grantee: iam.IGrantable): iam.Grant {
+    if (Object.keys(this.inferenceProfiles).length === 0) throw new Error('grantInvokeProfiles: this gateway has no inference profiles (modelSourceArn was not given)');
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],

@@ -1,0 +1,227 @@
+import { createHash, randomUUID } from 'node:crypto';
+import * as z from 'zod/mini';
+import { HttpError } from '../shared/http';
+import { parseRequest } from '../shared/validation';
+
+/**
+ * `POST /agent`: one turn of a conversation with the Bedrock agent alias. The agent's session id
+ * is derived from the caller and the client's conversation id, so a caller can only ever reach
+ * its own sessions; the caller's tenant and principal travel as session attributes, which the
+ * action Lambda trusts (never model text). A side-effecting action comes back as a question to
+ * confirm; the next request answers it.
+ */
+
+export interface AgentSettings {
+  readonly maxInputChars: number;
+  /** Functions the agent asks the caller to confirm, with their action group. */
+  readonly confirmable: Readonly<Record<string, string>>;
+}
+
+/** Events of the agent's response stream, as plain data (the SDK's ResponseStream members). */
+export interface AgentEvent {
+  readonly chunk?: { readonly bytes?: Uint8Array; readonly attribution?: { readonly citations?: readonly CitationEvent[] } };
+  readonly trace?: { readonly trace?: Record<string, unknown> };
+  readonly returnControl?: { readonly invocationId?: string; readonly invocationInputs?: readonly Record<string, unknown>[] };
+}
+
+interface CitationEvent {
+  readonly retrievedReferences?: readonly { readonly content?: { readonly text?: string }; readonly location?: { readonly s3Location?: { readonly uri?: string } } }[];
+}
+
+export interface AgentInvocation {
+  readonly sessionId: string;
+  readonly inputText?: string;
+  readonly sessionAttributes: Readonly<Record<string, string>>;
+  readonly confirmation?: { readonly invocationId: string; readonly actionGroup: string; readonly function: string; readonly confirmed: boolean };
+}
+
+export interface AgentPort {
+  /** Invokes the alias; the events are read by the caller (and may throw stream exceptions). */
+  invoke(request: AgentInvocation, signal?: AbortSignal): Promise<{ readonly requestId?: string; readonly events: AsyncIterable<AgentEvent> }>;
+}
+
+export interface Citation {
+  readonly uri?: string;
+  readonly text: string;
+}
+
+export interface ConfirmationRequest {
+  readonly invocationId: string;
+  readonly actionGroup: string;
+  readonly function: string;
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+export interface AgentAnswer {
+  /** The client's conversation id: send it with the next turn. */
+  readonly sessionId: string;
+  readonly answer: string;
+  readonly citations: readonly Citation[];
+  /** The agent's trace id of this turn (from its trace events), else the InvokeAgent request id. */
+  readonly traceId?: string;
+  /** Functions the agent called in this turn, in order. */
+  readonly actions: readonly string[];
+  /** The guardrail attached to the agent intervened: `answer` is its blocked message. */
+  readonly blocked: boolean;
+  /** Set when the agent waits for the caller to confirm a side-effecting action. */
+  readonly confirmationRequired?: ConfirmationRequest;
+}
+
+const CLIENT_SESSION_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+const INVOCATION_ID = /^[A-Za-z0-9-]{1,100}$/;
+const MAX_ANSWER_CHARS = 100_000;
+const MAX_CITATIONS = 20;
+const MAX_CITATION_CHARS = 1_000;
+const MAX_ACTIONS = 50;
+
+export function agentRequestSchemas(settings: AgentSettings) {
+  const sessionId = z.string().check(z.regex(CLIENT_SESSION_ID, 'must be 1-100 letters, digits or . _ : -'));
+  const confirmable = Object.keys(settings.confirmable);
+  return {
+    turn: z.strictObject({
+      input: z.string().check(z.minLength(1), z.maxLength(settings.maxInputChars), z.refine((q) => q.trim().length > 0, 'must not be blank')),
+      sessionId: z.optional(sessionId),
+    }),
+    confirm: z.strictObject({
+      sessionId,
+      confirm: z.strictObject({
+        invocationId: z.string().check(z.regex(INVOCATION_ID, 'must be the invocationId of confirmationRequired')),
+        function: z.enum(confirmable.length ? (confirmable as [string, ...string[]]) : ['(none)']),
+        confirmed: z.boolean(),
+      }),
+    }),
+  };
+}
+
+export type AgentRequest =
+  | { readonly input: string; readonly sessionId?: string }
+  | { readonly sessionId: string; readonly confirm: { readonly invocationId: string; readonly function: string; readonly confirmed: boolean } };
+
+/** A new turn (`input`) or the answer to a confirmation (`confirm`); the key decides which schema applies. */
+export function parseAgentRequest(settings: AgentSettings, body: unknown): AgentRequest {
+  const schemas = agentRequestSchemas(settings);
+  const isConfirmation = typeof body === 'object' && body !== null && Object.hasOwn(body, 'confirm');
+  return isConfirmation ? parseRequest(schemas.confirm, body) : parseRequest(schemas.turn, body);
+}
+
+/**
+ * The agent's session id: a hash of who calls and the client's conversation id. Knowing another
+ * caller's conversation id is therefore useless; Bedrock's pattern allows the hex digest.
+ */
+export function agentSessionId(principal: string, clientSessionId: string): string {
+  return createHash('sha256').update(`${principal}\n${clientSessionId}`).digest('hex');
+}
+
+export async function converse(request: AgentRequest, caller: { tenant: string; principal: string }, settings: AgentSettings, agent: AgentPort, signal?: AbortSignal): Promise<AgentAnswer> {
+  const sessionId = request.sessionId ?? randomUUID();
+  const invocation: AgentInvocation = {
+    sessionId: agentSessionId(caller.principal, sessionId),
+    sessionAttributes: { tenant: caller.tenant, principal: caller.principal },
+    ...('input' in request
+      ? { inputText: request.input }
+      : {
+          confirmation: {
+            invocationId: request.confirm.invocationId,
+            function: request.confirm.function,
+            actionGroup: settings.confirmable[request.confirm.function],
+            confirmed: request.confirm.confirmed,
+          },
+        }),
+  };
+  try {
+    const { requestId, events } = await agent.invoke(invocation, signal);
+    return { sessionId, ...(await collect(events, requestId)) };
+  } catch (error) {
+    throw agentError(error);
+  }
+}
+
+async function collect(events: AsyncIterable<AgentEvent>, requestId: string | undefined): Promise<Omit<AgentAnswer, 'sessionId'>> {
+  const decoder = new TextDecoder();
+  let answer = '';
+  const citations: Citation[] = [];
+  const seen = new Set<string>();
+  const actions: string[] = [];
+  let traceId: string | undefined;
+  let blocked = false;
+  let confirmationRequired: ConfirmationRequest | undefined;
+  for await (const event of events) {
+    if (event.chunk) {
+      const bytes = event.chunk.bytes;
+      if (bytes instanceof Uint8Array && answer.length < MAX_ANSWER_CHARS) answer += decoder.decode(bytes, { stream: true });
+      for (const citation of event.chunk.attribution?.citations ?? []) {
+        for (const ref of citation.retrievedReferences ?? []) {
+          const text = typeof ref.content?.text === 'string' ? ref.content.text.slice(0, MAX_CITATION_CHARS) : '';
+          const uri = typeof ref.location?.s3Location?.uri === 'string' ? ref.location.s3Location.uri : undefined;
+          const key = `${uri}\n${text}`;
+          if (seen.has(key) || citations.length >= MAX_CITATIONS) continue;
+          seen.add(key);
+          citations.push({ ...(uri ? { uri } : {}), text });
+        }
+      }
+    } else if (event.trace?.trace) {
+      const trace = event.trace.trace;
+      traceId ??= findString(trace, 'traceId', 6);
+      const fn = (trace.orchestrationTrace as { invocationInput?: { actionGroupInvocationInput?: { function?: unknown } } } | undefined)?.invocationInput?.actionGroupInvocationInput?.function;
+      if (typeof fn === 'string' && actions.length < MAX_ACTIONS) actions.push(fn);
+      if ((trace.guardrailTrace as { action?: unknown } | undefined)?.action === 'INTERVENED') blocked = true;
+    } else if (event.returnControl) {
+      confirmationRequired = confirmationOf(event.returnControl);
+    }
+  }
+  answer += decoder.decode();
+  return {
+    answer: answer.slice(0, MAX_ANSWER_CHARS),
+    citations,
+    ...((traceId ?? requestId) ? { traceId: traceId ?? requestId } : {}),
+    actions,
+    blocked,
+    ...(confirmationRequired ? { confirmationRequired } : {}),
+  };
+}
+
+/** The agent asks before a side-effecting function: what it wants to run, for the caller to confirm. */
+function confirmationOf(control: NonNullable<AgentEvent['returnControl']>): ConfirmationRequest {
+  const input = control.invocationInputs?.[0]?.functionInvocationInput as
+    | { actionGroup?: unknown; function?: unknown; parameters?: { name?: unknown; value?: unknown }[]; actionInvocationType?: unknown }
+    | undefined;
+  // The agent's action groups run in Lambda: the only control it can hand back is a confirmation.
+  if (typeof control.invocationId !== 'string' || typeof input?.function !== 'string' || typeof input.actionGroup !== 'string' || input.actionInvocationType !== 'USER_CONFIRMATION') {
+    throw new HttpError(502, 'The agent returned control in a way this route does not handle');
+  }
+  const parameters: Record<string, string> = {};
+  for (const p of input.parameters ?? []) if (typeof p?.name === 'string' && typeof p.value === 'string') parameters[p.name] = p.value;
+  return { invocationId: control.invocationId, actionGroup: input.actionGroup, function: input.function, parameters };
+}
+
+/** The first string under `key` at most `depth` levels down (trace steps nest their traceId). */
+function findString(value: unknown, key: string, depth: number): string | undefined {
+  if (depth < 0 || typeof value !== 'object' || value === null) return undefined;
+  const own = (value as Record<string, unknown>)[key];
+  if (typeof own === 'string' && /^[A-Za-z0-9._:-]{1,200}$/.test(own)) return own;
+  for (const child of Object.values(value)) {
+    const found = findString(child, key, depth - 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Agent errors that the shared mapper does not know (it speaks for model calls): a failing action
+ * or knowledge base, a conversation already busy, a rejected request. Everything else goes on to
+ * toHttpError unchanged.
+ */
+function agentError(error: unknown): unknown {
+  const name = (error as { name?: unknown } | null)?.name;
+  switch (name) {
+    case 'ValidationException':
+      return new HttpError(400, 'The agent rejected the request; for a confirmation, send the invocationId and function of confirmationRequired in the same session');
+    case 'DependencyFailedException':
+    case 'BadGatewayException':
+      return new HttpError(502, "The agent's tools or knowledge base failed to answer; try again later");
+    case 'ConflictException':
+      return new HttpError(409, 'This conversation is busy with another request; retry when it has answered');
+    default:
+      return error;
+  }
+}

@@ -1,0 +1,89 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type BedrockAgentRuntimeClient, InvokeAgentCommand } from '@aws-sdk/client-bedrock-agent-runtime';
+import * as z from 'zod/mini';
+import { ACTION_GROUPS } from '../agent-actions/functions';
+import { jsonRoute } from '../shared/api';
+import { createBedrockAgentRuntime } from '../shared/bedrock';
+import { intFromEnv, readEnv } from '../shared/env';
+import { HttpError } from '../shared/http';
+import { callerOf, type TenantDirectory } from '../shared/identity';
+import { logger, metrics } from '../shared/observability';
+import { type AgentEvent, type AgentPort, type AgentSettings, converse, parseAgentRequest } from './core';
+
+const env = readEnv(
+  z.object({
+    AGENT_ID: z.string().check(z.minLength(1)),
+    AGENT_ALIAS_ID: z.string().check(z.minLength(1)),
+    MAX_INPUT_CHARS: intFromEnv(),
+    /** Ground 4+: JSON {apiKeyId: {tenant, tier}}; unset, every caller belongs to the tenant `default`. */
+    TENANTS: z.optional(z.string()),
+    BEDROCK_MAX_ATTEMPTS: intFromEnv(),
+    BEDROCK_ATTEMPT_TIMEOUT_MS: intFromEnv(),
+  }),
+);
+
+/** The tenant of every caller when the stack has no tenants (no gateway). */
+export const DEFAULT_TENANT = 'default';
+
+const tenants = JSON.parse(env.TENANTS ?? '{}') as TenantDirectory;
+const settings: AgentSettings = {
+  maxInputChars: env.MAX_INPUT_CHARS,
+  confirmable: Object.fromEntries(ACTION_GROUPS.flatMap((g) => g.functions.filter((f) => f.requireConfirmation).map((f) => [f.name, g.name]))),
+};
+const client = createBedrockAgentRuntime({ maxAttempts: env.BEDROCK_MAX_ATTEMPTS, attemptTimeoutMs: env.BEDROCK_ATTEMPT_TIMEOUT_MS });
+const agent = invokeAgent(client, env.AGENT_ID, env.AGENT_ALIAS_ID);
+
+/** InvokeAgent on the pinned alias, with traces on (the trace id and the actions called come from them). */
+function invokeAgent(runtime: BedrockAgentRuntimeClient, agentId: string, agentAliasId: string): AgentPort {
+  return {
+    async invoke(request, signal) {
+      const out = await runtime.send(
+        new InvokeAgentCommand({
+          agentId,
+          agentAliasId,
+          sessionId: request.sessionId,
+          enableTrace: true,
+          ...(request.inputText !== undefined ? { inputText: request.inputText } : {}),
+          sessionState: {
+            sessionAttributes: { ...request.sessionAttributes },
+            ...(request.confirmation
+              ? {
+                  invocationId: request.confirmation.invocationId,
+                  returnControlInvocationResults: [
+                    {
+                      functionResult: {
+                        actionGroup: request.confirmation.actionGroup,
+                        function: request.confirmation.function,
+                        confirmationState: request.confirmation.confirmed ? 'CONFIRM' : 'DENY',
+                      },
+                    },
+                  ],
+                }
+              : {}),
+          },
+        }),
+        { abortSignal: signal },
+      );
+      if (!out.completion) throw new HttpError(502, 'The agent returned no answer stream');
+      // The SDK's ResponseStream members, read as the plain shapes the core checks field by field.
+      return { requestId: out.$metadata.requestId, events: out.completion as AsyncIterable<AgentEvent> };
+    },
+  };
+}
+
+/** `POST /agent`: a turn of a conversation with the agent, or the answer to its confirmation question. */
+export const handler = jsonRoute(async ({ body, signal, event }) => {
+  const request = parseAgentRequest(settings, body);
+  // Who is calling comes from what API Gateway checked (API key, token, signer), never from the body.
+  const caller = callerOf(event, tenants);
+  if (!caller.tenant && Object.keys(tenants).length > 0) throw new HttpError(403, 'The agent route needs an API key or token that names a tenant');
+  const answer = await converse(request, { tenant: caller.tenant ?? DEFAULT_TENANT, principal: caller.principal }, settings, agent, signal);
+  metrics.addDimensions({ Tenant: caller.tenant ?? DEFAULT_TENANT });
+  metrics.addMetric('AgentTurns', MetricUnit.Count, 1);
+  metrics.addMetric('AgentActions', MetricUnit.Count, answer.actions.length);
+  if (answer.confirmationRequired) metrics.addMetric('AgentConfirmationsRequested', MetricUnit.Count, 1);
+  if (answer.blocked) metrics.addMetric('GuardrailInterventions', MetricUnit.Count, 1);
+  // Neither input nor answer at INFO: only what happened.
+  logger.info('agent answered', { tenant: caller.tenant, traceId: answer.traceId, actions: answer.actions, citations: answer.citations.length, confirmation: answer.confirmationRequired?.function, blocked: answer.blocked });
+  return { body: { ...answer } };
+});

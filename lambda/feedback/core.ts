@@ -1,0 +1,32 @@
+import * as z from 'zod/mini';
+import type { FeedbackOutcome, Rating } from './store';
+
+/** API Gateway request ids (and Lambda's, which stand in for them): what `POST /prompt` returned as `requestId`. */
+const REQUEST_ID = /^[A-Za-z0-9-]{1,128}$/;
+
+/** The body of `POST /feedback`. API Gateway checks the same shape; this is the authoritative check. */
+export function feedbackRequestSchema(maxCommentChars: number) {
+  return z.strictObject({
+    requestId: z.string().check(z.regex(REQUEST_ID, 'must be the requestId of an answer (1-128 letters, digits or -)')),
+    // A missing enum is an invalid_value issue, which parseRequest would word as "must be one of".
+    rating: z.enum(['up', 'down'], { error: (issue) => (issue.input === undefined ? 'is required' : 'must be one of "up", "down"') }),
+    comment: z.optional(z.string().check(z.maxLength(maxCommentChars))),
+  });
+}
+
+export interface FeedbackRequest {
+  readonly requestId: string;
+  readonly rating: Rating;
+  readonly comment?: string;
+}
+
+/**
+ * The rating counters one write adds: a rating given for the first time or changed counts once
+ * (FeedbackUp or FeedbackDown); a retry or a comment-only edit counts nothing. A changed rating
+ * also counts FeedbackChanged. Counters only go up, so a period's thumbs-down rate is over the
+ * ratings given in it.
+ */
+export function ratingCounts(outcome: FeedbackOutcome, rating: Rating, previous: Rating | undefined): string[] {
+  if (outcome === 'unchanged' || previous === rating) return [];
+  return [rating === 'up' ? 'FeedbackUp' : 'FeedbackDown', ...(previous ? ['FeedbackChanged'] : [])];
+}

@@ -1,0 +1,50 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import * as z from 'zod/mini';
+import { jsonRoute } from '../shared/api';
+import { intFromEnv, readEnv } from '../shared/env';
+import { logger, metrics, tracer } from '../shared/observability';
+import { parseRequest } from '../shared/validation';
+import { type DatasetSpec, type EndpointPort, predict, predictRequestSchema } from './core';
+
+const env = readEnv(
+  z.object({
+    /** The endpoint the training pipeline creates or updates (stable name). */
+    ENDPOINT_NAME: z.string().check(z.minLength(1)),
+    /** JSON DatasetSpec: the features a request must carry and the label names. */
+    DATASET: z.string().check(z.minLength(2)),
+    SAGEMAKER_MAX_ATTEMPTS: intFromEnv(),
+    SAGEMAKER_ATTEMPT_TIMEOUT_MS: intFromEnv(),
+  }),
+);
+
+const dataset = JSON.parse(env.DATASET) as DatasetSpec;
+const requestSchema = predictRequestSchema(dataset);
+const client = tracer.captureAWSv3Client(
+  new SageMakerRuntimeClient({
+    maxAttempts: env.SAGEMAKER_MAX_ATTEMPTS,
+    retryMode: 'standard',
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: Math.min(3_000, env.SAGEMAKER_ATTEMPT_TIMEOUT_MS),
+      requestTimeout: env.SAGEMAKER_ATTEMPT_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    }),
+  }),
+);
+
+const endpoint: EndpointPort = {
+  async invoke(csvRow, signal) {
+    const out = await client.send(new InvokeEndpointCommand({ EndpointName: env.ENDPOINT_NAME, ContentType: 'text/csv', Accept: 'text/csv', Body: csvRow }), { abortSignal: signal });
+    return new TextDecoder().decode(out.Body);
+  },
+};
+
+/** `POST /predict`: validated features → the SageMaker endpoint → probability and label. */
+export const handler = jsonRoute(async ({ body, signal }) => {
+  const { features } = parseRequest(requestSchema, body);
+  const prediction = await predict(features as Record<string, number | boolean>, dataset, { endpoint }, signal);
+  metrics.addMetric('EndpointLatency', MetricUnit.Milliseconds, prediction.latencyMs);
+  logger.info('predicted', { label: prediction.label, latencyMs: prediction.latencyMs });
+  return { body: { ...prediction } };
+});

@@ -1,0 +1,118 @@
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ACTION_GROUPS } from '../../../lambda/agent-actions/functions';
+import type { ModelApi } from '../api/model-api';
+import { BlueprintFunction } from '../shared/blueprint-function';
+
+/** An agent alias the route may invoke (the `Agent` construct, or one imported). */
+export interface IInvocableAgent {
+  readonly agentId: string;
+  readonly aliasId: string;
+  grantInvoke(grantee: iam.IGrantable): iam.Grant;
+}
+
+export interface AgentRouteProps {
+  /** The API that serves `POST /agent`. */
+  readonly api: ModelApi;
+  readonly agent: IInvocableAgent;
+  /** Longest accepted input, in characters (InvokeAgent takes at most 25,000). @default 4000 */
+  readonly maxInputChars?: number;
+  /**
+   * Gateway tenants by the API key id API Gateway reports: the tenant becomes a session attribute
+   * the action Lambda scopes data by. @default none: every caller is of the tenant `default`
+   */
+  readonly tenants?: readonly { readonly apiKeyId: string; readonly name: string; readonly tier: 'basic' | 'standard' | 'premium' }[];
+  /** Attempts of one InvokeAgent call (only before the stream starts). @default 2 */
+  readonly maxAttempts?: number;
+  /** Longest silence of the agent's stream before an attempt fails; below `timeout`. @default Duration.seconds(25) */
+  readonly attemptTimeout?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** At most API Gateway's 29 s integration timeout. @default Duration.seconds(29) */
+  readonly timeout?: Duration;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default no reserved concurrency */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/** The client's conversation id; the agent's session id is derived from it and the caller. */
+const SESSION_ID_PATTERN = '^[A-Za-z0-9._:-]{1,100}$';
+
+/**
+ * `POST /agent`: a turn of a conversation with the agent's alias (answer, citations, trace id),
+ * or the caller's answer to a confirmation question. The function may invoke that alias only.
+ */
+export class AgentRoute extends Construct {
+  public readonly agentFunction: BlueprintFunction;
+  public readonly method: apigateway.Method;
+
+  constructor(scope: Construct, id: string, props: AgentRouteProps) {
+    super(scope, id);
+    const maxInputChars = props.maxInputChars ?? 4_000;
+    const maxAttempts = props.maxAttempts ?? 2;
+    const timeout = props.timeout ?? Duration.seconds(29);
+    const attemptTimeout = props.attemptTimeout ?? Duration.seconds(25);
+    checkRange('maxInputChars', maxInputChars, 1, 25_000);
+    checkRange('maxAttempts', maxAttempts, 1, 5);
+    checkRange('timeout (seconds)', timeout.toSeconds(), 1, 29);
+    if (!Token.isUnresolved(timeout.toSeconds()) && attemptTimeout.toMilliseconds() >= timeout.toMilliseconds()) {
+      throw new Error(`attemptTimeout must be below timeout (${timeout.toSeconds()} s), got ${attemptTimeout.toSeconds()} s`);
+    }
+    const tenants = Object.fromEntries((props.tenants ?? []).map((t) => [t.apiKeyId, { tenant: t.name, tier: t.tier }]));
+
+    this.agentFunction = new BlueprintFunction(this, 'AgentFunction', {
+      handlerDir: 'agent',
+      description: 'genai-blueprint: answers POST /agent through the Bedrock agent alias',
+      memorySize: props.memorySize ?? 512,
+      timeout,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      invokedBy: 'api-gateway',
+      environment: {
+        AGENT_ID: props.agent.agentId,
+        AGENT_ALIAS_ID: props.agent.aliasId,
+        MAX_INPUT_CHARS: String(maxInputChars),
+        BEDROCK_MAX_ATTEMPTS: String(maxAttempts),
+        BEDROCK_ATTEMPT_TIMEOUT_MS: String(attemptTimeout.toMilliseconds()),
+        ...(props.tenants?.length ? { TENANTS: Stack.of(this).toJsonString(tenants) } : {}),
+      },
+    });
+    props.agent.grantInvoke(this.agentFunction);
+
+    const confirmable = ACTION_GROUPS.flatMap((g) => g.functions.filter((f) => f.requireConfirmation).map((f) => f.name));
+    const sessionId = { type: apigateway.JsonSchemaType.STRING, pattern: SESSION_ID_PATTERN };
+    this.method = props.api.addJsonRoute('agent', this.agentFunction, {
+      modelName: 'AgentRequest',
+      bodySchema: {
+        schema: apigateway.JsonSchemaVersion.DRAFT4,
+        type: apigateway.JsonSchemaType.OBJECT,
+        additionalProperties: false,
+        properties: {
+          input: { type: apigateway.JsonSchemaType.STRING, minLength: 1, maxLength: maxInputChars },
+          sessionId,
+          confirm: {
+            type: apigateway.JsonSchemaType.OBJECT,
+            additionalProperties: false,
+            required: ['invocationId', 'function', 'confirmed'],
+            properties: {
+              invocationId: { type: apigateway.JsonSchemaType.STRING, pattern: '^[A-Za-z0-9-]{1,100}$' },
+              function: { type: apigateway.JsonSchemaType.STRING, enum: confirmable },
+              confirmed: { type: apigateway.JsonSchemaType.BOOLEAN },
+            },
+          },
+        },
+        // A new turn, or the answer to a confirmation in an existing conversation.
+        oneOf: [{ required: ['input'] }, { required: ['sessionId', 'confirm'] }],
+      },
+    });
+  }
+}
+
+function checkRange(key: string, value: number, min: number, max: number): void {
+  if (Token.isUnresolved(value)) return;
+  if (!(Number.isInteger(value) && value >= min && value <= max)) throw new Error(`${key} must be an integer between ${min} and ${max}, got ${value}`);
+}

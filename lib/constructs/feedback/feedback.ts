@@ -1,0 +1,153 @@
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ModelApi } from '../api/model-api';
+import { BlueprintFunction, METRICS_NAMESPACE } from '../shared/blueprint-function';
+
+export interface FeedbackProps {
+  /** The API that serves `POST /feedback`. */
+  readonly api: ModelApi;
+  /** How long after an answer it can be rated (1-90 days). @default Duration.days(7) */
+  readonly window?: Duration;
+  /** How long a rating is kept for evaluation, from when it was given (1-3650 days). @default Duration.days(365) */
+  readonly retention?: Duration;
+  /** Longest accepted comment (1-4000 characters). @default 1000 */
+  readonly maxCommentChars?: number;
+  /** The alarm fires when this share of a period's ratings is thumbs-down (above 0, at most 1). @default 0.3 */
+  readonly thumbsDownAlarmRate?: number;
+  /** Periods with fewer ratings never fire the alarm (1-10000). @default 20 */
+  readonly alarmMinRatings?: number;
+  /** Period of the thumbs-down rate (5 minutes to 1 day, whole minutes). @default Duration.hours(1) */
+  readonly alarmPeriod?: Duration;
+  /** Refuse to delete the table through CloudFormation or the console. @default true */
+  readonly deletionProtection?: boolean;
+  /** The TENANTS value the prompt function gets, so callers resolve to the same owners. @default no tenants */
+  readonly tenants?: string;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Human feedback on answers: `POST /feedback` (rating up/down, optional comment, the requestId of
+ * the answer) stored idempotently in an on-demand DynamoDB table (one item per answer: what the
+ * prompt function recorded plus the rating; PITR, TTL, AWS-managed key, deletion protection,
+ * RETAIN), rating counters per model and prompt version, and an alarm on the thumbs-down rate.
+ * For evaluation, `scripts/export-feedback.ts` writes the rated answers as JSON lines.
+ */
+export class Feedback extends Construct {
+  public readonly table: dynamodb.Table;
+  public readonly feedbackFunction: BlueprintFunction;
+  /** `POST /feedback`, for usage plans and API key requirements. */
+  public readonly method: apigateway.Method;
+  /** In ALARM when the thumbs-down share of a period's ratings is above `thumbsDownAlarmRate`. */
+  public readonly thumbsDownAlarm: cloudwatch.Alarm;
+  /** Settings the prompt function needs to record answers (see `grantRecordAnswers`). */
+  public readonly environment: Readonly<Record<string, string>>;
+  private readonly alarmPeriod: Duration;
+
+  constructor(scope: Construct, id: string, props: FeedbackProps) {
+    super(scope, id);
+    const windowDays = (props.window ?? Duration.days(7)).toDays({ integral: false });
+    const retentionDays = (props.retention ?? Duration.days(365)).toDays({ integral: false });
+    const maxCommentChars = props.maxCommentChars ?? 1_000;
+    const rate = props.thumbsDownAlarmRate ?? 0.3;
+    const minRatings = props.alarmMinRatings ?? 20;
+    this.alarmPeriod = props.alarmPeriod ?? Duration.hours(1);
+    const periodMinutes = this.alarmPeriod.toMinutes({ integral: false });
+    checkInteger('window (days)', windowDays, 1, 90);
+    checkInteger('retention (days)', retentionDays, 1, 3_650);
+    checkInteger('maxCommentChars', maxCommentChars, 1, 4_000);
+    checkInteger('alarmMinRatings', minRatings, 1, 10_000);
+    checkInteger('alarmPeriod (minutes)', periodMinutes, 5, 1_440);
+    if (!Token.isUnresolved(rate) && !(rate > 0 && rate <= 1)) throw new Error(`thumbsDownAlarmRate must be above 0 and at most 1, got ${rate}`);
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: 'requestId', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expiresAt',
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: props.deletionProtection ?? true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.environment = { FEEDBACK_TABLE: this.table.tableName, FEEDBACK_WINDOW_DAYS: String(windowDays), FEEDBACK_RETENTION_DAYS: String(retentionDays) };
+
+    this.feedbackFunction = new BlueprintFunction(this, 'FeedbackFunction', {
+      handlerDir: 'feedback',
+      description: 'genai-blueprint: answers POST /feedback (rates an answer the caller received)',
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      invokedBy: 'api-gateway',
+      environment: { ...this.environment, FEEDBACK_MAX_COMMENT_CHARS: String(maxCommentChars), ...(props.tenants ? { TENANTS: props.tenants } : {}) },
+    });
+    this.table.grant(this.feedbackFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+
+    this.method = props.api.addJsonRoute('feedback', this.feedbackFunction, {
+      modelName: 'FeedbackRequest',
+      bodySchema: {
+        schema: apigateway.JsonSchemaVersion.DRAFT4,
+        type: apigateway.JsonSchemaType.OBJECT,
+        required: ['requestId', 'rating'],
+        additionalProperties: false,
+        properties: {
+          requestId: { type: apigateway.JsonSchemaType.STRING, pattern: '^[A-Za-z0-9-]{1,128}$' },
+          rating: { type: apigateway.JsonSchemaType.STRING, enum: ['up', 'down'] },
+          comment: { type: apigateway.JsonSchemaType.STRING, maxLength: maxCommentChars },
+        },
+      },
+    });
+
+    this.thumbsDownAlarm = this.metricThumbsDownRate(minRatings).createAlarm(this, 'ThumbsDownAlarm', {
+      alarmDescription: `More than ${rate * 100}% of the answers rated in a period were thumbs-down (with at least ${minRatings} ratings): see the FeedbackDown metric by Model and PromptVersion`,
+      threshold: rate,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /**
+   * Ratings given (`FeedbackUp` or `FeedbackDown`), summed per period. Without `dimensions`, over
+   * every model and prompt; with `{ Model, PromptVersion }` (PromptVersion 'none' below ground 1), for one.
+   */
+  public metricRatings(metricName: 'FeedbackUp' | 'FeedbackDown', options: cloudwatch.MetricOptions & { dimensions?: { Model: string; PromptVersion: string } } = {}): cloudwatch.Metric {
+    const { dimensions, ...rest } = options;
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      // The dimension sets the feedback function's Powertools metrics carry.
+      dimensionsMap: { service: 'feedback', ...dimensions },
+      statistic: cloudwatch.Stats.SUM,
+      period: this.alarmPeriod,
+      ...rest,
+    });
+  }
+
+  /** Share of thumbs-down among a period's ratings, 0 when fewer than `minRatings` were given. */
+  public metricThumbsDownRate(minRatings = 1, dimensions?: { Model: string; PromptVersion: string }): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      // Below the minimum, or with no ratings, the rate is 0: no division by zero, no alarm on one vote.
+      expression: `IF((up + down) >= ${minRatings}, down / (up + down), 0)`,
+      usingMetrics: { up: this.metricRatings('FeedbackUp', { dimensions }), down: this.metricRatings('FeedbackDown', { dimensions }) },
+      label: 'Thumbs-down rate',
+      period: this.alarmPeriod,
+    });
+  }
+
+  /** Lets the prompt function record its answers (PutItem on this table only) and sets FEEDBACK_* in its environment. */
+  public grantRecordAnswers(fn: lambda.Function): iam.Grant {
+    for (const [key, value] of Object.entries(this.environment)) fn.addEnvironment(key, value);
+    return this.table.grant(fn, 'dynamodb:PutItem');
+  }
+}
+
+function checkInteger(name: string, value: number, min: number, max: number): void {
+  if (Token.isUnresolved(value)) return;
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer between ${min} and ${max}, got ${value}`);
+}

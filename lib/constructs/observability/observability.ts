@@ -1,0 +1,284 @@
+import { Duration, Names, Token, Validations } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { type AlarmWithAnnotation, type CustomMetricSearch, DefaultDashboardFactory, DefaultDashboards, MetricStatistic, MonitoringFacade, SnsAlarmActionStrategy } from 'cdk-monitoring-constructs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../shared/blueprint-function';
+
+/** A cache whose `AWS/ElastiCache` metrics can be read (ground 5's ResponseCache fits). */
+export interface ICacheMetrics {
+  metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+/** A guardrail version whose interventions Bedrock counts (ground 3's Guardrail fits). */
+export interface IGuardrailMetrics {
+  metricInterventions(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+export interface ObservabilityProps {
+  /** The REST API clients call. */
+  readonly api: apigateway.RestApi;
+  /** Functions on the request path: errors and throttles alarm. */
+  readonly functions: readonly lambda.IFunction[];
+  /**
+   * Model ids as the functions pass them to Bedrock (the `ModelId` dimension of `AWS/Bedrock`:
+   * a foundation model id, or a cross-region inference profile id such as `us.amazon.nova-lite-v1:0`).
+   */
+  readonly modelIds: readonly string[];
+  /** Catalog aliases the prompt function reports as its `Model` dimension (router models). */
+  readonly modelAliases: readonly string[];
+  /** Tenant names (the `Tenant` dimension): one daily cost alarm each. */
+  readonly tenants: readonly string[];
+  /** The `service` dimension of the prompt function's metrics (its handler folder). @default 'prompt' */
+  readonly service?: string;
+  /** Ground 5: the response cache; its hit rate is graphed and alarmed. @default no cache alarm */
+  readonly cache?: ICacheMetrics;
+  /** Ground 3: the guardrail; a spike of its interventions alarms. @default no guardrail alarm */
+  readonly guardrail?: IGuardrailMetrics;
+  /** Subscribed to the alarm topic. @default no subscription */
+  readonly alarmEmail?: string;
+  /** p99 API latency that alarms (3 periods of 5 minutes in a row). @default Duration.seconds(10) */
+  readonly latencyP99?: Duration;
+  /** Percent of API requests answered 5XX over 5 minutes that alarms. @default 1 */
+  readonly apiErrorRatePercent?: number;
+  /** Model cost of one tenant over a rolling day (USD) that alarms. @default 20 */
+  readonly dailyCostBudgetUsd?: number;
+  /** Cache hit rate (percent) under which the cache alarms, over an hour with at least 20 lookups. @default 5 */
+  readonly cacheHitRateFloorPercent?: number;
+  /** Guardrail interventions in 5 minutes that alarm. @default 25 */
+  readonly guardrailInterventionsPer5Min?: number;
+}
+
+/** Cost alarms sum a tenant's cost over the models in one math expression, which takes at most 10 metrics. */
+const MAX_MODELS_PER_EXPRESSION = 10;
+/** Below this many cache lookups in an hour the hit rate says nothing and is not judged. */
+const MIN_CACHE_LOOKUPS = 20;
+
+/**
+ * Ground 7's observability: one dashboard and alarms, all notifying one encrypted SNS topic, built
+ * with cdk-monitoring-constructs (its API Gateway and Lambda monitors) plus custom metric groups
+ * for Bedrock, cost per tenant, the cache and the guardrail. Every alarm says how missing data
+ * counts: "no traffic" is never an alarm.
+ */
+export class Observability extends Construct {
+  public readonly topic: sns.Topic;
+  public readonly facade: MonitoringFacade;
+  public readonly dashboard: cloudwatch.Dashboard;
+  public readonly alarms: readonly AlarmWithAnnotation[];
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const service = props.service ?? 'prompt';
+    const latencyP99 = props.latencyP99 ?? Duration.seconds(10);
+    const errorRate = props.apiErrorRatePercent ?? 1;
+    const budget = props.dailyCostBudgetUsd ?? 20;
+    const cacheFloor = props.cacheHitRateFloorPercent ?? 5;
+    const interventions = props.guardrailInterventionsPer5Min ?? 25;
+
+    checkRange('apiErrorRatePercent', errorRate, 0.1, 100);
+    checkRange('dailyCostBudgetUsd', budget, 0.01, 1_000_000);
+    checkRange('cacheHitRateFloorPercent', cacheFloor, 0, 100);
+    checkRange('guardrailInterventionsPer5Min', interventions, 1, 1_000_000);
+    checkRange('latencyP99 (ms)', latencyP99.toMilliseconds(), 100, 29_000);
+    if (props.modelAliases.length < 1 || props.modelAliases.length > MAX_MODELS_PER_EXPRESSION) {
+      throw new Error(`modelAliases must hold 1 to ${MAX_MODELS_PER_EXPRESSION} aliases (one cost expression sums them), got ${props.modelAliases.length}`);
+    }
+    if (props.tenants.length < 1) throw new Error('tenants must name at least one tenant, got none');
+    if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.alarmEmail)) {
+      throw new Error(`alarmEmail must be an email address, got ${JSON.stringify(props.alarmEmail)}`);
+    }
+
+    // --- Topic ------------------------------------------------------------------------------
+    const key = new kms.Key(this, 'TopicKey', { description: 'genai-blueprint: alarm notifications', enableKeyRotation: true });
+    // CloudWatch alarms publish to an encrypted topic only if they may use its key.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new sns.Topic(this, 'Topic', { displayName: 'genai-blueprint alarms', masterKey: key, enforceSSL: true });
+    if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+
+    // --- Dashboard and alarms ---------------------------------------------------------------
+    // One dashboard (no summary or alarm copies). Dashboard and alarm names are generated from stack
+    // and path: two copies of the blueprint in one account never collide.
+    const physicalName = Names.uniqueResourceName(this, { maxLength: 60, separator: '-' });
+    const dashboards = new DefaultDashboardFactory(this, 'Dashboards', { dashboardNamePrefix: physicalName, detailDashboardRange: Duration.hours(24) });
+    this.facade = new MonitoringFacade(this, 'Monitoring', {
+      dashboardFactory: dashboards,
+      alarmFactoryDefaults: { alarmNamePrefix: physicalName, actionsEnabled: true, action: new SnsAlarmActionStrategy({ onAlarmTopic: this.topic }) },
+      metricFactoryDefaults: { namespace: METRICS_NAMESPACE },
+    });
+    const notBreaching = { treatMissingDataOverride: cloudwatch.TreatMissingData.NOT_BREACHING };
+
+    this.facade.monitorApiGateway({
+      api: props.api,
+      apiStage: props.api.deploymentStage.stageName,
+      alarmFriendlyName: 'Api',
+      // The library's fault rate is the Average of 5XXError: a fraction of requests, not a percentage.
+      add5XXFaultRateAlarm: { Critical: { maxErrorRate: errorRate / 100, ...notBreaching } },
+      addLatencyP99Alarm: { Critical: { maxLatency: latencyP99, datapointsToAlarm: 3, evaluationPeriods: 3, ...notBreaching } },
+    });
+    props.functions.forEach((fn, i) =>
+      this.facade.monitorLambdaFunction({
+        lambdaFunction: fn,
+        alarmFriendlyName: `Function${i}`,
+        addFaultCountAlarm: { Critical: { maxErrorCount: 0, ...notBreaching } },
+        addThrottlesCountAlarm: { Critical: { maxErrorCount: 0, ...notBreaching } },
+      }),
+    );
+
+    const bedrock = (metricName: string, modelId: string, statistic: string) =>
+      new cloudwatch.Metric({ namespace: 'AWS/Bedrock', metricName, dimensionsMap: { ModelId: modelId }, statistic, period: Duration.minutes(5) });
+    this.facade.monitorCustom({
+      alarmFriendlyName: 'Bedrock',
+      humanReadableName: 'Bedrock models (as called)',
+      metricGroups: [
+        {
+          title: 'Throttled invocations',
+          metrics: props.modelIds.map((modelId, i) => ({
+            metric: bedrock('InvocationThrottles', modelId, 'Sum'),
+            alarmFriendlyName: `Model${i}Throttles`,
+            addAlarm: { Critical: { threshold: 0, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, ...notBreaching, additionalDescription: `Bedrock throttled ${modelId}` } },
+          })),
+        },
+        {
+          title: 'Invocation latency p99',
+          metrics: props.modelIds.map((modelId, i) => ({
+            metric: bedrock('InvocationLatency', modelId, 'p99'),
+            alarmFriendlyName: `Model${i}Latency`,
+            addAlarm: {
+              Critical: {
+                threshold: latencyP99.toMilliseconds(),
+                comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                datapointsToAlarm: 3,
+                evaluationPeriods: 3,
+                ...notBreaching,
+                additionalDescription: `p99 latency of ${modelId}`,
+              },
+            },
+          })),
+        },
+        { title: 'Input tokens', metrics: props.modelIds.map((modelId) => bedrock('InputTokenCount', modelId, 'Sum')) },
+        { title: 'Output tokens', metrics: props.modelIds.map((modelId) => bedrock('OutputTokenCount', modelId, 'Sum')) },
+      ],
+    });
+
+    // The prompt function flushes its metrics once per request with the dimension set
+    // {service, Model, Tenant} (Powertools: addDimensions makes a set, the default `service`
+    // joins it). A tenant's cost is therefore the sum over models, in one expression.
+    const appMetric = (metricName: string, dims: Record<string, string>, period: Duration) =>
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service, ...dims }, statistic: 'Sum', period });
+    // Metric ids are unique across tenants: the tenants' expressions share one graph.
+    const costOf = (tenant: string, t: number) =>
+      new cloudwatch.MathExpression({
+        expression: props.modelAliases.map((_, i) => `FILL(t${t}m${i}, 0)`).join(' + '),
+        usingMetrics: Object.fromEntries(props.modelAliases.map((alias, i) => [`t${t}m${i}`, appMetric('CostUsd', { Model: alias, Tenant: tenant }, Duration.days(1))])),
+        label: `${tenant} USD/day`,
+        period: Duration.days(1),
+      });
+    // The library lists every key in the SEARCH schema and filters only on keys given a value.
+    const search = (metricName: string, label: string): CustomMetricSearch => ({
+      searchQuery: `MetricName="${metricName}"`,
+      dimensionsMap: { service, Model: undefined, Tenant: undefined } as unknown as Record<string, string>,
+      statistic: MetricStatistic.SUM,
+      label,
+    });
+    this.facade.monitorCustom({
+      alarmFriendlyName: 'Usage',
+      humanReadableName: 'Cost, tokens and interventions (as the functions report them)',
+      metricGroups: [
+        {
+          title: 'Cost per tenant (USD, rolling day)',
+          metrics: props.tenants.map((tenant, i) => ({
+            metric: costOf(tenant, i),
+            alarmFriendlyName: `Tenant${i}Cost`,
+            addAlarm: {
+              Warning: { threshold: budget, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, ...notBreaching, additionalDescription: `Model cost of tenant ${tenant} over the day above ${budget} USD` },
+            },
+          })),
+        },
+        // Every model and tenant, whatever the configuration says (SEARCH is for graphs only: alarms cannot use it).
+        { title: 'Cost by model and tenant (USD)', metrics: [search('CostUsd', '')] },
+        { title: 'Tokens', metrics: [search('InputTokens', 'in'), search('OutputTokens', 'out')] },
+        {
+          title: 'Guardrail interventions and fallbacks',
+          metrics: [
+            // Blocked requests end before the model is chosen: only the service dimension.
+            appMetric('GuardrailInputInterventions', {}, Duration.minutes(5)),
+            search('GuardrailOutputInterventions', 'output'),
+            search('ModelFallbacks', 'fallbacks'),
+            search('CacheErrors', 'cache errors'),
+          ],
+        },
+      ],
+    });
+
+    if (props.guardrail) {
+      this.facade.monitorCustom({
+        alarmFriendlyName: 'Guardrail',
+        humanReadableName: 'Guardrail (Bedrock)',
+        metricGroups: [
+          {
+            title: 'Interventions',
+            metrics: [
+              {
+                metric: props.guardrail.metricInterventions({ period: Duration.minutes(5) }),
+                alarmFriendlyName: 'Interventions',
+                addAlarm: {
+                  Critical: { threshold: interventions, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, ...notBreaching, additionalDescription: 'A spike of guardrail interventions: an attack, or a prompt or model change that trips the policy' },
+                },
+              },
+            ],
+          },
+        ],
+      });
+    }
+
+    if (props.cache) {
+      const hitRate = new cloudwatch.MathExpression({
+        expression: `IF((hits + misses) >= ${MIN_CACHE_LOOKUPS}, 100 * hits / (hits + misses), 100)`,
+        usingMetrics: { hits: props.cache.metric('CacheHits', { period: Duration.hours(1) }), misses: props.cache.metric('CacheMisses', { period: Duration.hours(1) }) },
+        label: 'Hit rate (%)',
+        period: Duration.hours(1),
+      });
+      this.facade.monitorCustom({
+        alarmFriendlyName: 'Cache',
+        humanReadableName: 'Response cache (ElastiCache reads)',
+        metricGroups: [
+          {
+            title: 'Hit rate (%)',
+            metrics: [
+              {
+                metric: hitRate,
+                alarmFriendlyName: 'HitRate',
+                addAlarm: {
+                  Warning: { threshold: cacheFloor, comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, ...notBreaching, additionalDescription: 'The cache rarely answers: check TTL, key scope and semantic threshold' },
+                },
+              },
+            ],
+          },
+        ],
+      });
+    }
+
+    this.dashboard = dashboards.getDashboard(DefaultDashboards.DETAIL)!;
+    this.alarms = this.facade.createdAlarms();
+    Validations.of(this.topic).acknowledge({
+      id: 'Serverless-SNSRedrivePolicy',
+      reason: 'The only subscription is an e-mail address (none by default); e-mail deliveries have no dead-letter queue, and alarm states stay visible on the dashboard',
+    });
+  }
+}
+
+function checkRange(key: string, value: number, min: number, max: number): void {
+  if (Token.isUnresolved(value)) return;
+  if (!(value >= min && value <= max)) throw new Error(`${key} must be between ${min} and ${max}, got ${value}`);
+}

@@ -1,0 +1,122 @@
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ModelApi } from '../api/model-api';
+import { BlueprintFunction } from '../shared/blueprint-function';
+
+export interface SessionStoreProps {
+  /** A session is deleted this long after its last turn (1-365 days). @default Duration.days(30) */
+  readonly ttl?: Duration;
+  /** Most earlier turns sent to the model with a new question (0-50). @default 10 */
+  readonly historyTurns?: number;
+  /** Most characters of earlier turns sent to the model (100-60000); also the cut of each stored message. @default 12000 */
+  readonly historyChars?: number;
+  /** Most turns `GET /sessions/{id}` returns (1-200). @default 50 */
+  readonly maxTurnsReturned?: number;
+  /** Refuse to delete the table through CloudFormation or the console. @default true */
+  readonly deletionProtection?: boolean;
+  /** Adds `GET /sessions/{id}` (owner only) to this API. @default no read route */
+  readonly api?: ModelApi;
+  /**
+   * The TENANTS value the prompt function gets (tenant directory JSON), so the read function
+   * resolves callers to the same owners. @default no tenants (grounds without a gateway)
+   */
+  readonly tenants?: string;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Conversation history: an on-demand DynamoDB table with point-in-time recovery, TTL
+ * (`expiresAt`), encryption with the AWS-managed key (aws/dynamodb: key use shows in CloudTrail,
+ * no key policy to get wrong; a customer key is a follow-up for HIPAA-style requirements),
+ * deletion protection and RETAIN (the history outlives a stack deletion), and optionally the
+ * owner-only `GET /sessions/{id}` route. The prompt function reads and appends turns through
+ * `grantReadWrite`.
+ */
+export class SessionStore extends Construct {
+  public readonly table: dynamodb.Table;
+  /** Settings every function using the store reads (table name and window), see lambda/shared/sessions-env.ts. */
+  public readonly environment: Readonly<Record<string, string>>;
+  /** Serves `GET /sessions/{id}` when `api` is given. */
+  public readonly readFunction?: BlueprintFunction;
+  /** `GET /sessions/{id}`, for usage plans and API key requirements. */
+  public readonly method?: apigateway.Method;
+
+  constructor(scope: Construct, id: string, props: SessionStoreProps = {}) {
+    super(scope, id);
+    const ttlDays = (props.ttl ?? Duration.days(30)).toDays({ integral: false });
+    const historyTurns = props.historyTurns ?? 10;
+    const historyChars = props.historyChars ?? 12_000;
+    const maxTurnsReturned = props.maxTurnsReturned ?? 50;
+    checkInteger('ttl (days)', ttlDays, 1, 365);
+    checkInteger('historyTurns', historyTurns, 0, 50);
+    // A turn item holds two messages of at most historyChars each: at 60000 it stays below DynamoDB's 400 KB item limit.
+    checkInteger('historyChars', historyChars, 100, 60_000);
+    checkInteger('maxTurnsReturned', maxTurnsReturned, 1, 200);
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: 'sessionId', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expiresAt',
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: props.deletionProtection ?? true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.environment = {
+      SESSIONS_TABLE: this.table.tableName,
+      SESSION_HISTORY_TURNS: String(historyTurns),
+      SESSION_HISTORY_CHARS: String(historyChars),
+      SESSION_TTL_DAYS: String(ttlDays),
+      SESSION_MAX_TURNS_RETURNED: String(maxTurnsReturned),
+    };
+
+    if (props.api) {
+      this.readFunction = new BlueprintFunction(this, 'ReadFunction', {
+        handlerDir: 'sessions',
+        description: "genai-blueprint: answers GET /sessions/{id} with the caller's own session",
+        memorySize: 256,
+        timeout: Duration.seconds(10),
+        logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+        invokedBy: 'api-gateway',
+        environment: props.tenants ? { TENANTS: props.tenants } : {},
+      });
+      this.grantRead(this.readFunction);
+      const validator = new apigateway.RequestValidator(this, 'PathValidator', { restApi: props.api.restApi, validateRequestParameters: true });
+      // Authorization comes from the API's defaults (IAM, or the Cognito authorizer at ground 7).
+      this.method = props.api.restApi.root
+        .resourceForPath('sessions/{id}')
+        .addMethod('GET', new apigateway.LambdaIntegration(this.readFunction, { timeout: Duration.seconds(29) }), {
+          requestParameters: { 'method.request.path.id': true },
+          requestValidator: validator,
+        });
+    }
+  }
+
+  /** Lets `fn` read sessions and append turns (GetItem, Query, UpdateItem, PutItem on this table only) and sets its environment. */
+  public grantReadWrite(fn: lambda.Function): iam.Grant {
+    this.configure(fn);
+    return this.table.grant(fn, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem');
+  }
+
+  /** Lets `fn` read sessions (GetItem, Query on this table only) and sets its environment. */
+  public grantRead(fn: lambda.Function): iam.Grant {
+    this.configure(fn);
+    return this.table.grant(fn, 'dynamodb:GetItem', 'dynamodb:Query');
+  }
+
+  private configure(fn: lambda.Function): void {
+    for (const [key, value] of Object.entries(this.environment)) fn.addEnvironment(key, value);
+  }
+}
+
+function checkInteger(name: string, value: number, min: number, max: number): void {
+  if (Token.isUnresolved(value)) return;
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer between ${min} and ${max}, got ${value}`);
+}

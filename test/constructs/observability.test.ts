@@ -1,0 +1,158 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { Observability, type ObservabilityProps } from '../../lib/constructs/observability/observability';
+import { BlueprintFunction } from '../../lib/constructs/shared/blueprint-function';
+import { CDK_JSON_CONTEXT } from '../support/synth';
+
+const cacheMetric = (metricName: string, props: cloudwatch.MetricOptions = {}) =>
+  new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName, dimensionsMap: { clusterId: 'cache-1' }, statistic: 'Sum', ...props });
+const guardrailMetric = (props: cloudwatch.MetricOptions = {}) =>
+  new cloudwatch.Metric({ namespace: 'AWS/Bedrock/Guardrails', metricName: 'InvocationsIntervened', dimensionsMap: { GuardrailArn: 'arn:g', GuardrailVersion: '1' }, statistic: 'Sum', ...props });
+
+function build(props: Partial<ObservabilityProps> = {}) {
+  const stack = new Stack(new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false }), 'Test');
+  const api = new apigateway.RestApi(stack, 'Api', { deployOptions: { stageName: 'v1' } });
+  const fn = new BlueprintFunction(stack, 'Prompt', { handlerDir: 'prompt', description: 'prompt', memorySize: 256, timeout: Duration.seconds(29), logRetention: logs.RetentionDays.ONE_MONTH, invokedBy: 'api-gateway' });
+  api.root.addMethod('POST', new apigateway.LambdaIntegration(fn));
+  const observability = new Observability(stack, 'Observability', {
+    api,
+    functions: [fn],
+    modelIds: ['us.amazon.nova-lite-v1:0', 'us.amazon.nova-micro-v1:0'],
+    modelAliases: ['nova-lite', 'nova-micro'],
+    tenants: ['demo', 'acme'],
+    ...props,
+  });
+  return { stack, api, fn, observability, template: Template.fromStack(stack) };
+}
+
+type Alarm = { Properties: Record<string, any> };
+const alarmsOf = (template: Template) => Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Alarm[];
+const byMetric = (template: Template, namespace: string, metricName: string) =>
+  alarmsOf(template).filter((a) => (a.Properties.MetricName === metricName && a.Properties.Namespace === namespace) || JSON.stringify(a.Properties.Metrics ?? []).includes(`"MetricName":"${metricName}","Namespace":"${namespace}"`));
+
+describe('Observability', () => {
+  const full = build({ cache: { metric: cacheMetric }, guardrail: { metricInterventions: guardrailMetric }, alarmEmail: 'ops@example.com' });
+  const { template } = full;
+  const topicId = full.stack.getLogicalId(full.observability.topic.node.defaultChild as never);
+
+  test('every alarm notifies the topic and decides missing data explicitly (no traffic is never an alarm)', () => {
+    const alarms = alarmsOf(template);
+    expect(alarms).toHaveLength(2 + 2 + 4 + 2 + 1 + 1);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
+    }
+  });
+
+  test('one dashboard', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  test('API: 5XX share above the percentage (as a fraction of requests) and p99 latency for 15 minutes', () => {
+    const [faults] = byMetric(template, 'AWS/ApiGateway', '5XXError');
+    expect(JSON.stringify(faults.Properties)).toContain('"ApiName","Value":"Api"');
+    expect(faults.Properties.Threshold).toBe(0.01);
+    const [latency] = byMetric(template, 'AWS/ApiGateway', 'Latency');
+    expect(latency.Properties).toMatchObject({ Threshold: 10_000, EvaluationPeriods: 3, DatapointsToAlarm: 3 });
+    expect(JSON.stringify(latency.Properties)).toContain('"Stat":"p99"');
+  });
+
+  test('Lambda: any error or throttle of a request-path function', () => {
+    for (const metricName of ['Errors', 'Throttles']) {
+      const [alarm] = byMetric(template, 'AWS/Lambda', metricName);
+      expect(alarm.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    }
+  });
+
+  test('Bedrock: throttles and p99 latency per model id as called', () => {
+    const throttles = byMetric(template, 'AWS/Bedrock', 'InvocationThrottles');
+    expect(throttles.map((a) => a.Properties.Dimensions)).toEqual([[{ Name: 'ModelId', Value: 'us.amazon.nova-lite-v1:0' }], [{ Name: 'ModelId', Value: 'us.amazon.nova-micro-v1:0' }]]);
+    const latency = byMetric(template, 'AWS/Bedrock', 'InvocationLatency');
+    expect(latency.map((a) => [a.Properties.ExtendedStatistic, a.Properties.Threshold])).toEqual([
+      ['p99', 10_000],
+      ['p99', 10_000],
+    ]);
+  });
+
+  test('cost per tenant per rolling day: the sum over models of CostUsd with the dimension set the prompt function emits', () => {
+    const cost = byMetric(template, 'GenAiBlueprint', 'CostUsd');
+    expect(cost).toHaveLength(2);
+    const [demo] = cost;
+    expect(demo.Properties.Threshold).toBe(20);
+    const metrics = demo.Properties.Metrics as Record<string, any>[];
+    expect(metrics[0]).toMatchObject({ Expression: 'FILL(t0m0, 0) + FILL(t0m1, 0)', ReturnData: true });
+    expect(metrics.slice(1).map((m) => [m.MetricStat.Period, m.MetricStat.Stat, m.MetricStat.Metric.Dimensions])).toEqual([
+      [86_400, 'Sum', [{ Name: 'Model', Value: 'nova-lite' }, { Name: 'Tenant', Value: 'demo' }, { Name: 'service', Value: 'prompt' }]],
+      [86_400, 'Sum', [{ Name: 'Model', Value: 'nova-micro' }, { Name: 'Tenant', Value: 'demo' }, { Name: 'service', Value: 'prompt' }]],
+    ]);
+  });
+
+  test('the dashboard finds every model and tenant with SEARCH on the emitted schema', () => {
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+    expect(body).toContain(`SEARCH('{\\\\\\"GenAiBlueprint\\\\\\",\\\\\\"service\\\\\\",\\\\\\"Model\\\\\\",\\\\\\"Tenant\\\\\\"} \\\\\\"service\\\\\\"=\\\\\\"prompt\\\\\\" MetricName=\\\\\\"CostUsd\\\\\\"', 'Sum', 300)`);
+  });
+
+  test('cache hit rate below the floor over an hour, judged only with at least 20 lookups', () => {
+    const [hitRate] = byMetric(template, 'AWS/ElastiCache', 'CacheHits');
+    expect(hitRate.Properties).toMatchObject({ Threshold: 5, ComparisonOperator: 'LessThanThreshold' });
+    expect(hitRate.Properties.Metrics[0].Expression).toBe('IF((hits + misses) >= 20, 100 * hits / (hits + misses), 100)');
+    expect(hitRate.Properties.Metrics[1].MetricStat.Period).toBe(3_600);
+  });
+
+  test('guardrail interventions spike', () => {
+    const [spike] = byMetric(template, 'AWS/Bedrock/Guardrails', 'InvocationsIntervened');
+    expect(spike.Properties).toMatchObject({ Threshold: 25, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Period: 300 });
+  });
+
+  test('no cache or guardrail alarm without them; thresholds come from props', () => {
+    const { template: t } = build({ latencyP99: Duration.seconds(5), apiErrorRatePercent: 5, dailyCostBudgetUsd: 3 });
+    expect(byMetric(t, 'AWS/ElastiCache', 'CacheHits')).toHaveLength(0);
+    expect(byMetric(t, 'AWS/Bedrock/Guardrails', 'InvocationsIntervened')).toHaveLength(0);
+    expect(byMetric(t, 'AWS/ApiGateway', '5XXError')[0].Properties.Threshold).toBe(0.05);
+    expect(byMetric(t, 'AWS/Bedrock', 'InvocationLatency')[0].Properties.Threshold).toBe(5_000);
+    expect(byMetric(t, 'GenAiBlueprint', 'CostUsd')[0].Properties.Threshold).toBe(3);
+    t.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  test('the topic is KMS-encrypted, SSL-only, usable by CloudWatch alarms, and mails the configured address', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] })]) },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: topicId } });
+  });
+
+  test('alarm and dashboard names are generated from stack and path', () => {
+    const names = alarmsOf(template).map((a) => a.Properties.AlarmName as string);
+    for (const name of names) expect(name).toMatch(/^Test-Observability-[0-9A-F]{8}-/);
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: Match.stringLikeRegexp('^Test-Observability-[0-9A-F]{8}') });
+  });
+
+  test.each<[string, Partial<ObservabilityProps>, string]>([
+    ['the error rate is 0', { apiErrorRatePercent: 0 }, 'apiErrorRatePercent must be between 0.1 and 100, got 0'],
+    ['the budget is negative', { dailyCostBudgetUsd: -1 }, 'dailyCostBudgetUsd must be between 0.01 and 1000000, got -1'],
+    ['the cache floor is 120%', { cacheHitRateFloorPercent: 120 }, 'cacheHitRateFloorPercent must be between 0 and 100, got 120'],
+    ['the latency is 30 s', { latencyP99: Duration.seconds(30) }, 'latencyP99 (ms) must be between 100 and 29000, got 30000'],
+    ['eleven models are routed', { modelAliases: Array.from({ length: 11 }, (_, i) => `m${i}`) }, 'modelAliases must hold 1 to 10 aliases (one cost expression sums them), got 11'],
+    ['no tenant is named', { tenants: [] }, 'tenants must name at least one tenant, got none'],
+    ['the alarm email is not an address', { alarmEmail: 'ops' }, 'alarmEmail must be an email address, got "ops"'],
+  ])('fails when %s', (_what, props, message) => {
+    expect(() => build(props)).toThrow(message);
+  });
+
+  test.each([
+    ['AwsSolutions', new AwsSolutionsChecks()],
+    ['Serverless', new ServerlessChecks()],
+  ])('cdk-nag %s: no unacknowledged finding', (_pack, checks) => {
+    const report = checks.validateScope(full.observability);
+    expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+  });
+});
