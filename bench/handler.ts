@@ -5,6 +5,7 @@ import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { apiEvent, lambdaContext } from '../test/support/api-event';
 import { BedrockFake, type FakePassage, type Operation } from '../test/support/bedrock-fake';
 import { type Handler, PROMPT_MODEL_ID } from '../test/support/prompt-handler';
+import { startRedisServer } from '../test/support/redis-server';
 import { bundleFile } from './bundles';
 import { childEnv, HANDLER_ENV, LAMBDA_ENV, ROOT } from './env';
 import { mean, msSince, percentile } from './stats';
@@ -20,6 +21,8 @@ export type CallCounts = Partial<Record<Operation, number>>;
 
 export interface GroundHandlerFigures {
   readonly ground: number;
+  /** Ground 5: `miss` or `exact hit`. */
+  readonly path?: string;
   /** Settings this ground adds to the ground-0 environment (values as the bench sets them). */
   readonly env: Readonly<Record<string, string>>;
   /** Fake calls per request, as counted on the fake (bare calls excluded) and checked. */
@@ -51,9 +54,19 @@ export interface HandlerResults {
 /** What each ground adds to the request path: its settings and the fake calls they cost. */
 interface GroundRequestPath {
   readonly ground: number;
+  /** Which path of the ground (ground 5: a cache miss or a hit). @default the ground's only path */
+  readonly path?: string;
   readonly env: Readonly<Record<string, string>>;
+  /** Fake calls per measured request (after warm-up). */
   readonly perRequest: CallCounts;
+  /** Fake calls once per container, made during warm-up. */
   readonly perContainer: CallCounts;
+  /** The query of call `i` (unique queries make every call a cache miss). @default QUERY */
+  readonly query?: (i: number) => string;
+  /** Ground 4: the API key API Gateway reports, naming the tenant. */
+  readonly apiKeyId?: string;
+  /** Ground 5: the settings pointing at the real cache server. */
+  readonly cache?: boolean;
 }
 
 export const PROMPT_ID = 'PROMPT1234';
@@ -61,16 +74,53 @@ const GROUND1_ENV = { PROMPT_ID, PROMPT_VERSION: '1' };
 const GROUND2_ENV = { ...GROUND1_ENV, KNOWLEDGE_BASE_ID: 'KB12345678', DEFAULT_TOP_K: '5', MAX_TOP_K: '10', MIN_SCORE: '0.2' };
 const GROUND3_ENV = { ...GROUND2_ENV, GUARDRAIL_ID: 'gr1234abcd', GUARDRAIL_VERSION: '3' };
 
-/** Grounds 0-3 of the prompt handler, each holding the ones below (as the stacks do). */
+/** Ground 4: three routed models with a fallback chain, and a tenant whose API key calls. */
+const GROUND4_ENV = {
+  ...GROUND3_ENV,
+  ROUTING_POLICY: JSON.stringify({
+    targets: [
+      { alias: 'nova-lite', modelId: PROMPT_MODEL_ID, price: { inputPerMTok: 0.06, outputPerMTok: 0.24 } },
+      { alias: 'nova-micro', modelId: 'us.amazon.nova-micro-v1:0', price: { inputPerMTok: 0.035, outputPerMTok: 0.14 } },
+      { alias: 'claude-haiku-4-5', modelId: 'us.anthropic.claude-haiku-4-5-20251001-v1:0', price: { inputPerMTok: 1, outputPerMTok: 5 } },
+    ],
+    defaultAlias: 'nova-lite',
+    byTier: { basic: 'nova-micro', standard: 'nova-lite', premium: 'claude-haiku-4-5' },
+    longPrompt: { minChars: 20_000, alias: 'claude-haiku-4-5' },
+    fallbacks: { 'nova-lite': ['nova-micro'], 'nova-micro': ['nova-lite'] },
+  }),
+  TENANTS: JSON.stringify({ benchKey: { tenant: 'bench', tier: 'standard', modelIds: { 'nova-lite': PROMPT_MODEL_ID } } }),
+};
+/** Ground 5: exact and semantic cache (the server address is added when the bench starts it). */
+const GROUND5_ENV = {
+  ...GROUND4_ENV,
+  CACHE_NAME: 'bench-cache',
+  // An ACL user standing in for the IAM user (the handler signs a token as its password, as in AWS).
+  CACHE_USER_ID: 'genai-app',
+  CACHE_TLS: 'false',
+  CACHE_CLUSTER: 'false',
+  CACHE_TTL_SECONDS: '3600',
+  CACHE_TIMEOUT_MS: '50',
+  CACHE_SEMANTIC_THRESHOLD: '0.9',
+  CACHE_EMBEDDING_MODEL_ID: 'amazon.titan-embed-text-v2:0',
+  CACHE_EMBEDDING_DIMENSIONS: '256',
+};
+
+/** Grounds 0-5 of the prompt handler, each holding the ones below (as the stacks do). */
 const REQUEST_PATHS: readonly GroundRequestPath[] = [
   { ground: 0, env: {}, perRequest: { Converse: 1 }, perContainer: {} },
   { ground: 1, env: GROUND1_ENV, perRequest: { Converse: 1 }, perContainer: { GetPrompt: 1 } },
   { ground: 2, env: GROUND2_ENV, perRequest: { Converse: 1, Retrieve: 1 }, perContainer: { GetPrompt: 1 } },
   { ground: 3, env: GROUND3_ENV, perRequest: { Converse: 1, Retrieve: 1, ApplyGuardrail: 2 }, perContainer: { GetPrompt: 1 } },
+  { ground: 4, env: GROUND4_ENV, apiKeyId: 'benchKey', perRequest: { Converse: 1, Retrieve: 1, ApplyGuardrail: 2 }, perContainer: { GetPrompt: 1 } },
+  // Every query new and unlike the others (only unique words, or the semantic cache would answer it):
+  // input guardrail, embedding, exact + semantic lookups, the whole ground-4 path, then both cache writes.
+  { ground: 5, path: 'miss', env: GROUND5_ENV, apiKeyId: 'benchKey', cache: true, query: (i) => `w${i}a w${i}b w${i}c w${i}d`, perRequest: { Converse: 1, Retrieve: 1, ApplyGuardrail: 2, InvokeModel: 1 }, perContainer: { GetPrompt: 1 } },
+  // The same query again: input guardrail, then the exact cache answers (no embedding, retrieval or model call).
+  { ground: 5, path: 'exact hit', env: GROUND5_ENV, apiKeyId: 'benchKey', cache: true, perRequest: { ApplyGuardrail: 1 }, perContainer: { GetPrompt: 1 } },
 ];
 /** Every ground setting, cleared before a ground loads so a lower ground never inherits one. */
-const GROUND_KEYS = Object.keys(GROUND3_ENV);
-const OPERATIONS: readonly Operation[] = ['Converse', 'GetPrompt', 'Retrieve', 'ApplyGuardrail'];
+const GROUND_KEYS = [...Object.keys(GROUND5_ENV), 'CACHE_ENDPOINT', 'CACHE_PORT'];
+const OPERATIONS: readonly Operation[] = ['Converse', 'GetPrompt', 'Retrieve', 'ApplyGuardrail', 'InvokeModel'];
 
 /** Passages the fake retrieves: two above MIN_SCORE, one under it (dropped by the handler). */
 export const PASSAGES: FakePassage[] = [
@@ -106,35 +156,43 @@ function setGroundEnv(env: Readonly<Record<string, string>>): void {
  * A fresh module instance of the shipped bundle (a cold container): a copy per ground next to the
  * original, so the external `@aws-sdk/*` resolve the same way and require's cache holds no stale copy.
  */
-function loadFreshHandler(ground: number): Handler {
+function loadFreshHandler(name: string): Handler {
   const original = bundleFile('prompt', 'external');
-  const copy = path.join(path.dirname(original), `index.ground${ground}.js`);
+  const copy = path.join(path.dirname(original), `index.${name}.js`);
   fs.copyFileSync(original, copy);
   delete require.cache[copy];
   return (require(copy) as { handler: Handler }).handler;
 }
 
 /** The fields of the answer that show which grounds are active; throws when they do not match. */
-function checkAnswer(ground: number, body: Record<string, unknown>): void {
+function checkAnswer(rp: GroundRequestPath, body: Record<string, unknown>, warm: boolean): void {
+  const { ground } = rp;
   const has = (key: string) => body[key] !== undefined;
-  const seen = [has('promptVersion'), has('citations'), has('guardrail')];
-  const expected = [ground >= 1, ground >= 2, ground >= 3];
+  const seen = [has('promptVersion'), has('citations'), has('guardrail'), has('cache')];
+  const expected = [ground >= 1, ground >= 2, ground >= 3, ground >= 5];
   if (seen.some((s, i) => s !== expected[i])) {
-    throw new Error(`ground ${ground}: answer fields promptVersion/citations/guardrail present ${seen.join('/')}, expected ${expected.join('/')}: ${JSON.stringify(body)}`);
+    throw new Error(`ground ${ground}: answer fields promptVersion/citations/guardrail/cache present ${seen.join('/')}, expected ${expected.join('/')}: ${JSON.stringify(body)}`);
   }
+  const source = rp.path === 'exact hit' && warm ? 'exact' : 'none';
+  if (rp.cache && body.cache !== source) throw new Error(`ground 5 ${rp.path}: answer came from cache '${String(body.cache)}', expected '${source}'`);
 }
 
-/** Calls counted on the fake for `requests` handler calls (bare Converse calls removed) against what the ground should make. */
-function checkCalls(fake: BedrockFake, rp: GroundRequestPath, requests: number, bareCalls: number): CallCounts {
+const countCalls = (fake: BedrockFake): CallCounts => Object.fromEntries(OPERATIONS.map((op) => [op, fake.count(op)]));
+
+/** Calls counted on the fake over the measured `requests` (bare Converse calls removed) against what the path should make. */
+function checkCalls(fake: BedrockFake, rp: GroundRequestPath, before: CallCounts, requests: number, bareCalls: number): CallCounts {
   const perRequest: CallCounts = {};
   const problems: string[] = [];
+  // A cache round that overruns its budget (a GC pause, say) fails open to the model: allowed on up
+  // to 1% of calls, and visible in the per-request figures.
+  const tolerance = rp.cache ? Math.ceil(requests / 100) : 0;
   for (const op of OPERATIONS) {
-    const seen = fake.count(op) - (op === 'Converse' ? bareCalls : 0);
-    const expected = (rp.perRequest[op] ?? 0) * requests + (rp.perContainer[op] ?? 0);
-    if (seen !== expected) problems.push(`${op}: saw ${seen}, expected ${expected}`);
-    if (rp.perRequest[op]) perRequest[op] = (seen - (rp.perContainer[op] ?? 0)) / requests;
+    const seen = fake.count(op) - (before[op] ?? 0) - (op === 'Converse' ? bareCalls : 0);
+    const expected = (rp.perRequest[op] ?? 0) * requests;
+    if (Math.abs(seen - expected) > tolerance) problems.push(`${op}: saw ${seen}, expected ${expected}`);
+    if (seen > 0) perRequest[op] = seen / requests;
   }
-  if (problems.length) throw new Error(`ground ${rp.ground}: fake calls over ${requests} requests differ: ${problems.join('; ')}`);
+  if (problems.length) throw new Error(`ground ${rp.ground} ${rp.path ?? ''}: fake calls over ${requests} requests differ: ${problems.join('; ')}`);
   return perRequest;
 }
 
@@ -146,6 +204,8 @@ function checkCalls(fake: BedrockFake, rp: GroundRequestPath, requests: number, 
 export async function benchPromptHandler(): Promise<HandlerResults> {
   const prompt = deployedPrompt(PROMPT_ID);
   const fake = await BedrockFake.start();
+  // Ground 5 runs against a real Redis-compatible server, as the cache tests do.
+  const redis = await startRedisServer({ extraArgs: ['--user', 'genai-app', 'on', 'nopass', '~genai:*', '+@all'] });
   try {
     fake.exportEndpoints();
     // The bare client is built once, with the ground-0 settings every ground shares.
@@ -173,21 +233,22 @@ export async function benchPromptHandler(): Promise<HandlerResults> {
       fake.reset();
       fake.data.prompts.set(PROMPT_ID, prompt);
       fake.data.passages = [...PASSAGES];
-      setGroundEnv(rp.env);
-      const handler = loadFreshHandler(rp.ground);
+      setGroundEnv({ ...rp.env, ...(rp.cache ? { CACHE_ENDPOINT: redis.host, CACHE_PORT: String(redis.port) } : {}) });
+      if (rp.cache) await redis.command('FLUSHALL');
+      const handler = loadFreshHandler(`ground${rp.ground}${rp.path ? `-${rp.path.replace(/\W+/g, '-')}` : ''}`);
 
-      let checked = false;
+      let call = 0;
       const callHandler = async (): Promise<number> => {
-        const event = apiEvent('prompt', { query: QUERY });
+        const i = call++;
+        const event = apiEvent('prompt', { query: rp.query ? rp.query(i) : QUERY });
+        if (rp.apiKeyId) event.requestContext.identity = { ...event.requestContext.identity, apiKeyId: rp.apiKeyId };
         const context = lambdaContext();
         const start = process.hrtime.bigint();
         const result = await handler(event, context);
         const ms = msSince(start);
         if (result.statusCode !== 200) throw new Error(`ground ${rp.ground}: prompt handler answered ${result.statusCode}: ${result.body}`);
-        if (!checked) {
-          checkAnswer(rp.ground, JSON.parse(result.body) as Record<string, unknown>);
-          checked = true;
-        }
+        // The first answer and one warm answer are checked: a path that is not what it claims fails the bench.
+        if (i === 0 || i === WARMUP) checkAnswer(rp, JSON.parse(result.body) as Record<string, unknown>, i > 0);
         return ms;
       };
 
@@ -196,6 +257,7 @@ export async function benchPromptHandler(): Promise<HandlerResults> {
         await callHandler();
         await callBare();
       }
+      const before = countCalls(fake);
       // Interleaved so drift (GC, CPU frequency, other load) hits both series alike.
       const handlerSamples: number[] = [];
       const bareSamples: number[] = [];
@@ -203,13 +265,14 @@ export async function benchPromptHandler(): Promise<HandlerResults> {
         handlerSamples.push(await callHandler());
         bareSamples.push(await callBare());
       }
-      const fakeCallsPerRequest = checkCalls(fake, rp, WARMUP + CALLS, WARMUP + CALLS);
+      const fakeCallsPerRequest = checkCalls(fake, rp, before, CALLS, CALLS);
 
       const paired = handlerSamples.map((h, i) => h - bareSamples[i]);
       const handlerMs = figures(handlerSamples);
       const bareRoundTripMs = figures(bareSamples);
       grounds.push({
         ground: rp.ground,
+        ...(rp.path ? { path: rp.path } : {}),
         env: rp.env,
         fakeCallsPerRequest,
         fakeCallsPerContainer: rp.perContainer,
@@ -223,5 +286,6 @@ export async function benchPromptHandler(): Promise<HandlerResults> {
     return { calls: CALLS, warmup: WARMUP, grounds };
   } finally {
     await fake.stop();
+    await redis.stop();
   }
 }

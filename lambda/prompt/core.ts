@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { HttpError } from '../shared/http';
-import { integerOnly, withoutProtoKey } from '../shared/validation';
+import { integerOnly, SESSION_ID_PATTERN, withoutProtoKey } from '../shared/validation';
 import type { GuardrailPort, KnowledgePort, ModelMessage, ModelPort, Passage, PromptPort, PromptTemplate, TokenUsage } from '../shared/model';
 import type { AnswerOutcome, CacheableRequest, CacheLookup, CacheScope, CacheSource, StoreResult } from '../shared/cache';
 import { chooseModel, converseRouted, type RoutingPolicy, type TenantTier } from '../shared/router';
@@ -57,8 +57,6 @@ export interface PromptCaller {
 }
 
 const MAX_VARIABLE_CHARS = 1_000;
-/** Session ids are this shape (lambda/shared/sessions-store.ts makes them). */
-const SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/;
 const MAX_FILTER_KEYS = 5;
 
 /**
@@ -76,7 +74,7 @@ export function promptRequestSchema(settings: PromptSettings, features: { variab
     maxTokens: z.optional(z.int({ error: integerOnly }).check(z.minimum(1), z.maximum(settings.maxTokens))),
     temperature: z.optional(z.number().check(z.minimum(0), z.maximum(1))),
     ...(settings.routing.targets.length > 1 ? { model: z.optional(z.string().check(z.maxLength(64))) } : {}),
-    ...(features.sessions ? { sessionId: z.optional(z.string().check(z.regex(SESSION_ID, 'must be 16-64 letters, digits, _ or -'))) } : {}),
+    ...(features.sessions ? { sessionId: z.optional(z.string().check(z.regex(SESSION_ID_PATTERN, 'must be 16-64 letters, digits, _ or -'))) } : {}),
     ...(features.variables ? { variables: z.optional(withoutProtoKey(z.record(z.string().check(z.regex(/^[a-z][A-Za-z0-9_]{0,39}$/, 'must be a variable name')), z.string().check(z.maxLength(MAX_VARIABLE_CHARS))), 'must be a variable name')) } : {}),
     ...(retrieval
       ? {

@@ -59,8 +59,7 @@ export interface SessionView {
   readonly truncated: boolean;
 }
 
-/** `^[A-Za-z0-9_-]{16,64}$`: what a client may send as a session id (new ones are 32 characters). */
-export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
+export { SESSION_ID_PATTERN } from './validation';
 
 const META = 'SESSION';
 const TURN = 'TURN#';

@@ -1,8 +1,20 @@
-import { Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { Duration, Size, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Construct } from 'constructs';
 import { type EmbeddingModel, MODEL_CATALOG, type ModelAlias } from '../config/models';
 import { type BlueprintConfig, effectiveRouter } from '../config/schema';
+import { Agent } from '../constructs/agent/agent';
+import { AgentRoute } from '../constructs/agent/agent-route';
 import { ModelApi } from '../constructs/api/model-api';
+import { UserAuth } from '../constructs/auth/user-auth';
+import { Feedback } from '../constructs/feedback/feedback';
+import { InvocationLogging } from '../constructs/observability/invocation-logging';
+import { Observability } from '../constructs/observability/observability';
+import { DocumentPipeline } from '../constructs/orchestration/document-pipeline';
+import { PredictiveMl } from '../constructs/predictive-ml/predictive-ml';
+import { SessionStore } from '../constructs/sessions/session-store';
+import type { GatewayTenant } from '../constructs/shared/tenants';
+import { predictiveMlSettings } from './predictive-ml-stack';
 import { IsolatedNetwork } from '../constructs/cache/isolated-network';
 import { ResponseCache } from '../constructs/cache/response-cache';
 import { ModelGateway } from '../constructs/gateway/model-gateway';
@@ -20,6 +32,8 @@ export const GROUNDS = [
   { ground: 3, stackId: 'Ground3-Guardrails', block: 'guardrails on input and output' },
   { ground: 4, stackId: 'Ground4-Gateway', block: 'a model router and gateway' },
   { ground: 5, stackId: 'Ground5-Caches', block: 'exact and semantic caches' },
+  { ground: 6, stackId: 'Ground6-Agents', block: 'an agent with action groups' },
+  { ground: 7, stackId: 'Ground7-FullSystem', block: 'the full system: auth, sessions, observability, orchestration, human feedback' },
 ] as const;
 
 export type GroundNumber = (typeof GROUNDS)[number]['ground'];
@@ -42,6 +56,15 @@ export class GroundStack extends Stack {
   public readonly gateway?: ModelGateway;
   public readonly network?: IsolatedNetwork;
   public readonly cache?: ResponseCache;
+  public readonly agent?: Agent;
+  public readonly agentRoute?: AgentRoute;
+  public readonly auth?: UserAuth;
+  public readonly sessions?: SessionStore;
+  public readonly feedback?: Feedback;
+  public readonly observability?: Observability;
+  public readonly invocationLogging?: InvocationLogging;
+  public readonly documentPipeline?: DocumentPipeline;
+  public readonly predictiveMl?: PredictiveMl;
 
   constructor(scope: Construct, id: string, props: GroundStackProps) {
     const { config, ground } = props;
@@ -62,12 +85,23 @@ export class GroundStack extends Stack {
 
     const model = new BedrockModel(MODEL_CATALOG[config.model.alias as ModelAlias], config.model.inference);
 
+    // Ground 7 puts Cognito in front of every route (created first: the API's default authorizer).
+    if (ground >= 7) {
+      this.auth = new UserAuth(this, 'Auth', {
+        tenants: config.tenants.map((t) => t.name),
+        callbackUrls: config.auth.callbackUrls,
+        domainPrefix: config.auth.domainPrefix,
+        tokenValidity: Duration.minutes(config.auth.tokenValidityMinutes),
+      });
+    }
+    const auth = this.auth;
     // Ground 0: a model call.
     this.api = new ModelApi(this, 'Api', {
       stageName: config.api.stageName,
       throttleRateLimit: config.api.throttleRateLimit,
       throttleBurstLimit: config.api.throttleBurstLimit,
       logRetention: config.lambda.logRetentionDays,
+      cognito: auth && { authorizer: auth.authorizer, scopes: [auth.invokeScope] },
     });
     // Ground 1: prompt management.
     if (ground >= 1) {
@@ -110,6 +144,41 @@ export class GroundStack extends Stack {
     const router = effectiveRouter(config);
     const network = this.network;
     const gateway = this.gateway;
+    const logRetention = config.lambda.logRetentionDays;
+    // Who the functions recognise as a tenant: the API key (ground 4) or machine client (ground 7) API Gateway checked.
+    const tenants: GatewayTenant[] = gateway
+      ? config.tenants.map((t) => ({
+          name: t.name,
+          tier: t.tier,
+          apiKeyId: gateway.apiKeys[t.name].keyId,
+          ...(auth ? { clientId: auth.machineClients[t.name].userPoolClientId } : {}),
+          modelIds: { [model.alias]: gateway.profileArnFor(t.name) },
+        }))
+      : [];
+
+    // Ground 7: conversation history and human feedback.
+    if (ground >= 7) {
+      this.sessions = new SessionStore(this, 'Sessions', {
+        api: this.api,
+        tenants,
+        logRetention,
+        ttl: Duration.days(config.sessions.ttlDays),
+        historyTurns: config.sessions.historyTurns,
+        historyChars: config.sessions.historyChars,
+        maxTurnsReturned: config.sessions.maxTurnsReturned,
+      });
+      this.feedback = new Feedback(this, 'Feedback', {
+        api: this.api,
+        tenants,
+        logRetention,
+        window: Duration.days(config.feedback.windowDays),
+        retention: Duration.days(config.feedback.retentionDays),
+        maxCommentChars: config.feedback.maxCommentChars,
+        thumbsDownAlarmRate: config.feedback.thumbsDownAlarmRate,
+        alarmMinRatings: config.feedback.alarmMinRatings,
+        alarmPeriod: Duration.minutes(config.feedback.alarmPeriodMinutes),
+      });
+    }
 
     // The request path, with whatever blocks this ground has.
     this.modelCall = new ModelCall(this, 'ModelCall', {
@@ -134,13 +203,10 @@ export class GroundStack extends Stack {
         byTier: router.byTier,
         longPrompt: router.longPrompt,
         fallbacks: router.fallbacks,
-        tenants: config.tenants.map((t) => ({
-          apiKeyId: gateway.apiKeys[t.name].keyId,
-          name: t.name,
-          tier: t.tier,
-          modelIds: { [model.alias]: gateway.profileArnFor(t.name) },
-        })),
+        tenants,
       },
+      sessions: this.sessions,
+      feedback: this.feedback,
       streaming: gateway && { timeout: Duration.seconds(config.api.streamTimeoutSeconds), guardrailWindowChars: config.guardrail.streamWindowChars },
       cache: this.cache && network && {
         responseCache: this.cache,
@@ -153,8 +219,86 @@ export class GroundStack extends Stack {
           : undefined,
       },
     });
+    // Ground 6: an agent whose action groups compute exactly and look up the stack's own data.
+    if (ground >= 6) {
+      this.agent = new Agent(this, 'Agent', {
+        model: new BedrockModel(MODEL_CATALOG[(config.agent.modelAlias ?? config.model.alias) as ModelAlias], config.model.inference),
+        instruction: config.agent.instruction,
+        knowledgeBase: this.knowledgeBase,
+        guardrail: this.guardrail,
+        idleSessionTtl: Duration.seconds(config.agent.idleSessionTtlSeconds),
+        demoTenants: config.tenants.map((t) => t.name),
+        seedDemoData: config.agent.seedDemoData,
+        logRetention,
+      });
+      this.agentRoute = new AgentRoute(this, 'AgentRoute', {
+        api: this.api,
+        agent: this.agent,
+        maxInputChars: config.agent.maxInputChars,
+        tenants,
+        logRetention,
+        reservedConcurrentExecutions: config.lambda.reservedConcurrency,
+      });
+    }
+
+    // Ground 7: predictive ML beside the model, then watch and orchestrate everything above.
+    if (ground >= 7) {
+      this.predictiveMl = new PredictiveMl(this, 'PredictiveMl', { api: this.api, gateway, ...predictiveMlSettings(config) });
+      const obs = config.observability;
+      const routed = gateway ? router.models : [model.alias];
+      const requestPath = [
+        this.modelCall.promptFunction,
+        this.modelCall.chatStreamFunction,
+        this.modelCall.openAiFunction,
+        this.agentRoute?.agentFunction,
+        this.sessions?.readFunction,
+        this.feedback?.feedbackFunction,
+        this.predictiveMl.predictFunction,
+      ].filter((fn) => fn !== undefined);
+      this.observability = new Observability(this, 'Observability', {
+        api: this.api.restApi,
+        functions: requestPath,
+        modelIds: routed.map((alias) => new BedrockModel(MODEL_CATALOG[alias as ModelAlias], config.model.inference).invocationId),
+        modelAliases: routed,
+        tenants: config.tenants.map((t) => t.name),
+        cache: this.cache,
+        guardrail: this.guardrail,
+        alarmEmail: obs.alarmEmail,
+        latencyP99: Duration.millis(obs.latencyP99Ms),
+        apiErrorRatePercent: obs.apiErrorRatePercent,
+        dailyCostBudgetUsd: obs.dailyCostBudgetUsd,
+        cacheHitRateFloorPercent: obs.cacheHitRateFloorPercent,
+        guardrailInterventionsPer5Min: obs.guardrailInterventionsPer5Min,
+      });
+      // The blocks' own alarms notify the same topic.
+      const notify = new cloudwatchActions.SnsAction(this.observability.topic);
+      for (const alarm of [this.feedback?.thumbsDownAlarm, this.knowledgeBase?.ingestionFailedAlarm, this.knowledgeBase?.deadLetterAlarm]) alarm?.addAlarmAction(notify);
+      if (obs.invocationLogging !== 'off') {
+        this.invocationLogging = new InvocationLogging(this, 'InvocationLogging', {
+          retention: obs.invocationLogRetentionDays,
+          takeOver: obs.invocationLogging === 'take-over',
+          functionLogRetention: logRetention,
+        });
+      }
+      if (this.knowledgeBase) {
+        this.documentPipeline = new DocumentPipeline(this, 'DocumentPipeline', {
+          knowledgeBase: this.knowledgeBase,
+          topic: this.observability.topic,
+          maxDocumentSize: Size.mebibytes(config.pipeline.maxDocumentMb),
+          checkInterval: Duration.seconds(config.pipeline.checkIntervalSeconds),
+          maxChecks: config.pipeline.maxChecks,
+          onUpload: config.pipeline.onUpload,
+          logRetention,
+        });
+      }
+    }
+
     if (gateway) {
-      gateway.requireApiKeys(this.modelCall.methods);
+      // Every route meters and throttles per tenant, whichever ground added it.
+      gateway.requireApiKeys([
+        ...this.modelCall.methods,
+        ...[this.agentRoute?.method, this.sessions?.method, this.feedback?.method].filter((m) => m !== undefined),
+      ]);
       for (const fn of [this.modelCall.promptFunction, this.modelCall.chatStreamFunction, this.modelCall.openAiFunction]) {
         if (fn) gateway.grantInvokeProfiles(fn);
       }

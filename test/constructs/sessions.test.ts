@@ -33,7 +33,7 @@ function dynamoStatements(template: Template): { Action: string[]; Resource: unk
 }
 
 describe('SessionStore', () => {
-  const { template, stack, store } = build({ tenants: '{"key-1":{"tenant":"acme","tier":"basic"}}' });
+  const { template, stack, store } = build({ tenants: [{ apiKeyId: 'key-1', name: 'acme', tier: 'basic' }] });
 
   test('table: on-demand, PITR, TTL on expiresAt, AWS-managed KMS encryption, deletion protection, retained', () => {
     template.hasResource('AWS::DynamoDB::Table', {

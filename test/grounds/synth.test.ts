@@ -13,9 +13,12 @@ import { CDK_JSON_CONTEXT } from '../support/synth';
 test('every ground synthesizes offline with CloudFormation validation and cdk-nag passing', () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'genai-blueprint-synth-'));
   const app = new App({ outdir, context: { ...CDK_JSON_CONTEXT }, analyticsReporting: false });
-  const { stacks } = buildBlueprint(app);
+  const { stacks, predictiveMl } = buildBlueprint(app);
   const assembly = app.synth();
-  expect(assembly.stacks.map((s) => s.stackName)).toEqual(stacks.map(() => 'GenAiBlueprint'));
+  // Every ground updates one stack in place; the PredictiveMl stack deploys beside any of them.
+  expect(stacks).toHaveLength(8);
+  expect(predictiveMl).toBeDefined();
+  expect(assembly.stacks.map((s) => s.stackName)).toEqual([...stacks.map(() => 'GenAiBlueprint'), 'GenAiBlueprint-PredictiveMl']);
   expect(fs.existsSync(path.join(outdir, 'Ground0-ModelCall.template.json'))).toBe(true);
   const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
   expect(report.pluginReports.filter((r: { success: boolean }) => !r.success)).toEqual([]);

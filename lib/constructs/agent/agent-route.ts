@@ -1,10 +1,11 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ACTION_GROUPS } from '../../../lambda/agent-actions/functions';
 import type { ModelApi } from '../api/model-api';
+import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import { BlueprintFunction } from '../shared/blueprint-function';
 
 /** An agent alias the route may invoke (the `Agent` construct, or one imported). */
@@ -24,7 +25,7 @@ export interface AgentRouteProps {
    * Gateway tenants by the API key id API Gateway reports: the tenant becomes a session attribute
    * the action Lambda scopes data by. @default none: every caller is of the tenant `default`
    */
-  readonly tenants?: readonly { readonly apiKeyId: string; readonly name: string; readonly tier: 'basic' | 'standard' | 'premium' }[];
+  readonly tenants?: readonly GatewayTenant[];
   /** Attempts of one InvokeAgent call (only before the stream starts). @default 2 */
   readonly maxAttempts?: number;
   /** Longest silence of the agent's stream before an attempt fails; below `timeout`. @default Duration.seconds(25) */
@@ -62,7 +63,6 @@ export class AgentRoute extends Construct {
     if (!Token.isUnresolved(timeout.toSeconds()) && attemptTimeout.toMilliseconds() >= timeout.toMilliseconds()) {
       throw new Error(`attemptTimeout must be below timeout (${timeout.toSeconds()} s), got ${attemptTimeout.toSeconds()} s`);
     }
-    const tenants = Object.fromEntries((props.tenants ?? []).map((t) => [t.apiKeyId, { tenant: t.name, tier: t.tier }]));
 
     this.agentFunction = new BlueprintFunction(this, 'AgentFunction', {
       handlerDir: 'agent',
@@ -78,7 +78,7 @@ export class AgentRoute extends Construct {
         MAX_INPUT_CHARS: String(maxInputChars),
         BEDROCK_MAX_ATTEMPTS: String(maxAttempts),
         BEDROCK_ATTEMPT_TIMEOUT_MS: String(attemptTimeout.toMilliseconds()),
-        ...(props.tenants?.length ? { TENANTS: Stack.of(this).toJsonString(tenants) } : {}),
+        ...(props.tenants?.length ? { TENANTS: tenantDirectoryJson(this, props.tenants) } : {}),
       },
     });
     props.agent.grantInvoke(this.agentFunction);

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ModelApi } from '../api/model-api';
 import { BlueprintFunction, METRICS_NAMESPACE } from '../shared/blueprint-function';
+import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 
 export interface FeedbackProps {
   /** The API that serves `POST /feedback`. */
@@ -27,7 +28,7 @@ export interface FeedbackProps {
   /** Refuse to delete the table through CloudFormation or the console. @default true */
   readonly deletionProtection?: boolean;
   /** The TENANTS value the prompt function gets, so callers resolve to the same owners. @default no tenants */
-  readonly tenants?: string;
+  readonly tenants?: readonly GatewayTenant[];
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -84,7 +85,7 @@ export class Feedback extends Construct {
       timeout: Duration.seconds(10),
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       invokedBy: 'api-gateway',
-      environment: { ...this.environment, FEEDBACK_MAX_COMMENT_CHARS: String(maxCommentChars), ...(props.tenants ? { TENANTS: props.tenants } : {}) },
+      environment: { ...this.environment, FEEDBACK_MAX_COMMENT_CHARS: String(maxCommentChars), ...(props.tenants?.length ? { TENANTS: tenantDirectoryJson(this, props.tenants) } : {}) },
     });
     this.table.grant(this.feedbackFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
 

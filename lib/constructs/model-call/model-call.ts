@@ -1,4 +1,4 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Token, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,7 +6,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ModelApi } from '../api/model-api';
 import { BlueprintFunction } from '../shared/blueprint-function';
+import { type GatewayTenant, type TenantTier, tenantDirectoryJson } from '../shared/tenants';
 import type { ResponseCache } from '../cache/response-cache';
+import type { Feedback } from '../feedback/feedback';
+import { SESSION_ID_PATTERN } from '../../../lambda/shared/validation';
+import type { SessionStore } from '../sessions/session-store';
 import type { ManagedPrompt } from '../prompt-library/managed-prompt';
 import type { BedrockModel } from '../shared/bedrock-model';
 
@@ -23,7 +27,6 @@ export interface IGuardrailRef {
   grantApply(grantee: iam.IGrantable): iam.Grant;
 }
 
-export type TenantTier = 'basic' | 'standard' | 'premium';
 
 /** Ground 4: more models than the default one, and how a request is routed among them. */
 export interface RoutingOptions {
@@ -40,7 +43,7 @@ export interface RoutingOptions {
    * to call for this tenant instead of a model's own (its application inference profile, for cost
    * allocation), by alias. @default none
    */
-  readonly tenants?: readonly { readonly apiKeyId: string; readonly name: string; readonly tier: TenantTier; readonly modelIds?: Readonly<Record<string, string>> }[];
+  readonly tenants?: readonly GatewayTenant[];
 }
 
 export interface RetrievalOptions {
@@ -92,6 +95,10 @@ export interface ModelCallProps {
    * @default no streaming routes
    */
   readonly streaming?: StreamingOptions;
+  /** Ground 7: conversation history (`sessionId` in the request); the function loads a window and appends each turn. @default no sessions */
+  readonly sessions?: SessionStore;
+  /** Ground 7: record each answer's model, prompt and guardrail versions and cache status for `POST /feedback`. @default no records */
+  readonly feedback?: Feedback;
 }
 
 export interface StreamingOptions {
@@ -168,9 +175,8 @@ export class ModelCall extends Construct {
     const named = [...Object.values(policy.byTier ?? {}), ...(policy.longPrompt ? [policy.longPrompt.alias] : []), ...Object.entries(policy.fallbacks).flat(2)];
     const unknown = named.filter((a): a is string => typeof a === 'string' && !known.has(a));
     if (unknown.length) throw new Error(`routing names models that are not routed to: ${[...new Set(unknown)].join(', ')}; routed: ${[...known].join(', ')}`);
-    const tenants = Object.fromEntries((props.routing?.tenants ?? []).map((t) => [t.apiKeyId, { tenant: t.name, tier: t.tier, ...(t.modelIds ? { modelIds: t.modelIds } : {}) }]));
 
-    const tenantsEnv: Record<string, string> = props.routing?.tenants?.length ? { TENANTS: Stack.of(this).toJsonString(tenants) } : {};
+    const tenantsEnv: Record<string, string> = props.routing?.tenants?.length ? { TENANTS: tenantDirectoryJson(this, props.routing.tenants) } : {};
     const modelCallEnv: Record<string, string> = {
       MAX_TOKENS: String(maxTokens),
       TEMPERATURE: String(temperature),
@@ -219,6 +225,8 @@ export class ModelCall extends Construct {
       props.cache.semantic?.embeddingModel.grantInvoke(this, this.promptFunction);
     }
     props.prompt?.grantRead(this.promptFunction);
+    props.sessions?.grantReadWrite(this.promptFunction);
+    props.feedback?.grantRecordAnswers(this.promptFunction);
     props.retrieval?.knowledgeBase.grantRetrieve(this.promptFunction);
     props.guardrail?.grantApply(this.promptFunction);
     const grantModels = (fn: BlueprintFunction, streaming: boolean) => {
@@ -320,6 +328,7 @@ export class ModelCall extends Construct {
           maxTokens: { type: apigateway.JsonSchemaType.INTEGER, minimum: 1, maximum: maxTokens },
           temperature: { type: apigateway.JsonSchemaType.NUMBER, minimum: 0, maximum: 1 },
           ...(models.length > 1 ? { model: { type: apigateway.JsonSchemaType.STRING, maxLength: 64 } } : {}),
+          ...(props.sessions ? { sessionId: { type: apigateway.JsonSchemaType.STRING, pattern: SESSION_ID_PATTERN.source } } : {}),
           ...(props.prompt
             ? { variables: { type: apigateway.JsonSchemaType.OBJECT, maxProperties: 10, additionalProperties: { type: apigateway.JsonSchemaType.STRING, maxLength: 1000 } } }
             : {}),

@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ModelApi } from '../api/model-api';
+import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import { BlueprintFunction } from '../shared/blueprint-function';
 
 export interface SessionStoreProps {
@@ -25,7 +26,7 @@ export interface SessionStoreProps {
    * The TENANTS value the prompt function gets (tenant directory JSON), so the read function
    * resolves callers to the same owners. @default no tenants (grounds without a gateway)
    */
-  readonly tenants?: string;
+  readonly tenants?: readonly GatewayTenant[];
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -85,7 +86,7 @@ export class SessionStore extends Construct {
         timeout: Duration.seconds(10),
         logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
         invokedBy: 'api-gateway',
-        environment: props.tenants ? { TENANTS: props.tenants } : {},
+        environment: props.tenants?.length ? { TENANTS: tenantDirectoryJson(this, props.tenants) } : {},
       });
       this.grantRead(this.readFunction);
       const validator = new apigateway.RequestValidator(this, 'PathValidator', { restApi: props.api.restApi, validateRequestParameters: true });
