@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { CHURN_DATASET } from '../lib/constructs/predictive-ml/dataset';
 import { PROMPT_ENV } from '../test/support/prompt-handler';
 
 export const ROOT = path.join(__dirname, '..');
@@ -25,7 +26,7 @@ export const LAMBDA_ENV: Record<string, string> = {
  */
 export const HANDLER_ENV: Record<string, Record<string, string>> = {
   prompt: PROMPT_ENV,
-  // Handlers of the streaming chat and OpenAI-compatible routes (not yet routed by the stack).
+  // Ground 4's streamed routes.
   'chat-stream': {
     MODEL_ID: 'us.amazon.nova-lite-v1:0',
     MAX_TOKENS: PROMPT_ENV.MAX_TOKENS,
@@ -45,6 +46,17 @@ export const HANDLER_ENV: Record<string, Record<string, string>> = {
     BEDROCK_MAX_ATTEMPTS: '3',
     BEDROCK_ATTEMPT_TIMEOUT_MS: '1000',
   },
+  // Ground 6.
+  agent: { AGENT_ID: 'AGENT12345', AGENT_ALIAS_ID: 'ALIAS12345', MAX_INPUT_CHARS: '4000', BEDROCK_MAX_ATTEMPTS: '2', BEDROCK_ATTEMPT_TIMEOUT_MS: '25000' },
+  'agent-actions': { TABLE_NAME: 'agent-data' },
+  // Ground 7.
+  sessions: { SESSIONS_TABLE: 'sessions', SESSION_HISTORY_TURNS: '10', SESSION_HISTORY_CHARS: '12000', SESSION_TTL_DAYS: '30', SESSION_MAX_TURNS_RETURNED: '50' },
+  feedback: { FEEDBACK_TABLE: 'feedback', FEEDBACK_WINDOW_DAYS: '7', FEEDBACK_RETENTION_DAYS: '365', FEEDBACK_MAX_COMMENT_CHARS: '1000' },
+  'invocation-logging': {},
+  // The PredictiveMl stack.
+  predict: { ENDPOINT_NAME: 'genai-churn', DATASET: JSON.stringify(CHURN_DATASET), SAGEMAKER_MAX_ATTEMPTS: '3', SAGEMAKER_ATTEMPT_TIMEOUT_MS: '12000' },
+  'training-gate': { ENDPOINT_NAME: 'genai-churn', METRIC_NAME: 'validation:auc', THRESHOLD: '0.8' },
+  'endpoint-teardown': {},
 };
 
 /** The bench's own environment plus `extra`, with any ambient AWS identity removed. */

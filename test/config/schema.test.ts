@@ -33,6 +33,14 @@ describe('configuration schema', () => {
     [{ 'model.aliass': 'nova-pro' }, /unknown key 'model\.aliass'; allowed: alias, inference, maxTokens/],
     [{ modle: {} }, /unknown key 'modle'; allowed: stackName, model, api, lambda/],
     [{ 'api.maxQueryChars': '{"a":' }, /api\.maxQueryChars = "\{\\"a\\":" is not valid JSON/],
+    // Grounds 4-7 and the PredictiveMl stack.
+    [{ 'api.streamTimeoutSeconds': '1000' }, /api\.streamTimeoutSeconds = 1000: Too big: expected number to be <=900/],
+    [{ 'auth.callbackUrls': '["http://example.com/cb"]' }, /auth\.callbackUrls\.0 = "http:\/\/example\.com\/cb": must be an https URL or http:\/\/localhost/],
+    [{ 'auth.domainPrefix': 'my-aws-login' }, /auth\.domainPrefix = "my-aws-login": must not contain aws, amazon or cognito/],
+    [{ 'agent.idleSessionTtlSeconds': '30' }, /agent\.idleSessionTtlSeconds = 30: Too small/],
+    [{ 'sessions.historyTurns': '51' }, /sessions\.historyTurns = 51: Too big/],
+    [{ 'observability.invocationLogging': 'always' }, /observability\.invocationLogging = "always": .*"on"/],
+    [{ 'predictiveMl.minValidationAuc': '2' }, /predictiveMl\.minValidationAuc = 2: Too big/],
   ])('fails on %j naming the key, the value and what is allowed', (context, message) => {
     expect(() => loadConfig(context)).toThrow(message);
   });
@@ -96,13 +104,16 @@ describe('router and tenants (ground 4)', () => {
 
 describe('ground selection', () => {
   test('unset selects every ground; a number selects one', () => {
-    expect(selectGrounds(undefined)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(selectGrounds(undefined)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(selectGrounds('0')).toEqual([0]);
     expect(selectGrounds(0)).toEqual([0]);
+    expect(selectGrounds('7')).toEqual([7]);
+    // The PredictiveMl stack alone: no ground stack.
+    expect(selectGrounds('ml')).toEqual([]);
   });
 
   test.each(['9', '-1', 'one', '0.5'])('fails on ground=%s naming the allowed grounds', (value) => {
-    expect(() => selectGrounds(value)).toThrow(`ground = ${JSON.stringify(value)}; allowed: 0, 1, 2, 3, 4, 5 or unset for all`);
+    expect(() => selectGrounds(value)).toThrow(`ground = ${JSON.stringify(value)}; allowed: 0, 1, 2, 3, 4, 5, 6, 7 or unset for all, or ml for the PredictiveMl stack alone`);
   });
 });
 
