@@ -6,6 +6,8 @@ import { apiEvent, lambdaContext } from '../test/support/api-event';
 import { BedrockFake, type FakePassage, type Operation } from '../test/support/bedrock-fake';
 import { type Handler, PROMPT_MODEL_ID } from '../test/support/prompt-handler';
 import { startRedisServer } from '../test/support/redis-server';
+import { startLocalDynamoDb } from '../test/support/dynamodb-local';
+import { FEEDBACK_TABLE_DEFINITION, SESSIONS_TABLE_DEFINITION } from '../test/support/prompt-handler';
 import { bundleFile } from './bundles';
 import { childEnv, HANDLER_ENV, LAMBDA_ENV, ROOT } from './env';
 import { mean, msSince, percentile } from './stats';
@@ -67,6 +69,8 @@ interface GroundRequestPath {
   readonly apiKeyId?: string;
   /** Ground 5: the settings pointing at the real cache server. */
   readonly cache?: boolean;
+  /** Ground 7: a user's verified token claims (Cognito), and one conversation the calls continue. */
+  readonly claims?: Readonly<Record<string, string>>;
 }
 
 export const PROMPT_ID = 'PROMPT1234';
@@ -105,7 +109,19 @@ const GROUND5_ENV = {
   CACHE_EMBEDDING_DIMENSIONS: '256',
 };
 
-/** Grounds 0-5 of the prompt handler, each holding the ones below (as the stacks do). */
+/** Ground 7: conversation history and answer records in DynamoDB (a local one; tables added at start). */
+const GROUND7_ENV = {
+  ...GROUND5_ENV,
+  TENANTS: JSON.stringify({ benchKey: { tenant: 'bench', tier: 'standard' }, benchClient: { tenant: 'bench', tier: 'standard' } }),
+  SESSION_HISTORY_TURNS: '10',
+  SESSION_HISTORY_CHARS: '12000',
+  SESSION_TTL_DAYS: '30',
+  SESSION_MAX_TURNS_RETURNED: '50',
+  FEEDBACK_WINDOW_DAYS: '7',
+  FEEDBACK_RETENTION_DAYS: '365',
+};
+
+/** Grounds 0-7 of the prompt handler, each holding the ones below (as the stacks do). */
 const REQUEST_PATHS: readonly GroundRequestPath[] = [
   { ground: 0, env: {}, perRequest: { Converse: 1 }, perContainer: {} },
   { ground: 1, env: GROUND1_ENV, perRequest: { Converse: 1 }, perContainer: { GetPrompt: 1 } },
@@ -117,9 +133,21 @@ const REQUEST_PATHS: readonly GroundRequestPath[] = [
   { ground: 5, path: 'miss', env: GROUND5_ENV, apiKeyId: 'benchKey', cache: true, query: (i) => `w${i}a w${i}b w${i}c w${i}d`, perRequest: { Converse: 1, Retrieve: 1, ApplyGuardrail: 2, InvokeModel: 1 }, perContainer: { GetPrompt: 1 } },
   // The same query again: input guardrail, then the exact cache answers (no embedding, retrieval or model call).
   { ground: 5, path: 'exact hit', env: GROUND5_ENV, apiKeyId: 'benchKey', cache: true, perRequest: { ApplyGuardrail: 1 }, perContainer: { GetPrompt: 1 } },
+  // A signed-in user continuing one conversation: its last 10 turns are loaded and the new turn
+  // appended, the answer recorded for feedback (the cache is skipped: the answer depends on history).
+  {
+    ground: 7,
+    path: 'conversation',
+    env: GROUND7_ENV,
+    apiKeyId: 'benchKey',
+    cache: true,
+    claims: { sub: 'bench-user', 'cognito:groups': 'tenant-bench', client_id: 'webClient', scope: 'genai/invoke' },
+    perRequest: { Converse: 1, Retrieve: 1, ApplyGuardrail: 2 },
+    perContainer: { GetPrompt: 1 },
+  },
 ];
 /** Every ground setting, cleared before a ground loads so a lower ground never inherits one. */
-const GROUND_KEYS = [...Object.keys(GROUND5_ENV), 'CACHE_ENDPOINT', 'CACHE_PORT'];
+const GROUND_KEYS = [...Object.keys(GROUND7_ENV), 'CACHE_ENDPOINT', 'CACHE_PORT', 'SESSIONS_TABLE', 'FEEDBACK_TABLE'];
 const OPERATIONS: readonly Operation[] = ['Converse', 'GetPrompt', 'Retrieve', 'ApplyGuardrail', 'InvokeModel'];
 
 /** Passages the fake retrieves: two above MIN_SCORE, one under it (dropped by the handler). */
@@ -173,8 +201,10 @@ function checkAnswer(rp: GroundRequestPath, body: Record<string, unknown>, warm:
   if (seen.some((s, i) => s !== expected[i])) {
     throw new Error(`ground ${ground}: answer fields promptVersion/citations/guardrail/cache present ${seen.join('/')}, expected ${expected.join('/')}: ${JSON.stringify(body)}`);
   }
-  const source = rp.path === 'exact hit' && warm ? 'exact' : 'none';
-  if (rp.cache && body.cache !== source) throw new Error(`ground 5 ${rp.path}: answer came from cache '${String(body.cache)}', expected '${source}'`);
+  // Ground 7 continues a conversation: past the first turn the cache is not consulted at all.
+  const source = rp.path === 'exact hit' && warm ? 'exact' : rp.claims && warm ? undefined : 'none';
+  if (rp.cache && body.cache !== source) throw new Error(`ground ${ground} ${rp.path}: answer came from cache '${String(body.cache)}', expected '${source}'`);
+  if (rp.claims && typeof body.sessionId !== 'string') throw new Error(`ground ${ground}: no sessionId in the answer: ${JSON.stringify(body)}`);
 }
 
 const countCalls = (fake: BedrockFake): CallCounts => Object.fromEntries(OPERATIONS.map((op) => [op, fake.count(op)]));
@@ -206,6 +236,11 @@ export async function benchPromptHandler(): Promise<HandlerResults> {
   const fake = await BedrockFake.start();
   // Ground 5 runs against a real Redis-compatible server, as the cache tests do.
   const redis = await startRedisServer({ extraArgs: ['--user', 'genai-app', 'on', 'nopass', '~genai:*', '+@all'] });
+  // Ground 7 runs against a local DynamoDB, as the session and feedback tests do.
+  const dynamo = await startLocalDynamoDb();
+  await dynamo.createTable({ TableName: 'bench-sessions', ...SESSIONS_TABLE_DEFINITION });
+  await dynamo.createTable({ TableName: 'bench-feedback', ...FEEDBACK_TABLE_DEFINITION });
+  dynamo.exportEndpoint();
   try {
     fake.exportEndpoints();
     // The bare client is built once, with the ground-0 settings every ground shares.
@@ -233,15 +268,21 @@ export async function benchPromptHandler(): Promise<HandlerResults> {
       fake.reset();
       fake.data.prompts.set(PROMPT_ID, prompt);
       fake.data.passages = [...PASSAGES];
-      setGroundEnv({ ...rp.env, ...(rp.cache ? { CACHE_ENDPOINT: redis.host, CACHE_PORT: String(redis.port) } : {}) });
+      setGroundEnv({
+        ...rp.env,
+        ...(rp.cache ? { CACHE_ENDPOINT: redis.host, CACHE_PORT: String(redis.port) } : {}),
+        ...(rp.claims ? { SESSIONS_TABLE: 'bench-sessions', FEEDBACK_TABLE: 'bench-feedback' } : {}),
+      });
       if (rp.cache) await redis.command('FLUSHALL');
       const handler = loadFreshHandler(`ground${rp.ground}${rp.path ? `-${rp.path.replace(/\W+/g, '-')}` : ''}`);
 
       let call = 0;
+      let sessionId: string | undefined;
       const callHandler = async (): Promise<number> => {
         const i = call++;
-        const event = apiEvent('prompt', { query: rp.query ? rp.query(i) : QUERY });
+        const event = apiEvent('prompt', { query: rp.query ? rp.query(i) : QUERY, ...(sessionId ? { sessionId } : {}) });
         if (rp.apiKeyId) event.requestContext.identity = { ...event.requestContext.identity, apiKeyId: rp.apiKeyId };
+        if (rp.claims) event.requestContext.authorizer = { claims: rp.claims };
         const context = lambdaContext();
         const start = process.hrtime.bigint();
         const result = await handler(event, context);
@@ -249,6 +290,7 @@ export async function benchPromptHandler(): Promise<HandlerResults> {
         if (result.statusCode !== 200) throw new Error(`ground ${rp.ground}: prompt handler answered ${result.statusCode}: ${result.body}`);
         // The first answer and one warm answer are checked: a path that is not what it claims fails the bench.
         if (i === 0 || i === WARMUP) checkAnswer(rp, JSON.parse(result.body) as Record<string, unknown>, i > 0);
+        if (rp.claims && i === 0) sessionId = (JSON.parse(result.body) as { sessionId: string }).sessionId;
         return ms;
       };
 
@@ -287,5 +329,6 @@ export async function benchPromptHandler(): Promise<HandlerResults> {
   } finally {
     await fake.stop();
     await redis.stop();
+    await dynamo.stop();
   }
 }

@@ -1,14 +1,14 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { readEnv } from '../shared/env';
-import { logger, tracer } from '../shared/observability';
+import { createDynamoDb } from '../shared/dynamo';
+import { logger } from '../shared/observability';
 import { type ActionDeps, type ActionResponse, handleAction } from './core';
 import { dynamoSupportStore } from './store';
 
 const env = readEnv(z.object({ TABLE_NAME: z.string().check(z.minLength(1)) }));
 
-const documents = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({ maxAttempts: 3 })), { marshallOptions: { removeUndefinedValues: true } });
+// The shared client: bounded attempts with socket timeouts, well inside the function's timeout.
+const documents = createDynamoDb();
 const deps: ActionDeps = {
   store: dynamoSupportStore(documents, env.TABLE_NAME),
   now: () => new Date(),

@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailed } from '../shared/dynamo';
 import type { Order, SupportStore, Ticket } from './core';
 import { orderKey, ticketKey } from './data';
 
@@ -23,7 +23,7 @@ export function dynamoSupportStore(client: DynamoDBDocumentClient, tableName: st
         );
         return 'created';
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return 'exists';
+        if (isConditionFailed(error)) return 'exists';
         throw error;
       }
     },

@@ -132,7 +132,7 @@ export async function converse(request: AgentRequest, caller: { tenant: string; 
     const { requestId, events } = await agent.invoke(invocation, signal);
     return { sessionId, ...(await collect(events, requestId)) };
   } catch (error) {
-    throw agentError(error);
+    throw agentError(error, 'confirm' in request);
   }
 }
 
@@ -211,8 +211,13 @@ function findString(value: unknown, key: string, depth: number): string | undefi
  * or knowledge base, a conversation already busy, a rejected request. Everything else goes on to
  * toHttpError unchanged.
  */
-function agentError(error: unknown): unknown {
+function agentError(error: unknown, confirming: boolean): unknown {
   const name = (error as { name?: unknown } | null)?.name;
+  // A confirmation for a session the agent no longer holds (idle TTL passed): the client's turn to
+  // start over. For a new input the same error means the alias is missing: a configuration fault.
+  if (confirming && name === 'ResourceNotFoundException') {
+    return new HttpError(409, 'The conversation this confirmation belongs to has expired; send the request again to get a new confirmation');
+  }
   switch (name) {
     case 'ValidationException':
       return new HttpError(400, 'The agent rejected the request; for a confirmation, send the invocationId and function of confirmationRequired in the same session');

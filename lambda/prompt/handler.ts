@@ -76,6 +76,14 @@ const deps: PromptDeps = {
   ...(env.GUARDRAIL_ID && env.GUARDRAIL_VERSION ? { guardrail: guardrail(runtime, env.GUARDRAIL_ID, env.GUARDRAIL_VERSION) } : {}),
 };
 
+/**
+ * A dependency fault, published at once under the `service` dimension only, so one alarm sees it
+ * whatever model or tenant the request had (the request's own metrics carry Model and Tenant).
+ */
+function countFault(metricName: 'CacheErrors' | 'SessionStoreErrors' | 'FeedbackRecordErrors'): void {
+  metrics.singleMetric().addMetric(metricName, MetricUnit.Count, 1);
+}
+
 /** Ground 5: exact and semantic cache on ElastiCache (IAM login), failing open with a metric. */
 function responseCache(): ResponseCache<PromptAnswer> {
   const tokens = new CacheAuthTokenProvider({ cacheName: env.CACHE_NAME ?? '', userId: env.CACHE_USER_ID ?? '' });
@@ -100,7 +108,7 @@ function responseCache(): ResponseCache<PromptAnswer> {
       ...(semantic ? { embeddings: titanEmbeddings(runtime, env.CACHE_EMBEDDING_MODEL_ID!, env.CACHE_EMBEDDING_DIMENSIONS!) } : {}),
       // Fails open: the request goes on from the model; the failure is a metric.
       onCacheError: (failure) => {
-        metrics.addMetric('CacheErrors', MetricUnit.Count, 1);
+        countFault('CacheErrors');
         logger.warn('cache skipped', { operation: failure.operation, reason: failure.reason });
       },
     },
@@ -121,7 +129,7 @@ function conversation(store: SessionStore, caller: Caller, sessionId: string, is
   // history would look right and be wrong, and an answer the history lacks would derail the next turn.
   const counted = <T>(work: Promise<T>) =>
     work.catch((error: unknown) => {
-      if (!(error instanceof HttpError) || error.statusCode >= 500) metrics.addMetric('SessionStoreErrors', MetricUnit.Count, 1);
+      if (!(error instanceof HttpError) || error.statusCode >= 500) countFault('SessionStoreErrors');
       throw error;
     });
   return {
@@ -155,7 +163,7 @@ export const handler = jsonRoute(async ({ body, signal, event, requestId }) => {
         signal,
       )
       .catch((error: unknown) => {
-        metrics.addMetric('FeedbackRecordErrors', MetricUnit.Count, 1);
+        countFault('FeedbackRecordErrors');
         logger.warn('answer not recorded for feedback', { reason: (error as Error).message });
       });
   }

@@ -67,9 +67,10 @@ function tokenCaller(claims: Claims, directory: TenantDirectory): Caller {
     if (!entry) throw new HttpError(403, 'The token names a tenant that is not configured');
     return { principal: `user:${sub}`, kind: 'user', ...entry };
   }
-  // A machine client's access token (client-credentials grant) carries its client id.
+  // A machine client's access token (client-credentials grant) carries its client id as its
+  // subject too; a user's token through that client would have the user as subject.
   const clientId = text('client_id');
-  const entry = clientId ? directory[clientId] : undefined;
+  const entry = clientId && sub === clientId ? directory[clientId] : undefined;
   if (clientId && entry) return { principal: `client:${clientId}`, kind: 'machine', ...entry };
   throw new HttpError(403, `The token names no tenant: users must be in one ${TENANT_GROUP_PREFIX}<name> group; machine clients must use their tenant's app client`);
 }

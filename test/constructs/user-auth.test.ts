@@ -43,7 +43,11 @@ describe('UserAuth', () => {
     const machines = clients.filter((c) => c.GenerateSecret === true);
     expect(machines).toHaveLength(2);
     const invoke = { 'Fn::Join': ['', [{ Ref: expect.stringMatching(/^AuthUserPoolResourceServer/) }, '/invoke']] };
-    for (const m of machines) expect(m).toMatchObject({ AllowedOAuthFlows: ['client_credentials'], AllowedOAuthScopes: [invoke], AllowedOAuthFlowsUserPoolClient: true });
+    for (const m of machines) {
+      expect(m).toMatchObject({ AllowedOAuthFlows: ['client_credentials'], AllowedOAuthScopes: [invoke], AllowedOAuthFlowsUserPoolClient: true });
+      // No sign-in flow for people through a machine client.
+      expect(m.ExplicitAuthFlows).toEqual(['ALLOW_REFRESH_TOKEN_AUTH']);
+    }
     const people = clients.find((c) => !c.GenerateSecret)!;
     expect(people).toMatchObject({ AllowedOAuthFlows: ['code'], PreventUserExistenceErrors: 'ENABLED', CallbackURLs: ['http://localhost:3000/callback'] });
     expect(people.AllowedOAuthScopes).toEqual(expect.arrayContaining(['openid', invoke]));

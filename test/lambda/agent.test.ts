@@ -137,6 +137,18 @@ test('a side-effecting action comes back as a confirmation question, and the ans
   expect(lastAgentRequest().body).toMatchObject({ sessionState: { returnControlInvocationResults: [{ functionResult: { confirmationState: 'DENY' } }] } });
 });
 
+test('a confirmation for a session the agent no longer holds is a 409 asking to start over; a missing alias for new input stays a 500', async () => {
+  const gone = { kind: 'error', status: 404, type: 'ResourceNotFoundException', message: 'Session not found for arn:aws:bedrock:us-east-1:123456789012:agent-alias/A/B' } as const;
+  fake.enqueue('InvokeAgent', gone);
+  const expired = await call({ sessionId: 'conv-9', confirm: { invocationId: 'b3c1a0de-1111-2222-3333-444455556666', function: 'create_support_ticket', confirmed: true } });
+  expect(expired.statusCode).toBe(409);
+  expect(expired.json.error).toMatch(/expired; send the request again/);
+  fake.enqueue('InvokeAgent', gone);
+  const misconfigured = await call({ input: 'What is 2 + 2?' });
+  expect(misconfigured.statusCode).toBe(500);
+  for (const res of [expired, misconfigured]) for (const leak of LEAK_PATTERNS) expect(JSON.stringify(res.json)).not.toMatch(leak);
+});
+
 test('only functions that require confirmation can be confirmed', async () => {
   const res = await call({ sessionId: 'conv-9', confirm: { invocationId: 'abc', function: 'lookup_order', confirmed: true } });
   expect(res.statusCode).toBe(400);

@@ -56,6 +56,7 @@ describe('callerOf', () => {
   test.each([
     ['no tenant group', { sub: 'u-1', 'cognito:groups': 'readers' }, /names no tenant/],
     ['no groups and an unknown client', { sub: 'u-1', client_id: 'someOtherClient' }, /names no tenant/],
+    ["a user's token through a tenant's machine client (subject is not the client)", { sub: 'u-1', client_id: 'clientAcme' }, /names no tenant/],
     ['a tenant that is not configured', { sub: 'u-1', 'cognito:groups': 'tenant-initech' }, /not configured/],
     ['two tenant groups', { sub: 'u-1', 'cognito:groups': 'tenant-acme tenant-globex' }, /more than one tenant/],
     ['a tenant claim in the wrong place (custom attribute only)', { sub: 'u-1', 'custom:tenant': 'acme' }, /names no tenant/],

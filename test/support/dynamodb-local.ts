@@ -32,7 +32,8 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const clients: DynamoDBClient[] = [];
   const client = () => {
-    const c = new DynamoDBClient({ endpoint, region: process.env.AWS_REGION ?? 'us-east-1', maxAttempts: 1 });
+    // dynalite checks no signature; fixed fake credentials keep callers free of any AWS identity.
+    const c = new DynamoDBClient({ endpoint, region: process.env.AWS_REGION ?? 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake' } });
     clients.push(c);
     return c;
   };

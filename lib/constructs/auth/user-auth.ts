@@ -93,6 +93,8 @@ export class UserAuth extends Construct {
       });
       clients[tenant] = this.userPool.addClient(`MachineClient${pascal(tenant)}`, {
         generateSecret: true,
+        // Client credentials only: no user may sign in through a tenant's machine client.
+        authFlows: { userSrp: false, userPassword: false, adminUserPassword: false, custom: false },
         oAuth: { flows: { clientCredentials: true }, scopes: [invokeScope] },
         accessTokenValidity: tokenValidity,
       });
