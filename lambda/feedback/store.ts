@@ -103,19 +103,23 @@ export class FeedbackStore {
   }
 
   /**
-   * Rates the answer `requestId` for its owner (a 404 for anyone else). Read, then write only if
-   * the stored feedback differs, on the condition that nobody wrote since the read; a writer that
-   * lost the race reads again. `previous` is the rating this write replaced (for metrics that
-   * count each rating once).
+   * Rates the answer `requestId` for its owner, within the feedback window from when it was given
+   * (a 404 for anyone else, or later). Read, then write only if the stored feedback differs, on the
+   * condition that nobody wrote since the read; a writer that lost the race reads again.
+   * `previous` is the rating this write replaced (for metrics that count each rating once).
    */
   async rate(requestId: string, owner: Owner, rating: Rating, comment: string | undefined, signal?: AbortSignal): Promise<{ outcome: FeedbackOutcome; previous?: Rating; feedback: StoredFeedback }> {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const item = await this.read(requestId, signal);
-      const nowSeconds = this.now() / 1000;
-      if (!item || item.principal !== owner.principal || item.tenant !== (owner.tenant ?? NO_TENANT) || item.expiresAt <= nowSeconds) throw answerNotFound();
+      const now = this.now();
+      const nowSeconds = now / 1000;
+      // The window runs from the answer, not from expiresAt: a rating moves expiresAt to the end of
+      // the retention period. A missing or unreadable createdAt (NaN) counts as outside the window.
+      const windowEnd = Date.parse(item?.createdAt ?? '') + this.settings.windowDays * 86_400_000;
+      if (!item || item.principal !== owner.principal || item.tenant !== (owner.tenant ?? NO_TENANT) || item.expiresAt <= nowSeconds || !(now < windowEnd)) throw answerNotFound();
       if (item.rating === rating && item.comment === comment) return { outcome: 'unchanged', previous: item.rating, feedback: view(item) };
 
-      const ratedAt = new Date(this.now()).toISOString();
+      const ratedAt = new Date(now).toISOString();
       const revision = (item.revision ?? 0) + 1;
       try {
         await this.db.send(

@@ -90,6 +90,10 @@ export async function update(settings: Settings, previousDesired: LoggingConfig,
 /**
  * Delete: only if the current configuration is still ours, put back what was there before (or
  * remove the setting if nothing was). A configuration someone set after us is left as it is.
+ *
+ * Best-effort: the setting is not a resource of the stack, and a failure here would leave the
+ * stack in DELETE_FAILED (every retry failing the same way, e.g. when the saved configuration's
+ * role or log group no longer exists). Each failure is noted and the delete succeeds.
  */
 export async function remove(desired: LoggingConfig, id: string, port: LoggingConfigPort, note: Note): Promise<void> {
   const saved = parsePhysicalId(id);
@@ -97,17 +101,33 @@ export async function remove(desired: LoggingConfig, id: string, port: LoggingCo
     note('this resource never set invocation logging: nothing to undo', { physicalResourceId: id });
     return;
   }
-  const current = await port.get();
+  let current: LoggingConfig | undefined;
+  try {
+    current = await port.get();
+  } catch (error) {
+    // Whose configuration is there is unknown: removing it could delete someone else's.
+    note('could not read the invocation logging configuration: left as it is', { reason: reasonOf(error) });
+    return;
+  }
   if (!current) return;
   if (!isSameDestination(current, desired)) {
     note('invocation logging was changed outside this stack: left as it is', { current: describe(current) });
     return;
   }
   if (saved.previous) {
-    await port.put(saved.previous);
-    note('restored the invocation logging configuration found at creation', { restored: describe(saved.previous) });
-  } else {
+    try {
+      await port.put(saved.previous);
+      note('restored the invocation logging configuration found at creation', { restored: describe(saved.previous) });
+      return;
+    } catch (error) {
+      // Ours points at a log group and role this stack is deleting: removing it beats keeping it.
+      note('could not restore the invocation logging configuration found at creation: removing ours instead', { previous: describe(saved.previous), reason: reasonOf(error) });
+    }
+  }
+  try {
     await port.remove();
+  } catch (error) {
+    note('could not remove the invocation logging configuration: left as it is', { current: describe(current), reason: reasonOf(error) });
   }
 }
 
@@ -152,6 +172,11 @@ export function parsePhysicalId(id: string): { previous?: LoggingConfig } | unde
   } catch {
     return undefined;
   }
+}
+
+/** A port failure for the log (the handler's port throws `explain`ed errors: no service text). */
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**

@@ -263,6 +263,8 @@ export class GroundStack extends Stack {
         tenants: config.tenants.map((t) => t.name),
         cache: this.cache,
         guardrail: this.guardrail,
+        sessions: this.sessions !== undefined,
+        feedback: this.feedback !== undefined,
         alarmEmail: obs.alarmEmail,
         latencyP99: Duration.millis(obs.latencyP99Ms),
         apiErrorRatePercent: obs.apiErrorRatePercent,

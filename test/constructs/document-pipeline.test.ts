@@ -59,10 +59,21 @@ describe('DocumentPipeline', () => {
       for (const retry of state.Retry) {
         expect([name, retry]).toEqual([name, expect.objectContaining({ JitterStrategy: 'FULL', MaxDelaySeconds: expect.any(Number), BackoffRate: expect.any(Number), MaxAttempts: expect.any(Number) })]);
       }
-      expect([name, state.Catch?.length]).toEqual([name, 1]);
-      // Failures are notified; the failure notification itself can only end the run.
-      expect([name, state.Catch[0].Next]).toEqual([name, name === 'NotifyFailure' ? 'NotificationFailed' : 'NotifyFailure']);
+      // Failures are notified (the last catcher catches everything); the failure notification itself can only end the run.
+      expect([name, state.Catch.at(-1)]).toEqual([name, expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: name === 'NotifyFailure' ? 'NotificationFailed' : 'NotifyFailure' })]);
+      expect([name, state.Catch.length]).toEqual([name, name === 'ReadDocument' ? 2 : 1]);
     }
+  });
+
+  test('a missing document is rejected at once: S3.NoSuchKeyException is caught before the catch-all and retried by no retrier', () => {
+    const s = definition.States;
+    expect(s.ReadDocument.Catch[0]).toEqual({ ErrorEquals: ['S3.NoSuchKeyException'], ResultPath: '$.error', Next: 'Missing' });
+    expect(s.Missing).toMatchObject({ Type: 'Pass', Result: { reason: 'The document does not exist in the documents bucket' }, ResultPath: '$.invalid', Next: 'NotifyRejected' });
+    const retried = (s.ReadDocument.Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals);
+    expect(retried).toEqual(['States.Timeout', 'S3.SdkClientException', 'S3.S3Exception']);
+    // States.ALL and States.TaskFailed would match S3.NoSuchKeyException too.
+    expect(retried).not.toEqual(expect.arrayContaining(['States.ALL']));
+    expect(retried).not.toEqual(expect.arrayContaining(['States.TaskFailed']));
   });
 
   test('a running job is waited out: ConflictException is retried with backoff', () => {
@@ -98,11 +109,12 @@ describe('DocumentPipeline', () => {
     expect(definition.TimeoutSeconds).toBe(30 * 20 + 3_600);
   });
 
-  test('IAM: head the documents bucket, start and read jobs of this knowledge base, publish to the topic; nothing else on a resource', () => {
+  test('IAM: head the documents bucket (and list it, so a missing key is a 404), start and read jobs of this knowledge base, publish to the topic; nothing else on a resource', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[]);
     const scoped = statements.filter((s) => s.Resource !== '*');
     expect(scoped).toEqual([
       { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id(bucket), 'Arn'] }, '/*']] } },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [id(bucket), 'Arn'] } },
       { Effect: 'Allow', Action: ['bedrock:GetIngestionJob', 'bedrock:StartIngestionJob'], Resource: KB_ARN },
       { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: id(topic) } },
       { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: { 'Fn::GetAtt': [id(topic.masterKey!), 'Arn'] } },

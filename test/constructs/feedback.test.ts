@@ -27,6 +27,9 @@ function dynamoStatements(template: Template): { roles: unknown; Action: string[
   );
 }
 
+/** The thumbs-down rate, with each counter FILLed to 0 where the period has no datapoint for it. */
+const rateExpression = (minRatings: number) => `IF((FILL(up, 0) + FILL(down, 0)) >= ${minRatings}, FILL(down, 0) / (FILL(up, 0) + FILL(down, 0)), 0)`;
+
 describe('Feedback', () => {
   const { template, stack, feedback } = build({}, { promptFunction: true });
   const tableArn = { 'Fn::GetAtt': [stack.resolve((feedback.table.node.defaultChild as unknown as { logicalId: string }).logicalId), 'Arn'] };
@@ -86,7 +89,7 @@ describe('Feedback', () => {
       EvaluationPeriods: 1,
       TreatMissingData: 'notBreaching',
       Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: 'IF((up + down) >= 20, down / (up + down), 0)', ReturnData: true }),
+        Match.objectLike({ Expression: rateExpression(20), ReturnData: true }),
         Match.objectLike({ Id: 'up', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'FeedbackUp' }) }) }),
         Match.objectLike({
           Id: 'down',
@@ -98,9 +101,19 @@ describe('Feedback', () => {
     expect(feedback.thumbsDownAlarm).toBeDefined();
   });
 
+  test('a period with thumbs-down ratings only still has a rate: every use of a counter is FILLed to 0', () => {
+    // CloudWatch metric math on a missing datapoint gives no value, and the alarm treats no value as
+    // not breaching: an unfilled `up` would silence the alarm exactly when every rating is thumbs-down.
+    const { expression } = feedback.metricThumbsDownRate(20);
+    const unfilled = expression.replace(/FILL\((up|down), 0\)/g, '');
+    expect(unfilled).not.toMatch(/\b(up|down)\b/);
+    expect(expression).toMatch(/FILL\(up, 0\)/);
+    expect(expression).toMatch(/FILL\(down, 0\)/);
+  });
+
   test('per model and prompt version: the rate for one pair uses the dimension set the function emits', () => {
     const rate = feedback.metricThumbsDownRate(5, { Model: 'nova-lite', PromptVersion: '3' });
-    expect(rate.expression).toBe('IF((up + down) >= 5, down / (up + down), 0)');
+    expect(rate.expression).toBe(rateExpression(5));
     expect((rate.usingMetrics.down as import('aws-cdk-lib/aws-cloudwatch').Metric).dimensions).toEqual({ service: 'feedback', Model: 'nova-lite', PromptVersion: '3' });
   });
 
@@ -110,7 +123,7 @@ describe('Feedback', () => {
     t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FEEDBACK_MAX_COMMENT_CHARS: '200', FEEDBACK_WINDOW_DAYS: '2' }) } });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 0.5,
-      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF((up + down) >= 3, down / (up + down), 0)' }), Match.objectLike({ Id: 'up', MetricStat: Match.objectLike({ Period: 900 }) })]),
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: rateExpression(3) }), Match.objectLike({ Id: 'up', MetricStat: Match.objectLike({ Period: 900 }) })]),
     });
   });
 

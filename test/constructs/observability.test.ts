@@ -35,13 +35,13 @@ const byMetric = (template: Template, namespace: string, metricName: string) =>
   alarmsOf(template).filter((a) => (a.Properties.MetricName === metricName && a.Properties.Namespace === namespace) || JSON.stringify(a.Properties.Metrics ?? []).includes(`"MetricName":"${metricName}","Namespace":"${namespace}"`));
 
 describe('Observability', () => {
-  const full = build({ cache: { metric: cacheMetric }, guardrail: { metricInterventions: guardrailMetric }, alarmEmail: 'ops@example.com' });
+  const full = build({ cache: { metric: cacheMetric }, guardrail: { metricInterventions: guardrailMetric }, sessions: true, feedback: true, alarmEmail: 'ops@example.com' });
   const { template } = full;
   const topicId = full.stack.getLogicalId(full.observability.topic.node.defaultChild as never);
 
   test('every alarm notifies the topic and decides missing data explicitly (no traffic is never an alarm)', () => {
     const alarms = alarmsOf(template);
-    expect(alarms).toHaveLength(2 + 2 + 4 + 2 + 1 + 1);
+    expect(alarms).toHaveLength(2 + 2 + 4 + 2 + 1 + 1 + 1);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
@@ -108,10 +108,36 @@ describe('Observability', () => {
     expect(spike.Properties).toMatchObject({ Threshold: 25, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Period: 300 });
   });
 
-  test('no cache or guardrail alarm without them; thresholds come from props', () => {
+  test('session store faults: any in 5 minutes alarms, on the metric the prompt function publishes with the service dimension only', () => {
+    const [alarm] = byMetric(template, 'GenAiBlueprint', 'SessionStoreErrors');
+    expect(alarm.Properties).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      Period: 300,
+      Statistic: 'Sum',
+      Dimensions: [{ Name: 'service', Value: 'prompt' }],
+    });
+    expect(alarm.Properties.AlarmDescription).toContain('503');
+  });
+
+  test('the dashboard graphs the dependency faults (cache, session store, feedback recording) as published: service dimension only', () => {
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+    for (const metricName of ['CacheErrors', 'SessionStoreErrors', 'FeedbackRecordErrors']) {
+      // A metric widget entry: [namespace, name, dimension, value, ...]; no Model or Tenant follows.
+      expect(body).toMatch(new RegExp(`\\[\\\\"GenAiBlueprint\\\\",\\\\"${metricName}\\\\",\\\\"service\\\\",\\\\"prompt\\\\",\\{`));
+    }
+    // A SEARCH on the {service, Model, Tenant} schema never finds them.
+    expect(body).not.toMatch(/SEARCH\([^)]*(CacheErrors|SessionStoreErrors|FeedbackRecordErrors)/);
+  });
+
+  test('no cache, guardrail, session store or feedback graph or alarm without them; thresholds come from props', () => {
     const { template: t } = build({ latencyP99: Duration.seconds(5), apiErrorRatePercent: 5, dailyCostBudgetUsd: 3 });
     expect(byMetric(t, 'AWS/ElastiCache', 'CacheHits')).toHaveLength(0);
     expect(byMetric(t, 'AWS/Bedrock/Guardrails', 'InvocationsIntervened')).toHaveLength(0);
+    expect(byMetric(t, 'GenAiBlueprint', 'SessionStoreErrors')).toHaveLength(0);
+    expect(JSON.stringify(Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody)).not.toMatch(/CacheErrors|SessionStoreErrors|FeedbackRecordErrors/);
     expect(byMetric(t, 'AWS/ApiGateway', '5XXError')[0].Properties.Threshold).toBe(0.05);
     expect(byMetric(t, 'AWS/Bedrock', 'InvocationLatency')[0].Properties.Threshold).toBe(5_000);
     expect(byMetric(t, 'GenAiBlueprint', 'CostUsd')[0].Properties.Threshold).toBe(3);

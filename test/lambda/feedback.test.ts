@@ -189,8 +189,22 @@ describe('the feedback window (clock injected into the store)', () => {
     expect((await stored('window-1'))!.expiresAt).toBe(Math.floor(now / 1000) + 365 * 86_400);
     now += 2 * 86_400_000;
     await expect(store.rate('window-2', owner, 'up', undefined)).rejects.toMatchObject({ statusCode: 404 });
-    // Rated within the window: the owner may still change it later.
-    await expect(store.rate('window-1', owner, 'down', undefined)).resolves.toMatchObject({ outcome: 'changed' });
+  });
+
+  test('a rated answer can be changed within the window only: the rating moves expiresAt, not the window', async () => {
+    let now = Date.parse('2026-02-01T00:00:00Z');
+    const store = new FeedbackStore(documents, TABLE, { windowDays: 7, retentionDays: 365 }, () => now);
+    const owner = { principal: 'user:carol', tenant: 'acme' };
+    await store.recordAnswer({ requestId: 'window-3', owner, model: 'nova-lite', modelId: PROMPT_MODEL_ID });
+    now += 1 * 86_400_000;
+    await store.rate('window-3', owner, 'up', undefined);
+    now += 5 * 86_400_000;
+    await expect(store.rate('window-3', owner, 'down', undefined)).resolves.toMatchObject({ outcome: 'changed' });
+    // Seven days after the answer; the item itself is kept (expiresAt) for the retention period.
+    now += 1 * 86_400_000;
+    await expect(store.rate('window-3', owner, 'up', 'changed my mind')).rejects.toMatchObject({ statusCode: 404 });
+    expect(await stored('window-3')).toMatchObject({ rating: 'down', revision: 2 });
+    expect((await stored('window-3'))!.expiresAt).toBeGreaterThan(now / 1000);
   });
 
   test('a retried prompt request (same request id) does not reset the record or its rating', async () => {

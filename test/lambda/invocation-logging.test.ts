@@ -98,6 +98,53 @@ test('fails when an update finds a configuration changed outside the stack and t
   expect(fake.config).toEqual(FOREIGN);
 });
 
+describe('delete is best-effort: a failure is logged and the stack still deletes', () => {
+  let info: jest.SpyInstance;
+  beforeEach(async () => {
+    const { logger } = await import('../../lambda/shared/observability');
+    info = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+  });
+  afterEach(() => info.mockRestore());
+  const noted = () => info.mock.calls.map(([message, details]) => ({ message: message as string, details: details as Record<string, unknown> }));
+
+  test('the saved configuration cannot be restored (its role or log group is gone): ours is removed, the reason logged', async () => {
+    fake.reset(FOREIGN);
+    const { PhysicalResourceId: id } = await handler(createEvent(OURS, true));
+    fake.failNext('Put', { status: 400, type: 'ValidationException', message: 'role does not exist' });
+    await expect(handler(deleteEvent(id, OURS))).resolves.toEqual({ PhysicalResourceId: id });
+    expect(fake.config).toBeUndefined();
+    expect(operations().slice(-3)).toEqual(['Get', 'Put', 'Delete']);
+    expect(noted()).toContainEqual({
+      message: 'could not restore the invocation logging configuration found at creation: removing ours instead',
+      details: { previous: 'S3 bucket security-team-bedrock-logs/all', reason: expect.stringMatching(/Could not set .* \(ValidationException\)/) },
+    });
+  });
+
+  test('neither restore nor removal works: the delete succeeds, ours is left, both reasons logged', async () => {
+    fake.reset(FOREIGN);
+    const { PhysicalResourceId: id } = await handler(createEvent(OURS, true));
+    fake.failNext('Put', { status: 400, type: 'ValidationException', message: 'role does not exist' });
+    fake.failNext('Delete', { status: 403, type: 'AccessDeniedException', message: 'not authorized' });
+    await expect(handler(deleteEvent(id, OURS))).resolves.toEqual({ PhysicalResourceId: id });
+    expect(fake.config).toEqual(OURS);
+    expect(noted().map((n) => [n.message, n.details.reason])).toEqual(
+      expect.arrayContaining([
+        ['could not restore the invocation logging configuration found at creation: removing ours instead', expect.stringContaining('(ValidationException)')],
+        ['could not remove the invocation logging configuration: left as it is', expect.stringContaining('(AccessDeniedException)')],
+      ]),
+    );
+  });
+
+  test('the configuration cannot be read: nothing is changed (it may not be ours), the delete succeeds', async () => {
+    const { PhysicalResourceId: id } = await handler(createEvent(OURS));
+    fake.failNext('Get', { status: 403, type: 'AccessDeniedException', message: 'not authorized' });
+    await expect(handler(deleteEvent(id, OURS))).resolves.toEqual({ PhysicalResourceId: id });
+    expect(fake.config).toEqual(OURS);
+    expect(operations()).toEqual(['Get', 'Put', 'Get']);
+    expect(noted()).toContainEqual({ message: 'could not read the invocation logging configuration: left as it is', details: { reason: expect.stringContaining('(AccessDeniedException)') } });
+  });
+});
+
 test('delete after a create that never took effect touches nothing', async () => {
   fake.reset(FOREIGN);
   await handler(deleteEvent('2f6c1a0e-failed-create-request-id', OURS));

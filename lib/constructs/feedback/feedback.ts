@@ -133,8 +133,11 @@ export class Feedback extends Construct {
   /** Share of thumbs-down among a period's ratings, 0 when fewer than `minRatings` were given. */
   public metricThumbsDownRate(minRatings = 1, dimensions?: { Model: string; PromptVersion: string }): cloudwatch.MathExpression {
     return new cloudwatch.MathExpression({
-      // Below the minimum, or with no ratings, the rate is 0: no division by zero, no alarm on one vote.
-      expression: `IF((up + down) >= ${minRatings}, down / (up + down), 0)`,
+      // A period with ratings of one kind only has no datapoint for the other counter, and arithmetic
+      // on a missing datapoint gives no value (treated as not breaching): FILL makes it 0, so a
+      // period of thumbs-down only is a rate of 1. Below the minimum, or with no ratings, the rate
+      // is 0: no division by zero, no alarm on one vote.
+      expression: `IF((FILL(up, 0) + FILL(down, 0)) >= ${minRatings}, FILL(down, 0) / (FILL(up, 0) + FILL(down, 0)), 0)`,
       usingMetrics: { up: this.metricRatings('FeedbackUp', { dimensions }), down: this.metricRatings('FeedbackDown', { dimensions }) },
       label: 'Thumbs-down rate',
       period: this.alarmPeriod,

@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import { type AlarmWithAnnotation, type CustomMetricSearch, DefaultDashboardFactory, DefaultDashboards, MetricStatistic, MonitoringFacade, SnsAlarmActionStrategy } from 'cdk-monitoring-constructs';
+import { type AlarmWithAnnotation, type CustomMetric, type CustomMetricSearch, DefaultDashboardFactory, DefaultDashboards, MetricStatistic, MonitoringFacade, SnsAlarmActionStrategy } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../shared/blueprint-function';
 
@@ -40,6 +40,18 @@ export interface ObservabilityProps {
   readonly cache?: ICacheMetrics;
   /** Ground 3: the guardrail; a spike of its interventions alarms. @default no guardrail alarm */
   readonly guardrail?: IGuardrailMetrics;
+  /**
+   * Ground 7: the prompt function keeps conversations in a session store. Its faults
+   * (`SessionStoreErrors`: the chat answers 503) are graphed, and any in 5 minutes alarms.
+   * @default false: no session store graph or alarm
+   */
+  readonly sessions?: boolean;
+  /**
+   * Ground 7: the prompt function records its answers for feedback. Failures to record
+   * (`FeedbackRecordErrors`: the answer is served but cannot be rated) are graphed.
+   * @default false: no feedback recording graph
+   */
+  readonly feedback?: boolean;
   /** Subscribed to the alarm topic. @default no subscription */
   readonly alarmEmail?: string;
   /** p99 API latency that alarms (3 periods of 5 minutes in a row). @default Duration.seconds(10) */
@@ -215,11 +227,44 @@ export class Observability extends Construct {
             appMetric('GuardrailInputInterventions', {}, Duration.minutes(5)),
             search('GuardrailOutputInterventions', 'output'),
             search('ModelFallbacks', 'fallbacks'),
-            search('CacheErrors', 'cache errors'),
           ],
         },
       ],
     });
+
+    // Dependency faults are published at once with the service dimension only (no Model or
+    // Tenant: a failed request may have neither), so they are plain metrics, not the SEARCH above.
+    const fault = (metricName: string) => appMetric(metricName, {}, Duration.minutes(5));
+    const faults: CustomMetric[] = [
+      ...(props.cache ? [fault('CacheErrors')] : []),
+      ...(props.sessions
+        ? [
+            {
+              metric: fault('SessionStoreErrors'),
+              alarmFriendlyName: 'SessionStoreErrors',
+              addAlarm: {
+                Critical: {
+                  threshold: 1,
+                  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                  // One period, not the library's default of three in a row: every fault is a failed chat.
+                  datapointsToAlarm: 1,
+                  evaluationPeriods: 1,
+                  ...notBreaching,
+                  additionalDescription: 'The session store failed: prompt requests are answered 503 (their history could not be read or their turn stored)',
+                },
+              },
+            },
+          ]
+        : []),
+      ...(props.feedback ? [fault('FeedbackRecordErrors')] : []),
+    ];
+    if (faults.length) {
+      this.facade.monitorCustom({
+        alarmFriendlyName: 'Dependencies',
+        humanReadableName: 'Prompt function dependencies (faults it counted)',
+        metricGroups: [{ title: 'Faults (count per 5 minutes)', metrics: faults }],
+      });
+    }
 
     if (props.guardrail) {
       this.facade.monitorCustom({

@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -49,8 +49,8 @@ const TASK_TIMEOUT = Duration.seconds(30);
 
 /**
  * An operator's ingestion pipeline for one document: validate (exists in the documents bucket,
- * size, type) → start an ingestion job (waiting out a running one) → wait → check the job, looping
- * a bounded number of times → notify success or failure. Every task retries with full jitter,
+ * size, type: else rejected) → start an ingestion job (waiting out a running one) → wait → check
+ * the job, looping a bounded number of times → notify success or failure. Every task retries with full jitter,
  * catches into a failure notification and has a timeout; the machine has one too. Start it with
  * `{"key": "<object key>"}` (a `bucket`, if given, must be the documents bucket).
  */
@@ -107,20 +107,26 @@ export class DocumentPipeline extends Construct {
     const notifyRejected = task(notify('NotifyRejected', { outcome: 'REJECTED', reason: sfn.JsonPath.stringAt('$.invalid.reason') })).next(rejected);
     const invalid = (stateId: string, reason: string) => new sfn.Pass(this, stateId, { result: sfn.Result.fromObject({ reason }), resultPath: '$.invalid' }).next(notifyRejected);
 
-    const headObject = task(
-      new tasks.CallAwsService(this, 'ReadDocument', {
-        service: 's3',
-        action: 'headObject',
-        parameters: { Bucket: kb.documentsBucket.bucketName, Key: sfn.JsonPath.stringAt('$.key') },
-        // HeadObject is authorized by s3:GetObject.
-        iamAction: 's3:GetObject',
-        iamResources: [kb.documentsBucket.arnForObjects('*')],
-        resultSelector: { size: sfn.JsonPath.numberAt('$.ContentLength') },
-        resultPath: '$.object',
-        taskTimeout: sfn.Timeout.duration(TASK_TIMEOUT),
-      }),
-      ['States.Timeout', 'S3.SdkClientException', 'S3.S3Exception'],
-    );
+    const readDocument = new tasks.CallAwsService(this, 'ReadDocument', {
+      service: 's3',
+      action: 'headObject',
+      parameters: { Bucket: kb.documentsBucket.bucketName, Key: sfn.JsonPath.stringAt('$.key') },
+      // HeadObject is authorized by s3:GetObject.
+      iamAction: 's3:GetObject',
+      iamResources: [kb.documentsBucket.arnForObjects('*')],
+      // Without s3:ListBucket, S3 answers a missing key with 403 (like a denied one), not 404.
+      additionalIamStatements: [new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [kb.documentsBucket.bucketArn] })],
+      resultSelector: { size: sfn.JsonPath.numberAt('$.ContentLength') },
+      resultPath: '$.object',
+      taskTimeout: sfn.Timeout.duration(TASK_TIMEOUT),
+    });
+    // A missing key is the operator's mistake, not an outage: rejected at once, not retried. HeadObject
+    // has no error body; the SDK behind Step Functions (Java v2) turns its 404 into NoSuchKeyException,
+    // which Step Functions names S3.NoSuchKeyException. This catcher comes before the catch-all.
+    readDocument.addCatch(invalid('Missing', 'The document does not exist in the documents bucket'), { errors: ['S3.NoSuchKeyException'], resultPath: '$.error' });
+    // S3.S3Exception also carries S3's 5XX (InternalError, SlowDown): it stays retried. S3.NoSuchKeyException
+    // is a different error name, so no retrier matches it.
+    const headObject = task(readDocument, ['States.Timeout', 'S3.SdkClientException', 'S3.S3Exception']);
     const typeAllowed = sfn.Condition.or(...extensions.flatMap((e) => [sfn.Condition.stringMatches('$.key', `*.${e}`), sfn.Condition.stringMatches('$.key', `*.${e.toUpperCase()}`)]));
     const checkDocument = new sfn.Choice(this, 'CheckDocument')
       .when(sfn.Condition.numberGreaterThan('$.object.size', maxBytes), invalid('TooLarge', `The document is larger than the ${Math.floor(maxBytes / 1_048_576) || maxBytes} ${Math.floor(maxBytes / 1_048_576) ? 'MiB' : 'bytes'} allowed`))
