@@ -7,12 +7,11 @@ import {
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { logger, tracer } from '../shared/observability';
+import { isMissing } from '../shared/sagemaker';
 import { onEvent, type SageMakerPort, type TeardownEvent } from './core';
 
 const client = tracer.captureAWSv3Client(new SageMakerClient({ maxAttempts: 8, retryMode: 'standard' }));
 
-/** SageMaker answers a missing resource with a ValidationException "Could not find ...". */
-const isMissing = (error: unknown) => (error as { name?: string }).name === 'ValidationException' && /could not find/i.test(String((error as Error).message));
 const tolerateMissing = (error: unknown) => {
   if (!isMissing(error)) throw error;
 };

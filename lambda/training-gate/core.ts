@@ -9,9 +9,11 @@ export interface FinalMetric {
   readonly Value?: number;
 }
 
-/** What is serving now: whether the endpoint exists, and the metric its model was promoted with. */
+/** What is serving now: whether the endpoint exists, its status, and the metric its model was promoted with. */
 export interface ServingModel {
   readonly endpointExists: boolean;
+  /** SageMaker's EndpointStatus (`InService`, `Failed`, ...); unset when there is no endpoint. */
+  readonly status?: string;
   /** Unset when nothing serves, or the serving config carries no metric tag (then any passing model beats it). */
   readonly metric?: number;
 }
@@ -29,10 +31,20 @@ export interface GateSettings {
 export interface GateDecision {
   readonly promote: boolean;
   readonly endpointExists: boolean;
+  /**
+   * The endpoint's status, `None` when there is none: always set, for the state machine's choice.
+   * A `Failed` endpoint serves nothing: its metric is no bar, and the pipeline deletes and recreates it.
+   */
+  readonly endpointStatus: string;
   /** The new model's metric, formatted for the endpoint config's tag (empty when missing). */
   readonly metric: string;
   readonly reason: string;
 }
+
+/** The endpoint status SageMaker reports for an endpoint that cannot serve. */
+export const FAILED = 'Failed';
+/** `endpointStatus` when there is no endpoint. */
+export const NO_ENDPOINT = 'None';
 
 /** Digits kept in the tag: enough to order AUCs, stable to compare. */
 const DIGITS = 6;
@@ -40,16 +52,19 @@ const DIGITS = 6;
 export function decide(metrics: readonly FinalMetric[] | undefined, settings: GateSettings, serving: ServingModel): GateDecision {
   const found = (metrics ?? []).find((m) => m.MetricName === settings.metricName);
   const value = typeof found?.Value === 'number' && Number.isFinite(found.Value) ? Number(found.Value.toFixed(DIGITS)) : undefined;
-  const base = { endpointExists: serving.endpointExists, metric: value === undefined ? '' : value.toFixed(DIGITS) };
+  const base = { endpointExists: serving.endpointExists, endpointStatus: serving.status ?? NO_ENDPOINT, metric: value === undefined ? '' : value.toFixed(DIGITS) };
+  const failed = serving.status === FAILED;
   if (value === undefined) return { ...base, promote: false, reason: `the training job reported no ${settings.metricName}` };
   if (value < settings.threshold) {
     return { ...base, promote: false, reason: `${settings.metricName} ${base.metric} is below the threshold ${settings.threshold}` };
   }
-  if (serving.metric !== undefined && value <= serving.metric) {
+  if (!failed && serving.metric !== undefined && value <= serving.metric) {
     return { ...base, promote: false, reason: `${settings.metricName} ${base.metric} does not beat the model in service (${serving.metric.toFixed(DIGITS)})` };
   }
+  const clears = `${settings.metricName} ${base.metric} clears the threshold ${settings.threshold}`;
+  if (failed) return { ...base, promote: true, reason: `${clears} and replaces the failed endpoint, which serves nothing` };
   const over = serving.metric === undefined ? (serving.endpointExists ? 'a serving model without a recorded metric' : 'no model in service') : `the model in service (${serving.metric.toFixed(DIGITS)})`;
-  return { ...base, promote: true, reason: `${settings.metricName} ${base.metric} clears the threshold ${settings.threshold} and beats ${over}` };
+  return { ...base, promote: true, reason: `${clears} and beats ${over}` };
 }
 
 export async function gate(metrics: readonly FinalMetric[] | undefined, settings: GateSettings, deps: { serving: ServingPort }): Promise<GateDecision> {

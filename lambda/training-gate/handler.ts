@@ -2,6 +2,7 @@ import { DescribeEndpointCommand, DescribeEndpointConfigCommand, ListTagsCommand
 import * as z from 'zod/mini';
 import { numberFromEnv, readEnv } from '../shared/env';
 import { logger, tracer } from '../shared/observability';
+import { isMissing } from '../shared/sagemaker';
 import { type FinalMetric, gate, metricFromTags, type ServingPort } from './core';
 
 const env = readEnv(
@@ -14,9 +15,6 @@ const env = readEnv(
 
 const client = tracer.captureAWSv3Client(new SageMakerClient({ maxAttempts: 5, retryMode: 'standard' }));
 
-/** SageMaker answers a missing endpoint with a ValidationException "Could not find endpoint ...". */
-const isMissing = (error: unknown) => (error as { name?: string }).name === 'ValidationException' && /could not find/i.test(String((error as Error).message));
-
 const serving: ServingPort = {
   async current() {
     const endpoint = await client.send(new DescribeEndpointCommand({ EndpointName: env.ENDPOINT_NAME })).catch((error: unknown) => {
@@ -26,13 +24,17 @@ const serving: ServingPort = {
     if (!endpoint?.EndpointConfigName) return { endpointExists: false };
     const config = await client.send(new DescribeEndpointConfigCommand({ EndpointConfigName: endpoint.EndpointConfigName }));
     const tags = await client.send(new ListTagsCommand({ ResourceArn: config.EndpointConfigArn }));
-    return { endpointExists: true, metric: metricFromTags(tags.Tags) };
+    return { endpointExists: true, status: endpoint.EndpointStatus, metric: metricFromTags(tags.Tags) };
   },
 };
 
-/** Invoked by the training pipeline with the training job's FinalMetricDataList. */
-export async function handler(event: { metrics?: FinalMetric[] }) {
-  const decision = await gate(Array.isArray(event?.metrics) ? event.metrics : undefined, { metricName: env.METRIC_NAME, threshold: env.THRESHOLD }, { serving });
+/**
+ * Invoked by the training pipeline with the whole output of the .sync training task (the training
+ * job's description): FinalMetricDataList may be absent, which the gate reports as "no metric".
+ */
+export async function handler(event: { readonly FinalMetricDataList?: FinalMetric[]; readonly [field: string]: unknown } | null) {
+  const metrics = event?.FinalMetricDataList;
+  const decision = await gate(Array.isArray(metrics) ? metrics : undefined, { metricName: env.METRIC_NAME, threshold: env.THRESHOLD }, { serving });
   logger.info('quality gate', { ...decision });
   return decision;
 }

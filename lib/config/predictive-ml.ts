@@ -1,11 +1,12 @@
 import { z } from 'zod';
 
 const int = (min: number, max: number) => z.int().min(min).max(max);
-const INSTANCE_TYPE = /^ml\.[a-z0-9]+\.[a-z0-9]+$/;
+/** A SageMaker instance type, e.g. `ml.m5.large` (the PredictiveMl construct checks the same). */
+export const INSTANCE_TYPE = /^ml\.[a-z0-9]+\.[a-z0-9]+$/;
 const instanceType = () => z.string().regex(INSTANCE_TYPE, 'must be a SageMaker instance type such as ml.m5.large');
 
 /** Memory sizes SageMaker Serverless Inference offers. */
-export const SERVERLESS_MEMORY_MB = [1024, 2048, 3072, 4096, 5120, 6144] as const;
+export const SERVERLESS_MEMORY_MB: readonly number[] = [1024, 2048, 3072, 4096, 5120, 6144];
 
 /** Section of the one configuration schema (lib/config/schema.ts); every key has a default. */
 export const predictiveMlSchema = z.strictObject({
@@ -15,7 +16,7 @@ export const predictiveMlSchema = z.strictObject({
   inference: z.enum(['serverless', 'instance']).default('serverless'),
   serverlessMemoryMb: z
     .int()
-    .refine((m) => (SERVERLESS_MEMORY_MB as readonly number[]).includes(m), `expected one of ${SERVERLESS_MEMORY_MB.join(', ')}`)
+    .refine((m) => SERVERLESS_MEMORY_MB.includes(m), `expected one of ${SERVERLESS_MEMORY_MB.join(', ')}`)
     .default(2048),
   serverlessMaxConcurrency: int(1, 200).default(5),
   instanceType: instanceType().default('ml.m5.large'),

@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
-import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
+import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { decide } from '../../lambda/training-gate/core';
 import { loadConfig } from '../../lib/config/schema';
 import { ModelApi } from '../../lib/constructs/api/model-api';
 import { CHURN_DATASET, generateChurnCsv } from '../../lib/constructs/predictive-ml/dataset';
@@ -10,6 +12,7 @@ import { PredictiveMl, type PredictiveMlProps } from '../../lib/constructs/predi
 import { XGBOOST_REGISTRIES } from '../../lib/constructs/predictive-ml/xgboost-image';
 import { CHURN_FILES } from '../../data/generate-churn';
 import { aslErrors, stateMachines, taskStates } from '../support/asl';
+import { SageMakerFake } from '../support/sagemaker-fake';
 import { CDK_JSON_CONTEXT } from '../support/synth';
 
 function build(props: Partial<PredictiveMlProps> = {}) {
@@ -23,6 +26,33 @@ function build(props: Partial<PredictiveMlProps> = {}) {
 const statements = (template: Template) =>
   Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Condition?: unknown }[]);
 const actions = (s: { Action: string | string[] }) => [s.Action].flat();
+
+/** What follows `"<field>":"` in the state machine's raw DefinitionString: the CloudFormation tokens stateMachines() resolves away. */
+function definitionTokensAfter(template: Template, field: string): unknown[] {
+  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+  const parts = machine.Properties.DefinitionString['Fn::Join'][1] as unknown[];
+  return parts.flatMap((part, i) => (typeof part === 'string' && part.endsWith(`"${field}":"`) ? [parts[i + 1]] : []));
+}
+const keyArn = (stack: Stack, ml: PredictiveMl) => ({ 'Fn::GetAtt': [stack.getLogicalId(ml.key.node.defaultChild as CfnElement), 'Arn'] });
+
+/** Which state a Choice state moves to for an input: the JSONPath subset the pipeline's choices use. */
+function choose(state: { Choices: Record<string, any>[]; Default?: string }, input: Record<string, unknown>): string | undefined {
+  const at = (path: string) => path.replace(/^\$\.?/, '').split('.').filter(Boolean).reduce<any>((o, k) => (o == null ? undefined : o[k]), input);
+  const holds = (rule: Record<string, any>): boolean => {
+    if (rule.And) return rule.And.every(holds);
+    if (rule.Or) return rule.Or.some(holds);
+    if (rule.Not) return !holds(rule.Not);
+    const value = at(rule.Variable);
+    if ('IsPresent' in rule) return (value !== undefined) === rule.IsPresent;
+    if (value === undefined) throw new Error(`States.Runtime: ${rule.Variable} does not resolve`);
+    if ('StringEquals' in rule) return value === rule.StringEquals;
+    if ('StringEqualsPath' in rule) return value === at(rule.StringEqualsPath);
+    if ('BooleanEquals' in rule) return value === rule.BooleanEquals;
+    if ('StringMatches' in rule) return new RegExp(`^${rule.StringMatches.split('*').map((t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's').test(value);
+    throw new Error(`choose: unsupported rule ${JSON.stringify(rule)}`);
+  };
+  return state.Choices.find(holds)?.Next ?? state.Default;
+}
 
 describe('PredictiveMl', () => {
   const { template, ml, stack } = build();
@@ -42,7 +72,16 @@ describe('PredictiveMl', () => {
       expect(definition.States['Promote?'].Choices[0]).toMatchObject({ Variable: '$.gate.promote', BooleanEquals: true, Next: 'CreateModel' });
       expect(definition.States['Promote?'].Default).toBe('NotifyNotPromoted');
       expect(definition.States.CreateModel.Next).toBe('CreateEndpointConfig');
-      expect(definition.States['EndpointExists?']).toMatchObject({ Choices: [{ Variable: '$.gate.endpointExists', Next: 'UpdateEndpoint' }], Default: 'CreateEndpoint' });
+      expect(definition.States['EndpointExists?']).toMatchObject({
+        Choices: [
+          { Variable: '$.gate.endpointStatus', StringEquals: 'Failed', Next: 'DeleteFailedEndpoint' },
+          { Variable: '$.gate.endpointExists', BooleanEquals: true, Next: 'UpdateEndpoint' },
+        ],
+        Default: 'CreateEndpoint',
+      });
+      expect(definition.States.QualityGate).toMatchObject({ InputPath: '$.training', ResultPath: '$.gate' });
+      expect(definition.States.QualityGate.Parameters).toBeUndefined();
+      expect(definition.States.CreateModel.Parameters.PrimaryContainer['ModelDataUrl.$']).toBe('$.training.ModelArtifacts.S3ModelArtifacts');
       expect(definition.States['EndpointReady?'].Default).toBe('WaitForEndpoint');
       expect(definition.States.UpdateEndpoint.Parameters.EndpointName).toBe(ml.endpointName);
       expect(definition.States.CreateEndpoint.Parameters.EndpointName).toBe(ml.endpointName);
@@ -56,7 +95,8 @@ describe('PredictiveMl', () => {
         expect(state.Retry.length).toBeGreaterThan(0);
         for (const retry of state.Retry) expect(retry).toMatchObject({ JitterStrategy: 'FULL', MaxDelaySeconds: 300 });
         const catchTo = state.Catch?.[0]?.Next;
-        expect([name, catchTo]).toEqual([name, name.startsWith('Notify') ? 'PipelineFailed' : 'NotifyFailure']);
+        const expected = name.startsWith('Notify') ? 'PipelineFailed' : name === 'DescribeDeletingEndpoint' ? 'EndpointGone?' : 'NotifyFailure';
+        expect([name, catchTo]).toEqual([name, expected]);
       }
       expect(definition.States.NotifyFailure.Next).toBe('PipelineFailed');
       expect(definition.States.PipelineFailed.Type).toBe('Fail');
@@ -68,14 +108,84 @@ describe('PredictiveMl', () => {
       expect(params.HyperParameters).toMatchObject({ objective: 'binary:logistic', eval_metric: 'auc' });
       expect(params.InputDataConfig.map((c: { ChannelName: string }) => c.ChannelName)).toEqual(['train', 'validation']);
       expect(params.EnableNetworkIsolation).toBe(true);
-      expect(params.OutputDataConfig.KmsKeyId).toBeDefined();
-      expect(params.ResourceConfig.VolumeKmsKeyId).toBeDefined();
+      expect(definitionTokensAfter(template, 'KmsKeyId')).toEqual([keyArn(stack, ml)]);
+      expect(definitionTokensAfter(template, 'VolumeKmsKeyId')).toEqual([keyArn(stack, ml)]);
       expect(params.StoppingCondition.MaxRuntimeInSeconds).toBe(1800);
-      expect(definition.States.Train.ResultSelector).toEqual({ 'metrics.$': '$.FinalMetricDataList', 'modelDataUrl.$': '$.ModelArtifacts.S3ModelArtifacts' });
+      // The whole job description: a ResultSelector path that may not resolve (FinalMetricDataList) fails the run uncaught.
+      expect(definition.States.Train.ResultSelector).toBeUndefined();
+      expect(definition.States.Train.ResultPath).toBe('$.training');
       const mapping = template.toJSON().Mappings.XgboostRegistries;
       expect(mapping['us-east-1']).toEqual({ account: '683313688378' });
       expect(mapping['eu-west-1']).toEqual({ account: '141502667606' });
       expect(Object.keys(mapping)).toHaveLength(Object.keys(XGBOOST_REGISTRIES).length);
+    });
+
+    describe('endpoint outcomes (the choices evaluated on DescribeEndpoint answers of the SageMaker fake)', () => {
+      let fake: SageMakerFake;
+      let client: SageMakerClient;
+      beforeAll(async () => {
+        fake = await SageMakerFake.start();
+        client = new SageMakerClient({ endpoint: fake.url, maxAttempts: 1 });
+      });
+      afterAll(() => fake.stop());
+      beforeEach(() => fake.reset());
+
+      /** The state input after DescribeEndpoint: the run's config name and the endpoint's description. */
+      const described = async (endpoint: { configName: string; status: string; failureReason?: string }) => {
+        fake.endpoints.set(ml.endpointName, { name: ml.endpointName, ...endpoint });
+        return { run: { name: `${ml.endpointName}-new` }, endpoint: await client.send(new DescribeEndpointCommand({ EndpointName: ml.endpointName })) };
+      };
+      const ready = definition.States['EndpointReady?'];
+
+      test("promoted only when the endpoint serves this run's config", async () => {
+        expect(choose(ready, await described({ configName: `${ml.endpointName}-new`, status: 'InService' }))).toBe('NotifyPromoted');
+        expect(choose(ready, await described({ configName: `${ml.endpointName}-new`, status: 'Updating' }))).toBe('WaitForEndpoint');
+        expect(choose(ready, await described({ configName: `${ml.endpointName}-new`, status: 'Creating' }))).toBe('WaitForEndpoint');
+      });
+
+      test('a rolled-back update (InService on the previous config) fails and notifies with SageMaker\'s FailureReason', async () => {
+        const input = await described({ configName: `${ml.endpointName}-old`, status: 'InService', failureReason: 'Model container failed the ping health check' });
+        expect(choose(ready, input)).toBe('EndpointRolledBack');
+        expect(definition.States.EndpointRolledBack).toMatchObject({ Type: 'Pass', Parameters: { Error: 'EndpointUpdateRolledBack' }, ResultPath: '$.error', Next: 'FailureReason?' });
+        expect(definition.States.EndpointRolledBack.Parameters['Cause.$']).toContain('rolled back');
+        expect(choose(definition.States['FailureReason?'], input)).toBe('AddFailureReason');
+        expect(definition.States.AddFailureReason).toMatchObject({ ResultPath: '$.error', Next: 'NotifyFailure' });
+        expect(definition.States.AddFailureReason.Parameters['Cause.$']).toContain('$.endpoint.FailureReason');
+      });
+
+      test('a failed or out-of-service endpoint fails and notifies; without a FailureReason no path is left unresolved', async () => {
+        const failed = await described({ configName: `${ml.endpointName}-new`, status: 'Failed', failureReason: 'Image not found' });
+        expect(choose(ready, failed)).toBe('EndpointFailed');
+        expect(definition.States.EndpointFailed.Next).toBe('FailureReason?');
+        const outOfService = await described({ configName: `${ml.endpointName}-new`, status: 'OutOfService' });
+        expect(choose(ready, outOfService)).toBe('EndpointFailed');
+        expect(choose(definition.States['FailureReason?'], outOfService)).toBe('NotifyFailure');
+        // The causes read only fields DescribeEndpoint always returns; FailureReason only behind its IsPresent choice.
+        const always = ['$.endpoint.EndpointName', '$.endpoint.EndpointStatus', '$.endpoint.EndpointConfigName'];
+        for (const name of ['EndpointRolledBack', 'EndpointFailed', 'EndpointNotDeleted']) {
+          const paths = String(definition.States[name].Parameters['Cause.$']).match(/\$\.endpoint\.\w+/g) ?? [];
+          expect([name, paths.filter((p) => !always.includes(p))]).toEqual([name, []]);
+        }
+      });
+
+      test('a Failed endpoint found by the gate is deleted, awaited until SageMaker no longer finds it, then created anew', async () => {
+        const gate = decide([{ MetricName: 'validation:auc', Value: 0.82 }], { metricName: 'validation:auc', threshold: 0.8 }, { endpointExists: true, status: 'Failed', metric: 0.95 });
+        expect(choose(definition.States['EndpointExists?'], { gate })).toBe('DeleteFailedEndpoint');
+        expect(definition.States.DeleteFailedEndpoint).toMatchObject({ Resource: 'arn:aws:states:::aws-sdk:sagemaker:deleteEndpoint', Parameters: { EndpointName: ml.endpointName }, Next: 'WaitForDeletion' });
+        expect(definition.States.WaitForDeletion.Next).toBe('DescribeDeletingEndpoint');
+        expect(definition.States.DescribeDeletingEndpoint).toMatchObject({ ResultPath: '$.endpoint', Next: 'StillDeleting?' });
+        expect(definition.States.DescribeDeletingEndpoint.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'EndpointGone?' }]);
+
+        expect(choose(definition.States['StillDeleting?'], await described({ configName: 'x', status: 'Deleting' }))).toBe('WaitForDeletion');
+        expect(choose(definition.States['StillDeleting?'], await described({ configName: 'x', status: 'Failed' }))).toBe('EndpointNotDeleted');
+
+        // Gone: the Cause of the SDK integration's error carries SageMaker's message.
+        fake.reset();
+        const missing = await client.send(new DescribeEndpointCommand({ EndpointName: ml.endpointName })).catch((e: Error) => e);
+        const cause = `${(missing as Error).message} (Service: SageMaker, Status Code: 400, Request ID: 1)`;
+        expect(choose(definition.States['EndpointGone?'], { error: { Error: 'SageMaker.AmazonSageMakerException', Cause: cause } })).toBe('CreateEndpoint');
+        expect(choose(definition.States['EndpointGone?'], { error: { Error: 'SageMaker.AmazonSageMakerException', Cause: 'Rate exceeded' } })).toBe('NotifyFailure');
+      });
     });
 
     test('serverless by default: no data capture (Serverless Inference has none); the promoted metric is tagged on the config', () => {
@@ -148,6 +258,26 @@ describe('PredictiveMl', () => {
       }
     });
 
+    test('the .sync training integration: create, describe, stop and list tags on this pipeline\'s jobs; the managed rule only', () => {
+      const training = all.filter((s) => actions(s).includes('sagemaker:CreateTrainingJob'));
+      expect(training).toHaveLength(1);
+      expect(actions(training[0]).sort()).toEqual(['sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:ListTags', 'sagemaker:StopTrainingJob']);
+      expect(JSON.stringify(training[0].Resource)).toContain(`:training-job/${ml.endpointName}-*"`);
+      const rules = all.filter((s) => actions(s).includes('events:PutRule'));
+      expect(rules.map((s) => [actions(s).sort(), JSON.stringify(s.Resource)])).toEqual([
+        [['events:DescribeRule', 'events:PutRule', 'events:PutTargets'], expect.stringContaining(':rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule"')],
+      ]);
+    });
+
+    test('sagemaker:DeleteEndpoint only on this endpoint (the pipeline replacing a failed one, the teardown)', () => {
+      const deletes = all.filter((s) => actions(s).includes('sagemaker:DeleteEndpoint'));
+      expect(deletes).toHaveLength(2);
+      for (const s of deletes) {
+        expect(actions(s).filter((a) => a !== 'sagemaker:DescribeEndpoint')).toEqual(['sagemaker:DeleteEndpoint']);
+        expect(JSON.stringify(s.Resource)).toMatch(new RegExp(`:endpoint/${ml.endpointName}"\\]\\]\\}$`));
+      }
+    });
+
     test('sagemaker:InvokeEndpoint only on this endpoint', () => {
       const invokes = all.filter((s) => actions(s).includes('sagemaker:InvokeEndpoint'));
       expect(invokes).toHaveLength(1);
@@ -187,12 +317,12 @@ describe('PredictiveMl', () => {
 
 describe('PredictiveMl options', () => {
   test('instance hosting: data capture on, KMS volume key, network isolation; schedule and upload triggers with a DLQ; nag clean', () => {
-    const { template, stack } = build({ inference: 'instance', instanceType: 'ml.c5.large', dataCapturePercent: 20, schedule: events.Schedule.rate(Duration.days(7)), retrainOnUpload: true });
+    const { template, stack, ml } = build({ inference: 'instance', instanceType: 'ml.c5.large', dataCapturePercent: 20, schedule: events.Schedule.rate(Duration.days(7)), retrainOnUpload: true });
     const [definition] = Object.values(stateMachines(template));
     expect(aslErrors(definition)).toEqual([]);
     const params = definition.States.CreateEndpointConfig.Parameters;
     expect(params.ProductionVariants[0]).toMatchObject({ InstanceType: 'ml.c5.large', InitialInstanceCount: 1 });
-    expect(params.KmsKeyId).toBeDefined();
+    expect(definitionTokensAfter(template, 'KmsKeyId')).toEqual([keyArn(stack, ml), keyArn(stack, ml), keyArn(stack, ml)]); // artifacts, endpoint volume, captures
     expect(params.DataCaptureConfig).toMatchObject({ EnableCapture: true, InitialSamplingPercentage: 20, DestinationS3Uri: expect.stringMatching(/^s3:\/\/.+\/capture\/$/) });
     expect(definition.States.CreateModel.Parameters.EnableNetworkIsolation).toBe(true);
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(7 days)', Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.anyValue() })] });

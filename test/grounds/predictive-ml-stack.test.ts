@@ -19,8 +19,8 @@ describe('PredictiveMl stack', () => {
   });
 
   test('unset or all builds it next to every ground; a number selects that ground only', () => {
-    expect(build({}).predictiveMl).toBeDefined();
-    expect(build({ ground: 'all' }).predictiveMl).toBeDefined();
+    expect(build({}).predictiveMl?.stackName).toBe('GenAiBlueprint-PredictiveMl');
+    expect(build({ ground: 'all' }).predictiveMl?.stackName).toBe('GenAiBlueprint-PredictiveMl');
     expect(build({ ground: '0' }).predictiveMl).toBeUndefined();
     expect(selectGrounds('ml')).toEqual([]);
   });

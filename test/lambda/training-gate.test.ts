@@ -10,7 +10,7 @@ const metrics = (auc: number) => [
 describe('the quality gate (pure core)', () => {
   test('below the threshold: not promoted, the reason names metric and threshold', () => {
     const d = decide(metrics(0.7912), SETTINGS, { endpointExists: false });
-    expect(d).toEqual({ promote: false, endpointExists: false, metric: '0.791200', reason: 'validation:auc 0.791200 is below the threshold 0.8' });
+    expect(d).toEqual({ promote: false, endpointExists: false, endpointStatus: 'None', metric: '0.791200', reason: 'validation:auc 0.791200 is below the threshold 0.8' });
   });
 
   test('worse than (or equal to) the model in service: not promoted', () => {
@@ -19,9 +19,10 @@ describe('the quality gate (pure core)', () => {
   });
 
   test('better than the model in service and above the threshold: promoted onto the existing endpoint', () => {
-    expect(decide(metrics(0.88), SETTINGS, { endpointExists: true, metric: 0.87 })).toEqual({
+    expect(decide(metrics(0.88), SETTINGS, { endpointExists: true, status: 'InService', metric: 0.87 })).toEqual({
       promote: true,
       endpointExists: true,
+      endpointStatus: 'InService',
       metric: '0.880000',
       reason: 'validation:auc 0.880000 clears the threshold 0.8 and beats the model in service (0.870000)',
     });
@@ -33,6 +34,18 @@ describe('the quality gate (pure core)', () => {
 
   test('an endpoint whose config carries no metric is beaten by any model that passes the threshold', () => {
     expect(decide(metrics(0.81), SETTINGS, { endpointExists: true })).toMatchObject({ promote: true, endpointExists: true });
+  });
+
+  test('a Failed endpoint serves nothing: its metric is no bar, any model that clears the threshold replaces it', () => {
+    const failed = { endpointExists: true, status: 'Failed', metric: 0.95 };
+    expect(decide(metrics(0.81), SETTINGS, failed)).toEqual({
+      promote: true,
+      endpointExists: true,
+      endpointStatus: 'Failed',
+      metric: '0.810000',
+      reason: 'validation:auc 0.810000 clears the threshold 0.8 and replaces the failed endpoint, which serves nothing',
+    });
+    expect(decide(metrics(0.79), SETTINGS, failed)).toMatchObject({ promote: false, endpointStatus: 'Failed', reason: 'validation:auc 0.790000 is below the threshold 0.8' });
   });
 
   test.each([
@@ -65,23 +78,36 @@ describe('the gate handler against a SageMaker fake (real client)', () => {
   beforeEach(() => fake.reset());
 
   test('no endpoint yet: a passing model is promoted and the endpoint is to be created', async () => {
-    expect(await handler({ metrics: metrics(0.86) })).toMatchObject({ promote: true, endpointExists: false });
+    expect(await handler({ FinalMetricDataList: metrics(0.86) })).toMatchObject({ promote: true, endpointExists: false });
     expect(fake.calls.map((c) => c.operation)).toEqual(['DescribeEndpoint']);
   });
 
   test('reads the metric of the model in service from its endpoint config tag', async () => {
     fake.endpoints.set('churn', { name: 'churn', configName: 'churn-run1', status: 'InService' });
     fake.endpointConfigs.set('churn-run1', { [METRIC_TAG]: '0.880000' });
-    expect(await handler({ metrics: metrics(0.86) })).toMatchObject({ promote: false, endpointExists: true, reason: expect.stringContaining('(0.880000)') });
-    expect(await handler({ metrics: metrics(0.9) })).toMatchObject({ promote: true, endpointExists: true });
+    expect(await handler({ FinalMetricDataList: metrics(0.86) })).toMatchObject({ promote: false, endpointExists: true, reason: expect.stringContaining('(0.880000)') });
+    expect(await handler({ FinalMetricDataList: metrics(0.9) })).toMatchObject({ promote: true, endpointExists: true });
     expect(fake.calls.map((c) => c.operation).slice(0, 3)).toEqual(['DescribeEndpoint', 'DescribeEndpointConfig', 'ListTags']);
+  });
+
+  test('a Failed endpoint: its status reaches the decision and its promoted metric no longer counts', async () => {
+    fake.endpoints.set('churn', { name: 'churn', configName: 'churn-run1', status: 'Failed', failureReason: 'The primary container for production variant AllTraffic did not pass the ping health check.' });
+    fake.endpointConfigs.set('churn-run1', { [METRIC_TAG]: '0.950000' });
+    expect(await handler({ FinalMetricDataList: metrics(0.86) })).toMatchObject({ promote: true, endpointExists: true, endpointStatus: 'Failed', reason: expect.stringContaining('replaces the failed endpoint') });
+  });
+
+  test('the whole training job description arrives; without FinalMetricDataList the gate answers "no metric" (the pipeline notifies)', async () => {
+    const description = { TrainingJobName: 'churn-run2', TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: 's3://bucket/models/churn-run2/output/model.tar.gz' } };
+    expect(await handler(description)).toEqual({ promote: false, endpointExists: false, endpointStatus: 'None', metric: '', reason: 'the training job reported no validation:auc' });
+    expect(await handler({ ...description, FinalMetricDataList: metrics(0.9) })).toMatchObject({ promote: true, metric: '0.900000' });
+    expect(await handler(null)).toMatchObject({ promote: false, reason: 'the training job reported no validation:auc' });
   });
 
   test('throttled SageMaker calls are retried; a persistent failure fails the task (the state machine retries and notifies)', async () => {
     const throttled = { kind: 'error' as const, status: 400, type: 'ThrottlingException', message: 'Rate exceeded' };
     fake.enqueue('DescribeEndpoint', throttled);
-    expect(await handler({ metrics: metrics(0.86) })).toMatchObject({ promote: true });
+    expect(await handler({ FinalMetricDataList: metrics(0.86) })).toMatchObject({ promote: true });
     fake.enqueue('DescribeEndpoint', ...Array.from({ length: 5 }, () => ({ kind: 'error' as const, status: 500, type: 'InternalFailure' })));
-    await expect(handler({ metrics: metrics(0.86) })).rejects.toMatchObject({ name: 'InternalFailure' });
+    await expect(handler({ FinalMetricDataList: metrics(0.86) })).rejects.toMatchObject({ name: 'InternalFailure' });
   });
 });

@@ -21,6 +21,11 @@ export interface FakeEndpoint {
   readonly name: string;
   readonly configName: string;
   status: string;
+  /**
+   * Set by SageMaker when the endpoint failed, and when an UpdateEndpoint failed: then the endpoint
+   * rolls back to its previous config and reports `InService` with this reason.
+   */
+  failureReason?: string;
 }
 
 export interface RecordedCall {
@@ -121,7 +126,15 @@ export class SageMakerFake {
       case 'DescribeEndpoint': {
         const e = this.endpoints.get(input.EndpointName);
         if (!e) return { error: `Could not find endpoint "${input.EndpointName}".` };
-        return { EndpointName: e.name, EndpointArn: arn('endpoint', e.name), EndpointConfigName: e.configName, EndpointStatus: e.status, CreationTime: 1, LastModifiedTime: 1 };
+        return {
+          EndpointName: e.name,
+          EndpointArn: arn('endpoint', e.name),
+          EndpointConfigName: e.configName,
+          EndpointStatus: e.status,
+          ...(e.failureReason === undefined ? {} : { FailureReason: e.failureReason }),
+          CreationTime: 1,
+          LastModifiedTime: 1,
+        };
       }
       case 'DescribeEndpointConfig':
         if (!this.endpointConfigs.has(input.EndpointConfigName)) return { error: `Could not find endpoint configuration "${input.EndpointConfigName}".` };

@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { INSTANCE_TYPE, SERVERLESS_MEMORY_MB } from '../../config/predictive-ml';
 import type { ModelApi } from '../api/model-api';
 import type { ModelGateway } from '../gateway/model-gateway';
 import { BlueprintFunction } from '../shared/blueprint-function';
@@ -18,8 +19,6 @@ import { type EndpointHosting, TrainingPipeline } from './training-pipeline';
 const PROJECT_ROOT = path.join(__dirname, '..', '..', '..');
 /** The committed output of data/generate-churn.ts: `train/` and `validation/` CSV folders. */
 export const CHURN_DATA_PATH = path.join(PROJECT_ROOT, 'data', 'churn');
-
-const SERVERLESS_MEMORY_MB = [1024, 2048, 3072, 4096, 5120, 6144];
 
 export interface PredictiveMlProps {
   /** The API that serves `POST /predict`. */
@@ -50,7 +49,10 @@ export interface PredictiveMlProps {
   readonly maxTrainingRuntime?: Duration;
   /** @default on demand only */
   readonly schedule?: events.Schedule;
-  /** Retrain when a file lands under `<dataset>/train/`. @default false */
+  /**
+   * Retrain when a file lands under `<dataset>/train/`: one pipeline run per object, so upload a
+   * batch as one object (see TrainingPipelineProps.retrainOnUpload). @default false
+   */
   readonly retrainOnUpload?: boolean;
   /** Attempts per endpoint call, including the first. @default 3 */
   readonly maxAttempts?: number;
@@ -113,7 +115,7 @@ export class PredictiveMl extends Construct {
     inRange('maxTrainingRuntime (minutes)', maxTrainingRuntime.toMinutes(), 5, 1_440);
     inRange('maxAttempts', maxAttempts, 1, 10);
     for (const [key, value] of Object.entries({ instanceType, trainingInstanceType })) {
-      if (!Token.isUnresolved(value) && !/^ml\.[a-z0-9]+\.[a-z0-9]+$/.test(value)) throw new Error(`${key} must be a SageMaker instance type such as ml.m5.large, got "${value}"`);
+      if (!Token.isUnresolved(value) && !INSTANCE_TYPE.test(value)) throw new Error(`${key} must be a SageMaker instance type such as ml.m5.large, got "${value}"`);
     }
     if (attemptTimeout.toMilliseconds() >= timeout.toMilliseconds()) {
       throw new Error(`attemptTimeout must be below timeout (${timeout.toSeconds()} s), got ${attemptTimeout.toSeconds()} s`);

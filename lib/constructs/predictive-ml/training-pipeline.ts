@@ -33,7 +33,13 @@ export interface TrainingPipelineProps {
   readonly maxTrainingRuntime: Duration;
   /** @default on demand only */
   readonly schedule?: events.Schedule;
-  /** Start when an object lands under `<dataset>/train/` (turns on the bucket's EventBridge notifications). @default false */
+  /**
+   * Start when an object lands under `<dataset>/train/` (turns on the bucket's EventBridge notifications).
+   * One run per object: upload a batch as one object (or start the pipeline once after the batch),
+   * else each object trains a model and the runs race at the endpoint (a run whose update meets
+   * another's fails and notifies; the last promoted model serves, not necessarily the best).
+   * @default false
+   */
   readonly retrainOnUpload?: boolean;
   readonly logRetention: logs.RetentionDays;
 }
@@ -46,8 +52,13 @@ const ENDPOINT_POLL = Duration.minutes(1);
 /**
  * The training pipeline of the PredictiveMl block (CloudFormation has no training job resource):
  * prepare → train (built-in XGBoost, .sync) → quality gate → model → endpoint config →
- * create or update the endpoint → wait until it serves. Every task retries with full jitter, has
- * a timeout, and fails into one notification on the topic.
+ * create or update the endpoint → wait until it serves this run's config. Every task retries with
+ * full jitter, has a timeout, and fails into one notification on the topic.
+ *
+ * An endpoint in `Failed` status serves nothing: the gate ignores its metric and the pipeline
+ * deletes it, waits until SageMaker reports it gone, and creates it anew with the new model.
+ * An update SageMaker rolls back (the endpoint returns to `InService` on the previous config)
+ * is a failure, not a promotion.
  */
 export class TrainingPipeline extends Construct {
   public readonly stateMachine: sfn.StateMachine;
@@ -172,7 +183,8 @@ export class TrainingPipeline extends Construct {
           // The built-in algorithm needs no network: no data can leave the training container.
           EnableNetworkIsolation: true,
         },
-        ResultSelector: { 'metrics.$': '$.FinalMetricDataList', 'modelDataUrl.$': '$.ModelArtifacts.S3ModelArtifacts' },
+        // The whole training job description: a ResultSelector path that does not resolve (no
+        // FinalMetricDataList) is a States.Runtime error, which no Catch (States.ALL included) catches.
         ResultPath: '$.training',
       },
     })
@@ -181,7 +193,8 @@ export class TrainingPipeline extends Construct {
 
     const gate = new tasks.LambdaInvoke(this, 'QualityGate', {
       lambdaFunction: this.gateFunction,
-      payload: sfn.TaskInput.fromObject({ 'metrics.$': '$.training.metrics' }),
+      // The training job's description is the payload (always present after Train).
+      inputPath: '$.training',
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
       resultPath: '$.gate',
@@ -201,7 +214,7 @@ export class TrainingPipeline extends Construct {
       {
         'ModelName.$': '$.run.name',
         ExecutionRoleArn: this.sagemakerRole.roleArn,
-        PrimaryContainer: { Image: image.uri, 'ModelDataUrl.$': '$.training.modelDataUrl' },
+        PrimaryContainer: { Image: image.uri, 'ModelDataUrl.$': '$.training.ModelArtifacts.S3ModelArtifacts' },
         // Serverless Inference does not support network isolation.
         ...(serverless ? {} : { EnableNetworkIsolation: true }),
       },
@@ -241,17 +254,43 @@ export class TrainingPipeline extends Construct {
     const createEndpoint = sdkTask('CreateEndpoint', 'createEndpoint', endpointParams, [endpointArn, configArns], undefined).addCatch(notifyFailure, onError);
     const updateEndpoint = sdkTask('UpdateEndpoint', 'updateEndpoint', endpointParams, [endpointArn, configArns], undefined).addCatch(notifyFailure, onError);
 
+    // Endpoint states read the whole DescribeEndpoint output: FailureReason is present only after a failure.
+    const status = '$.endpoint.EndpointStatus';
+    const failWith = (name: string, error: string, cause: string) => new sfn.Pass(this, name, { parameters: { Error: error, 'Cause.$': cause }, resultPath: '$.error' });
+    const withFailureReason = new sfn.Choice(this, 'FailureReason?')
+      .when(
+        sfn.Condition.isPresent('$.endpoint.FailureReason'),
+        new sfn.Pass(this, 'AddFailureReason', { parameters: { 'Error.$': '$.error.Error', 'Cause.$': "States.Format('{}: {}', $.error.Cause, $.endpoint.FailureReason)" }, resultPath: '$.error' }).next(
+          notifyFailure,
+        ),
+      )
+      .otherwise(notifyFailure);
+
     const waitForEndpoint = new sfn.Wait(this, 'WaitForEndpoint', { time: sfn.WaitTime.duration(ENDPOINT_POLL) });
-    const describeEndpoint = sdkTask('DescribeEndpoint', 'describeEndpoint', { EndpointName: props.endpointName }, [endpointArn], '$.endpoint', {
-      resultSelector: { 'status.$': '$.EndpointStatus', 'configName.$': '$.EndpointConfigName' },
-    }).addCatch(notifyFailure, onError);
-    const promoted = notify('NotifyPromoted', 'Model promoted', sfn.TaskInput.fromJsonPathAt("States.Format('Run {}: model promoted to endpoint {}: {}', $.run.name, $.endpoint.configName, $.gate.reason)")).next(
+    const describeEndpoint = sdkTask('DescribeEndpoint', 'describeEndpoint', { EndpointName: props.endpointName }, [endpointArn], '$.endpoint').addCatch(notifyFailure, onError);
+    const promoted = notify('NotifyPromoted', 'Model promoted', sfn.TaskInput.fromJsonPathAt("States.Format('Run {}: model promoted to endpoint {}: {}', $.run.name, $.endpoint.EndpointName, $.gate.reason)")).next(
       new sfn.Succeed(this, 'Promoted'),
     );
-    const endpointFailed = new sfn.Pass(this, 'EndpointFailed', {
-      parameters: { Error: 'EndpointFailed', 'Cause.$': "States.Format('Endpoint {} is {}', $.endpoint.configName, $.endpoint.status)" },
-      resultPath: '$.error',
-    }).next(notifyFailure);
+    const rolledBack = failWith(
+      'EndpointRolledBack',
+      'EndpointUpdateRolledBack',
+      "States.Format('Update of endpoint {} to {} rolled back: it still serves {}', $.endpoint.EndpointName, $.run.name, $.endpoint.EndpointConfigName)",
+    ).next(withFailureReason);
+    const endpointFailed = failWith('EndpointFailed', 'EndpointFailed', "States.Format('Endpoint {} is {} (config {})', $.endpoint.EndpointName, $.endpoint.EndpointStatus, $.endpoint.EndpointConfigName)").next(
+      withFailureReason,
+    );
+
+    // A failed endpoint is deleted, then recreated once DescribeEndpoint no longer finds it.
+    const deleteFailedEndpoint = sdkTask('DeleteFailedEndpoint', 'deleteEndpoint', { EndpointName: props.endpointName }, [endpointArn], undefined).addCatch(notifyFailure, onError);
+    const waitForDeletion = new sfn.Wait(this, 'WaitForDeletion', { time: sfn.WaitTime.duration(ENDPOINT_POLL) });
+    const notDeleted = failWith('EndpointNotDeleted', 'EndpointNotDeleted', "States.Format('Failed endpoint {} is {} instead of deleted', $.endpoint.EndpointName, $.endpoint.EndpointStatus)").next(
+      withFailureReason,
+    );
+    // The SDK integration's error name for SageMaker's "not found" (an unmodelled ValidationException)
+    // is not documented; its Cause carries SageMaker's message, the same text lambda/shared/sagemaker.ts
+    // matches. The task's transient retry runs first (about half a minute) before the catch.
+    const endpointGone = new sfn.Choice(this, 'EndpointGone?').when(sfn.Condition.stringMatches('$.error.Cause', '*Could not find endpoint*'), createEndpoint).otherwise(notifyFailure);
+    const describeDeleting = sdkTask('DescribeDeletingEndpoint', 'describeEndpoint', { EndpointName: props.endpointName }, [endpointArn], '$.endpoint').addCatch(endpointGone, onError);
 
     const definition = prepare
       .next(train)
@@ -262,14 +301,20 @@ export class TrainingPipeline extends Construct {
           .otherwise(notPromoted),
       );
     createModel.next(createEndpointConfig).next(
-      new sfn.Choice(this, 'EndpointExists?').when(sfn.Condition.booleanEquals('$.gate.endpointExists', true), updateEndpoint).otherwise(createEndpoint),
+      new sfn.Choice(this, 'EndpointExists?')
+        .when(sfn.Condition.stringEquals('$.gate.endpointStatus', 'Failed'), deleteFailedEndpoint)
+        .when(sfn.Condition.booleanEquals('$.gate.endpointExists', true), updateEndpoint)
+        .otherwise(createEndpoint),
     );
+    deleteFailedEndpoint.next(waitForDeletion).next(describeDeleting).next(new sfn.Choice(this, 'StillDeleting?').when(sfn.Condition.stringEquals(status, 'Deleting'), waitForDeletion).otherwise(notDeleted));
     createEndpoint.next(waitForEndpoint);
     updateEndpoint.next(waitForEndpoint);
     waitForEndpoint.next(describeEndpoint).next(
       new sfn.Choice(this, 'EndpointReady?')
-        .when(sfn.Condition.stringEquals('$.endpoint.status', 'InService'), promoted)
-        .when(sfn.Condition.or(sfn.Condition.stringEquals('$.endpoint.status', 'Failed'), sfn.Condition.stringEquals('$.endpoint.status', 'OutOfService')), endpointFailed)
+        .when(sfn.Condition.and(sfn.Condition.stringEquals(status, 'InService'), sfn.Condition.stringEqualsJsonPath('$.endpoint.EndpointConfigName', '$.run.name')), promoted)
+        // SageMaker rolls a failed update back: InService again, on the previous config, with a FailureReason.
+        .when(sfn.Condition.stringEquals(status, 'InService'), rolledBack)
+        .when(sfn.Condition.or(sfn.Condition.stringEquals(status, 'Failed'), sfn.Condition.stringEquals(status, 'OutOfService')), endpointFailed)
         .otherwise(waitForEndpoint),
     );
 
@@ -287,7 +332,11 @@ export class TrainingPipeline extends Construct {
     });
     const role = this.stateMachine.role;
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob'], resources: [arn('training-job', `${prefix}*`)] }),
+      // What the .sync integration calls (aws-cdk-lib's SageMakerCreateTrainingJob grants the same), scoped to this pipeline's jobs.
+      new iam.PolicyStatement({
+        actions: ['sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob', 'sagemaker:ListTags'],
+        resources: [arn('training-job', `${prefix}*`)],
+      }),
     );
     role.addToPrincipalPolicy(passRole(this.sagemakerRole));
     // The .sync integration watches the job through this Step Functions-managed rule.
