@@ -26,6 +26,8 @@ export const LAMBDA_ENV: Record<string, string> = {
  */
 export const HANDLER_ENV: Record<string, Record<string, string>> = {
   prompt: PROMPT_ENV,
+  // Ground 5+: the same route with the cache client (no cache configured: it loads, and stays unused).
+  'prompt-cached': PROMPT_ENV,
   // Ground 4's streamed routes.
   'chat-stream': {
     MODEL_ID: 'us.amazon.nova-lite-v1:0',

@@ -184,8 +184,9 @@ function setGroundEnv(env: Readonly<Record<string, string>>): void {
  * A fresh module instance of the shipped bundle (a cold container): a copy per ground next to the
  * original, so the external `@aws-sdk/*` resolve the same way and require's cache holds no stale copy.
  */
-function loadFreshHandler(name: string): Handler {
-  const original = bundleFile('prompt', 'external');
+function loadFreshHandler(name: string, cached: boolean): Handler {
+  // The cached grounds deploy the prompt function's second build, with the cache client.
+  const original = bundleFile(cached ? 'prompt-cached' : 'prompt', 'external');
   const copy = path.join(path.dirname(original), `index.${name}.js`);
   fs.copyFileSync(original, copy);
   delete require.cache[copy];
@@ -275,7 +276,7 @@ export async function benchPromptHandler(): Promise<HandlerResults> {
         ...(rp.claims ? { SESSIONS_TABLE: 'bench-sessions', FEEDBACK_TABLE: 'bench-feedback' } : {}),
       });
       if (rp.cache) await redis.command('FLUSHALL');
-      const handler = loadFreshHandler(`ground${rp.ground}${rp.path ? `-${rp.path.replace(/\W+/g, '-')}` : ''}`);
+      const handler = loadFreshHandler(`ground${rp.ground}${rp.path ? `-${rp.path.replace(/\W+/g, '-')}` : ''}`, rp.cache === true);
 
       let call = 0;
       let sessionId: string | undefined;

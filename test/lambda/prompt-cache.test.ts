@@ -80,3 +80,9 @@ test('the cache server dies mid-run: answers keep coming from the model (fail op
   const again = await ask({ query: 'During the outage' });
   expect(again.statusCode).toBe(200);
 });
+
+test('the uncached build refuses to start when a cache is configured: the stack deploys the cached one', () => {
+  // beforeAll left the cache settings in the environment, as the cached grounds' function has them.
+  expect(process.env.CACHE_ENDPOINT).toBeTruthy();
+  expect(() => jest.isolateModules(() => require('../../lambda/prompt/handler'))).toThrow(/CACHE_ENDPOINT is set, but this entry has no cache client/);
+});

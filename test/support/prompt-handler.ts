@@ -45,7 +45,8 @@ export async function startPromptHandler(env: Record<string, string> = {}): Prom
   Object.assign(process.env, PROMPT_ENV, env);
   let handler!: Handler;
   jest.isolateModules(() => {
-    handler = (require('../../lambda/prompt/handler') as { handler: Handler }).handler;
+    // The cached grounds' entry when a cache is configured, as the stack deploys it.
+    handler = (require(env.CACHE_ENDPOINT ? '../../lambda/prompt/handler-cached' : '../../lambda/prompt/handler') as { handler: Handler }).handler;
   });
   return { fake, handler };
 }

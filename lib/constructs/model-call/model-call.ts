@@ -189,6 +189,8 @@ export class ModelCall extends Construct {
 
     this.promptFunction = new BlueprintFunction(this, 'PromptFunction', {
       handlerDir: 'prompt',
+      // Only cached grounds ship the cache client (it would add ~150 KB to every other bundle).
+      entryFile: props.cache ? 'handler-cached.ts' : 'handler.ts',
       description: 'genai-blueprint: answers POST /prompt through Bedrock Converse',
       memorySize: props.memorySize ?? 1024,
       timeout,

@@ -28,8 +28,10 @@ const SYNCHRONOUS_CALLERS = {
 } as const;
 
 export interface BlueprintFunctionProps {
-  /** Folder under `lambda/` whose `handler.ts` exports `handler`. */
+  /** Folder under `lambda/` whose entry file exports `handler`; also the function's Powertools service name. */
   readonly handlerDir: string;
+  /** The entry file in that folder, when a function has more than one build. @default 'handler.ts' */
+  readonly entryFile?: string;
   readonly description: string;
   /** Memory is explicit on every function: it also sets the CPU share. */
   readonly memorySize: number;
@@ -75,7 +77,7 @@ export class BlueprintFunction extends nodejs.NodejsFunction {
     });
     logGroup.grantWrite(role);
     super(scope, id, {
-      entry: path.join(PROJECT_ROOT, 'lambda', props.handlerDir, 'handler.ts'),
+      entry: path.join(PROJECT_ROOT, 'lambda', props.handlerDir, props.entryFile ?? 'handler.ts'),
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       projectRoot: PROJECT_ROOT,
       handler: 'handler',

@@ -1,0 +1,38 @@
+import { ResponseCache } from '../shared/cache/cache';
+import { titanEmbeddings } from '../shared/cache/titan-embeddings';
+import { ValkeyCacheStore } from '../shared/cache/valkey-store';
+import { CacheAuthTokenProvider } from '../shared/cache-auth';
+import { logger } from '../shared/observability';
+import type { PromptAnswer } from './core';
+import { promptHandler } from './route';
+
+/**
+ * `POST /prompt` with the exact and semantic cache on ElastiCache (ground 5+): the Valkey client
+ * logs in as the function's IAM user with a SigV4 token, and every cache failure fails open.
+ * A separate entry so the grounds without a cache do not ship (or load) the cache client.
+ */
+export const handler = promptHandler(({ env, runtime, onCacheError }) => {
+  const tokens = new CacheAuthTokenProvider({ cacheName: env.CACHE_NAME ?? '', userId: env.CACHE_USER_ID ?? '' });
+  const store = new ValkeyCacheStore({
+    host: env.CACHE_ENDPOINT!,
+    port: env.CACHE_PORT ?? 6379,
+    tls: env.CACHE_TLS !== 'false',
+    cluster: env.CACHE_CLUSTER !== 'false',
+    credentials: env.CACHE_USER_ID ? { username: env.CACHE_USER_ID, password: () => tokens.token() } : undefined,
+    onConnectionError: (error) => logger.warn('cache connection failed', { error: error.message }),
+  });
+  const semantic = env.CACHE_SEMANTIC_THRESHOLD !== undefined && env.CACHE_EMBEDDING_MODEL_ID && env.CACHE_EMBEDDING_DIMENSIONS;
+  return new ResponseCache<PromptAnswer>(
+    {
+      ttlSeconds: env.CACHE_TTL_SECONDS ?? 3_600,
+      timeoutMs: env.CACHE_TIMEOUT_MS,
+      requestDefaults: { maxTokens: env.MAX_TOKENS, temperature: env.TEMPERATURE, topK: env.DEFAULT_TOP_K },
+      ...(semantic ? { semantic: { dimensions: env.CACHE_EMBEDDING_DIMENSIONS, threshold: env.CACHE_SEMANTIC_THRESHOLD } } : {}),
+    },
+    {
+      store,
+      ...(semantic ? { embeddings: titanEmbeddings(runtime, env.CACHE_EMBEDDING_MODEL_ID!, env.CACHE_EMBEDDING_DIMENSIONS!) } : {}),
+      onCacheError,
+    },
+  );
+});
