@@ -7,6 +7,7 @@ import { ACTION_GROUPS } from '../../../lambda/agent-actions/functions';
 import type { ModelApi } from '../api/model-api';
 import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import { BlueprintFunction } from '../shared/blueprint-function';
+import { checkInteger } from '../shared/checks';
 
 /** An agent alias the route may invoke (the `Agent` construct, or one imported). */
 export interface IInvocableAgent {
@@ -57,9 +58,9 @@ export class AgentRoute extends Construct {
     const maxAttempts = props.maxAttempts ?? 2;
     const timeout = props.timeout ?? Duration.seconds(29);
     const attemptTimeout = props.attemptTimeout ?? Duration.seconds(25);
-    checkRange('maxInputChars', maxInputChars, 1, 25_000);
-    checkRange('maxAttempts', maxAttempts, 1, 5);
-    checkRange('timeout (seconds)', timeout.toSeconds(), 1, 29);
+    checkInteger('maxInputChars', maxInputChars, 1, 25_000);
+    checkInteger('maxAttempts', maxAttempts, 1, 5);
+    checkInteger('timeout (seconds)', timeout.toSeconds(), 1, 29);
     if (!Token.isUnresolved(timeout.toSeconds()) && attemptTimeout.toMilliseconds() >= timeout.toMilliseconds()) {
       throw new Error(`attemptTimeout must be below timeout (${timeout.toSeconds()} s), got ${attemptTimeout.toSeconds()} s`);
     }
@@ -112,7 +113,3 @@ export class AgentRoute extends Construct {
   }
 }
 
-function checkRange(key: string, value: number, min: number, max: number): void {
-  if (Token.isUnresolved(value)) return;
-  if (!(Number.isInteger(value) && value >= min && value <= max)) throw new Error(`${key} must be an integer between ${min} and ${max}, got ${value}`);
-}

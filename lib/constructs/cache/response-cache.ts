@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { checkInteger } from '../shared/checks';
 
 /** The port of a serverless cache's endpoint (6380 is the reader endpoint, which nothing here uses). */
 export const CACHE_PORT = 6379;
@@ -218,13 +219,6 @@ export class ResponseCache extends Construct {
   /** ElastiCache Processing Units consumed (what a serverless cache bills and throttles on). */
   public metricEcpu(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.metric('ElastiCacheProcessingUnits', props);
-  }
-}
-
-function checkInteger(name: string, value: number, min: number, max: number): void {
-  if (Token.isUnresolved(value)) return;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be an integer between ${min} and ${max}, got ${value}`);
   }
 }
 

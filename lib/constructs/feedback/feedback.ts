@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import type { ModelApi } from '../api/model-api';
 import { BlueprintFunction, METRICS_NAMESPACE } from '../shared/blueprint-function';
 import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
+import { checkInteger } from '../shared/checks';
 
 export interface FeedbackProps {
   /** The API that serves `POST /feedback`. */
@@ -151,7 +152,3 @@ export class Feedback extends Construct {
   }
 }
 
-function checkInteger(name: string, value: number, min: number, max: number): void {
-  if (Token.isUnresolved(value)) return;
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer between ${min} and ${max}, got ${value}`);
-}

@@ -5,7 +5,6 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 
-
 /** Confidence at which a content filter acts. Harm filters accept only MEDIUM or HIGH here. */
 export type GuardrailFilterStrength = 'NONE' | 'LOW' | 'MEDIUM' | 'HIGH';
 /** BLOCK replaces the whole text with the blocked message; ANONYMIZE masks the match (`{EMAIL}`). */
@@ -13,6 +12,7 @@ export type SensitiveInformationAction = 'BLOCK' | 'ANONYMIZE';
 
 /** The PII entity types Bedrock Guardrails detect (CloudFormation `PiiEntityConfig.Type`). */
 import { DEFAULT_BLOCKED_INPUT_MESSAGE, DEFAULT_BLOCKED_OUTPUT_MESSAGE, DEFAULT_PII_ENTITIES, PII_ENTITY_TYPES, type PiiEntityType } from '../../config/guardrail-defaults';
+import { checkRange } from '../shared/checks';
 
 export { DEFAULT_BLOCKED_INPUT_MESSAGE, DEFAULT_BLOCKED_OUTPUT_MESSAGE, DEFAULT_PII_ENTITIES, PII_ENTITY_TYPES, type PiiEntityType };
 
@@ -38,7 +38,6 @@ export interface GuardrailRegex {
   /** @default no description */
   readonly description?: string;
 }
-
 
 export interface GuardrailProps {
   /** @default 'genai-blueprint: input and output control of the model call' */
@@ -275,11 +274,6 @@ export class Guardrail extends GuardrailBase {
 /** The same action on requests and answers: a secret is as unwelcome in a prompt as in an answer. */
 function sensitiveActions(action: SensitiveInformationAction) {
   return { action, inputAction: action, inputEnabled: true, outputAction: action, outputEnabled: true };
-}
-
-function checkRange(key: string, value: number, min: number, max: number): void {
-  if (Token.isUnresolved(value)) return;
-  if (!(value >= min && value <= max)) throw new Error(`${key} must be between ${min} and ${max}, got ${value}`);
 }
 
 function checkOneOf(key: string, value: string, allowed: readonly string[]): void {

@@ -1,4 +1,4 @@
-import { Duration, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,6 +13,7 @@ import { SESSION_ID_PATTERN } from '../../../lambda/shared/validation';
 import type { SessionStore } from '../sessions/session-store';
 import type { ManagedPrompt } from '../prompt-library/managed-prompt';
 import type { BedrockModel } from '../shared/bedrock-model';
+import { checkRange } from '../shared/checks';
 
 /** A knowledge base the prompt function may retrieve from (ground 2). */
 export interface IRetrievalSource {
@@ -26,7 +27,6 @@ export interface IGuardrailRef {
   readonly guardrailVersion: string;
   grantApply(grantee: iam.IGrantable): iam.Grant;
 }
-
 
 /** Ground 4: more models than the default one, and how a request is routed among them. */
 export interface RoutingOptions {
@@ -349,11 +349,6 @@ export class ModelCall extends Construct {
       },
     });
   }
-}
-
-function checkRange(key: string, value: number, min: number, max: number): void {
-  if (Token.isUnresolved(value)) return;
-  if (!(value >= min && value <= max)) throw new Error(`${key} must be between ${min} and ${max}, got ${value}`);
 }
 
 function priceOf(model: BedrockModel): { inputPerMTok: number; outputPerMTok: number } {

@@ -9,6 +9,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { type AlarmWithAnnotation, type CustomMetric, type CustomMetricSearch, DefaultDashboardFactory, DefaultDashboards, MetricStatistic, MonitoringFacade, SnsAlarmActionStrategy } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../shared/blueprint-function';
+import { checkRange } from '../shared/checks';
 
 /** A cache whose `AWS/ElastiCache` metrics can be read (ground 5's ResponseCache fits). */
 export interface ICacheMetrics {
@@ -323,7 +324,3 @@ export class Observability extends Construct {
   }
 }
 
-function checkRange(key: string, value: number, min: number, max: number): void {
-  if (Token.isUnresolved(value)) return;
-  if (!(value >= min && value <= max)) throw new Error(`${key} must be between ${min} and ${max}, got ${value}`);
-}

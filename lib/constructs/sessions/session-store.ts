@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import type { ModelApi } from '../api/model-api';
 import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import { BlueprintFunction } from '../shared/blueprint-function';
+import { checkInteger } from '../shared/checks';
 
 export interface SessionStoreProps {
   /** A session is deleted this long after its last turn (1-365 days). @default Duration.days(30) */
@@ -117,7 +118,3 @@ export class SessionStore extends Construct {
   }
 }
 
-function checkInteger(name: string, value: number, min: number, max: number): void {
-  if (Token.isUnresolved(value)) return;
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer between ${min} and ${max}, got ${value}`);
-}
