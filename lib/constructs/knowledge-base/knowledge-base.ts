@@ -17,6 +17,7 @@ import { Construct } from 'constructs';
 import type { EmbeddingModel } from '../../config/models';
 import { BlueprintFunction, METRICS_NAMESPACE } from '../shared/blueprint-function';
 import { type ChunkingStrategy, chunkingConfiguration, DEFAULT_CHUNKING, inRange, validateChunking } from './chunking';
+import { accessLogsBucket } from '../shared/access-logs';
 
 export type { ChunkingStrategy } from './chunking';
 
@@ -107,18 +108,7 @@ export class KnowledgeBase extends Construct {
     // S3-managed keys: log delivery cannot write to a KMS-encrypted target, and the documents are
     // meant for retrieval by every caller of the knowledge base, so a customer key would add cost
     // and a key policy to get right without narrowing who can read them (IAM already does).
-    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the access-log bucket of the documents bucket: logging it into itself would loop, and a third bucket would only move the finding',
-    });
+    const accessLogs = accessLogsBucket(this, 'AccessLogs', 'documents bucket');
     this.documentsBucket = new s3.Bucket(this, 'Documents', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,

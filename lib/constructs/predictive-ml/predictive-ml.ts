@@ -15,6 +15,7 @@ import type { ModelGateway } from '../gateway/model-gateway';
 import { BlueprintFunction } from '../shared/blueprint-function';
 import { CHURN_DATASET, type DatasetSpec, type FeatureSpec } from './dataset';
 import { type EndpointHosting, TrainingPipeline } from './training-pipeline';
+import { accessLogsBucket } from '../shared/access-logs';
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..', '..');
 /** The committed output of data/generate-churn.ts: `train/` and `validation/` CSV folders. */
@@ -124,19 +125,7 @@ export class PredictiveMl extends Construct {
 
     // --- Data: a customer key, an encrypted bucket, the shipped dataset.
     this.key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'genai-blueprint PredictiveMl: data, artifacts, training volumes, endpoint, notifications' });
-    // S3-managed keys: log delivery cannot write to a KMS-encrypted target.
-    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the access-log bucket of the data bucket: logging it into itself would loop, and a third bucket would only move the finding',
-    });
+    const accessLogs = accessLogsBucket(this, 'AccessLogs', 'data bucket');
     this.dataBucket = new s3.Bucket(this, 'Data', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.key,
