@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
+import { bundleOptions } from '../lib/constructs/shared/bundling';
 import { childEnv, HANDLER_ENV, LAMBDA_ENV, OUT_DIR, ROOT } from './env';
 import { median, percentile } from './stats';
 
@@ -38,21 +39,10 @@ export function bundleFile(handler: string, mode: BundleMode): string {
   return path.join(OUT_DIR, 'bundles', handler, mode, 'index.js');
 }
 
-/** The options of `BlueprintFunction` (lib/constructs/shared/blueprint-function.ts), SDK in or out. */
+/** The options of `BlueprintFunction` (lib/constructs/shared/bundling.ts), SDK in or out. */
 async function bundle(handler: string, mode: BundleMode): Promise<string> {
   const outfile = bundleFile(handler, mode);
-  await build({
-    entryPoints: [entryOf(handler)],
-    outfile,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    mainFields: ['module', 'main'],
-    external: mode === 'external' ? ['@aws-sdk/*', '@smithy/*'] : [],
-    logLevel: 'error',
-  });
+  await build(bundleOptions(entryOf(handler), outfile, { bundleSdk: mode === 'bundled' }));
   return outfile;
 }
 

@@ -4,6 +4,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { buildSync } from 'esbuild';
+import { bundleOptions } from './bundling';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
@@ -131,20 +132,7 @@ function bundledCode(entry: string): lambda.Code {
       environment: { BLUEPRINT_ENTRY: path.relative(PROJECT_ROOT, entry) },
       local: {
         tryBundle(outputDir: string): boolean {
-          const result = buildSync({
-            entryPoints: [entry],
-            outfile: path.join(outputDir, 'index.js'),
-            bundle: true,
-            minify: true,
-            sourcemap: false,
-            platform: 'node',
-            target: 'node24',
-            format: 'cjs',
-            mainFields: ['module', 'main'],
-            external: ['@aws-sdk/*', '@smithy/*'],
-            logLevel: 'error',
-            absWorkingDir: PROJECT_ROOT,
-          });
+          const result = buildSync(bundleOptions(entry, path.join(outputDir, 'index.js')));
           if (result.errors.length) throw new Error(`bundling ${entry} failed: ${result.errors.map((e) => e.text).join('; ')}`);
           return true;
         },
