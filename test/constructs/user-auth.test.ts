@@ -54,6 +54,13 @@ describe('UserAuth', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', { Identifier: 'genai', Scopes: [{ ScopeName: 'invoke', ScopeDescription: Match.anyValue() }] });
   });
 
+  test('outputs what callers need: the pool, the user client, the token endpoint and each machine client', () => {
+    const outputs = Object.keys(template.findOutputs('*'));
+    for (const prefix of ['AuthUserPoolId', 'AuthUserClientId', 'AuthTokenEndpoint', 'AuthUserPoolMachineClientAcmeClientId', 'AuthUserPoolMachineClientGlobexClientId']) {
+      expect(outputs.some((o) => o.startsWith(prefix))).toBe(true);
+    }
+  });
+
   test('every route requires a Cognito access token with the invoke scope (no IAM, no anonymous)', () => {
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'COGNITO_USER_POOLS', IdentitySource: 'method.request.header.Authorization' });
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));

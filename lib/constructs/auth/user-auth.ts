@@ -1,4 +1,4 @@
-import { Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
@@ -100,6 +100,12 @@ export class UserAuth extends Construct {
       });
     });
     this.machineClients = clients;
+    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId, description: 'Users are created here (admin only) and added to a tenant-<name> group' });
+    new CfnOutput(this, 'UserClientId', { value: this.userClient.userPoolClientId, description: 'Public client for people: authorization code with PKCE, scope genai/invoke' });
+    new CfnOutput(this, 'TokenEndpoint', { value: `${this.domain.baseUrl()}/oauth2/token`, description: "Machine clients: client_credentials grant with their tenant client's id and secret, scope genai/invoke" });
+    for (const [tenant, client] of Object.entries(clients)) {
+      new CfnOutput(client, 'ClientId', { value: client.userPoolClientId, description: `Machine client of tenant ${tenant} (secret: aws cognito-idp describe-user-pool-client)` });
+    }
     this.authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: [this.userPool], resultsCacheTtl: Duration.minutes(5) });
   }
 }

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -133,6 +133,7 @@ export class ModelGateway extends Construct {
         throttle: { rateLimit: tenant.rateLimit, burstLimit: tenant.burstLimit },
       });
       usagePlan.addApiKey(apiKey);
+      new CfnOutput(tenantScope, 'ApiKeyId', { value: apiKey.keyId, description: `API key of tenant ${tenant.name}: aws apigateway get-api-key --include-value --api-key <this>` });
       if (props.modelSourceArn !== undefined) profiles[tenant.name] = new bedrock.CfnApplicationInferenceProfile(tenantScope, 'InferenceProfile', {
         inferenceProfileName: Names.uniqueResourceName(tenantScope, { maxLength: 64, separator: '-' }),
         description: `genai-blueprint tenant ${tenant.name}: model cost and metrics per tenant`,
