@@ -73,6 +73,14 @@ describe('ModelGateway', () => {
   const stageRef = { Ref: logicalId(stack, api.restApi.deploymentStage) };
 
   describe('tenants', () => {
+    test("each tenant's API key id is a stack output (the value itself never is)", () => {
+      const outputs = template.findOutputs('*');
+      for (const tenant of ['TenantAcme', 'TenantBetaLabs']) {
+        const [, output] = Object.entries(outputs).find(([id]) => id.startsWith(`Gateway${tenant}ApiKeyId`))!;
+        expect(output.Value).toEqual({ Ref: expect.stringMatching(new RegExp(`^Gateway${tenant}ApiKey`)) });
+      }
+    });
+
     test('one usage plan per tenant, on the API stage, with its quota and throttle', () => {
       template.resourceCountIs('AWS::ApiGateway::UsagePlan', 2);
       for (const [t, id] of [
