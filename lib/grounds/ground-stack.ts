@@ -302,7 +302,7 @@ export class GroundStack extends Stack {
         ...[this.agentRoute?.method, this.sessions?.method, this.feedback?.method].filter((m) => m !== undefined),
       ]);
       for (const fn of [this.modelCall.promptFunction, this.modelCall.chatStreamFunction, this.modelCall.openAiFunction]) {
-        if (fn) gateway.grantInvokeProfiles(fn);
+        if (fn) gateway.grantInvokeProfiles(fn, model);
       }
     }
   }

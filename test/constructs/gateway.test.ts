@@ -261,6 +261,25 @@ describe('ModelGateway', () => {
       ]);
       expect(JSON.stringify(statements)).not.toContain('*');
     });
+
+    test('grantInvokeProfiles with the copied model: its foundation models too, only for calls through these profiles', () => {
+      const { stack: s, gateway: g } = build();
+      const caller = new iam.Role(s, 'ThroughCaller', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+      g.grantInvokeProfiles(caller, MODEL);
+      const policies = Template.fromStack(s).findResources('AWS::IAM::Policy', { Properties: { Roles: [ref('^ThroughCaller')] } });
+      const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+      const profiles = [
+        { 'Fn::GetAtt': [expect.stringMatching(/^GatewayTenantAcmeInferenceProfile/), 'InferenceProfileArn'] },
+        { 'Fn::GetAtt': [expect.stringMatching(/^GatewayTenantBetaLabsInferenceProfile/), 'InferenceProfileArn'] },
+      ];
+      expect(statements).toContainEqual({
+        Effect: 'Allow',
+        Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:bedrock:*::foundation-model/${MODEL.model.modelId}`]] },
+        Condition: { StringEquals: { 'bedrock:InferenceProfileArn': profiles } },
+      });
+      expect(statements).toContainEqual({ Effect: 'Allow', Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'], Resource: profiles });
+    });
   });
 
   test('works on a plain RestApi and an explicit stage', () => {

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ModelApi } from '../api/model-api';
+import type { BedrockModel } from '../shared/bedrock-model';
 
 export const TENANT_TIERS = ['basic', 'standard', 'premium'] as const;
 export type TenantTier = (typeof TENANT_TIERS)[number];
@@ -248,17 +249,19 @@ export class ModelGateway extends Construct {
   }
 
   /**
-   * Lets `grantee` invoke (Converse, ConverseStream) the tenants' application inference profiles,
-   * and nothing else. Invoking an application profile is also authorized against the model or
-   * system profile it copies: grant that too, with `BedrockModel.grantInvoke` (which covers the
-   * underlying foundation models of a cross-region profile).
+   * Lets `grantee` invoke (Converse, ConverseStream) the tenants' application inference profiles.
+   * Invoking an application profile is also authorized against what it copies: pass `throughModel`
+   * (the copied model) to grant its foundation models for calls made through these profiles only;
+   * the copied system profile itself is granted by `BedrockModel.grantInvoke`.
    */
-  public grantInvokeProfiles(grantee: iam.IGrantable): iam.Grant {
-    if (Object.keys(this.inferenceProfiles).length === 0) throw new Error('grantInvokeProfiles: this gateway has no inference profiles (modelSourceArn was not given)');
+  public grantInvokeProfiles(grantee: iam.IGrantable, throughModel?: BedrockModel): iam.Grant {
+    const profileArns = Object.values(this.inferenceProfiles).map((p) => p.attrInferenceProfileArn);
+    // The model the profiles copy, reachable only through them (what Bedrock checks behind a profile).
+    throughModel?.grantInvokeThroughProfiles(this, grantee, profileArns);
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-      resourceArns: Object.values(this.inferenceProfiles).map((p) => p.attrInferenceProfileArn),
+      resourceArns: profileArns,
     });
   }
 

@@ -47,6 +47,25 @@ export class BedrockModel {
     );
   }
 
+  /**
+   * Lets `grantee` reach this model through the given application inference profiles (a tenant's
+   * profile copying it, ground 4): the model in every Region the copied route may use, but only
+   * for calls made through one of those profiles (`bedrock:InferenceProfileArn`).
+   */
+  public grantInvokeThroughProfiles(scope: IConstruct, grantee: iam.IGrantable, profileArns: readonly string[]): void {
+    if (profileArns.length === 0) return;
+    const stack = Stack.of(scope);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+        resources: [
+          stack.formatArn({ service: 'bedrock', region: this.route === 'in-region' ? stack.region : '*', account: '', resource: 'foundation-model', resourceName: this.model.modelId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+        ],
+        conditions: { StringEquals: { 'bedrock:InferenceProfileArn': [...profileArns] } },
+      }),
+    );
+  }
+
   /** The ARN an application inference profile copies: the system profile, or the in-Region model. */
   public sourceArn(scope: IConstruct): string {
     const stack = Stack.of(scope);
