@@ -1,6 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ModelApi } from '../../lib/constructs/api/model-api';
 import { CDK_JSON_CONTEXT } from '../support/synth';
 
@@ -36,6 +37,21 @@ describe('ModelApi', () => {
 
   test('validates bodies and parameters', () => {
     template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: true });
+  });
+
+  test('a GET route requires its path parameters, checked by the same validator, and keeps the API authorization', () => {
+    const { template: t } = build({}, (stack, api) => {
+      const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>({})') });
+      api.addGetRoute('things/{id}', fn);
+    });
+    t.resourceCountIs('AWS::ApiGateway::RequestValidator', 1);
+    t.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      AuthorizationType: 'AWS_IAM',
+      RequestParameters: { 'method.request.path.id': true },
+      RequestValidatorId: { Ref: Match.stringLikeRegexp('^ApiBodyValidator') },
+      Integration: { Type: 'AWS_PROXY', TimeoutInMillis: 29000 },
+    });
   });
 
   test("API Gateway's own errors are JSON with the request id; throttled answers carry Retry-After", () => {

@@ -11,6 +11,7 @@ import { ACTION_GROUPS } from '../../../lambda/agent-actions/functions';
 import type { IGuardrail } from '../guardrail/guardrail';
 import { BlueprintFunction } from '../shared/blueprint-function';
 import type { BedrockModel } from '../shared/bedrock-model';
+import { dataTable } from '../shared/data-table';
 
 /** A knowledge base the agent may search (the ground-2 `KnowledgeBase`, or one imported). */
 export interface IAgentKnowledgeBase {
@@ -102,14 +103,8 @@ export class Agent extends Construct {
     }
 
     // --- The agent's own data ---------------------------------------------------------------
-    this.table = new dynamodb.Table(this, 'Data', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Support tickets are records callers created: kept when the stack goes.
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    // Support tickets are records callers created: kept when the stack goes.
+    this.table = dataTable(this, 'Data', { partitionKey: 'pk' });
 
     // --- Action groups ----------------------------------------------------------------------
     this.actionsFunction = new BlueprintFunction(this, 'ActionsFunction', {

@@ -78,6 +78,7 @@ export class ModelApi extends Construct {
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
       },
     });
+    // Checks bodies against the route's model and required parameters (path, query, headers).
     this.bodyValidator = this.restApi.addRequestValidator('BodyValidator', { validateRequestBody: true, validateRequestParameters: true });
 
     // API Gateway's own 4xx/5xx answers get the same JSON shape as the functions' errors.
@@ -127,6 +128,18 @@ export class ModelApi extends Construct {
     return resource.addMethod('POST', integration, {
       requestValidator: this.bodyValidator,
       requestModels: { 'application/json': model },
+    });
+  }
+
+  /**
+   * Adds `GET /<path>` proxied to `fn`, where `path` holds `{parameters}` API Gateway must see
+   * before the function runs (the same validator as the JSON routes checks them).
+   */
+  public addGetRoute(path: string, fn: lambda.IFunction): apigateway.Method {
+    const parameters = [...path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]);
+    return this.restApi.root.resourceForPath(path).addMethod('GET', new apigateway.LambdaIntegration(fn, { timeout: Duration.seconds(29) }), {
+      requestValidator: this.bodyValidator,
+      requestParameters: Object.fromEntries(parameters.map((name) => [`method.request.path.${name}`, true])),
     });
   }
 

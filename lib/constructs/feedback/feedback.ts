@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -10,6 +10,7 @@ import type { ModelApi } from '../api/model-api';
 import { BlueprintFunction, METRICS_NAMESPACE } from '../shared/blueprint-function';
 import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import { checkInteger } from '../shared/checks';
+import { dataTable } from '../shared/data-table';
 
 export interface FeedbackProps {
   /** The API that serves `POST /feedback`. */
@@ -68,15 +69,7 @@ export class Feedback extends Construct {
     checkInteger('alarmPeriod (minutes)', periodMinutes, 5, 1_440);
     if (!Token.isUnresolved(rate) && !(rate > 0 && rate <= 1)) throw new Error(`thumbsDownAlarmRate must be above 0 and at most 1, got ${rate}`);
 
-    this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: 'requestId', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: 'expiresAt',
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      deletionProtection: props.deletionProtection ?? true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.table = dataTable(this, 'Table', { partitionKey: 'requestId', timeToLiveAttribute: 'expiresAt', deletionProtection: props.deletionProtection ?? true });
     this.environment = { FEEDBACK_TABLE: this.table.tableName, FEEDBACK_WINDOW_DAYS: String(windowDays), FEEDBACK_RETENTION_DAYS: String(retentionDays) };
 
     this.feedbackFunction = new BlueprintFunction(this, 'FeedbackFunction', {

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,6 +9,7 @@ import type { ModelApi } from '../api/model-api';
 import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import { BlueprintFunction } from '../shared/blueprint-function';
 import { checkInteger } from '../shared/checks';
+import { dataTable } from '../shared/data-table';
 
 export interface SessionStoreProps {
   /** A session is deleted this long after its last turn (1-365 days). @default Duration.days(30) */
@@ -61,16 +62,7 @@ export class SessionStore extends Construct {
     checkInteger('historyChars', historyChars, 100, 60_000);
     checkInteger('maxTurnsReturned', maxTurnsReturned, 1, 200);
 
-    this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: 'sessionId', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: 'expiresAt',
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      deletionProtection: props.deletionProtection ?? true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.table = dataTable(this, 'Table', { partitionKey: 'sessionId', sortKey: 'sk', timeToLiveAttribute: 'expiresAt', deletionProtection: props.deletionProtection ?? true });
     this.environment = {
       SESSIONS_TABLE: this.table.tableName,
       SESSION_HISTORY_TURNS: String(historyTurns),
@@ -90,14 +82,8 @@ export class SessionStore extends Construct {
         environment: props.tenants?.length ? { TENANTS: tenantDirectoryJson(this, props.tenants) } : {},
       });
       this.grantRead(this.readFunction);
-      const validator = new apigateway.RequestValidator(this, 'PathValidator', { restApi: props.api.restApi, validateRequestParameters: true });
       // Authorization comes from the API's defaults (IAM, or the Cognito authorizer at ground 7).
-      this.method = props.api.restApi.root
-        .resourceForPath('sessions/{id}')
-        .addMethod('GET', new apigateway.LambdaIntegration(this.readFunction, { timeout: Duration.seconds(29) }), {
-          requestParameters: { 'method.request.path.id': true },
-          requestValidator: validator,
-        });
+      this.method = props.api.addGetRoute('sessions/{id}', this.readFunction);
     }
   }
 
