@@ -6,7 +6,7 @@ import { jsonRoute } from '../shared/api';
 import { createBedrockAgentRuntime } from '../shared/bedrock';
 import { intFromEnv, readEnv } from '../shared/env';
 import { HttpError } from '../shared/http';
-import { callerOf, type TenantDirectory } from '../shared/identity';
+import { callerOf, tenantDirectoryFrom } from '../shared/identity';
 import { logger, metrics } from '../shared/observability';
 import { type AgentEvent, type AgentPort, type AgentSettings, converse, parseAgentRequest } from './core';
 
@@ -25,7 +25,7 @@ const env = readEnv(
 /** The tenant of every caller when the stack has no tenants (no gateway). */
 export const DEFAULT_TENANT = 'default';
 
-const tenants = JSON.parse(env.TENANTS ?? '{}') as TenantDirectory;
+const tenants = tenantDirectoryFrom(env.TENANTS);
 const settings: AgentSettings = {
   maxInputChars: env.MAX_INPUT_CHARS,
   confirmable: Object.fromEntries(ACTION_GROUPS.flatMap((g) => g.functions.filter((f) => f.requireConfirmation).map((f) => [f.name, g.name]))),

@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { createBedrockRuntime, guardrail } from '../shared/bedrock';
 import { intFromEnv, modelCallEnv, readEnv } from '../shared/env';
-import { callerOf, type TenantDirectory } from '../shared/identity';
+import { callerOf, tenantDirectoryFrom } from '../shared/identity';
 import { logger, metrics } from '../shared/observability';
 import { converseStreamModel, streamingRoute } from '../shared/stream';
 import { parseRequest } from '../shared/validation';
@@ -35,7 +35,7 @@ const deps: ChatDeps = {
   ...(env.GUARDRAIL_ID && env.GUARDRAIL_VERSION ? { guardrail: guardrail(runtime, env.GUARDRAIL_ID, env.GUARDRAIL_VERSION) } : {}),
 };
 const requestSchema = chatRequestSchema(settings);
-const tenants = JSON.parse(env.TENANTS ?? '{}') as TenantDirectory;
+const tenants = tenantDirectoryFrom(env.TENANTS);
 
 const sse = (data: unknown, event?: string) => `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`;
 

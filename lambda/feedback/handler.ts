@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { jsonRoute } from '../shared/api';
 import { createDynamoDb } from '../shared/dynamo';
 import { intFromEnv, readEnv } from '../shared/env';
-import { callerOf, type TenantDirectory } from '../shared/identity';
+import { callerOf, tenantDirectoryFrom } from '../shared/identity';
 import { logger, metrics } from '../shared/observability';
 import { feedbackSettings, storeEnv } from '../shared/sessions-env';
 import { parseRequest } from '../shared/validation';
@@ -20,7 +20,7 @@ const env = readEnv(
   }),
 );
 const store = new FeedbackStore(createDynamoDb({ attemptTimeoutMs: env.DYNAMODB_ATTEMPT_TIMEOUT_MS }), env.FEEDBACK_TABLE, feedbackSettings(env));
-const tenants = JSON.parse(env.TENANTS ?? '{}') as TenantDirectory;
+const tenants = tenantDirectoryFrom(env.TENANTS);
 const requestSchema = feedbackRequestSchema(env.FEEDBACK_MAX_COMMENT_CHARS);
 
 /** `POST /feedback`: rates an answer the caller received; idempotent, one rating per answer. */

@@ -6,7 +6,7 @@ import { intFromEnv, modelCallEnv, numberFromEnv, readEnv } from '../shared/env'
 import { logger, metrics } from '../shared/observability';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { CacheFailure, ResponseCache } from '../shared/cache/cache';
-import { type Caller, callerOf, type TenantDirectory } from '../shared/identity';
+import { type Caller, callerOf, tenantDirectoryFrom } from '../shared/identity';
 import { createDynamoDb } from '../shared/dynamo';
 import { newSessionId, SessionStore } from '../shared/sessions-store';
 import { feedbackSettings, sessionSettings, storeEnv } from '../shared/sessions-env';
@@ -56,7 +56,7 @@ const clientSettings = { maxAttempts: env.BEDROCK_MAX_ATTEMPTS, attemptTimeoutMs
 const runtime = createBedrockRuntime(clientSettings);
 const routing = JSON.parse(env.ROUTING_POLICY) as RoutingPolicy;
 validatePolicy(routing);
-const tenants = JSON.parse(env.TENANTS ?? '{}') as TenantDirectory;
+const tenants = tenantDirectoryFrom(env.TENANTS);
 const settings: PromptSettings = {
   routing,
   maxTokens: env.MAX_TOKENS,

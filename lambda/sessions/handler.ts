@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { jsonRoute } from '../shared/api';
 import { createDynamoDb } from '../shared/dynamo';
 import { readEnv } from '../shared/env';
-import { callerOf, type TenantDirectory } from '../shared/identity';
+import { callerOf, tenantDirectoryFrom } from '../shared/identity';
 import { sessionSettings, storeEnv } from '../shared/sessions-env';
 import { SESSION_ID_PATTERN, SessionStore } from '../shared/sessions-store';
 import { parseRequest } from '../shared/validation';
@@ -16,7 +16,7 @@ const env = readEnv(
   }),
 );
 const store = new SessionStore(createDynamoDb({ attemptTimeoutMs: env.DYNAMODB_ATTEMPT_TIMEOUT_MS }), env.SESSIONS_TABLE, sessionSettings(env));
-const tenants = JSON.parse(env.TENANTS ?? '{}') as TenantDirectory;
+const tenants = tenantDirectoryFrom(env.TENANTS);
 const pathSchema = z.object({ id: z.string().check(z.regex(SESSION_ID_PATTERN, 'must be a session id: 16-64 letters, digits, _ or -')) });
 
 /** `GET /sessions/{id}`: the caller's own session, newest turns (capped); 404 for any other. */

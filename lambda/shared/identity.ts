@@ -13,6 +13,11 @@ export interface TenantEntry {
 /** TENANTS: keys are the gateway's API key ids and (ground 7) the tenants' Cognito machine-client ids. */
 export type TenantDirectory = Readonly<Record<string, TenantEntry>>;
 
+/** The directory in the TENANTS variable the stack writes (lib/constructs/shared/tenants.ts); none below ground 4. */
+export function tenantDirectoryFrom(json: string | undefined): TenantDirectory {
+  return JSON.parse(json ?? '{}') as TenantDirectory;
+}
+
 /**
  * Who is calling, from what API Gateway vouches for (a verified Cognito token, the API key it
  * checked, the SigV4 signer), never from the request body or model text.
