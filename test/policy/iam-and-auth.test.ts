@@ -1,5 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { GROUNDS } from '../../lib/grounds/ground-stack';
+import { LAMBDA_ENI_ACTIONS } from '../../lib/constructs/shared/blueprint-function';
 import { buildApp } from '../support/synth';
 
 /** Security properties every ground must keep, checked on the synthesized templates. */
@@ -36,6 +37,8 @@ const STAR_ALLOWED = new Set([
   ...INVOCATION_LOGGING,
   'xray:GetSamplingRules',
   'xray:GetSamplingTargets',
+  // A VPC function's role: Lambda looks up ENIs and subnets, which have no resource-level permissions.
+  ...LAMBDA_ENI_ACTIONS.describe,
   // Step Functions' log delivery to CloudWatch Logs (the state machines' execution logs): AWS documents Resource "*".
   'logs:CreateLogDelivery',
   'logs:DeleteLogDelivery',

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { AssetHashType, DockerImage, Duration, Token, Validations } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Aws, AssetHashType, DockerImage, Duration, Token, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { buildSync } from 'esbuild';
@@ -10,14 +10,30 @@ import type { Construct } from 'constructs';
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..', '..');
 
-/** CloudWatch namespace of every custom metric the blueprint's functions emit. */
 /**
  * The newest Node.js runtime this aws-cdk-lib offers, named explicitly so a CDK upgrade never
  * changes it silently (a test fails when a newer one appears).
  */
 export const LATEST_NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
+/** CloudWatch namespace of every custom metric the blueprint's functions emit. */
 export const METRICS_NAMESPACE = 'GenAiBlueprint';
+
+/**
+ * What Lambda does with a VPC function's execution role: it creates, describes and deletes the
+ * function's network interfaces (Hyperplane ENIs) as that role, and CreateFunction/UpdateFunctionConfiguration
+ * are rejected when the role lacks these actions. The list is AWSLambdaVPCAccessExecutionRole's EC2 part
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html, "Required IAM permissions";
+ * https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html).
+ * aws-cdk-lib attaches that managed policy only to a role it creates itself (`props.role` unset,
+ * aws-lambda/lib/function.ts), never to a role passed in, so a function with its own role must get them here.
+ */
+export const LAMBDA_ENI_ACTIONS = {
+  /** No resource-level permissions: "only works if it's allowed on all resources". */
+  describe: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
+  /** Scoped to this account and Region, the narrowest scope the Lambda guide documents for DeleteNetworkInterface. */
+  manage: ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+} as const;
 
 /** The callers a function may have; none invokes asynchronously, so none needs a DLQ on the function. */
 const SYNCHRONOUS_CALLERS = {
@@ -77,6 +93,19 @@ export class BlueprintFunction extends lambda.Function {
       description: `Execution role of ${props.handlerDir}`,
     });
     logGroup.grantWrite(role);
+    // In a VPC: the ENI actions Lambda needs (see LAMBDA_ENI_ACTIONS), on the role's default policy,
+    // which the function's resource depends on, so they exist before CreateFunction. And a security
+    // group of our own: the one lambda.Function creates carries the construct's unique id (stack id
+    // included) in its description, a property that causes replacement, so every ground's stack id
+    // would replace it, and Lambda's ENIs hold the old group for many minutes after an update.
+    let securityGroups: ec2.ISecurityGroup[] | undefined;
+    if (props.vpc) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...LAMBDA_ENI_ACTIONS.describe], resources: ['*'] }));
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: [...LAMBDA_ENI_ACTIONS.manage], resources: [`arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:*/*`] }),
+      );
+      securityGroups = [new ec2.SecurityGroup(scope, `${id}SecurityGroup`, { vpc: props.vpc, description: `genai-blueprint ${props.handlerDir} function` })];
+    }
     super(scope, id, {
       code: bundledCode(path.join(PROJECT_ROOT, 'lambda', props.handlerDir, props.entryFile ?? 'handler.ts')),
       handler: 'index.handler',
@@ -84,6 +113,7 @@ export class BlueprintFunction extends lambda.Function {
       role,
       vpc: props.vpc,
       vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
+      securityGroups,
       runtime: LATEST_NODE_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize,
@@ -102,12 +132,14 @@ export class BlueprintFunction extends lambda.Function {
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions (test/policy checks no other action is granted on *)',
+      reason: props.vpc
+        ? 'Active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and the VPC ENI lookups (ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets) have no resource-level permissions (test/policy checks no other action is granted on *)'
+        : 'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions (test/policy checks no other action is granted on *)',
     });
     if (props.vpc) {
       Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-        reason: 'AWS-managed policy made for exactly this: the ENI permissions Lambda needs to place the function in the VPC (EC2 network interface actions have no resource-level scoping for this use)',
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:*/*]',
+        reason: 'Lambda creates and deletes the function ENIs in subnets and security groups it picks at run time; the Lambda guide documents account-and-Region resources as the scope for these actions',
       });
     }
     const why = SYNCHRONOUS_CALLERS[props.invokedBy];
