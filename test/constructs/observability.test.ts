@@ -156,6 +156,24 @@ describe('Observability', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: topicId } });
   });
 
+  test('alarms may publish: a topic policy replaces the default one, so it allows cloudwatch.amazonaws.com for this account and Region only', () => {
+    const alarmArns = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']] };
+    const fromAlarms = { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': alarmArns } };
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Resource: { Ref: topicId }, Condition: fromAlarms })]),
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Condition: fromAlarms })]) },
+    });
+    // Every alarm action goes to that topic.
+    const actions = alarmsOf(template).flatMap((a) => a.Properties.AlarmActions ?? []);
+    expect(actions.length).toBeGreaterThan(0);
+    for (const action of actions) expect(action).toEqual({ Ref: topicId });
+  });
+
   test('alarm and dashboard names are generated from stack and path', () => {
     const names = alarmsOf(template).map((a) => a.Properties.AlarmName as string);
     for (const name of names) expect(name).toMatch(/^Test-Observability-[0-9A-F]{8}-/);

@@ -1,4 +1,4 @@
-import { Duration, Names, Token, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Names, Token, Validations } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -108,15 +108,20 @@ export class Observability extends Construct {
 
     // --- Topic ------------------------------------------------------------------------------
     const key = new kms.Key(this, 'TopicKey', { description: 'genai-blueprint: alarm notifications', enableKeyRotation: true });
-    // CloudWatch alarms publish to an encrypted topic only if they may use its key.
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-      }),
-    );
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'genai-blueprint alarms', masterKey: key, enforceSSL: true });
+    // CloudWatch alarms publish as the service principal cloudwatch.amazonaws.com, so they need two
+    // Allows: in the key policy (an encrypted topic: "Enable compatibility between event sources from
+    // AWS services and encrypted topics", https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html)
+    // and in the topic policy, because `enforceSSL` writes an AWS::SNS::TopicPolicy, and a topic policy
+    // replaces SNS's default one (https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html).
+    // Both only for alarms of this account and Region (confused deputy).
+    const fromAlarms = {
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+    };
+    const cloudwatchService = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
+    key.addToResourcePolicy(new iam.PolicyStatement({ principals: [cloudwatchService], actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: ['*'], conditions: fromAlarms }));
+    this.topic.addToResourcePolicy(new iam.PolicyStatement({ principals: [cloudwatchService], actions: ['sns:Publish'], resources: [this.topic.topicArn], conditions: fromAlarms }));
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
     // --- Dashboard and alarms ---------------------------------------------------------------
