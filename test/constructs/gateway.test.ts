@@ -13,6 +13,7 @@ import { ModelGateway, type ModelGatewayProps, type Tenant, tenantConstructId } 
 import { BedrockModel } from '../../lib/constructs/shared/bedrock-model';
 import type { IConstruct } from 'constructs';
 import { CDK_JSON_CONTEXT } from '../support/synth';
+import { FIRST_CREATE, RECREATE, renderCfn } from '../support/cfn-render';
 
 const ACME: Tenant = { name: 'acme', tier: 'premium', quota: { limit: 100_000, period: 'MONTH' }, rateLimit: 50, burstLimit: 100 };
 const BETA: Tenant = { name: 'beta-labs', tier: 'basic', quota: { limit: 1_000, period: 'DAY' }, rateLimit: 2, burstLimit: 5 };
@@ -202,7 +203,11 @@ describe('ModelGateway', () => {
     });
 
     test('WAF logs go to an aws-waf-logs- group with retention, with the credential headers redacted', () => {
-      template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: Match.stringLikeRegexp('^aws-waf-logs-'), RetentionInDays: 30 });
+      const [wafLogs] = Object.values(template.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30, LogGroupName: Match.anyValue() } }));
+      expect(renderCfn(wafLogs.Properties.LogGroupName, FIRST_CREATE)).toMatch(/^aws-waf-logs-/);
+      // Retained after a destroy: the next create of the stack must name it differently.
+      expect(wafLogs.DeletionPolicy).toBe('Retain');
+      expect(renderCfn(wafLogs.Properties.LogGroupName, RECREATE)).not.toBe(renderCfn(wafLogs.Properties.LogGroupName, FIRST_CREATE));
       template.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
         ResourceArn: getAtt('^GatewayWebAcl', 'Arn'),
         LogDestinationConfigs: [

@@ -4,6 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { InvocationLogging, type InvocationLoggingProps } from '../../lib/constructs/observability/invocation-logging';
 import { CDK_JSON_CONTEXT } from '../support/synth';
+import { FIRST_CREATE, RECREATE, renderCfn } from '../support/cfn-render';
 
 function build(props: InvocationLoggingProps = {}) {
   const stack = new Stack(new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false }), 'Test');
@@ -25,34 +26,37 @@ describe('InvocationLogging', () => {
     expect(Object.keys(logGroupName)).toHaveLength(1);
     const [props] = Object.values(logGroupName).map((r) => r.Properties);
     expect(props).toEqual({
-      LogGroupName: expect.any(String),
+      LogGroupName: expect.anything(),
       KmsKeyId: { 'Fn::GetAtt': [id(logging.encryptionKey), 'Arn'] },
       RetentionInDays: 90,
     });
-    expect(props.LogGroupName).toMatch(/^\/genai-blueprint\/bedrock-invocations\/Test-InvocationLogging-[0-9A-F]{8}$/);
+    expect(renderCfn(props.LogGroupName, FIRST_CREATE)).toMatch(/^\/genai-blueprint\/bedrock-invocations\/Test-InvocationLogging-[0-9A-F]{8}-0b1c7a40-0000-11f0-8000-0a1b2c3d4e5f$/);
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
-  test('the key lets CloudWatch Logs use it for this log group only', () => {
+  test('the retained log group gets a new name when the stack is created again after a destroy, and keeps it through updates', () => {
     const name = Object.values(logGroupName)[0].Properties.LogGroupName;
-    const [key] = Object.values(template.findResources('AWS::KMS::Key'));
-    expect(key.Properties.KeyPolicy.Statement).toContainEqual(
-          {
-            Effect: 'Allow',
-            Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
-            Action: ['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
-            Resource: '*',
-            Condition: {
-              ArnEquals: {
-                'kms:EncryptionContext:aws:logs:arn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:log-group:${name}`]] },
-              },
-            },
-          },
+    expect(renderCfn(name, RECREATE)).not.toBe(renderCfn(name, FIRST_CREATE));
+    expect(template.findResources('AWS::Logs::LogGroup', { Properties: { KmsKeyId: Match.anyValue() } })).toEqual(
+      Object.fromEntries(Object.entries(logGroupName).map(([k, v]) => [k, expect.objectContaining({ DeletionPolicy: 'Retain' })])),
     );
   });
 
+  test('the key lets CloudWatch Logs use it for this log group only', () => {
+    const name = renderCfn(Object.values(logGroupName)[0].Properties.LogGroupName, FIRST_CREATE);
+    const [key] = Object.values(template.findResources('AWS::KMS::Key'));
+    const statement = key.Properties.KeyPolicy.Statement.find((s: { Principal: { Service?: unknown } }) => JSON.stringify(s.Principal.Service ?? '').includes('logs.'));
+    expect({ ...statement, Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': renderCfn(statement.Condition.ArnEquals['kms:EncryptionContext:aws:logs:arn'], FIRST_CREATE) } } }).toEqual({
+      Effect: 'Allow',
+      Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+      Action: ['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+      Resource: '*',
+      Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:us-east-1:123456789012:log-group:${name}` } },
+    });
+  });
+
   test('Bedrock, acting for this account only, may assume the delivery role and write log streams of this log group only', () => {
-    const name = Object.values(logGroupName)[0].Properties.LogGroupName;
+    const name = renderCfn(Object.values(logGroupName)[0].Properties.LogGroupName, FIRST_CREATE);
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
         Statement: [
@@ -68,12 +72,9 @@ describe('InvocationLogging', () => {
         ],
       },
     });
-    expect(statementsOf(template, id(logging.deliveryRole))).toEqual([
-      {
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:log-group:${name}:log-stream:*`]] },
-      },
+    const statements = statementsOf(template, id(logging.deliveryRole));
+    expect(statements.map((s) => ({ ...s, Resource: renderCfn(s.Resource, FIRST_CREATE) }))).toEqual([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `arn:aws:logs:us-east-1:123456789012:log-group:${name}:log-stream:*` },
     ]);
   });
 

@@ -8,6 +8,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ModelApi } from '../api/model-api';
 import type { BedrockModel } from '../shared/bedrock-model';
+import { retainedResourceName } from '../shared/names';
 
 export const TENANT_TIERS = ['basic', 'standard', 'premium'] as const;
 export type TenantTier = (typeof TENANT_TIERS)[number];
@@ -206,7 +207,8 @@ export class ModelGateway extends Construct {
     });
 
     this.wafLogs = new logs.LogGroup(this, 'WafLogs', {
-      logGroupName: `aws-waf-logs-${Names.uniqueResourceName(this, { maxLength: 100, separator: '-' })}`,
+      // WAF logs only to groups named aws-waf-logs-*; retained (the default), so the name changes with each create of the stack.
+      logGroupName: retainedResourceName(this, 'aws-waf-logs-', 160),
       retention: logRetention,
     });
     new wafv2.CfnLoggingConfiguration(this, 'WafLogging', {

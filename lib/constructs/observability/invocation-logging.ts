@@ -1,4 +1,4 @@
-import { ArnFormat, CustomResource, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -6,6 +6,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { BlueprintFunction } from '../shared/blueprint-function';
+import { retainedResourceName } from '../shared/names';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 
 export interface InvocationLoggingProps {
   /** Retention of the invocation logs (they hold prompts and answers). @default logs.RetentionDays.ONE_MONTH */
@@ -46,9 +48,9 @@ export class InvocationLogging extends Construct {
     const takeOverKey = props.takeOverKey ?? 'observability.invocationLogging';
     if (retention === logs.RetentionDays.INFINITE) throw new Error('retention must be finite (the logs hold prompts and answers), got INFINITE');
 
-    // A generated name (stack and path): the key policy names the log group, and a reference to
-    // the log group's ARN from the key it is encrypted with would be circular.
-    const logGroupName = `/genai-blueprint/bedrock-invocations/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
+    // Named here (the key policy names the log group, and a reference to the log group's ARN from
+    // the key it is encrypted with would be circular); retained, so the name changes with each create of the stack.
+    const logGroupName = retainedResourceName(this, '/genai-blueprint/bedrock-invocations/', 250);
     const logGroupArn = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 
     this.encryptionKey = new kms.Key(this, 'Key', { description: 'genai-blueprint: Bedrock model invocation logs', enableKeyRotation: true });
@@ -75,7 +77,8 @@ export class InvocationLogging extends Construct {
     const streams = `${logGroupArn}:log-stream:*`;
     this.deliveryRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [streams] }));
     Validations.of(this.deliveryRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${logGroupName}:log-stream:*]`,
+      // The finding names the resource as cdk-nag flattens it (the name holds the stack's UUID, an intrinsic).
+      id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(stack.resolve(streams))}]`,
       reason: 'Bedrock names the log streams it writes; the grant is limited to the streams of this one log group',
     });
 
