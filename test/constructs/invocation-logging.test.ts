@@ -38,7 +38,7 @@ describe('InvocationLogging', () => {
     const name = Object.values(logGroupName)[0].Properties.LogGroupName;
     expect(renderCfn(name, RECREATE)).not.toBe(renderCfn(name, FIRST_CREATE));
     expect(template.findResources('AWS::Logs::LogGroup', { Properties: { KmsKeyId: Match.anyValue() } })).toEqual(
-      Object.fromEntries(Object.entries(logGroupName).map(([k, v]) => [k, expect.objectContaining({ DeletionPolicy: 'Retain' })])),
+      Object.fromEntries(Object.keys(logGroupName).map((k) => [k, expect.objectContaining({ DeletionPolicy: 'Retain' })])),
     );
   });
 
