@@ -2,8 +2,10 @@ import * as z from 'zod/mini';
 import type { GuardrailPort, ModelRequest, TokenUsage } from '../shared/model';
 // Types only: the adapter lives in shared/stream.ts, the core stays free of the SDK at run time.
 import type { ModelStreamPort, StreamChunk } from '../shared/stream';
-import { BlockedInput, type GuardrailOutcome } from '../prompt/core';
+import type { GuardrailOutcome } from '../prompt/core';
+import { guardInput } from '../shared/input-guard';
 import { integerOnly } from '../shared/validation';
+import { MAX_CHAT_MESSAGES } from '../../contracts/model-call';
 
 /**
  * A streamed chat answer with the guardrail applied to the output while it streams.
@@ -47,8 +49,8 @@ export interface ChatDeps {
   readonly guardrail?: GuardrailPort;
 }
 
-export const MAX_MESSAGES = 50;
-
+/** The one limit of both chat routes (API Gateway's request models read it too). */
+export const MAX_MESSAGES = MAX_CHAT_MESSAGES;
 
 /** Converse wants turns that alternate, starting and ending with the user. */
 const alternates = (messages: readonly { role?: unknown }[]) =>
@@ -106,25 +108,24 @@ export function modelRequest(request: ChatRequest, settings: ChatSettings): Mode
  * has accepted the request, so the caller can still answer with a status code until then.
  */
 export async function openChat(request: ModelRequest, settings: Pick<ChatSettings, 'guardrailWindowChars'>, deps: ChatDeps, signal?: AbortSignal): Promise<AsyncIterable<ChatEvent>> {
-  let messages = request.messages;
-  let input: GuardrailOutcome = 'not-checked';
-  if (deps.guardrail) {
-    // The latest user turn is the new input; earlier turns were checked when they were new.
-    // (History is client-sent: a server-side session store, ground 7, closes that gap.)
-    const last = messages.length - 1 - [...messages].reverse().findIndex((m) => m.role === 'user');
-    const verdict = await deps.guardrail.apply('INPUT', [{ text: messages[last].text }], signal);
-    if (verdict.blocked) throw new BlockedInput(verdict.output ?? 'The request was blocked by the usage policy');
-    input = verdict.intervened ? 'masked' : 'none';
-    // Masked PII: the model sees the masked turn, never the original.
-    if (verdict.intervened && verdict.output) messages = messages.map((m, i) => (i === last ? { ...m, text: verdict.output! } : m));
-  }
+  // Every text of the request is client-written, earlier turns and assistant turns included (the
+  // client sends the whole history): all of it goes through the input guardrail in one call, and
+  // the model sees the texts as the guardrail returned them (masked PII, never the originals).
+  const system = request.system ?? [];
+  const guarded = await guardInput(deps.guardrail, [...system, ...request.messages.map((m) => m.text)], signal);
+  const input: GuardrailOutcome = deps.guardrail ? (guarded.masked ? 'masked' : 'none') : 'not-checked';
+  const checked: ModelRequest = {
+    ...request,
+    ...(request.system ? { system: guarded.texts.slice(0, system.length) } : {}),
+    messages: request.messages.map((m, i) => ({ ...m, text: guarded.texts[system.length + i] })),
+  };
   // Our own controller, so a blocked answer can stop the model (and its billing) mid-stream.
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   let chunks: AsyncIterable<StreamChunk>;
   try {
-    chunks = await deps.model.open({ ...request, messages }, stop.signal);
+    chunks = await deps.model.open(checked, stop.signal);
   } catch (error) {
     signal?.removeEventListener('abort', onAbort);
     throw error;

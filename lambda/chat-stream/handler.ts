@@ -1,11 +1,15 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { createBedrockRuntime, guardrail } from '../shared/bedrock';
-import { intFromEnv, modelCallEnv, readEnv } from '../shared/env';
+import { intFromEnv, jsonFromEnv, modelCallEnv, readEnv } from '../shared/env';
 import { callerOf, tenantDirectoryFrom } from '../shared/identity';
 import { logger, metrics } from '../shared/observability';
 import { converseStreamModel, streamingRoute } from '../shared/stream';
 import { parseRequest } from '../shared/validation';
+import { costOf } from '../shared/router';
+import { recordUsage } from '../shared/usage';
+import { MODEL_PRICE_ENV } from '../../contracts/model-call';
+import { NO_TENANT } from '../../contracts/usage';
 import { type ChatDeps, type ChatEvent, chatRequestSchema, type ChatRequest, type ChatSettings, modelRequest, openChat } from './core';
 
 const env = readEnv(
@@ -13,6 +17,8 @@ const env = readEnv(
     MODEL_ID: z.string().check(z.minLength(1)),
     /** Catalog alias of MODEL_ID: a tenant's application inference profile for it replaces it (ground 4). */
     MODEL_ALIAS: z.optional(z.string()),
+    /** USD per million tokens of MODEL_ID: JSON {inputPerMTok, outputPerMTok} (the usage record's CostUsd). */
+    [MODEL_PRICE_ENV]: jsonFromEnv(z.object({ inputPerMTok: z.number().check(z.nonnegative()), outputPerMTok: z.number().check(z.nonnegative()) })),
     /** Ground 4: JSON TenantDirectory (shared/identity.ts), as for the prompt function. */
     TENANTS: z.optional(z.string()),
     ...modelCallEnv(),
@@ -35,6 +41,9 @@ const deps: ChatDeps = {
   ...(env.GUARDRAIL_ID && env.GUARDRAIL_VERSION ? { guardrail: guardrail(runtime, env.GUARDRAIL_ID, env.GUARDRAIL_VERSION) } : {}),
 };
 const requestSchema = chatRequestSchema(settings);
+/** The usage record's `Model`: the catalog alias, as the prompt and OpenAI routes report it. */
+const modelAlias = env.MODEL_ALIAS ?? env.MODEL_ID;
+const price = env[MODEL_PRICE_ENV];
 const tenants = tenantDirectoryFrom(env.TENANTS);
 
 const sse = (data: unknown, event?: string) => `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`;
@@ -49,9 +58,10 @@ export const handler = streamingRoute(
   async ({ body, requestId, signal, event }) => {
     const request = parseRequest(requestSchema, body) as ChatRequest;
     // The tenant comes from what API Gateway checked (token, API key), never from the body.
-    const profile = env.MODEL_ALIAS ? callerOf(event, tenants).modelIds?.[env.MODEL_ALIAS] : undefined;
+    const caller = callerOf(event, tenants);
+    const profile = env.MODEL_ALIAS ? caller.modelIds?.[env.MODEL_ALIAS] : undefined;
     const events = await openChat({ ...modelRequest(request, settings), ...(profile ? { modelId: profile } : {}) }, settings, deps, signal);
-    return { kind: 'stream', contentType: 'text/event-stream; charset=utf-8', frames: frames(events, requestId) };
+    return { kind: 'stream', contentType: 'text/event-stream; charset=utf-8', frames: frames(events, requestId, caller.tenant) };
   },
   {
     json: (error, requestId) => ({ error: error.message, requestId }),
@@ -59,23 +69,22 @@ export const handler = streamingRoute(
   },
 );
 
-async function* frames(events: AsyncIterable<ChatEvent>, requestId: string): AsyncGenerator<string> {
+async function* frames(events: AsyncIterable<ChatEvent>, requestId: string, tenant: string | undefined): AsyncGenerator<string> {
   for await (const event of events) {
     if (event.type === 'delta') yield sse({ delta: event.text });
     else if (event.type === 'replace') yield sse({ replace: event.text });
     else {
-      record(event);
+      record(event, tenant);
       yield sse({ done: true, modelId: settings.modelId, stopReason: event.stopReason, usage: event.usage ?? null, guardrail: event.guardrail ?? null, requestId });
     }
   }
 }
 
-function record(done: Extract<ChatEvent, { type: 'done' }>): void {
-  metrics.addDimension('ModelId', settings.modelId);
-  if (done.usage) {
-    metrics.addMetric('InputTokens', MetricUnit.Count, done.usage.inputTokens);
-    metrics.addMetric('OutputTokens', MetricUnit.Count, done.usage.outputTokens);
-  }
+function record(done: Extract<ChatEvent, { type: 'done' }>, tenant: string | undefined): void {
+  // The usage record of every model route (contracts/usage.ts). A stream the guardrail stopped
+  // ends before the model reports its usage: nothing to record.
+  if (done.usage) recordUsage({ model: modelAlias, tenant, usage: done.usage, costUsd: costOf(done.usage, price) });
+  metrics.addDimensions({ Model: modelAlias, Tenant: tenant ?? NO_TENANT });
   if (done.guardrail && done.guardrail.output !== 'none') metrics.addMetric('GuardrailOutputInterventions', MetricUnit.Count, 1);
-  logger.info('streamed', { modelId: settings.modelId, stopReason: done.stopReason, ...done.usage, guardrail: done.guardrail });
+  logger.info('streamed', { modelId: settings.modelId, tenant, stopReason: done.stopReason, ...done.usage, guardrail: done.guardrail });
 }

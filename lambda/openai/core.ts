@@ -4,6 +4,7 @@ import { HttpError } from '../shared/http';
 import type { ModelMessage, ModelRequest, TokenUsage } from '../shared/model';
 import { chooseModel, type RoutingPolicy, type TenantTier } from '../shared/router';
 import { integerOnly } from '../shared/validation';
+import { MAX_CHAT_MESSAGES } from '../../contracts/model-call';
 
 /**
  * `POST /v1/chat/completions` in OpenAI's wire format, so OpenAI clients and tools work against the
@@ -19,7 +20,8 @@ export interface CompletionSettings {
   readonly maxMessageChars: number;
 }
 
-export const MAX_MESSAGES = 100;
+/** The same limit as API Gateway's request model of this route (contracts/model-call.ts). */
+export const MAX_MESSAGES = MAX_CHAT_MESSAGES;
 const MAX_PARTS = 20;
 
 /**

@@ -2,12 +2,14 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { type ChatDeps, type ChatEvent, openChat } from '../chat-stream/core';
 import { createBedrockRuntime, guardrail } from '../shared/bedrock';
-import { intFromEnv, modelCallEnv, readEnv } from '../shared/env';
+import { intFromEnv, jsonFromEnv, modelCallEnv, readEnv } from '../shared/env';
 import { callerOf } from '../shared/identity';
 import { logger, metrics } from '../shared/observability';
 import { costOf, type RoutingPolicy, validatePolicy } from '../shared/router';
 import { converseStreamModel, streamingRoute } from '../shared/stream';
 import { parseRequest } from '../shared/validation';
+import { recordUsage } from '../shared/usage';
+import { NO_TENANT } from '../../contracts/usage';
 import { completion, completionChunks, completionRequestSchema, type CompletionSettings, openAiError, openAiErrorFrame, toModelRequest } from './core';
 
 const alias = z.string().check(z.minLength(1));
@@ -18,20 +20,6 @@ const routingPolicySchema = z.object({
   longPrompt: z.optional(z.object({ minChars: z.number(), alias })),
   fallbacks: z.record(z.string(), z.array(alias)),
 });
-const jsonFromEnv = <T extends z.ZodMiniType>(schema: T) =>
-  z.pipe(
-    z.pipe(
-      z.string(),
-      z.transform((s) => {
-        try {
-          return JSON.parse(s) as unknown;
-        } catch {
-          return undefined; // reported by the schema as ROUTING_POLICY, like any other bad value
-        }
-      }),
-    ),
-    schema,
-  );
 
 const env = readEnv(
   z.object({
@@ -71,22 +59,20 @@ export const handler = streamingRoute(
     const meta = { id: `chatcmpl-${requestId}`, created: Math.floor(Date.now() / 1000), model: routed.alias };
     if (!request.stream) {
       const answer = await completion(events, meta);
-      record(routed.alias, answer.done);
+      record(routed.alias, caller.tenant, answer.done);
       return { kind: 'json', body: answer.body };
     }
-    const frames = completionChunks(events, meta, request.stream_options?.include_usage === true, (done) => record(routed.alias, done));
+    const frames = completionChunks(events, meta, request.stream_options?.include_usage === true, (done) => record(routed.alias, caller.tenant, done));
     return { kind: 'stream', contentType: 'text/event-stream; charset=utf-8', frames };
   },
   { json: openAiError, frame: openAiErrorFrame },
 );
 
-function record(alias: string, done: Extract<ChatEvent, { type: 'done' }>): void {
-  metrics.addDimension('ModelAlias', alias);
-  if (done.usage) {
-    metrics.addMetric('InputTokens', MetricUnit.Count, done.usage.inputTokens);
-    metrics.addMetric('OutputTokens', MetricUnit.Count, done.usage.outputTokens);
-    metrics.addMetric('CostUsd', MetricUnit.NoUnit, costOf(done.usage, policy.targets.find((t) => t.alias === alias)!.price));
-  }
+function record(alias: string, tenant: string | undefined, done: Extract<ChatEvent, { type: 'done' }>): void {
+  // The usage record of every model route (contracts/usage.ts); none when the guardrail stopped
+  // the model before it reported usage.
+  if (done.usage) recordUsage({ model: alias, tenant, usage: done.usage, costUsd: costOf(done.usage, policy.targets.find((t) => t.alias === alias)!.price) });
+  metrics.addDimensions({ Model: alias, Tenant: tenant ?? NO_TENANT });
   if (done.guardrail && done.guardrail.output !== 'none') metrics.addMetric('GuardrailOutputInterventions', MetricUnit.Count, 1);
-  logger.info('completed', { alias, stopReason: done.stopReason, ...done.usage, guardrail: done.guardrail });
+  logger.info('completed', { alias, tenant, stopReason: done.stopReason, ...done.usage, guardrail: done.guardrail });
 }

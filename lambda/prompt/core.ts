@@ -4,6 +4,7 @@ import { integerOnly, SESSION_ID_PATTERN, withoutProtoKey } from '../shared/vali
 import type { GuardrailPort, KnowledgePort, ModelMessage, ModelPort, Passage, PromptPort, PromptTemplate, TokenUsage } from '../shared/model';
 import type { AnswerOutcome, CacheableRequest, CacheLookup, CacheScope, CacheSource, StoreResult } from '../shared/cache';
 import { chooseModel, converseRouted, type RoutingPolicy, type TenantTier } from '../shared/router';
+import { guardInput } from '../shared/input-guard';
 
 export interface PromptSettings {
   /** The models this function may call and how it chooses (one target below ground 4). */
@@ -135,12 +136,7 @@ export interface PromptAnswer {
 
 export type GuardrailOutcome = 'none' | 'masked' | 'blocked' | 'ungrounded' | 'not-checked';
 
-/** The input was refused before retrieval and the model. */
-export class BlockedInput extends HttpError {
-  constructor(message: string) {
-    super(422, message);
-  }
-}
+export { BlockedInput } from '../shared/input-guard';
 
 export const NO_PASSAGES = 'No passages were found in the knowledge base for this query. Say so; do not invent an answer from it.';
 const NO_KNOWLEDGE_BASE = 'No knowledge base is connected.';
@@ -158,23 +154,27 @@ export async function answerPrompt(
   // Ground 7: a session that is not the caller's is a 404 before any Bedrock call.
   const history = caller.conversation ? await caller.conversation.history(signal) : [];
   const template = deps.prompt ? await deps.prompt.load(signal) : undefined;
-  const variables = template ? resolveVariables(template, request.variables ?? {}) : {};
-  let query = request.query;
+  // Checked before the guardrail call: an unknown or missing variable is a 400 without one.
+  if (template) resolveVariables(template, request.variables ?? {});
 
-  let inputOutcome: GuardrailOutcome = 'not-checked';
-  if (deps.guardrail) {
-    const verdict = await deps.guardrail.apply('INPUT', [{ text: query }, ...Object.values(request.variables ?? {}).map((text) => ({ text }))], signal);
-    if (verdict.blocked) throw new BlockedInput(verdict.output ?? 'The request was blocked by the usage policy');
-    inputOutcome = verdict.intervened ? 'masked' : 'none';
-    // Masked PII: the model sees the masked query, never the original.
-    if (verdict.intervened && verdict.output) query = verdict.output;
-  }
+  // Every text the client wrote that reaches the model (the query and the variable values) is
+  // checked in one call; masked PII: the model sees the masked texts, never the originals. The
+  // operator's defaults, the template and the retrieved passages are not client input. Earlier
+  // turns (ground 7) come from the session store, which holds each question as the model saw it
+  // (after this check) and each answer as the client saw it (after the output check): they are not
+  // checked again, and no client can write them.
+  const given = Object.entries(request.variables ?? {});
+  const guarded = await guardInput(deps.guardrail, [request.query, ...given.map(([, value]) => value)], signal);
+  const inputOutcome: GuardrailOutcome = deps.guardrail ? (guarded.masked ? 'masked' : 'none') : 'not-checked';
+  const query = guarded.texts[0];
+  const maskedVariables = Object.fromEntries(given.map(([name], i) => [name, guarded.texts[i + 1]]));
+  const variables = template ? resolveVariables(template, maskedVariables) : {};
 
   // Ground 5: after the input check (a blocked input is never served from the cache), keyed by the
   // (masked) query, tenant, model, prompt version and guardrail version.
   const firstModelId = caller.modelIds?.[firstAlias] ?? settings.routing.targets.find((t) => t.alias === firstAlias)!.modelId;
   const scope: CacheScope = { tenant: caller.tenant ?? 'anonymous', modelId: firstModelId, promptVersion: template?.version, guardrailVersion: settings.guardrailVersion };
-  const cacheable: CacheableRequest = { query, maxTokens: request.maxTokens, temperature: request.temperature, variables: request.variables, topK: request.topK, filter: request.filter };
+  const cacheable: CacheableRequest = { query, maxTokens: request.maxTokens, temperature: request.temperature, variables: request.variables && maskedVariables, topK: request.topK, filter: request.filter };
   // An answer that depends on earlier turns is neither served from nor stored in the cache, whose
   // key holds only this request.
   const cache = history.length ? undefined : deps.cache;

@@ -14,6 +14,8 @@ import { FeedbackStore } from '../feedback/store';
 import { type RoutingPolicy, validatePolicy } from '../shared/router';
 import { parseRequest } from '../shared/validation';
 import { HttpError } from '../shared/http';
+import { recordUsage } from '../shared/usage';
+import { NO_TENANT } from '../../contracts/usage';
 import { answerPrompt, BlockedInput, type ConversationPort, type PromptAnswer, type PromptDeps, type PromptRequest, promptRequestSchema, type PromptSettings, templateFromPrompt } from './core';
 
 const env = readEnv(
@@ -156,11 +158,10 @@ export function promptHandler(makeCache?: (context: CacheContext) => ResponseCac
           logger.warn('answer not recorded for feedback', { reason: (error as Error).message });
         });
     }
-    metrics.addDimensions({ Model: answer.model, Tenant: caller.tenant ?? 'none' });
-    metrics.addMetric('CostUsd', MetricUnit.Count, answer.costUsd);
+    // The usage record of every model route (contracts/usage.ts); a cache hit called no model.
+    if (answer.cache === undefined || answer.cache === 'none') recordUsage({ model: answer.model, tenant: caller.tenant, usage: answer.usage, costUsd: answer.costUsd });
+    metrics.addDimensions({ Model: answer.model, Tenant: caller.tenant ?? NO_TENANT });
     if (answer.fallbackFrom.length) metrics.addMetric('ModelFallbacks', MetricUnit.Count, answer.fallbackFrom.length);
-    metrics.addMetric('InputTokens', MetricUnit.Count, answer.usage.inputTokens);
-    metrics.addMetric('OutputTokens', MetricUnit.Count, answer.usage.outputTokens);
     metrics.addMetric('ModelLatency', MetricUnit.Milliseconds, answer.latencyMs);
     if (answer.citations) metrics.addMetric('PassagesUsed', MetricUnit.Count, answer.citations.length);
     if (answer.cache) metrics.addMetric(answer.cache === 'none' ? 'CacheMisses' : 'CacheHits', MetricUnit.Count, 1);

@@ -127,7 +127,12 @@ function sourceOf(location: { s3Location?: { uri?: string }; webLocation?: { url
   return location?.s3Location?.uri ?? location?.webLocation?.url ?? location?.type ?? 'unknown';
 }
 
-/** ApplyGuardrail on one pinned guardrail version. */
+/**
+ * ApplyGuardrail on one pinned guardrail version. One call carries several content blocks
+ * (`content` is an array of GuardrailContentBlock, and every block without a qualifier is
+ * evaluated: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ApplyGuardrail.html,
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-use-independent-api.html).
+ */
 export function guardrail(client: BedrockRuntimeClient, guardrailIdentifier: string, guardrailVersion: string): GuardrailPort {
   return {
     async apply(source, content, signal): Promise<GuardrailVerdict> {
@@ -143,11 +148,13 @@ export function guardrail(client: BedrockRuntimeClient, guardrailIdentifier: str
       if (out.action !== 'NONE' && out.action !== 'GUARDRAIL_INTERVENED') throw new HttpError(502, 'The guardrail returned a malformed answer');
       const intervened = out.action === 'GUARDRAIL_INTERVENED';
       const ungrounded = (out.assessments ?? []).some((a) => a.contextualGroundingPolicy?.filters?.some((f) => f.action === 'BLOCKED'));
+      const outputs = Array.isArray(out.outputs) ? out.outputs.map((o) => (typeof o?.text === 'string' ? o.text : '')) : [];
       return {
         intervened,
         ungrounded,
         blocked: intervened && (ungrounded || hasBlockedAction(out.assessments)),
-        output: out.outputs?.map((o) => o.text ?? '').join('') || undefined,
+        output: outputs.join('') || undefined,
+        outputs,
       };
     },
   };

@@ -27,3 +27,19 @@ export const modelCallEnv = () => ({
   GUARDRAIL_ID: z.optional(z.string().check(z.minLength(1))),
   GUARDRAIL_VERSION: z.optional(z.string().check(z.minLength(1))),
 });
+
+/** A JSON value in a variable, checked by `schema`; unparsable JSON is reported like any other bad value. */
+export const jsonFromEnv = <T extends z.ZodMiniType>(schema: T) =>
+  z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((s) => {
+        try {
+          return JSON.parse(s) as unknown;
+        } catch {
+          return undefined; // reported by the schema under the variable's name
+        }
+      }),
+    ),
+    schema,
+  );

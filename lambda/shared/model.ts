@@ -67,8 +67,10 @@ export interface GuardrailVerdict {
   readonly blocked: boolean;
   /** A contextual grounding or relevance filter blocked it. */
   readonly ungrounded: boolean;
-  /** When the guardrail intervened: its output (the blocked message, or the masked text). */
+  /** When the guardrail intervened: its output (the blocked message, or the masked text), joined. */
   readonly output?: string;
+  /** The guardrail's `outputs`, one text each, as it returned them (see shared/input-guard.ts for how they map to blocks). */
+  readonly outputs?: readonly string[];
   readonly intervened: boolean;
 }
 

@@ -17,7 +17,7 @@ beforeAll(async () => {
   fake.exportEndpoints();
   installLocalStreamingRuntime();
   for (const key of ['GUARDRAIL_ID', 'GUARDRAIL_VERSION', 'GUARDRAIL_WINDOW_CHARS']) delete process.env[key];
-  Object.assign(process.env, { MODEL_ID: 'us.amazon.nova-lite-v1:0', MAX_TOKENS: '1024', TEMPERATURE: '0.5', MAX_QUERY_CHARS: '500', BEDROCK_MAX_ATTEMPTS: '3', BEDROCK_ATTEMPT_TIMEOUT_MS: '1000' });
+  Object.assign(process.env, { MODEL_ID: 'us.amazon.nova-lite-v1:0', MODEL_PRICE: '{"inputPerMTok":0.06,"outputPerMTok":0.24}', MAX_TOKENS: '1024', TEMPERATURE: '0.5', MAX_QUERY_CHARS: '500', BEDROCK_MAX_ATTEMPTS: '3', BEDROCK_ATTEMPT_TIMEOUT_MS: '1000' });
   jest.isolateModules(() => {
     handler = (require('../../lambda/chat-stream/handler') as { handler: StreamingHandler }).handler;
   });

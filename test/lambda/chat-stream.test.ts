@@ -8,6 +8,7 @@ import { BedrockFake, throttle } from '../support/bedrock-fake';
 
 const ENV = {
   MODEL_ID: 'us.amazon.nova-lite-v1:0',
+  MODEL_PRICE: JSON.stringify({ inputPerMTok: 0.06, outputPerMTok: 0.24 }),
   MAX_TOKENS: '1024',
   TEMPERATURE: '0.5',
   MAX_QUERY_CHARS: '8000',

@@ -14,6 +14,7 @@ import type { SessionStore } from '../sessions/session-store';
 import type { ManagedPrompt } from '../prompt-library/managed-prompt';
 import type { BedrockModel } from '../shared/bedrock-model';
 import { checkRange } from '../shared/checks';
+import { MAX_CHAT_MESSAGES, MODEL_PRICE_ENV } from '../../../contracts/model-call';
 
 /** A knowledge base the prompt function may retrieve from (ground 2). */
 export interface IRetrievalSource {
@@ -268,6 +269,7 @@ export class ModelCall extends Construct {
       const chatStream = streamed('ChatStreamFunction', 'chat-stream', 'genai-blueprint: streams POST /chat/stream (Server-Sent Events) from Bedrock ConverseStream', {
         MODEL_ID: props.model.invocationId,
         MODEL_ALIAS: props.model.alias,
+        [MODEL_PRICE_ENV]: JSON.stringify(priceOf(props.model)),
       });
       const openAi = streamed('OpenAiFunction', 'openai', 'genai-blueprint: OpenAI-compatible POST /v1/chat/completions over Bedrock ConverseStream', {
         ROUTING_POLICY: JSON.stringify(policy),
@@ -289,7 +291,7 @@ export class ModelCall extends Construct {
               messages: {
                 type: apigateway.JsonSchemaType.ARRAY,
                 minItems: 1,
-                maxItems: 50,
+                maxItems: MAX_CHAT_MESSAGES,
                 items: {
                   type: apigateway.JsonSchemaType.OBJECT,
                   required: ['role', 'content'],
@@ -312,7 +314,7 @@ export class ModelCall extends Construct {
             schema: apigateway.JsonSchemaVersion.DRAFT4,
             type: apigateway.JsonSchemaType.OBJECT,
             required: ['messages'],
-            properties: { messages: { type: apigateway.JsonSchemaType.ARRAY, minItems: 1, maxItems: 50 } },
+            properties: { messages: { type: apigateway.JsonSchemaType.ARRAY, minItems: 1, maxItems: MAX_CHAT_MESSAGES } },
           },
         }),
       );
