@@ -38,6 +38,9 @@ export const GROUNDS = [
 
 export type GroundNumber = (typeof GROUNDS)[number]['ground'];
 
+/** Resource types of the grounds whose Tags property is create-only (test/grounds/upgrade.test.ts checks every pair of grounds). */
+export const REPLACED_BY_TAG_CHANGE = ['AWS::Bedrock::PromptVersion'];
+
 export interface GroundStackProps extends StackProps {
   readonly ground: GroundNumber;
   readonly config: BlueprintConfig;
@@ -74,7 +77,10 @@ export class GroundStack extends Stack {
       description: `genai-blueprint ground ${ground}: ${GROUNDS[ground].block}`,
     });
     Tags.of(this).add('app', 'genai-blueprint');
-    Tags.of(this).add('ground', String(ground));
+    // A tag whose value changes with the ground must stay off resources whose Tags CloudFormation
+    // cannot update ("Update requires: Replacement"): a PromptVersion would be cut anew every ground.
+    // Lambda functions may carry it: Tags are not among the properties a published version hashes.
+    Tags.of(this).add('ground', String(ground), { excludeResourceTypes: REPLACED_BY_TAG_CHANGE });
 
     const lambdaDefaults = {
       memorySize: config.lambda.memoryMb,

@@ -1,7 +1,7 @@
-import { CfnOutput, Duration, Token, Validations } from 'aws-cdk-lib';
+import { type CfnElement, CfnOutput, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
@@ -125,10 +125,12 @@ export class ModelApi extends Construct {
       timeout,
       ...(streaming ? { responseTransferMode: apigateway.ResponseTransferMode.STREAM } : {}),
     });
-    return resource.addMethod('POST', integration, {
-      requestValidator: this.bodyValidator,
-      requestModels: { 'application/json': model },
-    });
+    return stablePermissionIds(
+      resource.addMethod('POST', integration, {
+        requestValidator: this.bodyValidator,
+        requestModels: { 'application/json': model },
+      }),
+    );
   }
 
   /**
@@ -137,10 +139,12 @@ export class ModelApi extends Construct {
    */
   public addGetRoute(path: string, fn: lambda.IFunction): apigateway.Method {
     const parameters = [...path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]);
-    return this.restApi.root.resourceForPath(path).addMethod('GET', new apigateway.LambdaIntegration(fn, { timeout: Duration.seconds(29) }), {
-      requestValidator: this.bodyValidator,
-      requestParameters: Object.fromEntries(parameters.map((name) => [`method.request.path.${name}`, true])),
-    });
+    return stablePermissionIds(
+      this.restApi.root.resourceForPath(path).addMethod('GET', new apigateway.LambdaIntegration(fn, { timeout: Duration.seconds(29) }), {
+        requestValidator: this.bodyValidator,
+        requestParameters: Object.fromEntries(parameters.map((name) => [`method.request.path.${name}`, true])),
+      }),
+    );
   }
 
   /** Lets `grantee` (a user, role or CI principal) call every route of this API. */
@@ -151,4 +155,18 @@ export class ModelApi extends Construct {
       resourceArns: [this.restApi.arnForExecuteApi('*', '/*', this.restApi.deploymentStage.stageName)],
     });
   }
+}
+
+/**
+ * LambdaIntegration names a method's invoke permissions after the API's unique id, which carries the
+ * stack id, so each ground renamed (replaced) every permission: logical ids from the method's own instead.
+ */
+function stablePermissionIds(method: apigateway.Method): apigateway.Method {
+  const methodId = Stack.of(method).getLogicalId(method.node.defaultChild as CfnElement);
+  for (const child of method.node.children) {
+    if (child instanceof lambda.CfnPermission && child.node.id.startsWith('ApiPermission.')) {
+      child.overrideLogicalId(`${methodId}${child.node.id.startsWith('ApiPermission.Test.') ? 'TestInvoke' : 'Invoke'}Permission`);
+    }
+  }
+  return method;
 }

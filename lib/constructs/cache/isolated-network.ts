@@ -2,6 +2,7 @@ import { Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { allowFromStably } from './stable-ingress';
 
 /**
  * The AWS APIs the request path calls from inside the VPC: Converse/InvokeModel/ApplyGuardrail
@@ -132,7 +133,7 @@ export class IsolatedNetwork extends Construct {
 
   /** Lets `other` (a function, a security group) reach the interface endpoints on 443. */
   public allowEndpointAccessFrom(other: ec2.IConnectable, description = 'HTTPS to the interface endpoints'): void {
-    this.endpointSecurityGroup.connections.allowFrom(other, ec2.Port.tcp(HTTPS), description);
+    allowFromStably(this.endpointSecurityGroup, other, HTTPS, description);
   }
 }
 

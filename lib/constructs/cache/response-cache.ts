@@ -8,6 +8,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { checkInteger } from '../shared/checks';
+import { allowFromStably } from './stable-ingress';
 
 /** The port of a serverless cache's endpoint (6380 is the reader endpoint, which nothing here uses). */
 export const CACHE_PORT = 6379;
@@ -175,7 +176,7 @@ export class ResponseCache extends Construct {
     if (!fn.isBoundToVpc) {
       throw new Error(`grantConnect needs a function in the cache's VPC, got ${fn.node.path} which has no VPC configuration`);
     }
-    this.connections.allowDefaultPortFrom(fn, 'Valkey over TLS from a granted function');
+    allowFromStably(this.securityGroup, fn, CACHE_PORT, 'Valkey over TLS from a granted function');
     const grant = iam.Grant.addToPrincipal({
       grantee: fn,
       actions: ['elasticache:Connect'],

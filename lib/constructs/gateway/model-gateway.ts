@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, CfnOutput, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -134,7 +134,9 @@ export class ModelGateway extends Construct {
         // The stage-wide throttle of the API still caps the sum of all tenants.
         throttle: { rateLimit: tenant.rateLimit, burstLimit: tenant.burstLimit },
       });
-      usagePlan.addApiKey(apiKey);
+      // A fixed logical id: the default names the key after the API key's unique id, which carries the
+      // stack id, so each ground renamed it and API Gateway refuses a second key for the same plan and key.
+      usagePlan.addApiKey(apiKey, { overrideLogicalId: `${Stack.of(this).getLogicalId(usagePlan.node.defaultChild as CfnElement)}ApiKey` });
       new CfnOutput(tenantScope, 'ApiKeyId', { value: apiKey.keyId, description: `API key of tenant ${tenant.name}: aws apigateway get-api-key --include-value --api-key <this>` });
       if (props.modelSourceArn !== undefined) profiles[tenant.name] = new bedrock.CfnApplicationInferenceProfile(tenantScope, 'InferenceProfile', {
         inferenceProfileName: Names.uniqueResourceName(tenantScope, { maxLength: 64, separator: '-' }),

@@ -6,7 +6,6 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
@@ -255,16 +254,19 @@ export class KnowledgeBase extends Construct {
         BEDROCK_ATTEMPT_TIMEOUT_MS: '10000',
       },
     });
-    this.ingestionFunction.addEventSource(
-      new sources.SqsEventSource(this.ingestionQueue, {
-        // One invocation gathers the uploads of the whole window (Lambda allows up to 10,000 with a
-        // window; 1,000 S3 events stay well below the 6 MB payload limit). Without a window Lambda caps it at 10.
-        batchSize: batchWindow.toSeconds() === 0 ? 10 : 1_000,
-        maxBatchingWindow: batchWindow.toSeconds() === 0 ? undefined : batchWindow,
-        reportBatchItemFailures: true,
-      }),
-    );
-    const trigger = this.ingestionFunction.node.children.find((c) => c.node.id.startsWith('SqsEventSource'))!;
+    // The mapping SqsEventSource would add, under a fixed id: SqsEventSource names it after the
+    // queue's unique id, which carries the stack id, so each ground renamed it and CloudFormation
+    // created a second mapping for the same queue and function before deleting the first, which
+    // Lambda refuses (ResourceConflictException: the mapping already exists).
+    const trigger = this.ingestionFunction.addEventSourceMapping('IngestionQueueSource', {
+      eventSourceArn: this.ingestionQueue.queueArn,
+      // One invocation gathers the uploads of the whole window (Lambda allows up to 10,000 with a
+      // window; 1,000 S3 events stay well below the 6 MB payload limit). Without a window Lambda caps it at 10.
+      batchSize: batchWindow.toSeconds() === 0 ? 10 : 1_000,
+      maxBatchingWindow: batchWindow.toSeconds() === 0 ? undefined : batchWindow,
+      reportBatchItemFailures: true,
+    });
+    this.ingestionQueue.grantConsumeMessages(this.ingestionFunction);
     Validations.of(trigger).acknowledge({
       id: 'Serverless-LambdaEventSourceMappingDestination',
       reason: 'Lambda supports no on-failure destination for SQS event sources: failed messages return to the queue and its redrive policy parks them in the (alarmed) dead-letter queue',
