@@ -109,6 +109,9 @@ export class GroundStack extends Stack {
       logRetention: config.lambda.logRetentionDays,
       cognito: auth && { authorizer: auth.authorizer, scopes: [auth.invokeScope] },
     });
+    if (ground < 4) {
+      this.api.acknowledgeNoWebAcl('Grounds 0-3 have no WAF web ACL: only IAM-signed callers of this account reach the API; the gateway of ground 4 associates one with this stage');
+    }
     // Ground 1: prompt management.
     if (ground >= 1) {
       this.prompt = new ManagedPrompt(this, 'Prompt', { definition: config.prompt, model, maxTokens: config.model.maxTokens, temperature: config.model.temperature });

@@ -19,6 +19,7 @@ function build(props: Partial<PredictiveMlProps> = {}) {
   const app = new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'Test');
   const api = new ModelApi(stack, 'Api');
+  api.acknowledgeNoWebAcl('Test fixture: the block alone, without the gateway that adds the web ACL');
   const ml = new PredictiveMl(stack, 'PredictiveMl', { api, ...props });
   return { app, stack, ml, template: Template.fromStack(stack) };
 }

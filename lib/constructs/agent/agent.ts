@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { DEMO_ORDERS, orderKey } from '../../../lambda/agent-actions/data';
 import { ACTION_GROUPS } from '../../../lambda/agent-actions/functions';
 import type { IGuardrail } from '../guardrail/guardrail';
-import { BlueprintFunction } from '../shared/blueprint-function';
+import { BlueprintFunction, CLOUDFORMATION_INVOKED_DLQ_REASON } from '../shared/blueprint-function';
 import type { BedrockModel } from '../shared/bedrock-model';
 import { dataTable } from '../shared/data-table';
 
@@ -255,7 +255,7 @@ export class Agent extends Construct {
         reason: `${cdkOwned}: aws-cdk-lib attaches the basic execution role (CloudWatch Logs only) and exposes no option to replace it`,
       });
       Validations.of((role.node.scope as Construct).node.defaultChild!).acknowledge(
-        { id: 'Serverless-LambdaDLQ', reason: `${cdkOwned}: invoked synchronously by CloudFormation, which reports every failure in the stack events, so a DLQ would never receive anything` },
+        { id: 'Serverless-LambdaDLQ', reason: `${cdkOwned}. ${CLOUDFORMATION_INVOKED_DLQ_REASON}` },
         { id: 'Serverless-LambdaTracing', reason: `${cdkOwned}: runs once per deployment, aws-cdk-lib exposes no tracing option and there is no request path to trace` },
       );
     }

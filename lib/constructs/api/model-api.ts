@@ -95,9 +95,11 @@ export class ModelApi extends Construct {
       templates: errorBody,
     });
 
-    Validations.of(this.restApi).acknowledge({ id: 'AwsSolutions-APIG3', reason: 'Grounds 0-3 have no WAF (IAM-signed callers only); the ModelGateway of ground 4 associates a web ACL with this stage' });
     if (!props.cognito) {
-      Validations.of(this.restApi).acknowledge({ id: 'AwsSolutions-COG4', reason: 'Grounds 0-6 authorize with IAM (SigV4); the Cognito authorizer is added in ground 7' });
+      Validations.of(this.restApi).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason: 'Every method of this API authorizes with AWS_IAM (SigV4-signed requests of AWS principals) instead of a Cognito user pool authorizer',
+      });
     }
     Validations.of(this.restApi.node.findChild('CloudWatchRole')).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
@@ -105,6 +107,14 @@ export class ModelApi extends Construct {
     });
 
     new CfnOutput(this, 'Url', { value: this.restApi.url, description: props.cognito ? 'Base URL of the API (requests need a Cognito access token)' : 'Base URL of the API (requests must be SigV4-signed)' });
+  }
+
+  /**
+   * Says why this stage has no WAF web ACL (cdk-nag AwsSolutions-APIG3). Call it only where that
+   * holds: a stage with a web ACL (ModelGateway) must not carry the acknowledgement.
+   */
+  public acknowledgeNoWebAcl(reason: string): void {
+    Validations.of(this.restApi).acknowledge({ id: 'AwsSolutions-APIG3', reason });
   }
 
   /** Adds `POST /<path>` proxied to `fn` (buffered or streamed), with the body validated against `options.bodySchema`. */

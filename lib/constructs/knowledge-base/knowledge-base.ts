@@ -14,7 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { EmbeddingModel } from '../../config/models';
-import { BlueprintFunction, METRICS_NAMESPACE } from '../shared/blueprint-function';
+import { BlueprintFunction, METRICS_NAMESPACE, CLOUDFORMATION_INVOKED_DLQ_REASON } from '../shared/blueprint-function';
 import { type ChunkingStrategy, chunkingConfiguration, DEFAULT_CHUNKING, inRange, validateChunking } from './chunking';
 import { accessLogsBucket } from '../shared/access-logs';
 
@@ -266,13 +266,20 @@ export class KnowledgeBase extends Construct {
       maxBatchingWindow: batchWindow.toSeconds() === 0 ? undefined : batchWindow,
       reportBatchItemFailures: true,
     });
-    this.ingestionQueue.grantConsumeMessages(this.ingestionFunction);
+    // What the event source mapping does as the function's role (the Lambda guide's "Execution role
+    // permissions" for SQS: https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html),
+    // not grantConsumeMessages, which adds sqs:ChangeMessageVisibility and sqs:GetQueueUrl that
+    // neither Lambda nor the handler calls (test/policy/iam-simulation.test.ts).
+    this.ingestionFunction.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [this.ingestionQueue.queueArn] }),
+    );
     Validations.of(trigger).acknowledge({
       id: 'Serverless-LambdaEventSourceMappingDestination',
       reason: 'Lambda supports no on-failure destination for SQS event sources: failed messages return to the queue and its redrive policy parks them in the (alarmed) dead-letter queue',
     });
     this.grantIngestion(this.ingestionFunction);
-    this.ingestionQueue.grantSendMessages(this.ingestionFunction);
+    // Its own delayed checks: SendMessage only (grantSendMessages adds GetQueueAttributes and GetQueueUrl).
+    this.ingestionFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.ingestionQueue.queueArn] }));
 
     this.ingestionFailedAlarm = this.metricIngestionJobsFailed().createAlarm(this, 'IngestionFailedAlarm', {
       alarmDescription: 'A knowledge base ingestion job failed or left documents unindexed: see the ingest function logs',
@@ -375,7 +382,7 @@ function physicalName(scope: Construct, suffix: string, replacing: readonly unkn
  */
 function acknowledgeCdkProvidedFunctions(deployment: s3deploy.BucketDeployment, destination: s3.Bucket, ingestion: cr.AwsCustomResource): void {
   const cdkOwned = 'Function owned by aws-cdk-lib and run only by CloudFormation during deployments';
-  const notAsync = `${cdkOwned}: invoked synchronously by CloudFormation, which reports every failure in the stack events, so a DLQ would never receive anything`;
+  const notAsync = `${cdkOwned}. ${CLOUDFORMATION_INVOKED_DLQ_REASON}`;
   const basicRole = {
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
     reason: `${cdkOwned}: aws-cdk-lib attaches the basic execution role (CloudWatch Logs only) and exposes no option to replace it`,

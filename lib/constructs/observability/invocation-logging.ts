@@ -5,7 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { BlueprintFunction } from '../shared/blueprint-function';
+import { BlueprintFunction, CLOUDFORMATION_INVOKED_DLQ_REASON } from '../shared/blueprint-function';
 import { retainedResourceName } from '../shared/names';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 
@@ -151,7 +151,7 @@ function acknowledgeProviderFramework(provider: cr.Provider, onEvent: BlueprintF
     { id: 'Serverless-LambdaDefaultMemorySize', reason: `${cdkOwned}: it only relays one event to the handler function; aws-cdk-lib exposes no memory setting for it` },
     { id: 'AwsSolutions-L1', reason: `${cdkOwned}: aws-cdk-lib pins the runtime its framework code is built and tested for` },
     { id: 'Serverless-LambdaLatestVersion', reason: `${cdkOwned}: aws-cdk-lib pins the runtime its framework code is built and tested for` },
-    { id: 'Serverless-LambdaDLQ', reason: `${cdkOwned}: invoked synchronously by CloudFormation, which reports every failure in the stack events` },
+    { id: 'Serverless-LambdaDLQ', reason: `${cdkOwned}. ${CLOUDFORMATION_INVOKED_DLQ_REASON}` },
     { id: 'Serverless-LambdaTracing', reason: `${cdkOwned}: runs once per deployment, aws-cdk-lib exposes no tracing option for it` },
   );
 }

@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { INSTANCE_TYPE, SERVERLESS_MEMORY_MB } from '../../config/predictive-ml';
 import type { ModelApi } from '../api/model-api';
 import type { ModelGateway } from '../gateway/model-gateway';
-import { BlueprintFunction } from '../shared/blueprint-function';
+import { BlueprintFunction, CLOUDFORMATION_INVOKED_DLQ_REASON } from '../shared/blueprint-function';
 import { CHURN_DATASET, type DatasetSpec, type FeatureSpec } from './dataset';
 import { type EndpointHosting, TrainingPipeline } from './training-pipeline';
 import { accessLogsBucket } from '../shared/access-logs';
@@ -296,7 +296,7 @@ function requestJsonSchema(spec: DatasetSpec): apigateway.JsonSchema {
 function acknowledgeCdkProvidedFunctions(deployment: s3deploy.BucketDeployment, destination: s3.Bucket, provider: cr.Provider, providerRole: iam.Role, teardown: BlueprintFunction): void {
   const stack = Stack.of(destination);
   const cdkOwned = 'Function owned by aws-cdk-lib and run only by CloudFormation during deployments';
-  const notAsync = `${cdkOwned}: invoked synchronously by CloudFormation, which reports every failure in the stack events, so a DLQ would never receive anything`;
+  const notAsync = `${cdkOwned}. ${CLOUDFORMATION_INVOKED_DLQ_REASON}`;
   const noTracing = { id: 'Serverless-LambdaTracing', reason: `${cdkOwned}: runs once per deployment, aws-cdk-lib exposes no tracing option and there is no request path to trace` };
 
   const deployRole = deployment.handlerRole;

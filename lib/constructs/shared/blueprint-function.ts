@@ -35,12 +35,23 @@ export const LAMBDA_ENI_ACTIONS = {
   manage: ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
 } as const;
 
+/**
+ * Why a function that CloudFormation invokes directly (a custom resource provider's framework
+ * function, BucketDeployment's handler) has no dead-letter queue. CloudFormation invokes it
+ * asynchronously (https://docs.aws.amazon.com/lambda/latest/dg/services-cloudformation.html), then
+ * waits for the response it sends to a pre-signed URL; without one the stack operation fails when
+ * the custom resource times out and rolls back. The failure surfaces in the stack operation; an
+ * event parked in a queue could not be replayed into it.
+ */
+export const CLOUDFORMATION_INVOKED_DLQ_REASON =
+  'Invoked asynchronously by CloudFormation, which waits for the response the function sends to a pre-signed URL: a failure fails and rolls back the stack operation, and an event kept in a dead-letter queue could not be replayed into that operation';
+
 /** The callers a function may have; none invokes asynchronously, so none needs a DLQ on the function. */
 const SYNCHRONOUS_CALLERS = {
   'api-gateway': 'Invoked synchronously by API Gateway only: the caller receives every error and nothing is retried asynchronously',
   sqs: 'Invoked by an SQS event source mapping only: failed messages return to the queue and end in its dead-letter queue',
   'bedrock-agent': 'Invoked synchronously by the Bedrock agent as its action group executor: errors return to the agent, which reports them in the answer',
-  'custom-resource': 'Invoked synchronously by the CloudFormation custom resource provider framework, which reports every failure to the stack operation',
+  'custom-resource': "Invoked synchronously (RequestResponse) by aws-cdk-lib's custom resource provider framework function, which reports every failure to the stack operation",
   'step-functions': 'Invoked synchronously by a Step Functions task whose Retry and Catch handle every failure',
 } as const;
 
