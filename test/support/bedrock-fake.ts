@@ -31,6 +31,28 @@ export interface FakeData {
   /** Status GetIngestionJob reports for every job. */
   jobStatus: 'STARTING' | 'IN_PROGRESS' | 'COMPLETE' | 'FAILED';
   jobs: { ingestionJobId: string; knowledgeBaseId: string; dataSourceId: string }[];
+  /** When set, ApplyGuardrail judges the text it is sent (see GuardrailPolicy); else it answers NONE. */
+  guardrailPolicy?: GuardrailPolicy;
+}
+
+/**
+ * A guardrail the fake applies to ApplyGuardrail content: any block matching `block` blocks the
+ * whole request (one output: `blockedMessage`); otherwise every match of `mask` is replaced by
+ * `{EMAIL}`-style `maskWith`, with one output per content block (`perBlockOutputs`, the default) or
+ * one output of the blocks joined (to exercise callers that must not assume the alignment).
+ */
+export interface GuardrailPolicy {
+  readonly block: RegExp;
+  readonly mask: RegExp;
+  readonly maskWith: string;
+  readonly blockedMessage: string;
+  readonly perBlockOutputs?: boolean;
+}
+
+/** The texts of an ApplyGuardrail request's content blocks, in order. */
+export function guardrailTexts(req: RecordedRequest): string[] {
+  const body = req.body as { content?: { text?: { text?: string } }[] };
+  return (body.content ?? []).map((c) => c.text?.text ?? '');
 }
 
 export interface RecordedRequest {
@@ -181,7 +203,25 @@ const OPERATIONS: Record<Operation, OperationSpec> = {
   ApplyGuardrail: {
     method: 'POST',
     path: /^\/guardrail\/(?<guardrailIdentifier>[^/]+)\/version\/(?<guardrailVersion>[^/]+)\/apply$/,
-    answer: () => ({ action: 'NONE', outputs: [], assessments: [], usage: { topicPolicyUnits: 1, contentPolicyUnits: 1, wordPolicyUnits: 1, sensitiveInformationPolicyUnits: 1, sensitiveInformationPolicyFreeUnits: 0, contextualGroundingPolicyUnits: 0 } }),
+    answer: (req, data) => {
+      const usage = { topicPolicyUnits: 1, contentPolicyUnits: 1, wordPolicyUnits: 1, sensitiveInformationPolicyUnits: 1, sensitiveInformationPolicyFreeUnits: 0, contextualGroundingPolicyUnits: 0 };
+      const policy = data.guardrailPolicy;
+      const texts = guardrailTexts(req);
+      const matches = (re: RegExp, text: string) => new RegExp(re.source, re.flags.replace('g', '')).test(text);
+      if (policy && texts.some((t) => matches(policy.block, t))) {
+        return { action: 'GUARDRAIL_INTERVENED', outputs: [{ text: policy.blockedMessage }], assessments: [{ contentPolicy: { filters: [{ type: 'PROMPT_ATTACK', confidence: 'HIGH', action: 'BLOCKED' }] } }], usage };
+      }
+      if (policy && texts.some((t) => matches(policy.mask, t))) {
+        const masked = texts.map((t) => t.replace(new RegExp(policy.mask.source, policy.mask.flags.includes('g') ? policy.mask.flags : `${policy.mask.flags}g`), policy.maskWith));
+        return {
+          action: 'GUARDRAIL_INTERVENED',
+          outputs: policy.perBlockOutputs === false ? [{ text: masked.join('') }] : masked.map((text) => ({ text })),
+          assessments: [{ sensitiveInformationPolicy: { piiEntities: [{ type: 'EMAIL', match: 'x', action: 'ANONYMIZED' }] } }],
+          usage,
+        };
+      }
+      return { action: 'NONE', outputs: [], assessments: [], usage };
+    },
   },
   Retrieve: {
     method: 'POST',
@@ -281,6 +321,7 @@ export class BedrockFake {
     this.data.passages = [];
     this.data.jobStatus = 'COMPLETE';
     this.data.jobs.length = 0;
+    this.data.guardrailPolicy = undefined;
     this.releaseHung();
   }
 
