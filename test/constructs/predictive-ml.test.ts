@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { App, type CfnElement, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -49,6 +50,7 @@ function choose(state: { Choices: Record<string, any>[]; Default?: string }, inp
     if ('StringEquals' in rule) return value === rule.StringEquals;
     if ('StringEqualsPath' in rule) return value === at(rule.StringEqualsPath);
     if ('BooleanEquals' in rule) return value === rule.BooleanEquals;
+    if ('NumericLessThan' in rule) return value < rule.NumericLessThan;
     if ('StringMatches' in rule) return new RegExp(`^${rule.StringMatches.split('*').map((t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's').test(value);
     throw new Error(`choose: unsupported rule ${JSON.stringify(rule)}`);
   };
@@ -93,14 +95,68 @@ describe('PredictiveMl', () => {
       expect(tasks.length).toBeGreaterThanOrEqual(10);
       for (const [name, state] of tasks) {
         expect({ name, timeout: state.TimeoutSeconds > 0 }).toEqual({ name, timeout: true });
+        // Train retries through its catch, under a new job name (next test): a Retry would re-send the same name.
+        if (name === 'Train') continue;
         expect(state.Retry.length).toBeGreaterThan(0);
         for (const retry of state.Retry) expect(retry).toMatchObject({ JitterStrategy: 'FULL', MaxDelaySeconds: 300 });
         const catchTo = state.Catch?.[0]?.Next;
-        const expected = name.startsWith('Notify') ? 'PipelineFailed' : name === 'DescribeDeletingEndpoint' ? 'EndpointGone?' : 'NotifyFailure';
+        const expected = name.startsWith('Notify') ? 'PipelineFailed' : name === 'DescribeDeletingEndpoint' ? 'EndpointGone?' : name === 'StopFailedTraining' ? 'TrainingBackoff' : 'NotifyFailure';
         expect([name, catchTo]).toEqual([name, expected]);
       }
       expect(definition.States.NotifyFailure.Next).toBe('PipelineFailed');
       expect(definition.States.PipelineFailed.Type).toBe('Fail');
+    });
+
+    test('a failed training attempt is tried again under a new job name (a retry of the same CreateTrainingJob would fail on the duplicate), at most 3 attempts, stopping the previous job first', () => {
+      const states = definition.States;
+      expect(states.Train.Retry).toBeUndefined();
+      // The few intrinsics these states use, evaluated as Step Functions would.
+      const path = (p: string, input: any) => p.replace(/^\$\.?/, '').split('.').reduce((o, k) => o?.[k], input);
+      const evaluate = (expr: string, input: any): unknown => {
+        const fmt = /^States\.Format\('([^']*)', (.+)\)$/.exec(expr);
+        if (fmt) {
+          const args = fmt[2].split(', ').map((a) => (a === 'States.UUID()' ? randomUUID() : path(a, input)));
+          return fmt[1].replace(/\{\}/g, () => String(args.shift()));
+        }
+        const add = /^States\.MathAdd\((\S+), (\d+)\)$/.exec(expr);
+        if (add) return (path(add[1], input) as number) + Number(add[2]);
+        if (expr.startsWith('$')) return path(expr, input);
+        throw new Error(`unsupported intrinsic ${expr}`);
+      };
+      const apply = (params: Record<string, any>, input: any) =>
+        Object.fromEntries(Object.entries(params).map(([k, v]) => (k.endsWith('.$') ? [k.slice(0, -2), evaluate(v, input)] : [k, v])));
+
+      // Every attempt fails the way .sync can after the job exists: SageMaker's error while polling.
+      let input: any = { run: apply(states.Prepare.Parameters, {}) };
+      expect(input.run.name).toMatch(/^[a-z0-9-]+-[0-9a-f-]{36}$/);
+      const sent: string[] = [];
+      const stopped: string[] = [];
+      let state = 'Train';
+      for (let steps = 0; state !== 'NotifyFailure' && steps < 50; steps++) {
+        const s = states[state];
+        if (state === 'Train') {
+          sent.push(apply(s.Parameters, input).TrainingJobName);
+          const catcher = s.Catch.find((c: { ErrorEquals: string[] }) => c.ErrorEquals.includes('SageMaker.AmazonSageMakerException'));
+          input = { ...input, error: { Error: 'SageMaker.AmazonSageMakerException' } };
+          expect(catcher.ResultPath).toBe('$.error');
+          state = catcher.Next;
+        } else if (s.Type === 'Choice') state = choose(s, input)!;
+        else if (state === 'StopFailedTraining') {
+          stopped.push(apply(s.Parameters, input).TrainingJobName);
+          state = s.Next;
+        } else if (s.Type === 'Pass') {
+          input = { ...input, run: apply(s.Parameters, input) };
+          expect(s.ResultPath).toBe('$.run');
+          state = s.Next;
+        } else state = s.Next;
+      }
+      expect(state).toBe('NotifyFailure');
+      expect(sent).toEqual([`${input.run.name}-1`, `${input.run.name}-2`, `${input.run.name}-3`]);
+      expect(new Set(sent).size).toBe(3);
+      expect(stopped).toEqual(sent.slice(0, 2));
+      for (const name of sent) expect(name.length).toBeLessThanOrEqual(63); // CreateTrainingJob's limit
+      // Stopping nothing (the job was never created, or has ended) goes on to the next attempt.
+      expect(states.StopFailedTraining.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'TrainingBackoff' })]);
     });
 
     test('trains the built-in XGBoost image of the deploying region (mapping), on the shipped channels, encrypted, isolated', () => {

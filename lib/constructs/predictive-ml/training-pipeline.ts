@@ -48,6 +48,8 @@ export interface TrainingPipelineProps {
 export const GATE_METRIC = 'validation:auc';
 const METRIC_TAG = 'genai-blueprint:promoted-metric';
 const ENDPOINT_POLL = Duration.minutes(1);
+/** Training attempts per run; each has its own job name `<run>-<attempt>` (at most 63 characters: one digit). */
+const TRAINING_ATTEMPTS = 3;
 
 /**
  * The training pipeline of the PredictiveMl block (CloudFormation has no training job resource):
@@ -155,10 +157,15 @@ export class TrainingPipeline extends Construct {
     const onError = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
 
     const prepare = new sfn.Pass(this, 'Prepare', {
-      comment: 'Names this run: training job, model and endpoint config share one unique name',
-      parameters: { 'name.$': `States.Format('${prefix}{}', States.UUID())` },
+      comment: 'Names this run (model and endpoint config take this name; each training attempt adds its number)',
+      parameters: { 'name.$': `States.Format('${prefix}{}', States.UUID())`, attempt: 1 },
       resultPath: '$.run',
     });
+    // A training job name per attempt, <run>-<attempt>: a Retry re-sends the same request, and a
+    // CreateTrainingJob that succeeded before the error (the .sync integration's polling can fail
+    // after the job exists) would then fail on the duplicate name. So Train has no Retry: a catch
+    // stops the previous attempt's job (if it exists and runs), waits, and trains under a new name.
+    const trainingJobName = "States.Format('{}-{}', $.run.name, $.run.attempt)";
 
     const channel = (name: string) => ({
       ChannelName: name,
@@ -171,7 +178,7 @@ export class TrainingPipeline extends Construct {
         Resource: `arn:${Aws.PARTITION}:states:::sagemaker:createTrainingJob.sync`,
         TimeoutSeconds: props.maxTrainingRuntime.toSeconds() + 1_800,
         Parameters: {
-          'TrainingJobName.$': '$.run.name',
+          'TrainingJobName.$': trainingJobName,
           RoleArn: this.sagemakerRole.roleArn,
           AlgorithmSpecification: { TrainingImage: image.uri, TrainingInputMode: 'File' },
           // Binary churn classifier; AUC on the validation channel is what the gate reads.
@@ -187,8 +194,18 @@ export class TrainingPipeline extends Construct {
         // FinalMetricDataList) is a States.Runtime error, which no Catch (States.ALL included) catches.
         ResultPath: '$.training',
       },
-    })
-      .addRetry(retry(['SageMaker.AmazonSageMakerException', 'SageMaker.ResourceLimitExceededException'], Duration.seconds(60)))
+    });
+    const backoff = new sfn.Wait(this, 'TrainingBackoff', { time: sfn.WaitTime.duration(Duration.seconds(60)) });
+    backoff.next(new sfn.Pass(this, 'NextTrainingAttempt', { parameters: { 'name.$': '$.run.name', 'attempt.$': 'States.MathAdd($.run.attempt, 1)' }, resultPath: '$.run' })).next(train);
+    const stopFailed = sdkTask('StopFailedTraining', 'stopTrainingJob', { 'TrainingJobName.$': trainingJobName }, [arn('training-job', `${prefix}*`)], undefined)
+      // Nothing to stop (never created, or already ended) is the usual case: go on either way.
+      .addCatch(backoff, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+    stopFailed.next(backoff);
+    train
+      .addCatch(new sfn.Choice(this, 'RetryTraining?').when(sfn.Condition.numberLessThan('$.run.attempt', TRAINING_ATTEMPTS), stopFailed).otherwise(notifyFailure), {
+        errors: ['SageMaker.AmazonSageMakerException', 'SageMaker.ResourceLimitExceededException'],
+        resultPath: '$.error',
+      })
       .addCatch(notifyFailure, onError);
 
     const gate = new tasks.LambdaInvoke(this, 'QualityGate', {
