@@ -204,10 +204,10 @@ describe('KnowledgeBase (defaults)', () => {
       Roles: [{ Ref: Match.stringLikeRegexp('^KnowledgeBaseIngestFunctionRole') }],
       PolicyDocument: {
         Statement: Match.arrayWith([
-          // Consume (event source mapping) and send (its own checks), on its own queue only.
+          // Consume (what the event source mapping does as the role) and send (its own checks), on its own queue only.
           {
             Effect: 'Allow',
-            Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
+            Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
             Resource: ref('KnowledgeBaseIngestionQueue', 'Arn'),
           },
           { Effect: 'Allow', Action: ['bedrock:GetIngestionJob', 'bedrock:ListIngestionJobs', 'bedrock:StartIngestionJob'], Resource: kbArn },
