@@ -41,7 +41,7 @@ describe('Observability', () => {
 
   test('every alarm notifies the topic and decides missing data explicitly (no traffic is never an alarm)', () => {
     const alarms = alarmsOf(template);
-    expect(alarms).toHaveLength(2 + 2 + 4 + 2 + 1 + 1 + 1);
+    expect(alarms).toHaveLength(2 + 2 + 4 + 2 + 1 + 1 + 1 + 1);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
@@ -78,22 +78,32 @@ describe('Observability', () => {
     ]);
   });
 
-  test('cost per tenant per rolling day: the sum over models of CostUsd with the dimension set the prompt function emits', () => {
+  test('cost per tenant per rolling day: the sum over models of CostUsd with the usage record of every model route (no service dimension); one day over budget alarms', () => {
     const cost = byMetric(template, 'GenAiBlueprint', 'CostUsd');
-    expect(cost).toHaveLength(2);
+    expect(cost).toHaveLength(3);
     const [demo] = cost;
-    expect(demo.Properties.Threshold).toBe(20);
+    expect(demo.Properties).toMatchObject({ Threshold: 20, EvaluationPeriods: 1, DatapointsToAlarm: 1 });
     const metrics = demo.Properties.Metrics as Record<string, any>[];
     expect(metrics[0]).toMatchObject({ Expression: 'FILL(t0m0, 0) + FILL(t0m1, 0)', ReturnData: true });
     expect(metrics.slice(1).map((m) => [m.MetricStat.Period, m.MetricStat.Stat, m.MetricStat.Metric.Dimensions])).toEqual([
-      [86_400, 'Sum', [{ Name: 'Model', Value: 'nova-lite' }, { Name: 'Tenant', Value: 'demo' }, { Name: 'service', Value: 'prompt' }]],
-      [86_400, 'Sum', [{ Name: 'Model', Value: 'nova-micro' }, { Name: 'Tenant', Value: 'demo' }, { Name: 'service', Value: 'prompt' }]],
+      [86_400, 'Sum', [{ Name: 'Model', Value: 'nova-lite' }, { Name: 'Tenant', Value: 'demo' }]],
+      [86_400, 'Sum', [{ Name: 'Model', Value: 'nova-micro' }, { Name: 'Tenant', Value: 'demo' }]],
     ]);
+  });
+
+  test('total cost per rolling day: every tenant and caller without one, summed over models; budget defaults to tenants x per-tenant budget', () => {
+    const total = byMetric(template, 'GenAiBlueprint', 'CostUsd').find((a) => String(a.Properties.AlarmDescription).includes('every route and tenant'))!;
+    expect(total.Properties).toMatchObject({ Threshold: 40, EvaluationPeriods: 1, DatapointsToAlarm: 1 });
+    const metrics = total.Properties.Metrics as Record<string, any>[];
+    expect(metrics[0]).toMatchObject({ Expression: 'FILL(allm0, 0) + FILL(allm1, 0)', ReturnData: true });
+    expect(metrics.slice(1).map((m) => m.MetricStat.Metric.Dimensions)).toEqual([[{ Name: 'Model', Value: 'nova-lite' }], [{ Name: 'Model', Value: 'nova-micro' }]]);
+    const { template: t } = build({ totalDailyCostBudgetUsd: 7 });
+    expect(byMetric(t, 'GenAiBlueprint', 'CostUsd').map((a) => a.Properties.Threshold)).toEqual([20, 20, 7]);
   });
 
   test('the dashboard finds every model and tenant with SEARCH on the emitted schema', () => {
     const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
-    expect(body).toContain(`SEARCH('{\\\\\\"GenAiBlueprint\\\\\\",\\\\\\"service\\\\\\",\\\\\\"Model\\\\\\",\\\\\\"Tenant\\\\\\"} \\\\\\"service\\\\\\"=\\\\\\"prompt\\\\\\" MetricName=\\\\\\"CostUsd\\\\\\"', 'Sum', 300)`);
+    expect(body).toContain(`SEARCH('{\\\\\\"GenAiBlueprint\\\\\\",\\\\\\"Model\\\\\\",\\\\\\"Tenant\\\\\\"}  MetricName=\\\\\\"CostUsd\\\\\\"', 'Sum', 300)`);
   });
 
   test('cache hit rate below the floor over an hour, judged only with at least 20 lookups', () => {

@@ -10,6 +10,7 @@ import { type AlarmWithAnnotation, type CustomMetric, type CustomMetricSearch, D
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../shared/blueprint-function';
 import { checkRange } from '../shared/checks';
+import { USAGE_DIMENSIONS, USAGE_METRICS } from '../../../contracts/usage';
 
 /** A cache whose `AWS/ElastiCache` metrics can be read (ground 5's ResponseCache fits). */
 export interface ICacheMetrics {
@@ -31,7 +32,7 @@ export interface ObservabilityProps {
    * a foundation model id, or a cross-region inference profile id such as `us.amazon.nova-lite-v1:0`).
    */
   readonly modelIds: readonly string[];
-  /** Catalog aliases the prompt function reports as its `Model` dimension (router models). */
+  /** Catalog aliases the model routes (prompt, chat-stream, openai) report as the `Model` dimension of their usage record. */
   readonly modelAliases: readonly string[];
   /** Tenant names (the `Tenant` dimension): one daily cost alarm each. */
   readonly tenants: readonly string[];
@@ -61,6 +62,11 @@ export interface ObservabilityProps {
   readonly apiErrorRatePercent?: number;
   /** Model cost of one tenant over a rolling day (USD) that alarms. @default 20 */
   readonly dailyCostBudgetUsd?: number;
+  /**
+   * Model cost of all tenants and callers without a tenant over a rolling day (USD) that alarms.
+   * @default dailyCostBudgetUsd times the number of tenants
+   */
+  readonly totalDailyCostBudgetUsd?: number;
   /** Cache hit rate (percent) under which the cache alarms, over an hour with at least 20 lookups. @default 5 */
   readonly cacheHitRateFloorPercent?: number;
   /** Guardrail interventions in 5 minutes that alarm. @default 25 */
@@ -90,6 +96,7 @@ export class Observability extends Construct {
     const latencyP99 = props.latencyP99 ?? Duration.seconds(10);
     const errorRate = props.apiErrorRatePercent ?? 1;
     const budget = props.dailyCostBudgetUsd ?? 20;
+    const totalBudget = props.totalDailyCostBudgetUsd ?? budget * props.tenants.length;
     const cacheFloor = props.cacheHitRateFloorPercent ?? 5;
     const interventions = props.guardrailInterventionsPer5Min ?? 25;
 
@@ -102,6 +109,7 @@ export class Observability extends Construct {
       throw new Error(`modelAliases must hold 1 to ${MAX_MODELS_PER_EXPRESSION} aliases (one cost expression sums them), got ${props.modelAliases.length}`);
     }
     if (props.tenants.length < 1) throw new Error('tenants must name at least one tenant, got none');
+    checkRange('totalDailyCostBudgetUsd', totalBudget, 0.01, 1_000_000_000);
     if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.alarmEmail)) {
       throw new Error(`alarmEmail must be an email address, got ${JSON.stringify(props.alarmEmail)}`);
     }
@@ -189,23 +197,31 @@ export class Observability extends Construct {
       ],
     });
 
-    // The prompt function flushes its metrics once per request with the dimension set
+    // The prompt function flushes its own metrics once per request with the dimension set
     // {service, Model, Tenant} (Powertools: addDimensions makes a set, the default `service`
-    // joins it). A tenant's cost is therefore the sum over models, in one expression.
+    // joins it).
     const appMetric = (metricName: string, dims: Record<string, string>, period: Duration) =>
       new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service, ...dims }, statistic: 'Sum', period });
-    // Metric ids are unique across tenants: the tenants' expressions share one graph.
-    const costOf = (tenant: string, t: number) =>
+    // Spend comes from the usage record every model route publishes (contracts/usage.ts): without
+    // a `service` dimension, under {Model, Tenant} and {Model}, so one metric per model sums the
+    // prompt, chat-stream and OpenAI routes alike. A budget is the sum over models, in one expression.
+    const usageMetric = (metricName: string, dims: Record<string, string>) =>
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: dims, statistic: 'Sum', period: Duration.days(1) });
+    // Metric ids are unique across expressions: the tenants' expressions share one graph.
+    const costOver = (prefix: string, label: string, dims: Record<string, string>) =>
       new cloudwatch.MathExpression({
-        expression: props.modelAliases.map((_, i) => `FILL(t${t}m${i}, 0)`).join(' + '),
-        usingMetrics: Object.fromEntries(props.modelAliases.map((alias, i) => [`t${t}m${i}`, appMetric('CostUsd', { Model: alias, Tenant: tenant }, Duration.days(1))])),
-        label: `${tenant} USD/day`,
+        expression: props.modelAliases.map((_, i) => `FILL(${prefix}m${i}, 0)`).join(' + '),
+        usingMetrics: Object.fromEntries(props.modelAliases.map((alias, i) => [`${prefix}m${i}`, usageMetric(USAGE_METRICS.cost, { [USAGE_DIMENSIONS.model]: alias, ...dims })])),
+        label,
         period: Duration.days(1),
       });
+    // One rolling day over budget alarms (the library's default, 3 datapoints of 3, would wait three days).
+    const oneDay = { datapointsToAlarm: 1, evaluationPeriods: 1 };
+    const costOf = (tenant: string, t: number) => costOver(`t${t}`, `${tenant} USD/day`, { [USAGE_DIMENSIONS.tenant]: tenant });
     // The library lists every key in the SEARCH schema and filters only on keys given a value.
-    const search = (metricName: string, label: string): CustomMetricSearch => ({
+    const search = (metricName: string, label: string, usage = false): CustomMetricSearch => ({
       searchQuery: `MetricName="${metricName}"`,
-      dimensionsMap: { service, Model: undefined, Tenant: undefined } as unknown as Record<string, string>,
+      dimensionsMap: (usage ? { Model: undefined, Tenant: undefined } : { service, Model: undefined, Tenant: undefined }) as unknown as Record<string, string>,
       statistic: MetricStatistic.SUM,
       label,
     });
@@ -219,13 +235,25 @@ export class Observability extends Construct {
             metric: costOf(tenant, i),
             alarmFriendlyName: `Tenant${i}Cost`,
             addAlarm: {
-              Warning: { threshold: budget, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, ...notBreaching, additionalDescription: `Model cost of tenant ${tenant} over the day above ${budget} USD` },
+              Warning: { threshold: budget, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, ...oneDay, ...notBreaching, additionalDescription: `Model cost of tenant ${tenant} over the day above ${budget} USD` },
             },
           })),
         },
+        {
+          title: 'Cost of all tenants (USD, rolling day)',
+          metrics: [
+            {
+              metric: costOver('all', 'all USD/day', {}),
+              alarmFriendlyName: 'TotalCost',
+              addAlarm: {
+                Warning: { threshold: totalBudget, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, ...oneDay, ...notBreaching, additionalDescription: `Model cost of every route and tenant over the day above ${totalBudget} USD` },
+              },
+            },
+          ],
+        },
         // Every model and tenant, whatever the configuration says (SEARCH is for graphs only: alarms cannot use it).
-        { title: 'Cost by model and tenant (USD)', metrics: [search('CostUsd', '')] },
-        { title: 'Tokens', metrics: [search('InputTokens', 'in'), search('OutputTokens', 'out')] },
+        { title: 'Cost by model and tenant (USD)', metrics: [search(USAGE_METRICS.cost, '', true)] },
+        { title: 'Tokens', metrics: [search(USAGE_METRICS.inputTokens, 'in', true), search(USAGE_METRICS.outputTokens, 'out', true)] },
         {
           title: 'Guardrail interventions and fallbacks',
           metrics: [
