@@ -8,6 +8,7 @@ import { ModelCall, type ModelCallProps } from '../../lib/constructs/model-call/
 import { BedrockModel } from '../../lib/constructs/shared/bedrock-model';
 import { LATEST_NODE_RUNTIME } from '../../lib/constructs/shared/blueprint-function';
 import { CDK_JSON_CONTEXT } from '../support/synth';
+import { MAX_CHAT_MESSAGES, MODEL_PRICE_ENV } from '../../contracts/model-call';
 
 function build(props: Partial<ModelCallProps> = {}, model = new BedrockModel(MODEL_CATALOG['nova-lite'], 'us')) {
   const stack = new Stack(new App({ context: CDK_JSON_CONTEXT }), 'Test');
@@ -184,11 +185,18 @@ describe('ModelCall streamed routes (ground 4)', () => {
     expect(call.methods).toHaveLength(3);
   });
 
+  test('both chat routes refuse more messages at API Gateway than the one limit the functions also check (contracts/model-call.ts)', () => {
+    const models = Object.values(t.findResources('AWS::ApiGateway::Model')).filter((m) => ['ChatStreamRequest', 'ChatCompletionRequest'].includes(m.Properties.Name));
+    expect(models.map((m) => m.Properties.Schema.properties.messages.maxItems)).toEqual([MAX_CHAT_MESSAGES, MAX_CHAT_MESSAGES]);
+  });
+
   test('streaming functions: the stream timeout, the guardrail window, tenants and the default model; out of any VPC', () => {
     const [, chat] = functionNamed(t, 'chat-stream');
     expect(chat.Properties).toMatchObject({ Timeout: 120, Environment: { Variables: { MODEL_ID: 'us.amazon.nova-lite-v1:0', MODEL_ALIAS: 'nova-lite', GUARDRAIL_WINDOW_CHARS: '500', GUARDRAIL_ID: 'gr-1', GUARDRAIL_VERSION: '3' } } });
     expect(JSON.parse(chat.Properties.Environment.Variables.TENANTS)).toEqual({ key1: { tenant: 'acme', tier: 'basic', modelIds: { 'nova-lite': 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/p1' } } });
     expect(chat.Properties.VpcConfig).toBeUndefined();
+    // The price of its model, for the usage record's CostUsd.
+    expect(JSON.parse(chat.Properties.Environment.Variables[MODEL_PRICE_ENV])).toEqual({ inputPerMTok: MODEL_CATALOG['nova-lite'].price.inputPerMTok, outputPerMTok: MODEL_CATALOG['nova-lite'].price.outputPerMTok });
     const [, openAi] = functionNamed(t, 'openai');
     expect(JSON.parse(openAi.Properties.Environment.Variables.ROUTING_POLICY).targets.map((x: { alias: string }) => x.alias)).toEqual(['nova-lite', 'nova-micro']);
   });
