@@ -310,8 +310,9 @@ export class GroundStack extends Stack {
         ...this.modelCall.methods,
         ...[this.agentRoute?.method, this.sessions?.method, this.feedback?.method].filter((m) => m !== undefined),
       ]);
-      for (const fn of [this.modelCall.promptFunction, this.modelCall.chatStreamFunction, this.modelCall.openAiFunction]) {
-        if (fn) gateway.grantInvokeProfiles(fn, model);
+      gateway.grantInvokeProfiles(this.modelCall.promptFunction, { throughModel: model, invocation: 'buffered' });
+      for (const fn of [this.modelCall.chatStreamFunction, this.modelCall.openAiFunction]) {
+        if (fn) gateway.grantInvokeProfiles(fn, { throughModel: model, invocation: 'streamed' });
       }
     }
   }

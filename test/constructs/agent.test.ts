@@ -34,9 +34,12 @@ function build(opts: BuildOptions = {}) {
   const stack = new Stack(app, `Test${app.node.children.length}`);
   const guardrail = opts.guardrail === false ? undefined : new Guardrail(stack, 'Guardrail');
   const agent = new Agent(stack, 'Agent', { model: MODEL, instruction: DEFAULT_AGENT_INSTRUCTION, knowledgeBase: KB, guardrail, demoTenants: ['acme', 'globex'], ...opts.props });
-  const api = new ModelApi(stack, 'Api');
-  api.acknowledgeNoWebAcl('Test fixture: the block alone, without the gateway that adds the web ACL');
-  const route = opts.route === false ? undefined : new AgentRoute(stack, 'AgentRoute', { api, agent, tenants: [{ apiKeyId: 'key1', name: 'acme', tier: 'standard' }] });
+  const withApi = () => {
+    const api = new ModelApi(stack, 'Api');
+    api.acknowledgeNoWebAcl('Test fixture: the block alone, without the gateway that adds the web ACL');
+    return api;
+  };
+  const route = opts.route === false ? undefined : new AgentRoute(stack, 'AgentRoute', { api: withApi(), agent, tenants: [{ apiKeyId: 'key1', name: 'acme', tier: 'standard' }] });
   return { app, stack, agent, route, guardrail, template: Template.fromStack(stack) };
 }
 

@@ -251,13 +251,13 @@ describe('ModelGateway', () => {
       expect(() => gateway.profileArnFor('gamma')).toThrow('unknown tenant "gamma"; tenants are acme, beta-labs');
     });
 
-    test('grantInvokeProfiles: InvokeModel and InvokeModelWithResponseStream on the profile ARNs only, no wildcard', () => {
+    test('grantInvokeProfiles: InvokeModel (Converse, the default) on the profile ARNs only, no wildcard', () => {
       const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [ref('^Caller')] } });
       const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
       expect(statements).toEqual([
         {
           Effect: 'Allow',
-          Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+          Action: 'bedrock:InvokeModel',
           Resource: [
             { 'Fn::GetAtt': [expect.stringMatching(/^GatewayTenantAcmeInferenceProfile/), 'InferenceProfileArn'] },
             { 'Fn::GetAtt': [expect.stringMatching(/^GatewayTenantBetaLabsInferenceProfile/), 'InferenceProfileArn'] },
@@ -267,10 +267,10 @@ describe('ModelGateway', () => {
       expect(JSON.stringify(statements)).not.toContain('*');
     });
 
-    test('grantInvokeProfiles with the copied model: its foundation models too, only for calls through these profiles', () => {
+    test('grantInvokeProfiles with the copied model, streamed: its foundation models too, only for calls through these profiles, and only the stream action', () => {
       const { stack: s, gateway: g } = build();
       const caller = new iam.Role(s, 'ThroughCaller', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-      g.grantInvokeProfiles(caller, MODEL);
+      g.grantInvokeProfiles(caller, { throughModel: MODEL, invocation: 'streamed' });
       const policies = Template.fromStack(s).findResources('AWS::IAM::Policy', { Properties: { Roles: [ref('^ThroughCaller')] } });
       const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
       const profiles = [
@@ -279,11 +279,12 @@ describe('ModelGateway', () => {
       ];
       expect(statements).toContainEqual({
         Effect: 'Allow',
-        Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+        Action: 'bedrock:InvokeModelWithResponseStream',
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:bedrock:*::foundation-model/${MODEL.model.modelId}`]] },
         Condition: { StringEquals: { 'bedrock:InferenceProfileArn': profiles } },
       });
-      expect(statements).toContainEqual({ Effect: 'Allow', Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'], Resource: profiles });
+      expect(statements).toContainEqual({ Effect: 'Allow', Action: 'bedrock:InvokeModelWithResponseStream', Resource: profiles });
+      expect(JSON.stringify(statements)).not.toContain('"bedrock:InvokeModel"');
     });
   });
 

@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { MODEL_CATALOG } from '../../lib/config/models';
 import { ModelApi } from '../../lib/constructs/api/model-api';
 import { ModelCall, type ModelCallProps } from '../../lib/constructs/model-call/model-call';
-import { BedrockModel } from '../../lib/constructs/shared/bedrock-model';
+import { BedrockModel, type ModelInvocation } from '../../lib/constructs/shared/bedrock-model';
 import { LATEST_NODE_RUNTIME } from '../../lib/constructs/shared/blueprint-function';
 import { CDK_JSON_CONTEXT } from '../support/synth';
 import { MAX_CHAT_MESSAGES, MODEL_PRICE_ENV } from '../../contracts/model-call';
@@ -206,7 +206,7 @@ describe('ModelCall streamed routes (ground 4)', () => {
     const roleRef = fn.Properties.Role['Fn::GetAtt'][0];
     const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(roleRef));
     const actions = new Set(policies.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((st: { Action: string | string[] }) => [st.Action].flat())));
-    expect([...actions].sort()).toEqual(['bedrock:ApplyGuardrail', 'bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    expect([...actions].sort()).toEqual(['bedrock:ApplyGuardrail', 'bedrock:InvokeModelWithResponseStream', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     expect(JSON.stringify(policies)).toContain(':inference-profile/us.amazon.nova-micro-v1:0');
   });
 
@@ -220,10 +220,10 @@ describe('ModelCall streamed routes (ground 4)', () => {
 });
 
 describe('BedrockModel grants', () => {
-  function statements(model: BedrockModel, streaming = false) {
+  function statements(model: BedrockModel, invocation: ModelInvocation = 'buffered') {
     const stack = new Stack();
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    model.grantInvoke(stack, role, { streaming });
+    model.grantInvoke(stack, role, invocation);
     return stack.resolve((role.node.findChild('DefaultPolicy') as iam.Policy).document).Statement as Record<string, unknown>[];
   }
 
@@ -237,9 +237,13 @@ describe('BedrockModel grants', () => {
     ]);
   });
 
-  test('global profile: the profile, and the model anywhere only through that profile; streaming adds the stream action', () => {
-    const [profile, model] = statements(new BedrockModel(MODEL_CATALOG['claude-haiku-4-5'], 'global'), true);
-    expect(profile).toEqual({ Effect: 'Allow', Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'], Resource: profileArn('global.anthropic.claude-haiku-4-5-20251001-v1:0') });
+  test.each([
+    ['streamed', 'bedrock:InvokeModelWithResponseStream'],
+    ['both', ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']],
+  ] as const)('global profile: the profile, and the model anywhere only through that profile; %s invocation grants %j only', (invocation, actions) => {
+    const [profile, model] = statements(new BedrockModel(MODEL_CATALOG['claude-haiku-4-5'], 'global'), invocation);
+    expect(profile).toEqual({ Effect: 'Allow', Action: actions, Resource: profileArn('global.anthropic.claude-haiku-4-5-20251001-v1:0') });
+    expect(model.Action).toEqual(actions);
     expect(model.Condition).toEqual({ StringEquals: { 'bedrock:InferenceProfileArn': profileArn('global.anthropic.claude-haiku-4-5-20251001-v1:0') } });
   });
 });

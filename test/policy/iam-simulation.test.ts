@@ -21,14 +21,7 @@ import { buildApp } from '../support/synth';
  * Granted actions no simulated call needs, by function (lambda/<dir>) or state machine construct
  * path, with the reason they are granted anyway.
  */
-const GATEWAY_PROFILES =
-  'ModelGateway.grantInvokeProfiles grants both invocation actions on the tenant profiles (and their models) to every caller, and lib/grounds/ground-stack.ts calls it without saying whether the caller streams; narrowing it needs that call site';
 const ACKNOWLEDGED: Record<string, Record<string, string>> = {
-  // Converse only (bedrock:InvokeModel); grounds 4-7.
-  prompt: { 'bedrock:invokemodelwithresponsestream': GATEWAY_PROFILES },
-  // ConverseStream only (bedrock:InvokeModelWithResponseStream): also BedrockModel.grantInvoke({ streaming }) grants InvokeModel beside it.
-  'chat-stream': { 'bedrock:invokemodel': `${GATEWAY_PROFILES}; BedrockModel.grantInvoke({ streaming: true }) grants InvokeModel with it (the agent's service role relies on that)` },
-  openai: { 'bedrock:invokemodel': `${GATEWAY_PROFILES}; BedrockModel.grantInvoke({ streaming: true }) grants InvokeModel with it (the agent's service role relies on that)` },
   'PredictiveMl/Pipeline/StateMachine': {
     'kms:creategrant':
       'SageMaker encrypts the training volume and output with the PredictiveMl key (VolumeKmsKeyId, KmsKeyId) and creates grants on it as the caller (https://docs.aws.amazon.com/sagemaker/latest/dg/encryption-at-rest.html)',

@@ -145,7 +145,7 @@ export class Agent extends Construct {
       }),
     });
     // Agents stream from their model when the caller asks for streaming: both invoke actions.
-    props.model.grantInvoke(this, this.serviceRole, { streaming: true });
+    props.model.grantInvoke(this, this.serviceRole, 'both');
     if (props.model.route !== 'in-region') {
       // Bedrock reads the profile when the agent is prepared with a profile as its model.
       this.serviceRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['bedrock:GetInferenceProfile'], resources: [props.model.sourceArn(this)] }));

@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ModelApi } from '../api/model-api';
-import type { BedrockModel } from '../shared/bedrock-model';
+import { type BedrockModel, invokeActions, type ModelInvocation } from '../shared/bedrock-model';
 import { retainedResourceName } from '../shared/names';
 
 export const TENANT_TIERS = ['basic', 'standard', 'premium'] as const;
@@ -253,18 +253,20 @@ export class ModelGateway extends Construct {
   }
 
   /**
-   * Lets `grantee` invoke (Converse, ConverseStream) the tenants' application inference profiles.
+   * Lets `grantee` invoke the tenants' application inference profiles, the way it calls them
+   * (`invocation`, @default 'buffered': Converse only).
    * Invoking an application profile is also authorized against what it copies: pass `throughModel`
    * (the copied model) to grant its foundation models for calls made through these profiles only;
    * the copied system profile itself is granted by `BedrockModel.grantInvoke`.
    */
-  public grantInvokeProfiles(grantee: iam.IGrantable, throughModel?: BedrockModel): iam.Grant {
+  public grantInvokeProfiles(grantee: iam.IGrantable, opts: { throughModel?: BedrockModel; invocation?: ModelInvocation } = {}): iam.Grant {
+    const invocation = opts.invocation ?? 'buffered';
     const profileArns = Object.values(this.inferenceProfiles).map((p) => p.attrInferenceProfileArn);
     // The model the profiles copy, reachable only through them (what Bedrock checks behind a profile).
-    throughModel?.grantInvokeThroughProfiles(this, grantee, profileArns);
+    opts.throughModel?.grantInvokeThroughProfiles(this, grantee, profileArns, invocation);
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+      actions: invokeActions(invocation),
       resourceArns: profileArns,
     });
   }

@@ -234,7 +234,7 @@ export class ModelCall extends Construct {
     props.guardrail?.grantApply(this.promptFunction);
     const grantModels = (fn: BlueprintFunction, streaming: boolean) => {
       for (const model of models) {
-        model.grantInvoke(this, fn, { streaming });
+        model.grantInvoke(this, fn, streaming ? 'streamed' : 'buffered');
         const finding = model.nagRegionWildcardFinding();
         if (finding) {
           Validations.of(fn.role!).acknowledge({

@@ -4,6 +4,22 @@ import type { IConstruct } from 'constructs';
 import { type CatalogModel, type InferenceRoute, invocationId, MODEL_CATALOG } from '../../config/models';
 
 /**
+ * How a caller invokes a model, and so which IAM actions it needs: Converse and InvokeModel are
+ * authorized as `bedrock:InvokeModel`, ConverseStream and InvokeModelWithResponseStream as
+ * `bedrock:InvokeModelWithResponseStream` (Service Authorization Reference for Amazon Bedrock).
+ * `both` is for a caller that does either (a Bedrock agent's service role).
+ */
+export type ModelInvocation = 'buffered' | 'streamed' | 'both';
+
+export function invokeActions(invocation: ModelInvocation): string[] {
+  return {
+    buffered: ['bedrock:InvokeModel'],
+    streamed: ['bedrock:InvokeModelWithResponseStream'],
+    both: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+  }[invocation];
+}
+
+/**
  * A catalog model as something a function may invoke: the id to pass at runtime and the exact
  * ARNs to grant. Never `bedrock:*`, never a Bedrock action on `*`.
  */
@@ -23,10 +39,10 @@ export class BedrockModel {
     this.alias = alias;
   }
 
-  /** Lets `grantee` call Converse (and, with `streaming`, ConverseStream) on this model only. */
-  public grantInvoke(scope: IConstruct, grantee: iam.IGrantable, opts: { streaming?: boolean } = {}): void {
+  /** Lets `grantee` invoke this model only, the way it calls it (@default Converse: `buffered`). */
+  public grantInvoke(scope: IConstruct, grantee: iam.IGrantable, invocation: ModelInvocation = 'buffered'): void {
     const stack = Stack.of(scope);
-    const actions = opts.streaming ? ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'] : ['bedrock:InvokeModel'];
+    const actions = invokeActions(invocation);
     const foundationModel = (region: string) =>
       stack.formatArn({ service: 'bedrock', region, account: '', resource: 'foundation-model', resourceName: this.model.modelId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     if (this.route === 'in-region') {
@@ -52,12 +68,12 @@ export class BedrockModel {
    * profile copying it, ground 4): the model in every Region the copied route may use, but only
    * for calls made through one of those profiles (`bedrock:InferenceProfileArn`).
    */
-  public grantInvokeThroughProfiles(scope: IConstruct, grantee: iam.IGrantable, profileArns: readonly string[]): void {
+  public grantInvokeThroughProfiles(scope: IConstruct, grantee: iam.IGrantable, profileArns: readonly string[], invocation: ModelInvocation): void {
     if (profileArns.length === 0) return;
     const stack = Stack.of(scope);
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+        actions: invokeActions(invocation),
         resources: [
           stack.formatArn({ service: 'bedrock', region: this.route === 'in-region' ? stack.region : '*', account: '', resource: 'foundation-model', resourceName: this.model.modelId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
         ],
