@@ -31,6 +31,7 @@ export const HANDLER_ENV: Record<string, Record<string, string>> = {
   // Ground 4's streamed routes.
   'chat-stream': {
     MODEL_ID: 'us.amazon.nova-lite-v1:0',
+    MODEL_PRICE: JSON.stringify({ inputPerMTok: 0.06, outputPerMTok: 0.24 }),
     MAX_TOKENS: PROMPT_ENV.MAX_TOKENS,
     TEMPERATURE: PROMPT_ENV.TEMPERATURE,
     MAX_QUERY_CHARS: PROMPT_ENV.MAX_QUERY_CHARS,
