@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { HttpError } from '../shared/http';
+import type { TokenUsage } from '../shared/model';
 import { parseRequest } from '../shared/validation';
 
 /**
@@ -67,6 +68,15 @@ export interface AgentAnswer {
   readonly confirmationRequired?: ConfirmationRequest;
 }
 
+/**
+ * One turn: what the client gets, and the tokens the agent's model spent on it (for the usage
+ * record; never sent to the client). `usage` is absent when no trace reported any.
+ */
+export interface AgentTurn {
+  readonly answer: AgentAnswer;
+  readonly usage?: TokenUsage;
+}
+
 const CLIENT_SESSION_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 const INVOCATION_ID = /^[A-Za-z0-9-]{1,100}$/;
 const MAX_ANSWER_CHARS = 100_000;
@@ -112,7 +122,7 @@ export function agentSessionId(principal: string, clientSessionId: string): stri
   return createHash('sha256').update(`${principal}\n${clientSessionId}`).digest('hex');
 }
 
-export async function converse(request: AgentRequest, caller: { tenant: string; principal: string }, settings: AgentSettings, agent: AgentPort, signal?: AbortSignal): Promise<AgentAnswer> {
+export async function converse(request: AgentRequest, caller: { tenant: string; principal: string }, settings: AgentSettings, agent: AgentPort, signal?: AbortSignal): Promise<AgentTurn> {
   const sessionId = request.sessionId ?? randomUUID();
   const invocation: AgentInvocation = {
     sessionId: agentSessionId(caller.principal, sessionId),
@@ -130,13 +140,14 @@ export async function converse(request: AgentRequest, caller: { tenant: string; 
   };
   try {
     const { requestId, events } = await agent.invoke(invocation, signal);
-    return { sessionId, ...(await collect(events, requestId)) };
+    const { usage, ...answer } = await collect(events, requestId);
+    return { answer: { sessionId, ...answer }, ...(usage ? { usage } : {}) };
   } catch (error) {
     throw agentError(error, 'confirm' in request);
   }
 }
 
-async function collect(events: AsyncIterable<AgentEvent>, requestId: string | undefined): Promise<Omit<AgentAnswer, 'sessionId'>> {
+async function collect(events: AsyncIterable<AgentEvent>, requestId: string | undefined): Promise<Omit<AgentAnswer, 'sessionId'> & { usage?: TokenUsage }> {
   const decoder = new TextDecoder();
   let answer = '';
   const citations: Citation[] = [];
@@ -145,6 +156,7 @@ async function collect(events: AsyncIterable<AgentEvent>, requestId: string | un
   let traceId: string | undefined;
   let blocked = false;
   let confirmationRequired: ConfirmationRequest | undefined;
+  let usage: TokenUsage | undefined;
   for await (const event of events) {
     if (event.chunk) {
       const bytes = event.chunk.bytes;
@@ -165,6 +177,8 @@ async function collect(events: AsyncIterable<AgentEvent>, requestId: string | un
       const fn = (trace.orchestrationTrace as { invocationInput?: { actionGroupInvocationInput?: { function?: unknown } } } | undefined)?.invocationInput?.actionGroupInvocationInput?.function;
       if (typeof fn === 'string' && actions.length < MAX_ACTIONS) actions.push(fn);
       if ((trace.guardrailTrace as { action?: unknown } | undefined)?.action === 'INTERVENED') blocked = true;
+      const spent = modelUsageOf(trace);
+      if (spent) usage = addUsage(usage, spent);
     } else if (event.returnControl) {
       confirmationRequired = confirmationOf(event.returnControl);
     }
@@ -177,8 +191,39 @@ async function collect(events: AsyncIterable<AgentEvent>, requestId: string | un
     actions,
     blocked,
     ...(confirmationRequired ? { confirmationRequired } : {}),
+    ...(usage ? { usage } : {}),
   };
 }
+
+/**
+ * The steps whose trace reports a call of the agent's own model. With `enableTrace`, each of
+ * them carries `modelInvocationOutput.metadata.usage` ({inputTokens, outputTokens}) for every
+ * model call the agent made: "Track agent's step-by-step reasoning process using trace",
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/trace-events.html, and the API reference of
+ * OrchestrationModelInvocationOutput, PreProcessingModelInvocationOutput,
+ * PostProcessingModelInvocationOutput and Metadata (`usage`: "Specific to model invocation"),
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_Metadata.html.
+ * Guardrail traces also carry Metadata, but no model tokens of the agent's model.
+ */
+const MODEL_STEPS = ['preProcessingTrace', 'orchestrationTrace', 'postProcessingTrace'] as const;
+
+/** The tokens of the model call one trace event reports, if it reports one. */
+function modelUsageOf(trace: Record<string, unknown>): TokenUsage | undefined {
+  for (const step of MODEL_STEPS) {
+    const reported = (trace[step] as { modelInvocationOutput?: { metadata?: { usage?: { inputTokens?: unknown; outputTokens?: unknown } } } } | undefined)?.modelInvocationOutput?.metadata?.usage;
+    if (!reported) continue;
+    const inputTokens = tokenCount(reported.inputTokens);
+    const outputTokens = tokenCount(reported.outputTokens);
+    if (inputTokens === undefined && outputTokens === undefined) continue;
+    return { inputTokens: inputTokens ?? 0, outputTokens: outputTokens ?? 0, totalTokens: (inputTokens ?? 0) + (outputTokens ?? 0) };
+  }
+  return undefined;
+}
+
+const tokenCount = (value: unknown): number | undefined => (typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined);
+
+const addUsage = (a: TokenUsage | undefined, b: TokenUsage): TokenUsage =>
+  a ? { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, totalTokens: a.totalTokens + b.totalTokens } : b;
 
 /** The agent asks before a side-effecting function: what it wants to run, for the caller to confirm. */
 function confirmationOf(control: NonNullable<AgentEvent['returnControl']>): ConfirmationRequest {

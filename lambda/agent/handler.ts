@@ -4,10 +4,13 @@ import * as z from 'zod/mini';
 import { ACTION_GROUPS } from '../agent-actions/functions';
 import { jsonRoute } from '../shared/api';
 import { createBedrockAgentRuntime } from '../shared/bedrock';
-import { intFromEnv, readEnv } from '../shared/env';
+import { intFromEnv, jsonFromEnv, readEnv } from '../shared/env';
 import { HttpError } from '../shared/http';
 import { callerOf, tenantDirectoryFrom } from '../shared/identity';
 import { logger, metrics } from '../shared/observability';
+import { costOf } from '../shared/router';
+import { recordUsage } from '../shared/usage';
+import { MODEL_PRICE_ENV } from '../../contracts/model-call';
 import { type AgentEvent, type AgentPort, type AgentSettings, converse, parseAgentRequest } from './core';
 
 const env = readEnv(
@@ -19,6 +22,10 @@ const env = readEnv(
     TENANTS: z.optional(z.string()),
     BEDROCK_MAX_ATTEMPTS: intFromEnv(),
     BEDROCK_ATTEMPT_TIMEOUT_MS: intFromEnv(),
+    /** Catalog alias of the agent's model: the usage record's `Model`, as the other model routes report it. */
+    MODEL_ALIAS: z.optional(z.string().check(z.minLength(1))),
+    /** USD per million tokens of that model: JSON {inputPerMTok, outputPerMTok} (the usage record's CostUsd), as for chat-stream. */
+    [MODEL_PRICE_ENV]: z.optional(jsonFromEnv(z.object({ inputPerMTok: z.number().check(z.nonnegative()), outputPerMTok: z.number().check(z.nonnegative()) }))),
   }),
 );
 
@@ -32,8 +39,10 @@ const settings: AgentSettings = {
 };
 const client = createBedrockAgentRuntime({ maxAttempts: env.BEDROCK_MAX_ATTEMPTS, attemptTimeoutMs: env.BEDROCK_ATTEMPT_TIMEOUT_MS });
 const agent = invokeAgent(client, env.AGENT_ID, env.AGENT_ALIAS_ID);
+/** Set together by AgentRoute when it knows the agent's model; without them the route records no usage. */
+const pricedModel = env.MODEL_ALIAS && env[MODEL_PRICE_ENV] ? { alias: env.MODEL_ALIAS, price: env[MODEL_PRICE_ENV] } : undefined;
 
-/** InvokeAgent on the pinned alias, with traces on (the trace id and the actions called come from them). */
+/** InvokeAgent on the pinned alias, with traces on (the trace id, the actions called and the model's token usage come from them). */
 function invokeAgent(runtime: BedrockAgentRuntimeClient, agentId: string, agentAliasId: string): AgentPort {
   return {
     async invoke(request, signal) {
@@ -77,13 +86,16 @@ export const handler = jsonRoute(async ({ body, signal, event }) => {
   // Who is calling comes from what API Gateway checked (API key, token, signer), never from the body.
   const caller = callerOf(event, tenants);
   if (!caller.tenant && Object.keys(tenants).length > 0) throw new HttpError(403, 'The agent route needs an API key or token that names a tenant');
-  const answer = await converse(request, { tenant: caller.tenant ?? DEFAULT_TENANT, principal: caller.principal }, settings, agent, signal);
+  const { answer, usage } = await converse(request, { tenant: caller.tenant ?? DEFAULT_TENANT, principal: caller.principal }, settings, agent, signal);
+  // The usage record of every model route (contracts/usage.ts): once per answer, the tokens of all
+  // the agent's model calls for it. The tenant as the other routes report it (none without tenants).
+  if (usage && pricedModel) recordUsage({ model: pricedModel.alias, tenant: caller.tenant, usage, costUsd: costOf(usage, pricedModel.price) });
   metrics.addDimensions({ Tenant: caller.tenant ?? DEFAULT_TENANT });
   metrics.addMetric('AgentTurns', MetricUnit.Count, 1);
   metrics.addMetric('AgentActions', MetricUnit.Count, answer.actions.length);
   if (answer.confirmationRequired) metrics.addMetric('AgentConfirmationsRequested', MetricUnit.Count, 1);
   if (answer.blocked) metrics.addMetric('GuardrailInterventions', MetricUnit.Count, 1);
   // Neither input nor answer at INFO: only what happened.
-  logger.info('agent answered', { tenant: caller.tenant, traceId: answer.traceId, actions: answer.actions, citations: answer.citations.length, confirmation: answer.confirmationRequired?.function, blocked: answer.blocked });
+  logger.info('agent answered', { tenant: caller.tenant, traceId: answer.traceId, actions: answer.actions, citations: answer.citations.length, confirmation: answer.confirmationRequired?.function, blocked: answer.blocked, ...usage });
   return { body: { ...answer } };
 });

@@ -184,9 +184,14 @@ const OPERATIONS: Record<Operation, OperationSpec> = {
       const result = body.sessionState?.returnControlInvocationResults?.[0]?.functionResult;
       const text = result ? `fake agent: ${result.function} ${result.confirmationState === 'CONFIRM' ? 'done' : 'cancelled'}` : `fake agent answer to: ${(body.inputText ?? '').slice(0, 60)}`;
       const passage = data.passages[0];
+      const traceId = `fake-trace-${req.params.sessionId.slice(0, 8)}-0`;
       const answer: AgentAnswer = {
         chunks: [{ text, citations: passage && !result ? [{ text, references: [{ text: passage.text, uri: passage.uri }] }] : [] }],
-        traces: [{ orchestrationTrace: { modelInvocationInput: { traceId: `fake-trace-${req.params.sessionId.slice(0, 8)}-0`, type: 'ORCHESTRATION', text: '(prompt)' } } }],
+        traces: [
+          { orchestrationTrace: { modelInvocationInput: { traceId, type: 'ORCHESTRATION', text: '(prompt)' } } },
+          // The model call's output carries its token usage (OrchestrationModelInvocationOutput.metadata.usage).
+          { orchestrationTrace: { modelInvocationOutput: { traceId, rawResponse: { content: text }, metadata: { usage: agentUsage(body.inputText ?? text, text) } } } },
+        ],
       };
       return { ...answer };
     },
@@ -429,6 +434,11 @@ async function sendEventStream(res: http.ServerResponse, answer: StreamAnswer, e
   event('messageStop', { stopReason: answer.stopReason });
   event('metadata', { usage: answer.usage, metrics: { latencyMs: 1 } });
   res.end();
+}
+
+/** Token usage of one fake agent model call, as a trace's `modelInvocationOutput.metadata.usage`. */
+export function agentUsage(input: string, output: string): { inputTokens: number; outputTokens: number } {
+  return { inputTokens: Math.ceil(input.length / 4), outputTokens: Math.ceil(output.length / 4) };
 }
 
 /**

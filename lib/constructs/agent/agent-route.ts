@@ -7,12 +7,19 @@ import { ACTION_GROUPS } from '../../../lambda/agent-actions/functions';
 import type { ModelApi } from '../api/model-api';
 import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import { BlueprintFunction } from '../shared/blueprint-function';
+import type { BedrockModel } from '../shared/bedrock-model';
 import { checkInteger } from '../shared/checks';
+import { MODEL_PRICE_ENV } from '../../../contracts/model-call';
 
 /** An agent alias the route may invoke (the `Agent` construct, or one imported). */
 export interface IInvocableAgent {
   readonly agentId: string;
   readonly aliasId: string;
+  /**
+   * The model the agent runs: its catalog alias and price make the route's usage record (the
+   * budget alarms read it). @default unknown: the route publishes no usage record
+   */
+  readonly model?: BedrockModel;
   grantInvoke(grantee: iam.IGrantable): iam.Grant;
 }
 
@@ -64,6 +71,8 @@ export class AgentRoute extends Construct {
     if (!Token.isUnresolved(timeout.toSeconds()) && attemptTimeout.toMilliseconds() >= timeout.toMilliseconds()) {
       throw new Error(`attemptTimeout must be below timeout (${timeout.toSeconds()} s), got ${attemptTimeout.toSeconds()} s`);
     }
+    const model = props.agent.model;
+    if (model && model.model.kind !== 'text') throw new Error(`agent.model must be a text model, got ${model.alias}`);
 
     this.agentFunction = new BlueprintFunction(this, 'AgentFunction', {
       handlerDir: 'agent',
@@ -80,6 +89,10 @@ export class AgentRoute extends Construct {
         BEDROCK_MAX_ATTEMPTS: String(maxAttempts),
         BEDROCK_ATTEMPT_TIMEOUT_MS: String(attemptTimeout.toMilliseconds()),
         ...(props.tenants?.length ? { TENANTS: tenantDirectoryJson(this, props.tenants) } : {}),
+        // The usage record's Model and price, in the names and format the chat-stream function reads.
+        ...(model?.model.kind === 'text'
+          ? { MODEL_ALIAS: model.alias, [MODEL_PRICE_ENV]: JSON.stringify({ inputPerMTok: model.model.price.inputPerMTok, outputPerMTok: model.model.price.outputPerMTok }) }
+          : {}),
       },
     });
     props.agent.grantInvoke(this.agentFunction);
