@@ -4,7 +4,7 @@ import * as z from 'zod/mini';
 import { ACTION_GROUPS } from '../agent-actions/functions';
 import { jsonRoute } from '../shared/api';
 import { createBedrockAgentRuntime } from '../shared/bedrock';
-import { intFromEnv, jsonFromEnv, readEnv } from '../shared/env';
+import { intFromEnv, priceFromEnv, readEnv } from '../shared/env';
 import { HttpError } from '../shared/http';
 import { callerOf, tenantDirectoryFrom } from '../shared/identity';
 import { logger, metrics } from '../shared/observability';
@@ -25,7 +25,7 @@ const env = readEnv(
     /** Catalog alias of the agent's model: the usage record's `Model`, as the other model routes report it. */
     MODEL_ALIAS: z.optional(z.string().check(z.minLength(1))),
     /** USD per million tokens of that model: JSON {inputPerMTok, outputPerMTok} (the usage record's CostUsd), as for chat-stream. */
-    [MODEL_PRICE_ENV]: z.optional(jsonFromEnv(z.object({ inputPerMTok: z.number().check(z.nonnegative()), outputPerMTok: z.number().check(z.nonnegative()) }))),
+    [MODEL_PRICE_ENV]: z.optional(priceFromEnv()),
   }),
 );
 

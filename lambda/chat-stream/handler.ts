@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { createBedrockRuntime, guardrail } from '../shared/bedrock';
-import { intFromEnv, jsonFromEnv, modelCallEnv, readEnv } from '../shared/env';
+import { intFromEnv, modelCallEnv, priceFromEnv, readEnv } from '../shared/env';
 import { callerOf, tenantDirectoryFrom } from '../shared/identity';
 import { logger, metrics } from '../shared/observability';
 import { converseStreamModel, streamingRoute } from '../shared/stream';
@@ -18,7 +18,7 @@ const env = readEnv(
     /** Catalog alias of MODEL_ID: a tenant's application inference profile for it replaces it (ground 4). */
     MODEL_ALIAS: z.optional(z.string()),
     /** USD per million tokens of MODEL_ID: JSON {inputPerMTok, outputPerMTok} (the usage record's CostUsd). */
-    [MODEL_PRICE_ENV]: jsonFromEnv(z.object({ inputPerMTok: z.number().check(z.nonnegative()), outputPerMTok: z.number().check(z.nonnegative()) })),
+    [MODEL_PRICE_ENV]: priceFromEnv(),
     /** Ground 4: JSON TenantDirectory (shared/identity.ts), as for the prompt function. */
     TENANTS: z.optional(z.string()),
     ...modelCallEnv(),

@@ -43,3 +43,6 @@ export const jsonFromEnv = <T extends z.ZodMiniType>(schema: T) =>
     ),
     schema,
   );
+
+/** A model's catalog price, JSON {inputPerMTok, outputPerMTok} in USD per million tokens (the usage record's CostUsd). */
+export const priceFromEnv = () => jsonFromEnv(z.object({ inputPerMTok: z.number().check(z.nonnegative()), outputPerMTok: z.number().check(z.nonnegative()) }));

@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { MODEL_CATALOG } from '../../lib/config/models';
 import { groundTemplate } from '../support/synth';
 
 /** What each ground adds to the request path, as the prompt function and POST /prompt see it. */
@@ -98,5 +99,16 @@ describe('ground 5 caches', () => {
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
     template.resourceCountIs('AWS::EC2::InternetGateway', 0);
     template.hasResourceProperties('AWS::ElastiCache::ServerlessCache', { Engine: 'valkey' });
+  });
+});
+
+describe('ground 6 spend controls', () => {
+  test('the agent route writes the usage record with the agent model alias and catalog price', () => {
+    const template = groundTemplate(6);
+    const [agent] = Object.values(template.findResources('AWS::Lambda::Function'))
+      .map((f) => f.Properties.Environment?.Variables ?? {})
+      .filter((v) => v.POWERTOOLS_SERVICE_NAME === 'agent');
+    expect(agent.MODEL_ALIAS).toBe('nova-lite');
+    expect(JSON.parse(agent.MODEL_PRICE)).toEqual({ inputPerMTok: MODEL_CATALOG['nova-lite'].price.inputPerMTok, outputPerMTok: MODEL_CATALOG['nova-lite'].price.outputPerMTok });
   });
 });

@@ -71,9 +71,12 @@ export class Agent extends Construct {
   public readonly actionsFunction: BlueprintFunction;
   /** Orders and tickets; every key starts with the tenant. */
   public readonly table: dynamodb.Table;
+  /** The model the agent orchestrates with (its route prices the answers with it). */
+  public readonly model: BedrockModel;
 
   constructor(scope: Construct, id: string, props: AgentProps) {
     super(scope, id);
+    this.model = props.model;
     const stack = Stack.of(this);
     const idleSessionTtl = props.idleSessionTtl ?? Duration.minutes(10);
     const demoTenants = props.demoTenants ?? ['default'];
