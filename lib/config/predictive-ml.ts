@@ -11,27 +11,29 @@ export const SERVERLESS_MEMORY_MB: readonly number[] = [1024, 2048, 3072, 4096, 
 /** Section of the one configuration schema (lib/config/schema.ts); every key has a default. */
 export const predictiveMlSchema = z.strictObject({
   /** Quality gate: a model is deployed only when its validation AUC reaches this (and beats the model in service). */
-  minValidationAuc: z.number().min(0.5).max(1).default(0.8),
+  minValidationAuc: z.number().min(0.5).max(1).default(0.8).describe('Quality gate: a model is deployed only when its validation AUC reaches this (and beats the model in service).'),
   /** `serverless` scales to zero (cold starts); `instance` keeps instances running (data capture, KMS volume key). */
-  inference: z.enum(['serverless', 'instance']).default('serverless'),
+  inference: z.enum(['serverless', 'instance']).default('serverless').describe('`serverless` scales to zero (cold starts); `instance` keeps instances running (data capture, KMS volume key).'),
   serverlessMemoryMb: z
     .int()
     .refine((m) => SERVERLESS_MEMORY_MB.includes(m), `expected one of ${SERVERLESS_MEMORY_MB.join(', ')}`)
-    .default(2048),
-  serverlessMaxConcurrency: int(1, 200).default(5),
-  instanceType: instanceType().default('ml.m5.large'),
-  instanceCount: int(1, 10).default(1),
+    .default(2048)
+    .describe(`Serverless endpoint memory, in MB; one of ${SERVERLESS_MEMORY_MB.join(', ')}.`),
+  serverlessMaxConcurrency: int(1, 200).default(5).describe('Serverless endpoint: most concurrent invocations.'),
+  instanceType: instanceType().default('ml.m5.large').describe('Instance endpoint: SageMaker instance type.'),
+  instanceCount: int(1, 10).default(1).describe('Instance endpoint: number of instances.'),
   /** Share of requests captured to S3 (instance endpoints; Serverless Inference has no data capture). */
-  dataCapturePercent: int(1, 100).default(100),
-  trainingInstanceType: instanceType().default('ml.m5.large'),
-  maxTrainingMinutes: int(5, 1_440).default(30),
+  dataCapturePercent: int(1, 100).default(100).describe('Share of requests captured to S3 (instance endpoints; Serverless Inference has no data capture).'),
+  trainingInstanceType: instanceType().default('ml.m5.large').describe('SageMaker instance type of the training job.'),
+  maxTrainingMinutes: int(5, 1_440).default(30).describe('Longest a training job may run.'),
   /** EventBridge schedule that starts the pipeline, e.g. `rate(7 days)`. @default on demand only */
   schedule: z
     .string()
     .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^()]+\))$/, 'must be an EventBridge schedule expression: rate(<n> <unit>) or cron(<6 fields>)')
-    .optional(),
+    .optional()
+    .describe('EventBridge schedule that starts the training pipeline: `rate(<n> <unit>)` or `cron(<6 fields>)`, e.g. `rate(7 days)`. Unset: on demand only.'),
   /** Start the pipeline when a new training file lands under the data bucket's `churn/train/`. */
-  retrainOnUpload: z.boolean().default(false),
+  retrainOnUpload: z.boolean().default(false).describe("Start the pipeline when a new training file lands under the data bucket's `churn/train/`."),
 });
 
 export type PredictiveMlConfig = z.output<typeof predictiveMlSchema>;

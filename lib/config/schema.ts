@@ -24,26 +24,28 @@ const EMBEDDING_MODEL_ALIASES = MODEL_ALIASES.filter((a) => MODEL_CATALOG[a].kin
 
 /** Ground 1: the prompt's sections. `{{name}}` in a section refers to a declared variable. */
 const promptSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, underscores or hyphens'),
-  description: text(200),
-  persona: text(2_000),
-  objective: text(2_000),
-  instructions: text(8_000),
-  constraints: z.array(text(1_000)).max(20),
-  tone: text(500),
-  examples: z.array(z.strictObject({ input: text(2_000), output: text(4_000) })).max(5),
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, underscores or hyphens').describe('Name of the Bedrock prompt.'),
+  description: text(200).describe('Description of the Bedrock prompt.'),
+  persona: text(2_000).describe('Who the model is (first section of the system prompt).'),
+  objective: text(2_000).describe('What every answer must achieve.'),
+  instructions: text(8_000).describe('How to answer, for example how to use the retrieved context.'),
+  constraints: z.array(text(1_000)).max(20).describe('Rules the model must keep, one per entry.'),
+  tone: text(500).describe('How answers sound.'),
+  examples: z.array(z.strictObject({ input: text(2_000).describe('An example query.'), output: text(4_000).describe('The answer expected for it.') })).max(5).describe('Example queries and answers shown to the model.'),
   variables: z
     .array(
       z.strictObject({
         name: z
           .string()
           .regex(/^[a-z][A-Za-z0-9_]{0,39}$/, 'must start with a lowercase letter and hold at most 40 letters, digits or underscores')
-          .refine((n) => !(RESERVED_VARIABLES as readonly string[]).includes(n), `is reserved: ${RESERVED_VARIABLES.join(', ')} are filled by the blueprint`),
-        description: text(200),
-        default: z.string().max(1_000).optional(),
+          .refine((n) => !(RESERVED_VARIABLES as readonly string[]).includes(n), `is reserved: ${RESERVED_VARIABLES.join(', ')} are filled by the blueprint`)
+          .describe('Name used as `{{name}}` in the sections and as a key of `variables` in a request.'),
+        description: text(200).describe('What the variable holds.'),
+        default: z.string().max(1_000).optional().describe('Value used when a request passes none. Unset: a request must pass it.'),
       }),
     )
-    .max(10),
+    .max(10)
+    .describe('Variables a request may fill (`variables` in the body); `query` and `context` are reserved.'),
 });
 
 const CHUNKING_STRATEGIES = ['fixed', 'hierarchical', 'semantic', 'none'] as const;
@@ -51,45 +53,46 @@ const CHUNKING_STRATEGIES = ['fixed', 'hierarchical', 'semantic', 'none'] as con
 /** Ground 2: the knowledge base. */
 const knowledgeBaseSchema = z.strictObject({
   /** `s3-vectors` has no idle cost; `opensearch-serverless` costs ~$175-350/month at rest. */
-  vectorStore: z.enum(['s3-vectors', 'opensearch-serverless']).default('s3-vectors'),
-  embeddingModel: z.enum(EMBEDDING_MODEL_ALIASES as [string, ...string[]]).default('titan-embed-text-v2'),
+  vectorStore: z.enum(['s3-vectors', 'opensearch-serverless']).default('s3-vectors').describe('Where vectors are stored. `s3-vectors` has no idle cost; `opensearch-serverless` (~$175-350/month at rest) is not built yet and fails synth with a clear message.'),
+  embeddingModel: z.enum(EMBEDDING_MODEL_ALIASES as [string, ...string[]]).default('titan-embed-text-v2').describe('Catalog alias of the embedding model that embeds documents and queries.'),
   /** Vector size; must be one the embedding model produces. Changing it replaces the index. */
-  dimensions: z.int().default(1024),
+  dimensions: z.int().default(1024).describe('Vector size; must be one the embedding model produces (Titan v2: 256, 512 or 1024). Changing it replaces the index.'),
   chunking: z
     .strictObject({
-      strategy: z.enum(CHUNKING_STRATEGIES).default('fixed'),
+      strategy: z.enum(CHUNKING_STRATEGIES).default('fixed').describe('How documents are split before embedding: `fixed` (maxTokens, overlapPercentage), `hierarchical` (parentMaxTokens > childMaxTokens, overlapTokens), `semantic` (maxTokens, bufferSize, breakpointPercentileThreshold) or `none` (one chunk per file).'),
       /** fixed and semantic: tokens per chunk. */
-      maxTokens: int(20, 8_192).default(300),
+      maxTokens: int(20, 8_192).default(300).describe('fixed and semantic: tokens per chunk.'),
       /** fixed: overlap between neighbouring chunks. */
-      overlapPercentage: int(1, 99).default(20),
+      overlapPercentage: int(1, 99).default(20).describe('fixed: overlap between neighbouring chunks, in percent.'),
       /** hierarchical: parent and child chunk sizes and their overlap. */
-      parentMaxTokens: int(20, 8_192).default(1_500),
-      childMaxTokens: int(20, 8_192).default(300),
-      overlapTokens: int(1, 1_000).default(60),
+      parentMaxTokens: int(20, 8_192).default(1_500).describe('hierarchical: tokens per parent chunk.'),
+      childMaxTokens: int(20, 8_192).default(300).describe('hierarchical: tokens per child chunk; must be below parentMaxTokens.'),
+      overlapTokens: int(1, 1_000).default(60).describe('hierarchical: overlap between neighbouring chunks, in tokens.'),
       /** semantic: sentences on each side compared, and the dissimilarity percentile that splits. */
-      bufferSize: int(0, 1).default(0),
-      breakpointPercentileThreshold: int(50, 99).default(95),
+      bufferSize: int(0, 1).default(0).describe('semantic: sentences on each side compared.'),
+      breakpointPercentileThreshold: int(50, 99).default(95).describe('semantic: the dissimilarity percentile that splits.'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('How documents are split before embedding.'),
   /** Uploads within this window start one ingestion job, not one per file. */
-  ingestionBatchWindowSeconds: int(0, 300).default(60),
+  ingestionBatchWindowSeconds: int(0, 300).default(60).describe('Uploads within this window start one ingestion job, not one per file.'),
   /** Passages retrieved when a request names no topK, and the most a request may ask for. */
-  defaultTopK: int(1, 100).default(5),
-  maxTopK: int(1, 100).default(10),
+  defaultTopK: int(1, 100).default(5).describe('Passages retrieved when a request names no topK; at most maxTopK.'),
+  maxTopK: int(1, 100).default(10).describe('The most passages a request may ask for (`topK`).'),
   /** Passages scoring below this relevance are not put into the prompt. */
-  minScore: z.number().min(0).max(1).default(0),
+  minScore: z.number().min(0).max(1).default(0).describe('Passages scoring below this relevance are not put into the prompt.'),
 });
 
 const STRENGTHS = ['MEDIUM', 'HIGH'] as const;
 /** Ground 3: the guardrail applied to input and output. */
 const guardrailSchema = z.strictObject({
-  blockedInputMessage: text(500).default(DEFAULT_BLOCKED_INPUT_MESSAGE),
-  blockedOutputMessage: text(500).default(DEFAULT_BLOCKED_OUTPUT_MESSAGE),
+  blockedInputMessage: text(500).default(DEFAULT_BLOCKED_INPUT_MESSAGE).describe('Returned (422) instead of an answer when the input guardrail blocks a request.'),
+  blockedOutputMessage: text(500).default(DEFAULT_BLOCKED_OUTPUT_MESSAGE).describe('Returned instead of the model text when the output guardrail blocks or finds an answer ungrounded.'),
   /** Strength of the harm filters (sexual, violence, hate, insults, misconduct); prompt attacks are always HIGH on input. */
-  harmInputStrength: z.enum(STRENGTHS).default('HIGH'),
-  harmOutputStrength: z.enum(STRENGTHS).default('MEDIUM'),
+  harmInputStrength: z.enum(STRENGTHS).default('HIGH').describe('Strength of the harm filters (sexual, violence, hate, insults, misconduct) on requests; prompt attacks are always HIGH on input.'),
+  harmOutputStrength: z.enum(STRENGTHS).default('MEDIUM').describe('Strength of the same harm filters on answers.'),
   deniedTopics: z
-    .array(z.strictObject({ name: z.string().regex(/^[0-9A-Za-z-_ !?.]{1,100}$/, 'must be 1-100 letters, digits, spaces or -_!?.'), definition: text(1_000), examples: z.array(text(100)).max(5).default([]) }))
+    .array(z.strictObject({ name: z.string().regex(/^[0-9A-Za-z-_ !?.]{1,100}$/, 'must be 1-100 letters, digits, spaces or -_!?.').describe('Name of the topic.'), definition: text(1_000).describe('What the topic covers.'), examples: z.array(text(100)).max(5).default([]).describe('Example requests on the topic.') }))
     .max(30)
     .default([
       {
@@ -97,29 +100,32 @@ const guardrailSchema = z.strictObject({
         definition: 'Recommendations about buying, selling or holding specific securities, funds or crypto assets, or predictions of their returns.',
         examples: ['Which stocks should I buy this year?', 'Is now a good time to sell my bitcoin?'],
       },
-    ]),
-  profanityFilter: z.boolean().default(true),
-  blockedWords: z.array(text(100)).max(100).default([]),
+    ])
+    .describe('Topics refused in requests and answers.'),
+  profanityFilter: z.boolean().default(true).describe('Block the AWS-managed profanity word list.'),
+  blockedWords: z.array(text(100)).max(100).default([]).describe('Words or short phrases blocked in requests and answers.'),
   pii: z
-    .array(z.strictObject({ type: z.enum(PII_ENTITY_TYPES), action: z.enum(['BLOCK', 'ANONYMIZE']) }))
+    .array(z.strictObject({ type: z.enum(PII_ENTITY_TYPES).describe('PII entity type.'), action: z.enum(['BLOCK', 'ANONYMIZE']).describe('Refuse the text, or mask the entity.') }))
     .max(31)
-    .default(DEFAULT_PII_ENTITIES.map((e) => ({ ...e }))),
+    .default(DEFAULT_PII_ENTITIES.map((e) => ({ ...e })))
+    .describe('PII entity types and what to do when one is found (masked PII in the input reaches the model masked).'),
   regexes: z
     .array(
       z.strictObject({
-        name: z.string().regex(/^[0-9A-Za-z-_ ]{1,100}$/, 'must be 1-100 letters, digits, spaces, - or _'),
-        pattern: z.string().min(1).max(500).refine(isRegex, 'must be a valid regular expression'),
-        action: z.enum(['BLOCK', 'ANONYMIZE']),
-        description: z.string().max(1_000).optional(),
+        name: z.string().regex(/^[0-9A-Za-z-_ ]{1,100}$/, 'must be 1-100 letters, digits, spaces, - or _').describe('Name of the pattern.'),
+        pattern: z.string().min(1).max(500).refine(isRegex, 'must be a valid regular expression').describe('A regular expression.'),
+        action: z.enum(['BLOCK', 'ANONYMIZE']).describe('Refuse the text, or mask the match.'),
+        description: z.string().max(1_000).optional().describe('What the pattern finds.'),
       }),
     )
     .max(10)
-    .default([{ name: 'Internal ticket id', pattern: 'SEC-[0-9]{6}', action: 'ANONYMIZE', description: 'Security ticket numbers stay internal' }]),
+    .default([{ name: 'Internal ticket id', pattern: 'SEC-[0-9]{6}', action: 'ANONYMIZE', description: 'Security ticket numbers stay internal' }])
+    .describe('Custom patterns treated as sensitive information.'),
   /** Contextual grounding on RAG answers: below these scores the answer is withheld. */
-  groundingThreshold: z.number().min(0).max(0.99).default(0.75),
-  relevanceThreshold: z.number().min(0).max(0.99).default(0.5),
+  groundingThreshold: z.number().min(0).max(0.99).default(0.75).describe('Contextual grounding on RAG answers: an answer less grounded in the retrieved passages than this is withheld.'),
+  relevanceThreshold: z.number().min(0).max(0.99).default(0.5).describe('An answer less relevant to the query than this is withheld.'),
   /** Ground 4: streamed output is checked in windows of at most this many characters before it is sent. */
-  streamWindowChars: int(100, 10_000).default(1_000),
+  streamWindowChars: int(100, 10_000).default(1_000).describe('Ground 4: streamed output is checked in windows of at most this many characters before it is sent.'),
 });
 
 const TEXT_ALIAS = z.enum(TEXT_MODEL_ALIASES as [string, ...string[]]);
@@ -131,22 +137,22 @@ const routerSchema = z.strictObject({
    * Catalog aliases a request may be routed to (model.alias must be one of them). Unset: model.alias
    * plus those of nova-micro, nova-lite and claude-haiku-4-5 reachable through model.inference.
    */
-  models: z.array(TEXT_ALIAS).min(1).max(10).optional(),
-  byTier: z.strictObject({ basic: TEXT_ALIAS.optional(), standard: TEXT_ALIAS.optional(), premium: TEXT_ALIAS.optional() }).default({ basic: 'nova-micro', standard: 'nova-lite', premium: 'claude-haiku-4-5' }),
+  models: z.array(TEXT_ALIAS).min(1).max(10).optional().describe('Catalog aliases a request may be routed to; must include model.alias. Unset: model.alias plus those of nova-micro, nova-lite and claude-haiku-4-5 reachable through model.inference.'),
+  byTier: z.strictObject({ basic: TEXT_ALIAS.optional().describe('Model for basic-tier tenants.'), standard: TEXT_ALIAS.optional().describe('Model for standard-tier tenants.'), premium: TEXT_ALIAS.optional().describe('Model for premium-tier tenants.') }).default({ basic: 'nova-micro', standard: 'nova-lite', premium: 'claude-haiku-4-5' }).describe('Model chosen for a tenant of each tier when the request names none and no long-prompt rule applies; aliases of router.models.'),
   /** Prompts at least this long (characters) go to longPromptModel. */
-  longPromptChars: int(1, 1_000_000).default(20_000),
-  longPromptModel: TEXT_ALIAS.default('claude-haiku-4-5'),
+  longPromptChars: int(1, 1_000_000).default(20_000).describe('Prompts at least this long (characters) go to longPromptModel.'),
+  longPromptModel: TEXT_ALIAS.default('claude-haiku-4-5').describe('Model for long prompts; an alias of router.models.'),
   /** Aliases tried in order when a model is throttled or unavailable. */
-  fallbacks: z.partialRecord(TEXT_ALIAS, z.array(TEXT_ALIAS).max(5)).default({ 'claude-haiku-4-5': ['nova-lite', 'nova-micro'], 'nova-lite': ['nova-micro'], 'nova-micro': ['nova-lite'] }),
+  fallbacks: z.partialRecord(TEXT_ALIAS, z.array(TEXT_ALIAS).max(5)).default({ 'claude-haiku-4-5': ['nova-lite', 'nova-micro'], 'nova-lite': ['nova-micro'], 'nova-micro': ['nova-lite'] }).describe('Aliases tried in order when a model is throttled or unavailable (`{alias: [alias, …]}`, within router.models).'),
 });
 
 /** Ground 4: tenants get an API key and a usage plan each. */
 const tenantSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 letters, digits or hyphens'),
-  tier: z.enum(TIERS),
-  quotaPerDay: int(1, 100_000_000),
-  rateLimit: int(1, 10_000),
-  burstLimit: int(1, 5_000),
+  name: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 letters, digits or hyphens').describe('Tenant name, unique (case-insensitive).'),
+  tier: z.enum(TIERS).describe('Tier, which picks the model through router.byTier.'),
+  quotaPerDay: int(1, 100_000_000).describe('Requests per day of the usage plan.'),
+  rateLimit: int(1, 10_000).describe('Steady requests per second of the usage plan.'),
+  burstLimit: int(1, 5_000).describe('Burst of the usage plan.'),
 });
 
 function isRegex(pattern: string): boolean {
@@ -167,79 +173,87 @@ export const configSchema = z
     stackName: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must start with a letter and hold only letters, digits and hyphens (at most 128)')
-      .default('GenAiBlueprint'),
+      .default('GenAiBlueprint')
+      .describe('CloudFormation stack name shared by every ground, so `-c ground=N+1` updates the stack that `-c ground=N` deployed instead of creating a second one.'),
     model: z
       .strictObject({
         /** Catalog alias of the model answering the prompt route. */
-        alias: z.enum(TEXT_MODEL_ALIASES as [string, ...string[]]).default('nova-lite'),
+        alias: z.enum(TEXT_MODEL_ALIASES as [string, ...string[]]).default('nova-lite').describe('Catalog alias of the model answering the prompt route (the catalog: lib/config/models.ts).'),
         /** `in-region` calls the foundation model; a geography calls its cross-region inference profile. */
-        inference: z.enum(INFERENCE_ROUTES).default('us'),
+        inference: z.enum(INFERENCE_ROUTES).default('us').describe('`in-region` calls the foundation model; a geography calls its cross-region inference profile, which the model must have (Claude models need a profile).'),
         /** Cap on generated tokens per call; a request may ask for fewer. */
-        maxTokens: int(1, 64_000).default(1024),
-        temperature: z.number().min(0).max(1).default(0.5),
+        maxTokens: int(1, 64_000).default(1024).describe("Cap on generated tokens per call; a request may ask for fewer. At most the model's output limit (10,000 for Nova)."),
+        temperature: z.number().min(0).max(1).default(0.5).describe('Sampling temperature; a request may pass its own.'),
         /** Attempts per model call, including the first (SDK standard retry mode with jittered backoff). */
-        maxAttempts: int(1, 10).default(3),
+        maxAttempts: int(1, 10).default(3).describe('Attempts per model call, including the first (SDK standard retry mode with jittered backoff).'),
         /** Socket timeout of one attempt. The whole call is also cut at the function's remaining time. */
-        attemptTimeoutSeconds: int(1, 900).default(20),
+        attemptTimeoutSeconds: int(1, 900).default(20).describe("Socket timeout of one attempt; must be below lambda.timeoutSeconds (synth checks it). The whole call is also cut at the function's remaining time."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('The model that answers the prompt route (ground 0 and up).'),
     api: z
       .strictObject({
-        stageName: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be 1-64 letters, digits or underscores').default('v1'),
+        stageName: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be 1-64 letters, digits or underscores').default('v1').describe("Stage of the REST API (the URL's first path segment)."),
         /** Steady-state requests per second for the whole stage. */
-        throttleRateLimit: int(1, 10_000).default(10),
-        throttleBurstLimit: int(1, 5_000).default(20),
+        throttleRateLimit: int(1, 10_000).default(10).describe('Steady-state requests per second for the whole stage.'),
+        throttleBurstLimit: int(1, 5_000).default(20).describe('Requests the stage accepts in a burst.'),
         /** Longest user query accepted, in characters (checked by API Gateway and again by the function). */
-        maxQueryChars: int(1, 100_000).default(8_000),
+        maxQueryChars: int(1, 100_000).default(8_000).describe('Longest user query accepted, in characters (checked by API Gateway and again by the function).'),
         /** Ground 4: longest a streamed answer (/chat/stream, /v1/chat/completions) may run; API Gateway allows 15 minutes. */
-        streamTimeoutSeconds: int(30, 900).default(300),
+        streamTimeoutSeconds: int(30, 900).default(300).describe('Ground 4: longest a streamed answer (/chat/stream, /v1/chat/completions) may run; API Gateway allows 15 minutes.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('The REST API in front of every route.'),
     lambda: z
       .strictObject({
-        memoryMb: int(128, 10_240).default(1024),
+        memoryMb: int(128, 10_240).default(1024).describe('Memory of each request-path function, in MB.'),
         /** Timeout of synchronous functions behind the REST API. */
-        timeoutSeconds: int(3, REST_INTEGRATION_TIMEOUT_SECONDS).default(REST_INTEGRATION_TIMEOUT_SECONDS),
+        timeoutSeconds: int(3, REST_INTEGRATION_TIMEOUT_SECONDS).default(REST_INTEGRATION_TIMEOUT_SECONDS).describe("Timeout of synchronous functions behind the REST API; at most API Gateway's integration timeout (29 s)."),
         logRetentionDays: z
           .int()
           .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `expected one of ${LOG_RETENTION_DAYS.join(', ')}`)
-          .default(30),
+          .default(30)
+          .describe(`Retention of the functions' (and other) logs, in days; one of ${LOG_RETENTION_DAYS.join(', ')}.`),
         /** Reserved concurrency of each request-path function. @default unset (new accounts cannot reserve) */
-        reservedConcurrency: int(1, 1_000).optional(),
+        reservedConcurrency: int(1, 1_000).optional().describe('Reserved concurrency of each request-path function. Unset: none (new accounts cannot reserve any).'),
       })
-      .prefault({}),
-    prompt: promptSchema.default(DEFAULT_PROMPT as z.output<typeof promptSchema>),
-    knowledgeBase: knowledgeBaseSchema.prefault({}),
-    guardrail: guardrailSchema.prefault({}),
-    router: routerSchema.prefault({}),
+      .prefault({})
+      .describe('The functions behind the API.'),
+    prompt: promptSchema.default(DEFAULT_PROMPT as z.output<typeof promptSchema>).describe('Ground 1: the prompt kept in Bedrock Prompt Management, as typed sections (the default is the assistant prompt in lib/config/prompts.ts). Set it whole, as JSON; `{{name}}` in a section must be a declared variable.'),
+    knowledgeBase: knowledgeBaseSchema.prefault({}).describe('Ground 2: the knowledge base (S3 Vectors) and retrieval.'),
+    guardrail: guardrailSchema.prefault({}).describe('Ground 3: the guardrail applied to input and output.'),
+    router: routerSchema.prefault({}).describe('Ground 4: the models the gateway routes among, and how.'),
     tenants: z
       .array(tenantSchema)
       .min(1)
       .max(50)
-      .default([{ name: 'demo', tier: 'standard', quotaPerDay: 10_000, rateLimit: 5, burstLimit: 10 }]),
+      .default([{ name: 'demo', tier: 'standard', quotaPerDay: 10_000, rateLimit: 5, burstLimit: 10 }])
+      .describe('Ground 4: tenants, each with an API key, a usage plan and an application inference profile; unique names.'),
     cache: z
       .strictObject({
-        ttlSeconds: int(60, 604_800).default(3_600),
+        ttlSeconds: int(60, 604_800).default(3_600).describe('How long a cached answer is served, in seconds.'),
         /** Budget of one cache round in milliseconds; past it the request goes on from the model. */
-        timeoutMs: int(10, 1_000).default(50),
-        semantic: z.boolean().default(true),
+        timeoutMs: int(10, 1_000).default(50).describe('Budget of one cache round in milliseconds; past it the request goes on from the model (fail open).'),
+        semantic: z.boolean().default(true).describe('Also serve answers to similar questions (semantic cache), not only to identical ones.'),
         /** Cosine similarity a cached question must reach to be served for a new one. */
-        semanticThreshold: z.number().min(0.5).max(0.999).default(0.9),
-        embeddingDimensions: z.union([z.literal(256), z.literal(512), z.literal(1024)]).default(256),
-        maxDataStorageGb: int(1, 5_000).default(1),
-        maxEcpuPerSecond: int(1_000, 15_000_000).default(5_000),
+        semanticThreshold: z.number().min(0.5).max(0.999).default(0.9).describe('Cosine similarity a cached question must reach to be served for a new one.'),
+        embeddingDimensions: z.union([z.literal(256), z.literal(512), z.literal(1024)]).default(256).describe('Size of the Titan v2 embeddings the semantic cache compares.'),
+        maxDataStorageGb: int(1, 5_000).default(1).describe('Usage limit of the ElastiCache Serverless cache: data stored, in GB.'),
+        maxEcpuPerSecond: int(1_000, 15_000_000).default(5_000).describe('Usage limit of the cache: ElastiCache processing units per second.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('Ground 5: exact and semantic caches on ElastiCache Serverless (Valkey).'),
     gateway: z
       .strictObject({
         /** WAF rate rule: requests per 5 minutes from one IP before it is blocked. */
-        requestsPer5MinPerIp: int(100, 2_000_000_000).default(1_000),
+        requestsPer5MinPerIp: int(100, 2_000_000_000).default(1_000).describe('WAF rate rule: requests per 5 minutes from one IP before it is blocked.'),
         /** Keep WAF's fixed 8 KB body rule at BLOCK (long prompts are then refused at the edge). */
-        blockLargeBodies: z.boolean().default(false),
+        blockLargeBodies: z.boolean().default(false).describe("Keep WAF's fixed 8 KB body rule at BLOCK (long prompts are then refused at the edge); off, the rule only counts."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('Ground 4: the WAF web ACL on the stage.'),
     /** Ground 6. */
-    agent: agentSchema.prefault({}),
+    agent: agentSchema.prefault({}).describe('Ground 6: the Bedrock agent.'),
     /** Ground 7: Cognito sign-in for people (authorization code + PKCE) and machines (client credentials). */
     auth: z
       .strictObject({
@@ -247,23 +261,26 @@ export const configSchema = z
           .array(z.string().regex(/^https:\/\/\S+$|^http:\/\/localhost(:\d+)?(\/\S*)?$/, 'must be an https URL or http://localhost'))
           .min(1)
           .max(10)
-          .default(['http://localhost:3000/callback']),
+          .default(['http://localhost:3000/callback'])
+          .describe('Callback URLs of the user client (authorization code + PKCE): https URLs, or http://localhost.'),
         /** Prefix of the Cognito sign-in domain (globally unique). @default '<stackName>-<account id>' */
         domainPrefix: z
           .string()
           .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lowercase letters, digits or hyphens')
           .refine((p) => !/aws|amazon|cognito/.test(p), 'must not contain aws, amazon or cognito')
-          .optional(),
-        tokenValidityMinutes: int(5, 1_440).default(60),
+          .optional()
+          .describe('Prefix of the Cognito sign-in domain (globally unique; must not contain aws, amazon or cognito). Unset: `<stackName>-<account id>`.'),
+        tokenValidityMinutes: int(5, 1_440).default(60).describe('Lifetime of access and ID tokens, in minutes.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('Ground 7: Cognito sign-in for people (authorization code + PKCE) and machines (client credentials).'),
     /** Ground 7. */
-    sessions: sessionsSchema.prefault({}),
-    feedback: feedbackSchema.prefault({}),
-    observability: observabilitySchema.prefault({}),
-    pipeline: pipelineSchema.prefault({}),
+    sessions: sessionsSchema.prefault({}).describe('Ground 7: conversation history (sessions table).'),
+    feedback: feedbackSchema.prefault({}).describe('Ground 7: human feedback on answers (feedback table, metrics, alarm).'),
+    observability: observabilitySchema.prefault({}).describe('Ground 7: dashboard, alarms and Bedrock model invocation logging.'),
+    pipeline: pipelineSchema.prefault({}).describe('Ground 7: the Step Functions document pipeline.'),
     /** The PredictiveMl stack (alone, or in ground 7). */
-    predictiveMl: predictiveMlSchema.prefault({}),
+    predictiveMl: predictiveMlSchema.prefault({}).describe('The PredictiveMl stack (alone with `-c ground=ml`, or in ground 7).'),
   })
   .superRefine((cfg, ctx) => {
     checkPrompt(cfg.prompt, ctx);
