@@ -1,5 +1,6 @@
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { GenAiBlueprintChecks, StaleAcknowledgementChecks } from '../checks';
 import { type BlueprintConfig, loadConfig } from '../config/schema';
 import { GROUNDS, type GroundNumber, GroundStack } from './ground-stack';
 import { PredictiveMlStack } from './predictive-ml-stack';
@@ -26,7 +27,11 @@ export interface BlueprintApp {
   readonly predictiveMl?: PredictiveMlStack;
 }
 
-/** Builds the selected grounds into `app` and registers the cdk-nag packs that must pass. */
+/**
+ * Builds the selected grounds into `app` and registers the cdk-nag packs that must pass
+ * (AwsSolutions, Serverless and our own GenAiBlueprint), and the check that fails on an
+ * acknowledgement of theirs that no longer hides any finding.
+ */
 export function buildBlueprint(app: App, opts: { nag?: boolean } = {}): BlueprintApp {
   const context = app.node.getAllContext();
   const config = loadConfig(context);
@@ -35,6 +40,9 @@ export function buildBlueprint(app: App, opts: { nag?: boolean } = {}): Blueprin
   );
   const withMl = context.ground === undefined || context.ground === '' || context.ground === 'all' || context.ground === PREDICTIVE_ML;
   const predictiveMl = withMl ? new PredictiveMlStack(app, 'PredictiveMl', { config }) : undefined;
-  if (opts.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  if (opts.nag ?? true) {
+    const packs = [new AwsSolutionsChecks(app), new ServerlessChecks(app), new GenAiBlueprintChecks(app)];
+    Validations.of(app).addPlugins(...packs, new StaleAcknowledgementChecks(packs));
+  }
   return { config, stacks, predictiveMl };
 }
