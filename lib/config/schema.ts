@@ -6,6 +6,7 @@ import { agentSchema } from './agent';
 import { observabilitySchema, pipelineSchema } from './operations';
 import { predictiveMlSchema } from './predictive-ml';
 import { feedbackSchema, sessionsSchema } from './sessions';
+import { ConfigError } from './errors';
 
 /**
  * The one configuration schema of the blueprint. Every key has a default; cdk.json context and
@@ -53,7 +54,11 @@ const CHUNKING_STRATEGIES = ['fixed', 'hierarchical', 'semantic', 'none'] as con
 /** Ground 2: the knowledge base. */
 const knowledgeBaseSchema = z.strictObject({
   /** `s3-vectors` has no idle cost; `opensearch-serverless` costs ~$175-350/month at rest. */
-  vectorStore: z.enum(['s3-vectors', 'opensearch-serverless']).default('s3-vectors').describe('Where vectors are stored. `s3-vectors` has no idle cost; `opensearch-serverless` (~$175-350/month at rest) is not built yet and fails synth with a clear message.'),
+  vectorStore: z
+    .enum(['s3-vectors', 'opensearch-serverless'])
+    .refine((store) => store !== 'opensearch-serverless', 'is not built yet; allowed: s3-vectors')
+    .default('s3-vectors')
+    .describe('Where vectors are stored. `s3-vectors` has no idle cost; `opensearch-serverless` (~$175-350/month at rest) is not built yet and fails synth with a clear message.'),
   embeddingModel: z.enum(EMBEDDING_MODEL_ALIASES as [string, ...string[]]).default('titan-embed-text-v2').describe('Catalog alias of the embedding model that embeds documents and queries.'),
   /** Vector size; must be one the embedding model produces. Changing it replaces the index. */
   dimensions: z.int().default(1024).describe('Vector size; must be one the embedding model produces (Titan v2: 256, 512 or 1024). Changing it replaces the index.'),
@@ -164,8 +169,18 @@ function isRegex(pattern: string): boolean {
   }
 }
 
+/** Ground numbers; lib/grounds/ground-stack.ts GROUNDS holds one stack per number (test/config checks they agree). */
+export const GROUND_NUMBERS = [0, 1, 2, 3, 4, 5, 6, 7] as const;
+
 export const configSchema = z
   .strictObject({
+    /** Which stacks to synthesize: one ground (0-7), or `ml` for the PredictiveMl stack alone. Unset or `all`: every ground and the PredictiveMl stack. */
+    ground: z
+      .union([z.literal(GROUND_NUMBERS), z.enum(['all', 'ml', ''])], {
+        error: `expected one of ${GROUND_NUMBERS.join(', ')} (one ground), all or unset (every ground and the PredictiveMl stack), ml (the PredictiveMl stack alone)`,
+      })
+      .optional()
+      .describe('Which stacks to synthesize: one ground (0-7), or `ml` for the PredictiveMl stack alone. Unset or `all`: every ground and the PredictiveMl stack.'),
     /**
      * CloudFormation stack name shared by every ground, so `-c ground=N+1` updates the stack that
      * `-c ground=N` deployed instead of creating a second one.
@@ -396,32 +411,38 @@ function checkKnowledgeBase(kb: z.output<typeof knowledgeBaseSchema>, ctx: Ctx):
   }
 }
 
-/** Context keys that belong to the CDK or to ground selection, not to the blueprint's configuration. */
-const NOT_CONFIG = new Set(['ground', 'cli-telemetry', 'acknowledged-issue-numbers']);
+/** Context keys that belong to the CDK, not to the blueprint's configuration. */
+const NOT_CONFIG = new Set(['cli-telemetry', 'acknowledged-issue-numbers']);
 const isConfigKey = (key: string) => !NOT_CONFIG.has(key) && !key.includes(':') && !key.startsWith('@');
 
 /**
  * Builds the configuration from CDK context (cdk.json `context`, cdk.context.json, `-c` flags).
- * Throws one Error listing every wrong key with its value and what is allowed.
+ * Throws one ConfigError listing every wrong key with its value and what is allowed.
  */
 export function loadConfig(context: Record<string, unknown>): BlueprintConfig {
   const raw: Record<string, unknown> = {};
+  const lines: string[] = [];
   for (const [key, value] of Object.entries(context)) {
-    if (isConfigKey(key)) setPath(raw, key.split('.'), coerce(key, value));
+    if (!isConfigKey(key)) continue;
+    const path = key.split('.');
+    const read = coerce(key, value, kindOf(schemaAt(path)));
+    if ('error' in read) lines.push(read.error);
+    else setPath(raw, path, read.value);
   }
   const parsed = configSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((issue) => {
+  if (parsed.success && lines.length === 0) return parsed.data;
+  for (const issue of parsed.error?.issues ?? []) {
     if (issue.code === 'unrecognized_keys') {
       const at = issue.path.join('.');
       const shape = at ? shapeAt(at) : configSchema.shape;
-      return `  - unknown key ${issue.keys.map((k) => `'${[at, k].filter(Boolean).join('.')}'`).join(', ')}; allowed: ${Object.keys(shape ?? {}).join(', ')}`;
+      lines.push(`unknown key ${issue.keys.map((k) => `'${[at, k].filter(Boolean).join('.')}'`).join(', ')}; allowed: ${Object.keys(shape ?? {}).join(', ')}`);
+      continue;
     }
     const key = issue.path.join('.');
     const value = getPath(raw, issue.path);
-    return `  - ${key} = ${value === undefined ? '(default)' : JSON.stringify(value)}: ${issue.message}`;
-  });
-  throw new Error(`Invalid genai-blueprint configuration (cdk.json context or -c key=value):\n${lines.join('\n')}`);
+    lines.push(`${key} = ${value === undefined ? '(default)' : JSON.stringify(value)}: ${issue.message}`);
+  }
+  throw new ConfigError(lines);
 }
 
 function shapeAt(path: string): Record<string, unknown> | undefined {
@@ -439,20 +460,76 @@ function unwrap(schema: unknown): { def: { shape?: unknown } } | undefined {
   return s as { def: { shape?: unknown } } | undefined;
 }
 
-/** `-c` values arrive as strings: read numbers, booleans and JSON the way a user means them. */
-function coerce(key: string, value: unknown): unknown {
-  if (typeof value !== 'string') return value;
+type Kind = 'array' | 'object' | 'number' | 'boolean' | 'string';
+
+/** The schema of a dotted key (array elements by index), or undefined when the key is unknown. */
+function schemaAt(path: readonly string[]): unknown {
+  let schema: unknown = configSchema;
+  for (const part of path) {
+    const def = (unwrap(schema) as { def?: ZodDef } | undefined)?.def;
+    if (def?.type === 'object') schema = (def.shape as Record<string, unknown>)[part];
+    else if (def?.type === 'record') schema = def.valueType;
+    else if (def?.type === 'array' && /^\d+$/.test(part)) schema = def.element;
+    else return undefined;
+  }
+  return schema;
+}
+
+interface ZodDef {
+  readonly type: string;
+  readonly shape?: unknown;
+  readonly valueType?: unknown;
+  readonly element?: unknown;
+  readonly options?: readonly unknown[];
+  readonly values?: readonly unknown[];
+}
+
+/** What a key takes, read from its schema; undefined when unknown or mixed (`ground`: a number or a word). */
+function kindOf(schema: unknown): Kind | undefined {
+  const def = (unwrap(schema) as { def?: ZodDef } | undefined)?.def;
+  switch (def?.type) {
+    case 'array':
+    case 'tuple':
+      return 'array';
+    case 'object':
+    case 'record':
+      return 'object';
+    case 'number':
+    case 'boolean':
+    case 'string':
+      return def.type;
+    case 'enum':
+      return 'string';
+    case 'literal':
+    case 'union': {
+      const kinds = new Set(def.type === 'literal' ? (def.values ?? []).map((v) => typeof v) : (def.options ?? []).map(kindOf));
+      const [only] = kinds;
+      return kinds.size === 1 && (only === 'number' || only === 'boolean' || only === 'string') ? only : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * `-c` values arrive as strings: read them as the key's schema type. Keys taking an array or an
+ * object take JSON (`-c router.models='["nova-micro","nova-lite"]'`); numbers and booleans are
+ * read as such; strings stay as typed, even when they look like JSON or a number.
+ */
+function coerce(key: string, value: unknown, kind: Kind | undefined): { value: unknown } | { error: string } {
+  if (typeof value !== 'string') return { value };
   const text = value.trim();
-  if (text === 'true' || text === 'false') return text === 'true';
-  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
-  if (text.startsWith('{') || text.startsWith('[')) {
+  if (kind === 'array' || kind === 'object') {
     try {
-      return JSON.parse(text);
-    } catch {
-      throw new Error(`Invalid genai-blueprint configuration: ${key} = ${JSON.stringify(value)} is not valid JSON`);
+      return { value: JSON.parse(text) };
+    } catch (error) {
+      const example = kind === 'array' ? '\'["...", ...]\'' : '\'{"key": ...}\'';
+      return { error: `${key} = ${JSON.stringify(value)}: is not valid JSON (${error instanceof Error ? error.message : String(error)}); ${key} takes a JSON ${kind}: -c ${key}=${example}` };
     }
   }
-  return value;
+  if ((kind === 'boolean' || kind === undefined) && (text === 'true' || text === 'false')) return { value: text === 'true' };
+  if ((kind === 'number' || kind === undefined) && /^-?\d+(\.\d+)?$/.test(text)) return { value: Number(text) };
+  return { value };
 }
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {

@@ -1,6 +1,8 @@
-import { effectiveRouter, loadConfig } from '../../lib/config/schema';
+import { ConfigError } from '../../lib/config/errors';
+import { GROUND_NUMBERS, effectiveRouter, loadConfig } from '../../lib/config/schema';
 import { MODEL_CATALOG, TEXT_MODEL_ALIASES, invocationId } from '../../lib/config/models';
 import { selectGrounds } from '../../lib/grounds/app';
+import { GROUNDS } from '../../lib/grounds/ground-stack';
 
 describe('configuration schema', () => {
   test('defaults: Nova Lite through the us profile, 29 s functions, 30-day logs', () => {
@@ -31,8 +33,9 @@ describe('configuration schema', () => {
     [{ 'lambda.timeoutSeconds': '60' }, /lambda\.timeoutSeconds = 60: Too big: expected number to be <=29/],
     [{ stackName: 'my stack' }, /stackName = "my stack": must start with a letter/],
     [{ 'model.aliass': 'nova-pro' }, /unknown key 'model\.aliass'; allowed: alias, inference, maxTokens/],
-    [{ modle: {} }, /unknown key 'modle'; allowed: stackName, model, api, lambda/],
-    [{ 'api.maxQueryChars': '{"a":' }, /api\.maxQueryChars = "\{\\"a\\":" is not valid JSON/],
+    [{ modle: {} }, /unknown key 'modle'; allowed: ground, stackName, model, api, lambda/],
+    [{ 'api.maxQueryChars': '{"a":' }, /api\.maxQueryChars = "\{\\"a\\":": Invalid input: expected number, received string/],
+    [{ 'knowledgeBase.vectorStore': 'opensearch-serverless' }, /knowledgeBase\.vectorStore = "opensearch-serverless": is not built yet; allowed: s3-vectors/],
     // Grounds 4-7 and the PredictiveMl stack.
     [{ 'api.streamTimeoutSeconds': '1000' }, /api\.streamTimeoutSeconds = 1000: Too big: expected number to be <=900/],
     [{ 'auth.callbackUrls': '["http://example.com/cb"]' }, /auth\.callbackUrls\.0 = "http:\/\/example\.com\/cb": must be an https URL or http:\/\/localhost/],
@@ -67,8 +70,47 @@ describe('configuration schema', () => {
     );
   });
 
+  test('a wrong configuration is a ConfigError (bin/app.ts prints it without a stack trace)', () => {
+    expect(() => loadConfig({ 'model.alias': 'nope' })).toThrow(ConfigError);
+  });
+
   test('lists every wrong key at once', () => {
     expect(() => loadConfig({ 'model.maxTokens': '-1', 'api.throttleBurstLimit': '0' })).toThrow(/model\.maxTokens[\s\S]*api\.throttleBurstLimit/);
+  });
+});
+
+describe('-c values are read as their key takes them', () => {
+  test('keys taking an array or an object take JSON', () => {
+    const cfg = loadConfig({
+      tenants: '[{"name":"acme","tier":"premium","quotaPerDay":5000,"rateLimit":10,"burstLimit":20}]',
+      'router.models': '["nova-micro","nova-lite"]',
+      'router.byTier': '{"basic":"nova-micro","standard":"nova-lite"}',
+      'router.longPromptModel': 'nova-lite',
+      'router.fallbacks': ' {"nova-lite":["nova-micro"]} ',
+      'guardrail.blockedWords': '["foo","bar"]',
+    });
+    expect(cfg.tenants).toEqual([{ name: 'acme', tier: 'premium', quotaPerDay: 5000, rateLimit: 10, burstLimit: 20 }]);
+    expect(cfg.router).toMatchObject({ models: ['nova-micro', 'nova-lite'], byTier: { basic: 'nova-micro', standard: 'nova-lite' }, fallbacks: { 'nova-lite': ['nova-micro'] } });
+    expect(cfg.guardrail.blockedWords).toEqual(['foo', 'bar']);
+  });
+
+  test('string keys stay strings, even when they look like JSON or a number', () => {
+    const cfg = loadConfig({ 'guardrail.blockedInputMessage': '[blocked] Ask something else.', 'auth.domainPrefix': '123', 'agent.instruction': '{"role":"assistant"} is how you answer every question here.' });
+    expect(cfg.guardrail.blockedInputMessage).toBe('[blocked] Ask something else.');
+    expect(cfg.auth.domainPrefix).toBe('123');
+    expect(cfg.agent.instruction).toBe('{"role":"assistant"} is how you answer every question here.');
+  });
+
+  test.each([
+    [{ tenants: '[{"name":"acme",' }, /tenants = "\[\{\\"name\\":\\"acme\\",": is not valid JSON \(.+\); tenants takes a JSON array: -c tenants='\["\.\.\.", \.\.\.\]'/],
+    [{ 'router.models': 'nova-micro,nova-lite' }, /router\.models = "nova-micro,nova-lite": is not valid JSON \(.+\); router\.models takes a JSON array/],
+    [{ 'router.byTier': "{basic:'nova-micro'}" }, /router\.byTier = "\{basic:'nova-micro'\}": is not valid JSON \(.+\); router\.byTier takes a JSON object: -c router\.byTier='\{"key": \.\.\.\}'/],
+  ])('fails on invalid JSON %j naming the key', (context, message) => {
+    expect(() => loadConfig(context)).toThrow(message);
+  });
+
+  test('invalid JSON is listed with the other wrong keys', () => {
+    expect(() => loadConfig({ 'router.models': '[nova-micro]', 'model.maxTokens': '0' })).toThrow(/router\.models = "\[nova-micro\]": is not valid JSON[\s\S]*model\.maxTokens = 0/);
   });
 });
 
@@ -103,6 +145,22 @@ describe('router and tenants (ground 4)', () => {
 });
 
 describe('ground selection', () => {
+  test('ground is a configuration key: a ground number, all, ml or unset', () => {
+    for (const ground of ['0', 7, '7', 'all', 'ml', '', undefined]) expect(() => loadConfig({ ground })).not.toThrow();
+    expect(loadConfig({ ground: '3' }).ground).toBe(3);
+  });
+
+  test.each(['9', '-1', 'one', '0.5'])('the configuration fails on ground=%s naming the allowed grounds', (value) => {
+    expect(() => loadConfig({ ground: value })).toThrow(
+      `ground = ${JSON.stringify(/^[\d.-]+$/.test(value) ? Number(value) : value)}: expected one of 0, 1, 2, 3, 4, 5, 6, 7 (one ground), all or unset (every ground and the PredictiveMl stack), ml (the PredictiveMl stack alone)`,
+    );
+  });
+
+  test('the configuration allows exactly the grounds that have a stack', () => {
+    expect(GROUND_NUMBERS).toEqual(GROUNDS.map((g) => g.ground));
+  });
+
+
   test('unset selects every ground; a number selects one', () => {
     expect(selectGrounds(undefined)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(selectGrounds('0')).toEqual([0]);
