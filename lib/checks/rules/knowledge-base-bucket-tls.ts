@@ -7,10 +7,10 @@ import { asArray, flatten, referencedId, StackTemplate, type TemplateResource } 
  * A knowledge-base document bucket (an S3 bucket that an `AWS::Bedrock::DataSource` reads through
  * `S3Configuration.BucketArn`) whose bucket policy does not deny requests without TLS.
  *
- * S3 accepts plain-HTTP requests unless a bucket policy denies them with
- * `"Condition": { "Bool": { "aws:SecureTransport": "false" } }` (Amazon S3 User Guide, security
- * best practices: enforce encryption of data in transit; the AWS Config rule
- * s3-bucket-ssl-requests-only). The documents of a knowledge base are the enterprise text the
+ * S3 accepts HTTP as well as HTTPS; only a bucket policy that denies requests with
+ * `"Condition": { "Bool": { "aws:SecureTransport": "false" } }` enforces TLS (Amazon S3 User
+ * Guide, "Protecting data in transit with encryption": enforcing encryption in transit; the AWS
+ * Config rule s3-bucket-ssl-requests-only). The documents of a knowledge base are the enterprise text the
  * model will quote: they should never travel in the clear. AwsSolutions-S10 checks every bucket;
  * this rule keeps the check on the document bucket even where S10 is acknowledged for others.
  */
