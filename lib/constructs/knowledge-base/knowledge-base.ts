@@ -107,7 +107,7 @@ export class KnowledgeBase extends Construct {
     // S3-managed keys: log delivery cannot write to a KMS-encrypted target, and the documents are
     // meant for retrieval by every caller of the knowledge base, so a customer key would add cost
     // and a key policy to get right without narrowing who can read them (IAM already does).
-    const accessLogs = accessLogsBucket(this, 'AccessLogs', 'documents bucket');
+    const accessLogs = accessLogsBucket(this, 'AccessLogs');
     this.documentsBucket = new s3.Bucket(this, 'Documents', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,

@@ -149,8 +149,6 @@ function acknowledgeProviderFramework(provider: cr.Provider, onEvent: BlueprintF
     { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: `${cdkOwned}: aws-cdk-lib attaches the basic execution role and offers no option to replace it` },
     { id: `AwsSolutions-IAM5[Resource::<${onEventId}.Arn>:*]`, reason: `${cdkOwned}: aws-cdk-lib grants it lambda:InvokeFunction on the one handler function and its versions` },
     { id: 'Serverless-LambdaDefaultMemorySize', reason: `${cdkOwned}: it only relays one event to the handler function; aws-cdk-lib exposes no memory setting for it` },
-    { id: 'AwsSolutions-L1', reason: `${cdkOwned}: aws-cdk-lib pins the runtime its framework code is built and tested for` },
-    { id: 'Serverless-LambdaLatestVersion', reason: `${cdkOwned}: aws-cdk-lib pins the runtime its framework code is built and tested for` },
     { id: 'Serverless-LambdaDLQ', reason: `${cdkOwned}. ${CLOUDFORMATION_INVOKED_DLQ_REASON}` },
     { id: 'Serverless-LambdaTracing', reason: `${cdkOwned}: runs once per deployment, aws-cdk-lib exposes no tracing option for it` },
   );

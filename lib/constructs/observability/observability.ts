@@ -350,10 +350,12 @@ export class Observability extends Construct {
 
     this.dashboard = dashboards.getDashboard(DefaultDashboards.DETAIL)!;
     this.alarms = this.facade.createdAlarms();
-    Validations.of(this.topic).acknowledge({
-      id: 'Serverless-SNSRedrivePolicy',
-      reason: 'The only subscription is an e-mail address (none by default); e-mail deliveries have no dead-letter queue, and alarm states stay visible on the dashboard',
-    });
+    if (props.alarmEmail) {
+      Validations.of(this.topic).acknowledge({
+        id: 'Serverless-SNSRedrivePolicy',
+        reason: 'The only subscription is an e-mail address; e-mail deliveries have no dead-letter queue, and alarm states stay visible on the dashboard',
+      });
+    }
   }
 }
 

@@ -125,7 +125,7 @@ export class PredictiveMl extends Construct {
 
     // --- Data: a customer key, an encrypted bucket, the shipped dataset.
     this.key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'genai-blueprint PredictiveMl: data, artifacts, training volumes, endpoint, notifications' });
-    const accessLogs = accessLogsBucket(this, 'AccessLogs', 'data bucket');
+    const accessLogs = accessLogsBucket(this, 'AccessLogs');
     this.dataBucket = new s3.Bucket(this, 'Data', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.key,

@@ -154,7 +154,8 @@ export class BlueprintFunction extends lambda.Function {
       });
     }
     const why = SYNCHRONOUS_CALLERS[props.invokedBy];
-    Validations.of(this).acknowledge({ id: 'Serverless-LambdaDLQ', reason: why }, { id: 'Serverless-LambdaAsyncFailureDestination', reason: why });
+    // (Serverless-LambdaAsyncFailureDestination judges AWS::Lambda::EventInvokeConfig only: none here.)
+    Validations.of(this).acknowledge({ id: 'Serverless-LambdaDLQ', reason: why });
   }
 }
 
