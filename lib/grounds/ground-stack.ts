@@ -19,7 +19,7 @@ import { IsolatedNetwork } from '../constructs/cache/isolated-network';
 import { ResponseCache } from '../constructs/cache/response-cache';
 import { ModelGateway } from '../constructs/gateway/model-gateway';
 import { Guardrail } from '../constructs/guardrail/guardrail';
-import { type ChunkingStrategy, KnowledgeBase } from '../constructs/knowledge-base/knowledge-base';
+import { BLUEPRINT_CORPUS, type ChunkingStrategy, KnowledgeBase } from '../constructs/knowledge-base/knowledge-base';
 import { ModelCall } from '../constructs/model-call/model-call';
 import { ManagedPrompt } from '../constructs/prompt-library/managed-prompt';
 import { BedrockModel } from '../constructs/shared/bedrock-model';
@@ -125,6 +125,7 @@ export class GroundStack extends Stack {
         vectorStore: kb.vectorStore,
         chunking: chunking(kb.chunking),
         ingestionBatchWindow: Duration.seconds(kb.ingestionBatchWindowSeconds),
+        corpusPath: BLUEPRINT_CORPUS,
         logRetention: config.lambda.logRetentionDays,
       });
     }

@@ -33,7 +33,7 @@ function build(opts: BuildOptions = {}) {
   const app = opts.app ?? new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false });
   const stack = new Stack(app, `Test${app.node.children.length}`);
   const guardrail = opts.guardrail === false ? undefined : new Guardrail(stack, 'Guardrail');
-  const agent = new Agent(stack, 'Agent', { model: MODEL, instruction: DEFAULT_AGENT_INSTRUCTION, knowledgeBase: KB, guardrail, demoTenants: ['acme', 'globex'], ...opts.props });
+  const agent = new Agent(stack, 'Agent', { model: MODEL, instruction: DEFAULT_AGENT_INSTRUCTION, knowledgeBase: KB, guardrail, demoTenants: ['acme', 'globex'], seedDemoData: true, ...opts.props });
   const withApi = () => {
     const api = new ModelApi(stack, 'Api');
     api.acknowledgeNoWebAcl('Test fixture: the block alone, without the gateway that adds the web ACL');
@@ -174,6 +174,12 @@ describe('Agent', () => {
     });
     const invokeAgent = JSON.stringify(template.toJSON()).match(/bedrock:InvokeAgent/g);
     expect(invokeAgent).toHaveLength(1);
+  });
+
+  test('no demo orders unless seedDemoData is on: the table starts empty', () => {
+    const { template: plain } = build({ route: false, props: { seedDemoData: undefined } });
+    plain.resourceCountIs('Custom::AWS', 0);
+    expect(JSON.stringify(plain.toJSON())).not.toContain('dynamodb:BatchWriteItem');
   });
 
   test('demo orders are written for each tenant with BatchWriteItem, allowed on this table only', () => {

@@ -32,9 +32,9 @@ export interface AgentProps {
   readonly guardrail?: IGuardrail;
   /** Inactivity after which Bedrock forgets a conversation, 60-3600 s. @default Duration.minutes(10) */
   readonly idleSessionTtl?: Duration;
-  /** Tenants that get the demo orders at deploy (names as the gateway knows them). @default ['default'] */
+  /** Tenants that get the demo orders when `seedDemoData` is on (names as the gateway knows them). @default ['default'] */
   readonly demoTenants?: readonly string[];
-  /** Write the demo orders at deploy. @default true */
+  /** Write the blueprint's demo orders into the agent's table at deploy, for a demo that answers at once. @default false: the table starts empty */
   readonly seedDemoData?: boolean;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
@@ -80,7 +80,7 @@ export class Agent extends Construct {
     const stack = Stack.of(this);
     const idleSessionTtl = props.idleSessionTtl ?? Duration.minutes(10);
     const demoTenants = props.demoTenants ?? ['default'];
-    const seedDemoData = props.seedDemoData ?? true;
+    const seedDemoData = props.seedDemoData ?? false;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const knowledgeBaseDescription =
       props.knowledgeBaseDescription ?? 'The documents of this deployment: search it for questions about their content and cite what you use.';

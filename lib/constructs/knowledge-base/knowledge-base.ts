@@ -16,12 +16,13 @@ import { Construct } from 'constructs';
 import type { EmbeddingModel } from '../../config/models';
 import { BlueprintFunction, METRICS_NAMESPACE, CLOUDFORMATION_INVOKED_DLQ_REASON } from '../shared/blueprint-function';
 import { type ChunkingStrategy, chunkingConfiguration, DEFAULT_CHUNKING, inRange, validateChunking } from './chunking';
-import { accessLogsBucket } from '../shared/access-logs';
+import { accessLogsBucket, logAccessInto } from '../shared/access-logs';
+import { PACKAGE_ROOT } from '../shared/bundling';
 
 export type { ChunkingStrategy } from './chunking';
 
-/** The documents every fresh deployment can answer questions about at once. */
-export const BLUEPRINT_CORPUS = path.join(__dirname, '..', '..', '..', 'corpus');
+/** The blueprint's demo documents (the grounds upload them with `corpusPath`). */
+export const BLUEPRINT_CORPUS = path.join(PACKAGE_ROOT, 'corpus');
 
 /** Keys Bedrock writes into every vector; filterable metadata is capped at 2 KB per vector, so these must not be filterable. */
 const BEDROCK_METADATA_KEYS = ['AMAZON_BEDROCK_TEXT', 'AMAZON_BEDROCK_METADATA'];
@@ -50,7 +51,11 @@ export interface KnowledgeBaseProps {
   readonly ingestionBatchWindow?: Duration;
   /** Time between two status checks of a running ingestion job (60-900 s). @default Duration.minutes(2) */
   readonly ingestionCheckInterval?: Duration;
-  /** Folder uploaded to the documents bucket (under `blueprint/`) and ingested at deploy. @default the blueprint's own `corpus/` */
+  /**
+   * Folder uploaded to the documents bucket (under `blueprint/`, pruned there) and ingested at
+   * deploy, so a fresh deployment answers at once; `BLUEPRINT_CORPUS` is the blueprint's demo corpus.
+   * @default nothing uploaded: the knowledge base holds what you put in `documentsBucket`
+   */
   readonly corpusPath?: string;
   /** Retention of the ingestion function's logs. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
@@ -59,8 +64,8 @@ export interface KnowledgeBaseProps {
 /**
  * RAG's external knowledge: a documents bucket, a Bedrock knowledge base that chunks and embeds
  * what is in it into an S3 Vectors index, and ingestion that runs by itself: once at deploy for
- * the shipped corpus, and after uploads, debounced through a queue, with failed jobs counted and
- * alarmed.
+ * a corpus given in `corpusPath`, and after uploads, debounced through a queue, with failed jobs
+ * counted and alarmed.
  */
 export class KnowledgeBase extends Construct {
   public readonly knowledgeBaseId: string;
@@ -87,7 +92,6 @@ export class KnowledgeBase extends Construct {
     const chunking = props.chunking ?? DEFAULT_CHUNKING;
     const batchWindow = props.ingestionBatchWindow ?? Duration.seconds(60);
     const checkInterval = props.ingestionCheckInterval ?? Duration.minutes(2);
-    const corpusPath = props.corpusPath ?? BLUEPRINT_CORPUS;
 
     if (props.embeddingModel.kind !== 'embedding') {
       throw new Error(`embeddingModel must be an embedding model, got ${(props.embeddingModel as { modelId: string }).modelId}`);
@@ -114,11 +118,10 @@ export class KnowledgeBase extends Construct {
       versioned: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: accessLogs,
-      serverAccessLogsPrefix: 'documents/',
       // The source of truth of the knowledge base: kept when the stack goes.
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    logAccessInto(this.documentsBucket, accessLogs, 'documents/');
     // Set on the L1: the L2's `eventBridgeEnabled` goes through a notifications custom resource (one more Lambda).
     (this.documentsBucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
 
@@ -297,7 +300,7 @@ export class KnowledgeBase extends Construct {
     });
 
     // --- Ingestion at deploy ---------------------------------------------------------------
-    this.ingestCorpusAtDeploy(corpusPath);
+    if (props.corpusPath !== undefined) this.ingestCorpusAtDeploy(props.corpusPath);
   }
 
   /** Lets `grantee` call Retrieve on this knowledge base only. */

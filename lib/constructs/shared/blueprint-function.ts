@@ -4,11 +4,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { buildSync } from 'esbuild';
-import { bundleOptions } from './bundling';
+import { bundleOptions, PACKAGE_ROOT } from './bundling';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-
-const PROJECT_ROOT = path.join(__dirname, '..', '..', '..');
 
 /**
  * The newest Node.js runtime this aws-cdk-lib offers, named explicitly so a CDK upgrade never
@@ -118,7 +116,7 @@ export class BlueprintFunction extends lambda.Function {
       securityGroups = [new ec2.SecurityGroup(scope, `${id}SecurityGroup`, { vpc: props.vpc, description: `genai-blueprint ${props.handlerDir} function` })];
     }
     super(scope, id, {
-      code: bundledCode(path.join(PROJECT_ROOT, 'lambda', props.handlerDir, props.entryFile ?? 'handler.ts')),
+      code: bundledCode(path.join(PACKAGE_ROOT, 'lambda', props.handlerDir, props.entryFile ?? 'handler.ts')),
       handler: 'index.handler',
       description: props.description,
       role,
@@ -173,7 +171,7 @@ function bundledCode(entry: string): lambda.Code {
     bundling: {
       // Only used if local bundling declines, which it never does: it builds or throws.
       image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:24-alpine'),
-      environment: { BLUEPRINT_ENTRY: path.relative(PROJECT_ROOT, entry) },
+      environment: { BLUEPRINT_ENTRY: path.relative(PACKAGE_ROOT, entry) },
       local: {
         tryBundle(outputDir: string): boolean {
           const result = buildSync(bundleOptions(entry, path.join(outputDir, 'index.js')));

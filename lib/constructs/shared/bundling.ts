@@ -1,7 +1,20 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BuildOptions } from 'esbuild';
 
-const PROJECT_ROOT = path.join(__dirname, '..', '..', '..');
+/**
+ * The folder holding package.json, `lambda/` and `contracts/`: the repository, or the installed
+ * package. This file runs from `lib/constructs/shared/` in the repository and from
+ * `dist/lib/constructs/shared/` in the package, so it is the nearest folder above with a package.json.
+ */
+export const PACKAGE_ROOT = packageRoot(__dirname);
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}: genai-blueprint cannot find its lambda/ sources`);
+  }
+}
 
 /**
  * The esbuild options of every function bundle (BlueprintFunction, and bench/bundles.ts, which
@@ -21,8 +34,8 @@ export function bundleOptions(entry: string, outfile: string, opts: { bundleSdk?
     mainFields: ['module', 'main'],
     external: opts.bundleSdk ? [] : ['@aws-sdk/*', '@smithy/*'],
     // Only the X-Ray SDK's v2 patcher imports semver, and no function uses it (see the stub).
-    alias: { semver: path.join(PROJECT_ROOT, 'lambda', 'shared', 'semver-unused.ts') },
+    alias: { semver: path.join(PACKAGE_ROOT, 'lambda', 'shared', 'semver-unused.ts') },
     logLevel: 'error',
-    absWorkingDir: PROJECT_ROOT,
+    absWorkingDir: PACKAGE_ROOT,
   };
 }
