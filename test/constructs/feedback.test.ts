@@ -10,6 +10,7 @@ function build(props: Partial<FeedbackProps> = {}, opts: { promptFunction?: bool
   const app = new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'Test');
   const api = new ModelApi(stack, 'Api');
+  api.acknowledgeNoWebAcl('Test fixture: the block alone, without the gateway that adds the web ACL');
   const feedback = new Feedback(stack, 'Feedback', { api, ...props });
   if (opts.promptFunction) {
     const fn = new lambda.Function(stack, 'Prompt', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})') });

@@ -10,6 +10,7 @@ function build(props: SessionStoreProps = {}, opts: { api?: boolean } = {}) {
   const app = new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'Test');
   const api = opts.api === false ? undefined : new ModelApi(stack, 'Api');
+  api?.acknowledgeNoWebAcl('Test fixture: the block alone, without the gateway that adds the web ACL');
   const store = new SessionStore(stack, 'Sessions', { ...props, ...(api ? { api } : {}) });
   return { stack, store, template: Template.fromStack(stack) };
 }

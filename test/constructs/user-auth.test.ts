@@ -12,6 +12,7 @@ function build(props: Partial<UserAuthProps> = {}) {
   const stack = new Stack(app, 'Test', { stackName: 'GenAiBlueprint' });
   const auth = new UserAuth(stack, 'Auth', { tenants: ['acme', 'globex'], ...props });
   const api = new ModelApi(stack, 'Api', { cognito: { authorizer: auth.authorizer, scopes: [auth.invokeScope] } });
+  api.acknowledgeNoWebAcl('Test fixture: the block alone, without the gateway that adds the web ACL');
   const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>({})') });
   api.addJsonRoute('prompt', fn, { modelName: 'P', bodySchema: { type: apigateway.JsonSchemaType.OBJECT } });
   return { stack, auth, template: Template.fromStack(stack) };
