@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailed, storeFailure } from '../shared/dynamo';
 import { HttpError } from '../shared/http';
@@ -63,6 +64,8 @@ interface FeedbackItem {
   readonly comment?: string;
   readonly ratedAt?: string;
   readonly revision?: number;
+  /** Which `rate` call wrote the rating (see `rate`). */
+  readonly writeId?: string;
 }
 
 const STORE = 'Feedback';
@@ -109,8 +112,14 @@ export class FeedbackStore {
    * `previous` is the rating this write replaced (for metrics that count each rating once).
    */
   async rate(requestId: string, owner: Owner, rating: Rating, comment: string | undefined, signal?: AbortSignal): Promise<{ outcome: FeedbackOutcome; previous?: Rating; feedback: StoredFeedback }> {
+    // The SDK retries an attempt that timed out, and the attempt may have landed: the retry then
+    // fails its revision condition on our own write. Each write carries this call's id, so the next
+    // read recognises it as ours (recorded or changed, counted once) instead of a rival's.
+    const writeId = randomUUID();
+    let written: { outcome: FeedbackOutcome; previous?: Rating; feedback: StoredFeedback } | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const item = await this.read(requestId, signal);
+      if (written && item?.writeId === writeId) return written;
       const now = this.now();
       const nowSeconds = now / 1000;
       // The window runs from the answer, not from expiresAt: a rating moves expiresAt to the end of
@@ -121,18 +130,20 @@ export class FeedbackStore {
 
       const ratedAt = new Date(now).toISOString();
       const revision = (item.revision ?? 0) + 1;
+      written = { outcome: item.rating === undefined ? 'recorded' : 'changed', previous: item.rating, feedback: view({ ...item, rating, comment, ratedAt }) };
       try {
         await this.db.send(
           new UpdateCommand({
             TableName: this.table,
             Key: { requestId },
-            UpdateExpression: `SET rating = :rating, ratedAt = :ratedAt, revision = :revision, expiresAt = :expiresAt ${comment === undefined ? 'REMOVE #comment' : ', #comment = :comment'}`,
+            UpdateExpression: `SET rating = :rating, ratedAt = :ratedAt, revision = :revision, expiresAt = :expiresAt, writeId = :writeId ${comment === undefined ? 'REMOVE #comment' : ', #comment = :comment'}`,
             ConditionExpression: item.revision === undefined ? 'attribute_not_exists(revision)' : 'revision = :previous',
             ExpressionAttributeNames: { '#comment': 'comment' },
             ExpressionAttributeValues: {
               ':rating': rating,
               ':ratedAt': ratedAt,
               ':revision': revision,
+              ':writeId': writeId,
               ':expiresAt': Math.floor(nowSeconds) + this.settings.retentionDays * 86_400,
               ...(comment === undefined ? {} : { ':comment': comment }),
               ...(item.revision === undefined ? {} : { ':previous': item.revision }),
@@ -144,7 +155,7 @@ export class FeedbackStore {
         if (isConditionFailed(error)) continue;
         throw storeFailure(error, STORE);
       }
-      return { outcome: item.rating === undefined ? 'recorded' : 'changed', previous: item.rating, feedback: view({ ...item, rating, comment, ratedAt }) };
+      return written;
     }
     throw new HttpError(409, 'This answer is being rated by several requests at once; retry', { 'Retry-After': '1' });
   }
