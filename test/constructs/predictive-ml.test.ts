@@ -439,3 +439,18 @@ describe('predictiveMl configuration', () => {
     expect(() => loadConfig(context)).toThrow(message);
   });
 });
+
+describe('PredictiveMl in a fresh App (no feature flags, no context)', () => {
+  test('builds: the data bucket logs access through the log bucket policy, never the LogDeliveryWrite ACL that ACL-less buckets reject', () => {
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Fresh', { env: { region: 'us-east-1' } });
+    const api = new ModelApi(stack, 'Api');
+    new PredictiveMl(stack, 'PredictiveMl', { api });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: Match.stringLikeRegexp('^PredictiveMlAccessLogs') },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' })]) },
+    });
+    template.hasResourceProperties('AWS::S3::Bucket', { LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^PredictiveMlAccessLogs') }, LogFilePrefix: 'data/' } });
+    expect(Object.values(template.findResources('AWS::S3::Bucket')).map((b) => b.Properties.AccessControl)).toEqual([undefined, undefined]);
+  });
+});

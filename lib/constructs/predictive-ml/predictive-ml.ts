@@ -15,11 +15,11 @@ import type { ModelGateway } from '../gateway/model-gateway';
 import { BlueprintFunction, CLOUDFORMATION_INVOKED_DLQ_REASON } from '../shared/blueprint-function';
 import { CHURN_DATASET, type DatasetSpec, type FeatureSpec } from './dataset';
 import { type EndpointHosting, TrainingPipeline } from './training-pipeline';
-import { accessLogsBucket } from '../shared/access-logs';
+import { accessLogsBucket, logAccessInto } from '../shared/access-logs';
+import { PACKAGE_ROOT } from '../shared/bundling';
 
-const PROJECT_ROOT = path.join(__dirname, '..', '..', '..');
 /** The committed output of data/generate-churn.ts: `train/` and `validation/` CSV folders. */
-export const CHURN_DATA_PATH = path.join(PROJECT_ROOT, 'data', 'churn');
+export const CHURN_DATA_PATH = path.join(PACKAGE_ROOT, 'data', 'churn');
 
 export interface PredictiveMlProps {
   /** The API that serves `POST /predict`. */
@@ -134,11 +134,10 @@ export class PredictiveMl extends Construct {
       versioned: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: accessLogs,
-      serverAccessLogsPrefix: 'data/',
       // Training data, model artifacts and captured requests: kept when the stack goes.
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    logAccessInto(this.dataBucket, accessLogs, 'data/');
     if (props.retrainOnUpload) {
       (this.dataBucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
     }
