@@ -4,7 +4,7 @@ import { HttpError } from '../shared/http';
 import { parseRequest } from '../shared/validation';
 import { CalculationError, calculate, MAX_EXPRESSION_CHARS } from './decimal';
 import { ADD_UNITS, addToDate, convertTimeZone, DateError, dateDifference, dayOfWeek, MAX_ADD_AMOUNT } from './dates';
-import { ACTION_GROUPS } from './functions';
+import { ACTION_GROUPS, type Order } from '../../contracts/agent-actions';
 
 /**
  * The action group executor: Bedrock's function-details event in, its response envelope out,
@@ -12,16 +12,6 @@ import { ACTION_GROUPS } from './functions';
  * `/agent` route sets (never from model text); an unknown function, bad input or a store failure
  * is an answer the agent can read (FAILURE or REPROMPT), never a thrown exception.
  */
-
-export interface Order {
-  readonly orderId: string;
-  readonly status: string;
-  readonly items: readonly { readonly name: string; readonly quantity: number; readonly unitPrice: string }[];
-  readonly total: string;
-  readonly currency: string;
-  readonly placedOn: string;
-  readonly expectedDelivery?: string;
-}
 
 export interface Ticket {
   readonly ticketId: string;

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailed } from '../shared/dynamo';
-import type { Order, SupportStore, Ticket } from './core';
-import { orderKey, ticketKey } from './data';
+import { type Order, orderKey, ticketKey } from '../../contracts/agent-actions';
+import type { SupportStore, Ticket } from './core';
 
 /** The agent's DynamoDB table as the action handler uses it. */
 export function dynamoSupportStore(client: DynamoDBDocumentClient, tableName: string): SupportStore {

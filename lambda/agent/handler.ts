@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type BedrockAgentRuntimeClient, InvokeAgentCommand } from '@aws-sdk/client-bedrock-agent-runtime';
 import * as z from 'zod/mini';
-import { ACTION_GROUPS } from '../agent-actions/functions';
+import { ACTION_GROUPS } from '../../contracts/agent-actions';
 import { jsonRoute } from '../shared/api';
 import { createBedrockAgentRuntime } from '../shared/bedrock';
 import { intFromEnv, priceFromEnv, readEnv } from '../shared/env';

@@ -14,8 +14,7 @@ import { AgentRoute } from '../../lib/constructs/agent/agent-route';
 import { ModelApi } from '../../lib/constructs/api/model-api';
 import { Guardrail } from '../../lib/constructs/guardrail/guardrail';
 import { BedrockModel } from '../../lib/constructs/shared/bedrock-model';
-import { DEMO_ORDERS, orderKey } from '../../lambda/agent-actions/data';
-import { ACTION_GROUPS } from '../../lambda/agent-actions/functions';
+import { ACTION_GROUPS, DEMO_ORDERS, orderKey } from '../../contracts/agent-actions';
 import { startLocalDynamoDb } from '../support/dynamodb-local';
 import { CDK_JSON_CONTEXT } from '../support/synth';
 

@@ -1,8 +1,7 @@
 import { DynamoDBDocumentClient, BatchWriteCommand, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import * as fc from 'fast-check';
 import type { ActionResponse } from '../../lambda/agent-actions/core';
-import { DEMO_ORDERS, orderKey, ticketKey } from '../../lambda/agent-actions/data';
-import { ACTION_GROUPS } from '../../lambda/agent-actions/functions';
+import { ACTION_GROUPS, DEMO_ORDERS, orderKey, ticketKey } from '../../contracts/agent-actions';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../support/dynamodb-local';
 
 /**

@@ -1,32 +1,20 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ACTION_GROUPS } from '../../../lambda/agent-actions/functions';
-import type { ModelApi } from '../api/model-api';
+import { ACTION_GROUPS } from '../../../contracts/agent-actions';
+import type { IModelApi } from '../api/model-api';
+import type { IAgent } from './agent';
 import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import { BlueprintFunction } from '../shared/blueprint-function';
-import type { BedrockModel } from '../shared/bedrock-model';
 import { checkInteger } from '../shared/checks';
 import { MODEL_PRICE_ENV } from '../../../contracts/model-call';
 
-/** An agent alias the route may invoke (the `Agent` construct, or one imported). */
-export interface IInvocableAgent {
-  readonly agentId: string;
-  readonly aliasId: string;
-  /**
-   * The model the agent runs: its catalog alias and price make the route's usage record (the
-   * budget alarms read it). @default unknown: the route publishes no usage record
-   */
-  readonly model?: BedrockModel;
-  grantInvoke(grantee: iam.IGrantable): iam.Grant;
-}
-
 export interface AgentRouteProps {
   /** The API that serves `POST /agent`. */
-  readonly api: ModelApi;
-  readonly agent: IInvocableAgent;
+  readonly api: IModelApi;
+  /** The agent alias `POST /agent` invokes. */
+  readonly agent: IAgent;
   /** Longest accepted input, in characters (InvokeAgent takes at most 25,000). @default 4000 */
   readonly maxInputChars?: number;
   /**

@@ -5,19 +5,40 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct } from 'constructs';
-import { DEMO_ORDERS, orderKey } from '../../../lambda/agent-actions/data';
-import { ACTION_GROUPS } from '../../../lambda/agent-actions/functions';
+import { Construct, type IConstruct } from 'constructs';
+import { ACTION_GROUPS, DEMO_ORDERS, orderKey } from '../../../contracts/agent-actions';
 import type { IGuardrail } from '../guardrail/guardrail';
+import type { IKnowledgeBase } from '../knowledge-base/knowledge-base';
 import { BlueprintFunction, CLOUDFORMATION_INVOKED_DLQ_REASON } from '../shared/blueprint-function';
 import type { BedrockModel } from '../shared/bedrock-model';
 import { dataTable } from '../shared/data-table';
 
-/** A knowledge base the agent may search (the ground-2 `KnowledgeBase`, or one imported). */
-export interface IAgentKnowledgeBase {
-  readonly knowledgeBaseId: string;
-  readonly knowledgeBaseArn: string;
+/** An agent alias another block can invoke: the `Agent` construct, or one imported (`Agent.fromAgentAttributes`). */
+export interface IAgent extends IConstruct {
+  readonly agentId: string;
+  readonly agentArn: string;
+  /** The alias callers invoke. */
+  readonly aliasId: string;
+  readonly aliasArn: string;
+  /**
+   * The model the agent runs: its catalog alias and price make a route's usage record (the
+   * budget alarms read it). @default unknown: routes publish no usage record
+   */
+  readonly model?: BedrockModel;
+  /** Lets `grantee` invoke this alias only. */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant;
 }
+
+export interface AgentAttributes {
+  /** 10 upper-case letters or digits. */
+  readonly agentId: string;
+  /** The alias to invoke, 10 upper-case letters or digits. */
+  readonly aliasId: string;
+  /** The model the agent runs, for usage records. @default unknown */
+  readonly model?: BedrockModel;
+}
+
+const AGENT_ID = /^[0-9A-Z]{10}$/;
 
 export interface AgentProps {
   /** The model that plans and answers (a foundation model or its cross-region inference profile). */
@@ -25,7 +46,7 @@ export interface AgentProps {
   /** What the agent does and when it uses which tool; 40-20,000 characters. */
   readonly instruction: string;
   /** Searched when a question is about its documents, and cited. @default no knowledge base */
-  readonly knowledgeBase?: IAgentKnowledgeBase;
+  readonly knowledgeBase?: IKnowledgeBase;
   /** Tells the agent when to search the knowledge base. @default a description of the blueprint's documents */
   readonly knowledgeBaseDescription?: string;
   /** Applied by Bedrock to every input and answer of the agent. @default no guardrail (a synth warning) */
@@ -58,7 +79,25 @@ const BATCH_SIZE = 25;
  * confirms. Callers invoke the `live` alias, pinned to a version that changes only when the
  * agent's configuration does.
  */
-export class Agent extends Construct {
+export class Agent extends Construct implements IAgent {
+  /** An agent alias created elsewhere (same account and Region as `scope`), for a route to invoke. */
+  public static fromAgentAttributes(scope: Construct, id: string, attrs: AgentAttributes): IAgent {
+    for (const [key, value] of Object.entries({ agentId: attrs.agentId, aliasId: attrs.aliasId })) {
+      if (!Token.isUnresolved(value) && !AGENT_ID.test(value)) throw new Error(`${key} must be 10 upper-case letters or digits, got "${value}"`);
+    }
+    class Import extends Construct implements IAgent {
+      public readonly agentId = attrs.agentId;
+      public readonly aliasId = attrs.aliasId;
+      public readonly model = attrs.model;
+      public readonly agentArn = Stack.of(scope).formatArn({ service: 'bedrock', resource: 'agent', resourceName: attrs.agentId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+      public readonly aliasArn = Stack.of(scope).formatArn({ service: 'bedrock', resource: 'agent-alias', resourceName: `${attrs.agentId}/${attrs.aliasId}`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+      public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+        return grantInvokeAlias(grantee, this.aliasArn);
+      }
+    }
+    return new Import(scope, id);
+  }
+
   public readonly agentId: string;
   public readonly agentArn: string;
   public readonly aliasId: string;
@@ -160,9 +199,7 @@ export class Agent extends Construct {
         reason: 'A cross-region inference profile may route to any Region of its geography; the statement only applies to calls made through the one configured profile (bedrock:InferenceProfileArn condition)',
       });
     }
-    if (props.knowledgeBase) {
-      this.serviceRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['bedrock:Retrieve'], resources: [props.knowledgeBase.knowledgeBaseArn] }));
-    }
+    props.knowledgeBase?.grantRetrieve(this.serviceRole);
     props.guardrail?.grantApply(this.serviceRole);
 
     // --- Agent ------------------------------------------------------------------------------
@@ -223,7 +260,7 @@ export class Agent extends Construct {
 
   /** Lets `grantee` invoke the `live` alias only (never the DRAFT test alias). */
   public grantInvoke(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: ['bedrock:InvokeAgent'], resourceArns: [this.aliasArn] });
+    return grantInvokeAlias(grantee, this.aliasArn);
   }
 
   /**
@@ -279,4 +316,8 @@ function attributeValue(value: unknown): AttributeValue {
   if (Array.isArray(value)) return { L: value.map(attributeValue) };
   if (typeof value === 'object' && value !== null) return { M: attributeMap(value) };
   throw new Error(`demo data holds a value DynamoDB cannot store: ${JSON.stringify(value)}`);
+}
+
+function grantInvokeAlias(grantee: iam.IGrantable, aliasArn: string): iam.Grant {
+  return iam.Grant.addToPrincipal({ grantee, actions: ['bedrock:InvokeAgent'], resourceArns: [aliasArn] });
 }

@@ -1,7 +1,9 @@
 /**
- * The functions the agent may call, as the agent's function schema declares them. The construct
+ * What the agent block (lib/constructs/agent) and its functions (lambda/agent-actions, lambda/agent)
+ * must agree on: the functions the agent may call, as the agent's function schema declares them,
+ * and the layout of the agent's table with the demo orders the construct seeds. The construct
  * builds the action groups from this list and the handler validates against the same names, so
- * the schema the model sees and the code that runs cannot drift apart. Plain data: no imports.
+ * the schema the model sees and the code that runs cannot drift apart. Dependency-free.
  */
 
 export type ParameterType = 'string' | 'number' | 'integer' | 'boolean';
@@ -100,5 +102,56 @@ export const ACTION_GROUPS: readonly ActionGroupDefinition[] = [
         requireConfirmation: true,
       },
     ],
+  },
+];
+
+/** An order of the agent's table, as `lookup_order` returns it. */
+export interface Order {
+  readonly orderId: string;
+  readonly status: string;
+  readonly items: readonly { readonly name: string; readonly quantity: number; readonly unitPrice: string }[];
+  readonly total: string;
+  readonly currency: string;
+  readonly placedOn: string;
+  readonly expectedDelivery?: string;
+}
+
+/**
+ * The layout of the agent's table, shared by the handler and the construct that seeds it (lib/constructs/agent): one
+ * partition key that starts with the tenant, so no query of one tenant can reach another's items.
+ */
+export const orderKey = (tenant: string, orderId: string) => `${tenant}#ORDER#${orderId}`;
+export const ticketKey = (tenant: string, ticketId: string) => `${tenant}#TICKET#${ticketId}`;
+
+/** Written for every configured tenant at deploy, so a fresh stack has something to look up. */
+export const DEMO_ORDERS: readonly Order[] = [
+  {
+    orderId: 'ORD-1001',
+    status: 'delivered',
+    items: [{ name: 'Trail running shoes', quantity: 1, unitPrice: '129.90' }],
+    total: '129.90',
+    currency: 'EUR',
+    placedOn: '2026-10-02',
+  },
+  {
+    orderId: 'ORD-1002',
+    status: 'shipped',
+    items: [
+      { name: 'Merino socks', quantity: 3, unitPrice: '14.95' },
+      { name: 'Water bottle', quantity: 2, unitPrice: '19.99' },
+    ],
+    total: '84.83',
+    currency: 'EUR',
+    placedOn: '2026-11-18',
+    expectedDelivery: '2026-11-27',
+  },
+  {
+    orderId: 'ORD-1003',
+    status: 'processing',
+    items: [{ name: 'Rain jacket', quantity: 1, unitPrice: '249.00' }],
+    total: '249.00',
+    currency: 'EUR',
+    placedOn: '2026-11-24',
+    expectedDelivery: '2026-12-03',
   },
 ];
