@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CHURN_DATASET } from '../lib/constructs/predictive-ml/dataset';
+import { CHURN_DATASET } from '../contracts/dataset';
 import { PROMPT_ENV } from '../test/support/prompt-handler';
 
 export const ROOT = path.join(__dirname, '..');

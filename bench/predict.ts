@@ -13,7 +13,7 @@
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { MODEL_CATALOG } from '../lib/config/models';
 import { SAGEMAKER_PRICES } from '../lib/config/predictive-ml';
-import { CHURN_DATASET } from '../lib/constructs/predictive-ml/dataset';
+import { CHURN_DATASET } from '../contracts/dataset';
 import { apiEvent, lambdaContext } from '../test/support/api-event';
 import { PREDICT_ENDPOINT, startPredictHandler } from '../test/support/sagemaker-fake';
 import { LAMBDA_ENV } from './env';

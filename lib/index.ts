@@ -34,8 +34,8 @@ export * from './constructs/orchestration/document-pipeline';
 // Predictive ML.
 export * from './constructs/predictive-ml/predictive-ml';
 export * from './constructs/predictive-ml/training-pipeline';
-export type { DatasetSpec, FeatureSpec, FeatureValues } from './constructs/predictive-ml/dataset';
-export { CHURN_DATASET } from './constructs/predictive-ml/dataset';
+export type { DatasetSpec, FeatureSpec, FeatureValues } from '../contracts/dataset';
+export { CHURN_DATASET } from '../contracts/dataset';
 
 // Shared by the blocks: the Bedrock model a block calls, the one function construct, the catalog.
 export * from './constructs/shared/bedrock-model';

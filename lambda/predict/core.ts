@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { HttpError } from '../shared/http';
 import { integerOnly } from '../shared/validation';
-import type { DatasetSpec, FeatureSpec, FeatureValues } from '../../lib/constructs/predictive-ml/dataset';
+import type { DatasetSpec, FeatureSpec, FeatureValues } from '../../contracts/dataset';
 
 export type { DatasetSpec, FeatureValues };
 

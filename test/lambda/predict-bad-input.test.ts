@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { CHURN_DATASET, type FeatureSpec } from '../../lib/constructs/predictive-ml/dataset';
+import { CHURN_DATASET, type FeatureSpec } from '../../contracts/dataset';
 import { apiEvent, isJson, lambdaContext, LEAK_PATTERNS, parseResult } from '../support/api-event';
 import { PREDICT_ENDPOINT, type PredictHandler, SageMakerFake, startPredictHandler } from '../support/sagemaker-fake';
 

@@ -1,4 +1,4 @@
-import { CHURN_DATASET } from '../../lib/constructs/predictive-ml/dataset';
+import { CHURN_DATASET } from '../../contracts/dataset';
 import { csvRow, NO_MODEL_MESSAGE, parseProbability } from '../../lambda/predict/core';
 import { apiEvent, lambdaContext, LEAK_PATTERNS, parseResult } from '../support/api-event';
 import { PREDICT_ENDPOINT, type PredictHandler, SageMakerFake, startPredictHandler, throttle } from '../support/sagemaker-fake';

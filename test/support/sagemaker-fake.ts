@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CHURN_DATASET, churnProbability, type DatasetSpec } from '../../lib/constructs/predictive-ml/dataset';
+import { CHURN_DATASET, type DatasetSpec } from '../../contracts/dataset';
+import { churnProbability } from '../../lib/constructs/predictive-ml/dataset';
 
 /**
  * A loopback fake of SageMaker: the runtime's InvokeEndpoint (REST JSON protocol) and the control

@@ -13,7 +13,7 @@ import { INSTANCE_TYPE, SERVERLESS_MEMORY_MB } from '../../config/predictive-ml'
 import type { ModelApi } from '../api/model-api';
 import type { ModelGateway } from '../gateway/model-gateway';
 import { BlueprintFunction, CLOUDFORMATION_INVOKED_DLQ_REASON } from '../shared/blueprint-function';
-import { CHURN_DATASET, type DatasetSpec, type FeatureSpec } from './dataset';
+import { CHURN_DATASET, type DatasetSpec, type FeatureSpec } from '../../../contracts/dataset';
 import { type EndpointHosting, TrainingPipeline } from './training-pipeline';
 import { accessLogsBucket, logAccessInto } from '../shared/access-logs';
 import { PACKAGE_ROOT } from '../shared/bundling';
