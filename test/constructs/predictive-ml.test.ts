@@ -58,6 +58,9 @@ function choose(state: { Choices: Record<string, any>[]; Default?: string }, inp
   return state.Choices.find(holds)?.Next ?? state.Default;
 }
 
+/** The pipeline's create calls: a Retry re-sends them with the same name. */
+const CREATES = ['CreateModel', 'CreateEndpointConfig', 'CreateEndpoint'];
+
 describe('PredictiveMl', () => {
   const { template, ml, stack } = build();
   const [definition] = Object.values(stateMachines(template));
@@ -101,7 +104,15 @@ describe('PredictiveMl', () => {
         expect(state.Retry.length).toBeGreaterThan(0);
         for (const retry of state.Retry) expect(retry).toMatchObject({ JitterStrategy: 'FULL', MaxDelaySeconds: 300 });
         const catchTo = state.Catch?.[0]?.Next;
-        const expected = name.startsWith('Notify') ? 'PipelineFailed' : name === 'DescribeDeletingEndpoint' ? 'EndpointGone?' : name === 'StopFailedTraining' ? 'TrainingBackoff' : 'NotifyFailure';
+        const expected = name.startsWith('Notify')
+          ? 'PipelineFailed'
+          : name === 'DescribeDeletingEndpoint'
+            ? 'EndpointGone?'
+            : name === 'StopFailedTraining'
+              ? 'TrainingBackoff'
+              : CREATES.includes(name)
+                ? `${name}Done?`
+                : 'NotifyFailure';
         expect([name, catchTo]).toEqual([name, expected]);
       }
       expect(definition.States.NotifyFailure.Next).toBe('PipelineFailed');
@@ -158,6 +169,16 @@ describe('PredictiveMl', () => {
       for (const name of sent) expect(name.length).toBeLessThanOrEqual(63); // CreateTrainingJob's limit
       // Stopping nothing (the job was never created, or has ended) goes on to the next attempt.
       expect(states.StopFailedTraining.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'TrainingBackoff' })]);
+    });
+
+    test.each(CREATES.map((name) => [name]))('%s retried after it created (SageMaker: "Cannot create already existing ...") goes on as created; any other failure notifies', (name) => {
+      const states = definition.States;
+      expect(states[name].Retry.length).toBeGreaterThan(0);
+      const done = states[states[name].Catch[0].Next];
+      expect(states[name].Catch[0]).toMatchObject({ ErrorEquals: ['States.ALL'], ResultPath: '$.error' });
+      const after = (cause: string) => choose(done, { error: { Error: 'SageMaker.SageMakerException', Cause: `${cause} (Service: SageMaker, Status Code: 400)` } });
+      expect(after(`Cannot create already existing ${name === 'CreateModel' ? 'model' : name === 'CreateEndpoint' ? 'endpoint' : 'endpoint configuration'} "arn:aws:sagemaker:us-east-1:123456789012:x/y"`)).toBe(states[name].Next);
+      expect(after('Could not find model data at s3://b/k')).toBe('NotifyFailure');
     });
 
     test('trains the built-in XGBoost image of the deploying region (mapping), on the shipped channels, encrypted, isolated', () => {

@@ -238,7 +238,7 @@ export class TrainingPipeline extends Construct {
       [arn('model', `${prefix}*`)],
       undefined,
       { additionalIamStatements: [passRole(this.sagemakerRole)] },
-    ).addCatch(notifyFailure, onError);
+    );
 
     const variant = { VariantName: 'AllTraffic', 'ModelName.$': '$.run.name' };
     const hosting = props.hosting;
@@ -265,10 +265,19 @@ export class TrainingPipeline extends Construct {
       [configArns],
       undefined,
       { additionalIamStatements: [new iam.PolicyStatement({ actions: ['sagemaker:AddTags'], resources: [configArns] })] },
-    ).addCatch(notifyFailure, onError);
+    );
 
     const endpointParams = { EndpointName: props.endpointName, 'EndpointConfigName.$': '$.run.name' };
-    const createEndpoint = sdkTask('CreateEndpoint', 'createEndpoint', endpointParams, [endpointArn, configArns], undefined).addCatch(notifyFailure, onError);
+    const createEndpoint = sdkTask('CreateEndpoint', 'createEndpoint', endpointParams, [endpointArn, configArns], undefined);
+    // A Retry re-sends the same create: when the first attempt created the resource before the
+    // error, the retry fails with SageMaker's "Cannot create already existing ..." (a
+    // ValidationException whose text is the Cause). Names are unique per run, so that resource is
+    // this run's own: go on as if the create had answered.
+    const idempotent = (create: sfn.TaskStateBase, next: sfn.IChainable) =>
+      create.addCatch(
+        new sfn.Choice(this, `${create.node.id}Done?`).when(sfn.Condition.stringMatches('$.error.Cause', '*Cannot create already existing*'), next).otherwise(notifyFailure),
+        onError,
+      );
     const updateEndpoint = sdkTask('UpdateEndpoint', 'updateEndpoint', endpointParams, [endpointArn, configArns], undefined).addCatch(notifyFailure, onError);
 
     // Endpoint states read the whole DescribeEndpoint output: FailureReason is present only after a failure.
@@ -317,12 +326,14 @@ export class TrainingPipeline extends Construct {
           .when(sfn.Condition.booleanEquals('$.gate.promote', true), createModel)
           .otherwise(notPromoted),
       );
-    createModel.next(createEndpointConfig).next(
-      new sfn.Choice(this, 'EndpointExists?')
-        .when(sfn.Condition.stringEquals('$.gate.endpointStatus', 'Failed'), deleteFailedEndpoint)
-        .when(sfn.Condition.booleanEquals('$.gate.endpointExists', true), updateEndpoint)
-        .otherwise(createEndpoint),
-    );
+    const endpointExists = new sfn.Choice(this, 'EndpointExists?')
+      .when(sfn.Condition.stringEquals('$.gate.endpointStatus', 'Failed'), deleteFailedEndpoint)
+      .when(sfn.Condition.booleanEquals('$.gate.endpointExists', true), updateEndpoint)
+      .otherwise(createEndpoint);
+    idempotent(createModel, createEndpointConfig);
+    idempotent(createEndpointConfig, endpointExists);
+    idempotent(createEndpoint, waitForEndpoint);
+    createModel.next(createEndpointConfig).next(endpointExists);
     deleteFailedEndpoint.next(waitForDeletion).next(describeDeleting).next(new sfn.Choice(this, 'StillDeleting?').when(sfn.Condition.stringEquals(status, 'Deleting'), waitForDeletion).otherwise(notDeleted));
     createEndpoint.next(waitForEndpoint);
     updateEndpoint.next(waitForEndpoint);
