@@ -13,6 +13,7 @@ import { Agent, type AgentProps } from '../../lib/constructs/agent/agent';
 import { AgentRoute } from '../../lib/constructs/agent/agent-route';
 import { ModelApi } from '../../lib/constructs/api/model-api';
 import { Guardrail } from '../../lib/constructs/guardrail/guardrail';
+import { KnowledgeBase } from '../../lib/constructs/knowledge-base/knowledge-base';
 import { BedrockModel } from '../../lib/constructs/shared/bedrock-model';
 import { ACTION_GROUPS, DEMO_ORDERS, orderKey } from '../../contracts/agent-actions';
 import { startLocalDynamoDb } from '../support/dynamodb-local';
@@ -32,7 +33,7 @@ function build(opts: BuildOptions = {}) {
   const app = opts.app ?? new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false });
   const stack = new Stack(app, `Test${app.node.children.length}`);
   const guardrail = opts.guardrail === false ? undefined : new Guardrail(stack, 'Guardrail');
-  const agent = new Agent(stack, 'Agent', { model: MODEL, instruction: DEFAULT_AGENT_INSTRUCTION, knowledgeBase: KB, guardrail, demoTenants: ['acme', 'globex'], seedDemoData: true, ...opts.props });
+  const agent = new Agent(stack, 'Agent', { model: MODEL, instruction: DEFAULT_AGENT_INSTRUCTION, knowledgeBase: KnowledgeBase.fromKnowledgeBaseAttributes(stack, 'ImportedKnowledgeBase', { knowledgeBaseArn: KB.knowledgeBaseArn }), guardrail, demoTenants: ['acme', 'globex'], seedDemoData: true, ...opts.props });
   const withApi = () => {
     const api = new ModelApi(stack, 'Api');
     api.acknowledgeNoWebAcl('Test fixture: the block alone, without the gateway that adds the web ACL');
@@ -233,7 +234,7 @@ describe('Agent alias version', () => {
     ['instruction', { instruction: `${DEFAULT_AGENT_INSTRUCTION} Answer in French.` }],
     ['model', { model: new BedrockModel(MODEL_CATALOG['nova-micro'], 'us') }],
     ['idle session TTL', { idleSessionTtl: Duration.minutes(30) }],
-    ['knowledge base', { knowledgeBase: { knowledgeBaseId: 'KB99999999', knowledgeBaseArn: KB.knowledgeBaseArn.replace('KB12345678', 'KB99999999') } }],
+    ['knowledge base', { knowledgeBase: { knowledgeBaseId: 'KB99999999', knowledgeBaseArn: KB.knowledgeBaseArn.replace('KB12345678', 'KB99999999'), grantRetrieve: () => undefined as unknown as iam.Grant } }],
     ['knowledge base description', { knowledgeBaseDescription: 'Product manuals of the shop.' }],
   ])('a new %s gives a new description (a new version)', (_label, props) => {
     expect(description({ props })).not.toBe(base);
@@ -277,7 +278,7 @@ describe('Agent validation', () => {
     [{ attemptTimeout: Duration.seconds(29) }, /attemptTimeout must be below timeout \(29 s\), got 29 s/],
   ])('the route fails when %o', (props, message) => {
     const stack = new Stack(new App({ context: CDK_JSON_CONTEXT }), 'Route');
-    const agent = { agentId: 'A', aliasId: 'B', grantInvoke: () => undefined as unknown as iam.Grant };
+    const agent = Agent.fromAgentAttributes(stack, 'Imported', { agentId: 'AGENT12345', aliasId: 'ALIAS12345' });
     expect(() => new AgentRoute(stack, 'AgentRoute', { api: new ModelApi(stack, 'Api'), agent, ...props })).toThrow(message);
   });
 });

@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { KnowledgeBase } from '../../lib/constructs/knowledge-base/knowledge-base';
 import { DocumentPipeline, type DocumentPipelineProps } from '../../lib/constructs/orchestration/document-pipeline';
 import { aslErrors, stateMachines, taskStates } from '../support/asl';
 import { CDK_JSON_CONTEXT } from '../support/synth';
@@ -16,7 +17,7 @@ function build(props: Partial<DocumentPipelineProps> = {}, extend?: (stack: Stac
   const bucket = new s3.Bucket(stack, 'Docs', { enforceSSL: true });
   const topic = new sns.Topic(stack, 'Topic', { masterKey: new kms.Key(stack, 'TopicKey', { enableKeyRotation: true }), enforceSSL: true });
   const pipeline = new DocumentPipeline(stack, 'Pipeline', {
-    knowledgeBase: { knowledgeBaseId: 'KB12345678', knowledgeBaseArn: KB_ARN, dataSourceId: 'DS12345678', documentsBucket: bucket },
+    knowledgeBase: KnowledgeBase.fromKnowledgeBaseAttributes(stack, 'KnowledgeBase', { knowledgeBaseArn: KB_ARN, dataSourceId: 'DS12345678', documentsBucket: bucket }),
     topic,
     ...props,
   });
@@ -152,7 +153,7 @@ describe('DocumentPipeline', () => {
     const checks = new CfnParameter(s, 'MaxChecks', { type: 'Number' }).valueAsNumber;
     const bucket = new s3.Bucket(s, 'Docs');
     expect(
-      () => new DocumentPipeline(s, 'Pipeline', { knowledgeBase: { knowledgeBaseId: 'KB', knowledgeBaseArn: KB_ARN, dataSourceId: 'DS', documentsBucket: bucket }, topic: new sns.Topic(s, 'T'), maxChecks: checks }),
+      () => new DocumentPipeline(s, 'Pipeline', { knowledgeBase: KnowledgeBase.fromKnowledgeBaseAttributes(s, 'KnowledgeBase', { knowledgeBaseArn: KB_ARN, dataSourceId: 'DS', documentsBucket: bucket }), topic: new sns.Topic(s, 'T'), maxChecks: checks }),
     ).not.toThrow();
   });
 

@@ -8,6 +8,7 @@ import type { IAgent } from './agent';
 import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import { BlueprintFunction } from '../shared/blueprint-function';
 import { checkInteger } from '../shared/checks';
+import type { IRouteBlock } from '../shared/routes';
 import { MODEL_PRICE_ENV } from '../../../contracts/model-call';
 
 export interface AgentRouteProps {
@@ -43,9 +44,15 @@ const SESSION_ID_PATTERN = '^[A-Za-z0-9._:-]{1,100}$';
  * `POST /agent`: a turn of a conversation with the agent's alias (answer, citations, trace id),
  * or the caller's answer to a confirmation question. The function may invoke that alias only.
  */
-export class AgentRoute extends Construct {
+export class AgentRoute extends Construct implements IRouteBlock {
   public readonly agentFunction: BlueprintFunction;
   public readonly method: apigateway.Method;
+  public get routeFunctions(): BlueprintFunction[] {
+    return [this.agentFunction];
+  }
+  public get methods(): apigateway.Method[] {
+    return [this.method];
+  }
 
   constructor(scope: Construct, id: string, props: AgentRouteProps) {
     super(scope, id);

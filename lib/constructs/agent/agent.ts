@@ -5,7 +5,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct, type IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { ACTION_GROUPS, DEMO_ORDERS, orderKey } from '../../../contracts/agent-actions';
 import type { IGuardrail } from '../guardrail/guardrail';
 import type { IKnowledgeBase } from '../knowledge-base/knowledge-base';
@@ -14,12 +14,10 @@ import type { BedrockModel } from '../shared/bedrock-model';
 import { dataTable } from '../shared/data-table';
 
 /** An agent alias another block can invoke: the `Agent` construct, or one imported (`Agent.fromAgentAttributes`). */
-export interface IAgent extends IConstruct {
+export interface IAgent {
   readonly agentId: string;
-  readonly agentArn: string;
   /** The alias callers invoke. */
   readonly aliasId: string;
-  readonly aliasArn: string;
   /**
    * The model the agent runs: its catalog alias and price make a route's usage record (the
    * budget alarms read it). @default unknown: routes publish no usage record
@@ -27,6 +25,12 @@ export interface IAgent extends IConstruct {
   readonly model?: BedrockModel;
   /** Lets `grantee` invoke this alias only. */
   grantInvoke(grantee: iam.IGrantable): iam.Grant;
+}
+
+/** An imported agent alias: `Agent.fromAgentAttributes` (its ARNs are in the importing stack's account and Region). */
+export interface ImportedAgent extends IAgent {
+  readonly agentArn: string;
+  readonly aliasArn: string;
 }
 
 export interface AgentAttributes {
@@ -81,11 +85,11 @@ const BATCH_SIZE = 25;
  */
 export class Agent extends Construct implements IAgent {
   /** An agent alias created elsewhere (same account and Region as `scope`), for a route to invoke. */
-  public static fromAgentAttributes(scope: Construct, id: string, attrs: AgentAttributes): IAgent {
+  public static fromAgentAttributes(scope: Construct, id: string, attrs: AgentAttributes): ImportedAgent {
     for (const [key, value] of Object.entries({ agentId: attrs.agentId, aliasId: attrs.aliasId })) {
       if (!Token.isUnresolved(value) && !AGENT_ID.test(value)) throw new Error(`${key} must be 10 upper-case letters or digits, got "${value}"`);
     }
-    class Import extends Construct implements IAgent {
+    class Import extends Construct implements ImportedAgent {
       public readonly agentId = attrs.agentId;
       public readonly aliasId = attrs.aliasId;
       public readonly model = attrs.model;

@@ -36,11 +36,60 @@ export interface JsonRouteOptions {
 }
 
 /**
+ * An API other blocks add their routes to: the `ModelApi` construct, or an existing REST API
+ * wrapped by `ModelApi.fromModelApiAttributes`.
+ */
+export interface IModelApi {
+  readonly restApi: apigateway.IRestApi;
+  /** Adds `POST /<path>` proxied to `fn` (buffered or streamed), with the body validated against `options.bodySchema`. */
+  addJsonRoute(path: string, fn: lambda.IFunction, options: JsonRouteOptions): apigateway.Method;
+  /** Adds `GET /<path>` proxied to `fn`; the `{parameters}` of `path` are required. */
+  addGetRoute(path: string, fn: lambda.IFunction): apigateway.Method;
+  /** Lets `grantee` call every route of this API's stage. */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant;
+}
+
+export interface ModelApiAttributes {
+  /**
+   * An existing REST API (`RestApi.fromRestApiAttributes`, or one of this app). Routes added to an
+   * imported API reach callers only after its owner deploys a stage again.
+   */
+  readonly restApi: apigateway.IRestApi;
+  /** The stage `grantInvoke` covers. @default the API's `deploymentStage` */
+  readonly stageName?: string;
+}
+
+/**
  * The front door: a regional REST API whose every method requires SigV4 (IAM) authorization,
  * with access logs, execution logs at ERROR, X-Ray tracing, stage-wide throttling, request body
  * validation and JSON error bodies for API Gateway's own rejections.
  */
-export class ModelApi extends Construct {
+export class ModelApi extends Construct implements IModelApi {
+  /**
+   * Wraps an existing REST API so blocks can add their routes to it, each body validated by a
+   * request validator this wrapper adds to that API. Its stage, logging, throttling and gateway
+   * responses stay as its owner set them.
+   */
+  public static fromModelApiAttributes(scope: Construct, id: string, attrs: ModelApiAttributes): IModelApi {
+    if (attrs.stageName !== undefined && !Token.isUnresolved(attrs.stageName) && !/^[A-Za-z0-9_]{1,128}$/.test(attrs.stageName)) {
+      throw new Error(`stageName must be 1-128 letters, digits or underscores, got "${attrs.stageName}"`);
+    }
+    class Import extends Construct implements IModelApi {
+      public readonly restApi = attrs.restApi;
+      private readonly validator = new apigateway.RequestValidator(this, 'BodyValidator', { restApi: attrs.restApi, validateRequestBody: true, validateRequestParameters: true });
+      public addJsonRoute(path: string, fn: lambda.IFunction, options: JsonRouteOptions): apigateway.Method {
+        return addJsonRoute(this.restApi, this.validator, (modelId, props) => new apigateway.Model(this, modelId, { ...props, restApi: this.restApi }), path, fn, options);
+      }
+      public addGetRoute(path: string, fn: lambda.IFunction): apigateway.Method {
+        return addGetRoute(this.restApi, this.validator, path, fn);
+      }
+      public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+        return grantInvoke(grantee, this.restApi, attrs.stageName ?? this.restApi.deploymentStage.stageName);
+      }
+    }
+    return new Import(scope, id);
+  }
+
   public readonly restApi: apigateway.RestApi;
   public readonly accessLogs: logs.LogGroup;
   private readonly bodyValidator: apigateway.RequestValidator;
@@ -119,28 +168,7 @@ export class ModelApi extends Construct {
 
   /** Adds `POST /<path>` proxied to `fn` (buffered or streamed), with the body validated against `options.bodySchema`. */
   public addJsonRoute(path: string, fn: lambda.IFunction, options: JsonRouteOptions): apigateway.Method {
-    const resource = this.restApi.root.resourceForPath(path);
-    const model = this.restApi.addModel(`${options.modelName}Model`, {
-      contentType: 'application/json',
-      modelName: options.modelName,
-      schema: options.bodySchema,
-    });
-    const streaming = options.responseStreaming ?? false;
-    const timeout = options.timeout ?? (streaming ? Duration.minutes(5) : Duration.seconds(29));
-    const maxSeconds = streaming ? 900 : 29;
-    if (!Token.isUnresolved(timeout.toSeconds()) && (timeout.toMilliseconds() < 50 || timeout.toSeconds() > maxSeconds)) {
-      throw new Error(`timeout of ${path} must be between 50 ms and ${maxSeconds} s for a ${streaming ? 'streamed' : 'buffered'} route, got ${timeout.toSeconds()} s`);
-    }
-    const integration = new apigateway.LambdaIntegration(fn, {
-      timeout,
-      ...(streaming ? { responseTransferMode: apigateway.ResponseTransferMode.STREAM } : {}),
-    });
-    return stablePermissionIds(
-      resource.addMethod('POST', integration, {
-        requestValidator: this.bodyValidator,
-        requestModels: { 'application/json': model },
-      }),
-    );
+    return addJsonRoute(this.restApi, this.bodyValidator, (modelId, props) => this.restApi.addModel(modelId, props), path, fn, options);
   }
 
   /**
@@ -148,23 +176,59 @@ export class ModelApi extends Construct {
    * before the function runs (the same validator as the JSON routes checks them).
    */
   public addGetRoute(path: string, fn: lambda.IFunction): apigateway.Method {
-    const parameters = [...path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]);
-    return stablePermissionIds(
-      this.restApi.root.resourceForPath(path).addMethod('GET', new apigateway.LambdaIntegration(fn, { timeout: Duration.seconds(29) }), {
-        requestValidator: this.bodyValidator,
-        requestParameters: Object.fromEntries(parameters.map((name) => [`method.request.path.${name}`, true])),
-      }),
-    );
+    return addGetRoute(this.restApi, this.bodyValidator, path, fn);
   }
 
   /** Lets `grantee` (a user, role or CI principal) call every route of this API. */
   public grantInvoke(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['execute-api:Invoke'],
-      resourceArns: [this.restApi.arnForExecuteApi('*', '/*', this.restApi.deploymentStage.stageName)],
-    });
+    return grantInvoke(grantee, this.restApi, this.restApi.deploymentStage.stageName);
   }
+}
+
+function addJsonRoute(
+  restApi: apigateway.IRestApi,
+  validator: apigateway.IRequestValidator,
+  addModel: (id: string, props: apigateway.ModelOptions) => apigateway.IModel,
+  path: string,
+  fn: lambda.IFunction,
+  options: JsonRouteOptions,
+): apigateway.Method {
+  const streaming = options.responseStreaming ?? false;
+  const timeout = options.timeout ?? (streaming ? Duration.minutes(5) : Duration.seconds(29));
+  const maxSeconds = streaming ? 900 : 29;
+  if (!Token.isUnresolved(timeout.toSeconds()) && (timeout.toMilliseconds() < 50 || timeout.toSeconds() > maxSeconds)) {
+    throw new Error(`timeout of ${path} must be between 50 ms and ${maxSeconds} s for a ${streaming ? 'streamed' : 'buffered'} route, got ${timeout.toSeconds()} s`);
+  }
+  const resource = restApi.root.resourceForPath(path);
+  const model = addModel(`${options.modelName}Model`, {
+    contentType: 'application/json',
+    modelName: options.modelName,
+    schema: options.bodySchema,
+  });
+  const integration = new apigateway.LambdaIntegration(fn, {
+    timeout,
+    ...(streaming ? { responseTransferMode: apigateway.ResponseTransferMode.STREAM } : {}),
+  });
+  return stablePermissionIds(
+    resource.addMethod('POST', integration, {
+      requestValidator: validator,
+      requestModels: { 'application/json': model },
+    }),
+  );
+}
+
+function addGetRoute(restApi: apigateway.IRestApi, validator: apigateway.IRequestValidator, path: string, fn: lambda.IFunction): apigateway.Method {
+  const parameters = [...path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]);
+  return stablePermissionIds(
+    restApi.root.resourceForPath(path).addMethod('GET', new apigateway.LambdaIntegration(fn, { timeout: Duration.seconds(29) }), {
+      requestValidator: validator,
+      requestParameters: Object.fromEntries(parameters.map((name) => [`method.request.path.${name}`, true])),
+    }),
+  );
+}
+
+function grantInvoke(grantee: iam.IGrantable, restApi: apigateway.IRestApi, stageName: string): iam.Grant {
+  return iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: [restApi.arnForExecuteApi('*', '/*', stageName)] });
 }
 
 /**

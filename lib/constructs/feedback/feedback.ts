@@ -6,7 +6,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ModelApi } from '../api/model-api';
+import type { IModelApi } from '../api/model-api';
 import { BlueprintFunction, METRICS_NAMESPACE } from '../shared/blueprint-function';
 import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import { checkInteger } from '../shared/checks';
@@ -14,7 +14,7 @@ import { dataTable } from '../shared/data-table';
 
 export interface FeedbackProps {
   /** The API that serves `POST /feedback`. */
-  readonly api: ModelApi;
+  readonly api: IModelApi;
   /** How long after an answer it can be rated (1-90 days). @default Duration.days(7) */
   readonly window?: Duration;
   /** How long a rating is kept for evaluation, from when it was given (1-3650 days). @default Duration.days(365) */

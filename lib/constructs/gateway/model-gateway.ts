@@ -6,12 +6,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { ModelApi } from '../api/model-api';
+import type { IModelApi } from '../api/model-api';
 import { type BedrockModel, invokeActions, type ModelInvocation } from '../shared/bedrock-model';
 import { retainedResourceName } from '../shared/names';
+import { TENANT_TIERS, type TenantTier } from '../../../contracts/tenants';
 
-export const TENANT_TIERS = ['basic', 'standard', 'premium'] as const;
-export type TenantTier = (typeof TENANT_TIERS)[number];
 export const QUOTA_PERIODS = ['DAY', 'WEEK', 'MONTH'] as const;
 export type QuotaPeriod = (typeof QUOTA_PERIODS)[number];
 
@@ -30,8 +29,8 @@ export interface Tenant {
 }
 
 export interface ModelGatewayProps {
-  /** The API to put behind the gateway: a `ModelApi`, or any REST API (with `stage`). */
-  readonly api: ModelApi | apigateway.IRestApi;
+  /** The API to put behind the gateway: an `IModelApi`, or any REST API (with `stage`). */
+  readonly api: IModelApi | apigateway.IRestApi;
   /** Stage the usage plans and the web ACL apply to. @default the API's `deploymentStage` */
   readonly stage?: apigateway.Stage;
   /** One API key + usage plan + application inference profile each; 1 to 50 tenants. */
@@ -100,7 +99,7 @@ export class ModelGateway extends Construct {
 
   constructor(scope: Construct, id: string, props: ModelGatewayProps) {
     super(scope, id);
-    this.restApi = props.api instanceof ModelApi ? props.api.restApi : props.api;
+    this.restApi = 'addJsonRoute' in props.api ? props.api.restApi : props.api;
     this.stage = props.stage ?? this.restApi.deploymentStage;
     const blockLargeBodies = props.blockLargeBodies ?? false;
     const requestsPer5MinPerIp = props.requestsPer5MinPerIp ?? 1000;

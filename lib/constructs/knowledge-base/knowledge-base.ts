@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto';
 import * as path from 'node:path';
-import { ArnFormat, Duration, FileSystem, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, FileSystem, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -23,6 +23,33 @@ export type { ChunkingStrategy } from './chunking';
 
 /** The blueprint's demo documents (the grounds upload them with `corpusPath`). */
 export const BLUEPRINT_CORPUS = path.join(PACKAGE_ROOT, 'corpus');
+
+/**
+ * A knowledge base another block can use: created here (`KnowledgeBase`) or imported
+ * (`KnowledgeBase.fromKnowledgeBaseAttributes`). The model call and the agent retrieve from it;
+ * the document pipeline ingests into its S3 data source.
+ */
+export interface IKnowledgeBase {
+  readonly knowledgeBaseId: string;
+  readonly knowledgeBaseArn: string;
+  /** Its S3 data source (the document pipeline starts ingestion jobs of it). @default none: no pipeline can ingest into it */
+  readonly dataSourceId?: string;
+  /** The bucket of that data source. @default none */
+  readonly documentsBucket?: s3.IBucket;
+  /** Lets `grantee` call Retrieve on this knowledge base only. */
+  grantRetrieve(grantee: iam.IGrantable): iam.Grant;
+}
+
+export interface KnowledgeBaseAttributes {
+  /** `arn:<partition>:bedrock:<region>:<account>:knowledge-base/<id>`. */
+  readonly knowledgeBaseArn: string;
+  /** Its S3 data source, for a document pipeline. @default none */
+  readonly dataSourceId?: string;
+  /** The bucket of that data source. @default none */
+  readonly documentsBucket?: s3.IBucket;
+}
+
+const KNOWLEDGE_BASE_ARN = /^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:knowledge-base\/[0-9A-Za-z]{10}$/;
 
 /** Keys Bedrock writes into every vector; filterable metadata is capped at 2 KB per vector, so these must not be filterable. */
 const BEDROCK_METADATA_KEYS = ['AMAZON_BEDROCK_TEXT', 'AMAZON_BEDROCK_METADATA'];
@@ -67,7 +94,27 @@ export interface KnowledgeBaseProps {
  * a corpus given in `corpusPath`, and after uploads, debounced through a queue, with failed jobs
  * counted and alarmed.
  */
-export class KnowledgeBase extends Construct {
+export class KnowledgeBase extends Construct implements IKnowledgeBase {
+  /** A knowledge base created elsewhere, for the blocks that retrieve from or ingest into it. */
+  public static fromKnowledgeBaseAttributes(scope: Construct, id: string, attrs: KnowledgeBaseAttributes): IKnowledgeBase {
+    if (!Token.isUnresolved(attrs.knowledgeBaseArn) && !KNOWLEDGE_BASE_ARN.test(attrs.knowledgeBaseArn)) {
+      throw new Error(`knowledgeBaseArn must be arn:<partition>:bedrock:<region>:<account>:knowledge-base/<10-character id>, got "${attrs.knowledgeBaseArn}"`);
+    }
+    if ((attrs.dataSourceId === undefined) !== (attrs.documentsBucket === undefined)) {
+      throw new Error(`dataSourceId and documentsBucket go together (a data source and its bucket), got ${attrs.dataSourceId === undefined ? 'documentsBucket alone' : 'dataSourceId alone'}`);
+    }
+    class Import extends Construct implements IKnowledgeBase {
+      public readonly knowledgeBaseArn = attrs.knowledgeBaseArn;
+      public readonly knowledgeBaseId = Arn.split(attrs.knowledgeBaseArn, ArnFormat.SLASH_RESOURCE_NAME).resourceName!;
+      public readonly dataSourceId = attrs.dataSourceId;
+      public readonly documentsBucket = attrs.documentsBucket;
+      public grantRetrieve(grantee: iam.IGrantable): iam.Grant {
+        return grantRetrieve(grantee, this.knowledgeBaseArn);
+      }
+    }
+    return new Import(scope, id);
+  }
+
   public readonly knowledgeBaseId: string;
   public readonly knowledgeBaseArn: string;
   public readonly dataSourceId: string;
@@ -305,7 +352,12 @@ export class KnowledgeBase extends Construct {
 
   /** Lets `grantee` call Retrieve on this knowledge base only. */
   public grantRetrieve(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: ['bedrock:Retrieve'], resourceArns: [this.knowledgeBaseArn] });
+    return grantRetrieve(grantee, this.knowledgeBaseArn);
+  }
+
+  /** The alarms of this block (failed ingestion jobs, undelivered upload events), for a topic to notify. */
+  public get alarms(): cloudwatch.IAlarm[] {
+    return [this.ingestionFailedAlarm, this.deadLetterAlarm];
   }
 
   /** Ingestion jobs that failed or completed with failed documents (sum per period). */
@@ -419,4 +471,8 @@ function acknowledgeCdkProvidedFunctions(deployment: s3deploy.BucketDeployment, 
   const ingestRole = ingestion.grantPrincipal as iam.Role;
   Validations.of(ingestRole).acknowledge(basicRole);
   Validations.of((ingestRole.node.scope as Construct).node.defaultChild!).acknowledge({ id: 'Serverless-LambdaDLQ', reason: notAsync }, noTracing);
+}
+
+function grantRetrieve(grantee: iam.IGrantable, knowledgeBaseArn: string): iam.Grant {
+  return iam.Grant.addToPrincipal({ grantee, actions: ['bedrock:Retrieve'], resourceArns: [knowledgeBaseArn] });
 }

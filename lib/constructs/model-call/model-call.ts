@@ -4,9 +4,10 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ModelApi } from '../api/model-api';
+import type { IModelApi } from '../api/model-api';
 import { BlueprintFunction } from '../shared/blueprint-function';
-import { type GatewayTenant, type TenantTier, tenantDirectoryJson } from '../shared/tenants';
+import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
+import type { TenantTier } from '../../../contracts/tenants';
 import type { ResponseCache } from '../cache/response-cache';
 import type { Feedback } from '../feedback/feedback';
 import { SESSION_ID_PATTERN } from '../../../lambda/shared/validation';
@@ -59,7 +60,7 @@ export interface RetrievalOptions {
 
 export interface ModelCallProps {
   /** The API that serves `POST /prompt`. */
-  readonly api: ModelApi;
+  readonly api: IModelApi;
   /** The model (or inference profile) that answers. */
   readonly model: BedrockModel;
   /** Cap on generated tokens per call. @default 1024 */

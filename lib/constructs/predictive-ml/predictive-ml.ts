@@ -10,7 +10,7 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { INSTANCE_TYPE, SERVERLESS_MEMORY_MB } from '../../config/predictive-ml';
-import type { ModelApi } from '../api/model-api';
+import type { IModelApi } from '../api/model-api';
 import type { ModelGateway } from '../gateway/model-gateway';
 import { BlueprintFunction, CLOUDFORMATION_INVOKED_DLQ_REASON } from '../shared/blueprint-function';
 import { CHURN_DATASET, type DatasetSpec, type FeatureSpec } from '../../../contracts/dataset';
@@ -23,7 +23,7 @@ export const CHURN_DATA_PATH = path.join(PACKAGE_ROOT, 'data', 'churn');
 
 export interface PredictiveMlProps {
   /** The API that serves `POST /predict`. */
-  readonly api: ModelApi;
+  readonly api: IModelApi;
   /** When given, `/predict` also requires a tenant's API key (usage plans meter it). @default IAM authorization only */
   readonly gateway?: ModelGateway;
   /** Features and labels. @default the churn dataset the project generates */

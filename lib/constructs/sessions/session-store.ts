@@ -5,7 +5,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ModelApi } from '../api/model-api';
+import type { IModelApi } from '../api/model-api';
 import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import { BlueprintFunction } from '../shared/blueprint-function';
 import { checkInteger } from '../shared/checks';
@@ -23,7 +23,7 @@ export interface SessionStoreProps {
   /** Refuse to delete the table through CloudFormation or the console. @default true */
   readonly deletionProtection?: boolean;
   /** Adds `GET /sessions/{id}` (owner only) to this API. @default no read route */
-  readonly api?: ModelApi;
+  readonly api?: IModelApi;
   /**
    * The TENANTS value the prompt function gets (tenant directory JSON), so the read function
    * resolves callers to the same owners. @default no tenants (grounds without a gateway)
