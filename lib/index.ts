@@ -36,6 +36,7 @@ export * from './constructs/predictive-ml/predictive-ml';
 export * from './constructs/predictive-ml/training-pipeline';
 export type { DatasetSpec, FeatureSpec, FeatureValues } from '../contracts/dataset';
 export { CHURN_DATASET } from '../contracts/dataset';
+export { TENANT_TIERS, type TenantTier } from '../contracts/tenants';
 
 // Shared by the blocks: the Bedrock model a block calls, the one function construct, the catalog.
 export * from './constructs/shared/bedrock-model';

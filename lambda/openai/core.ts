@@ -2,7 +2,8 @@ import * as z from 'zod/mini';
 import type { ChatEvent } from '../chat-stream/core';
 import { HttpError } from '../shared/http';
 import type { ModelMessage, ModelRequest, TokenUsage } from '../shared/model';
-import { chooseModel, type RoutingPolicy, type TenantTier } from '../shared/router';
+import { chooseModel, type RoutingPolicy } from '../shared/router';
+import type { TenantTier } from '../../contracts/tenants';
 import { integerOnly } from '../shared/validation';
 import { MAX_CHAT_MESSAGES } from '../../contracts/model-call';
 

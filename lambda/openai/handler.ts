@@ -10,13 +10,14 @@ import { converseStreamModel, streamingRoute } from '../shared/stream';
 import { parseRequest } from '../shared/validation';
 import { recordUsage } from '../shared/usage';
 import { NO_TENANT } from '../../contracts/usage';
+import { TENANT_TIERS } from '../../contracts/tenants';
 import { completion, completionChunks, completionRequestSchema, type CompletionSettings, openAiError, openAiErrorFrame, toModelRequest } from './core';
 
 const alias = z.string().check(z.minLength(1));
 const routingPolicySchema = z.object({
   targets: z.array(z.object({ alias, modelId: z.string().check(z.minLength(1)), price: z.object({ inputPerMTok: z.number(), outputPerMTok: z.number() }) })).check(z.minLength(1)),
   defaultAlias: alias,
-  byTier: z.optional(z.partialRecord(z.enum(['basic', 'standard', 'premium']), alias)),
+  byTier: z.optional(z.partialRecord(z.enum(TENANT_TIERS), alias)),
   longPrompt: z.optional(z.object({ minChars: z.number(), alias })),
   fallbacks: z.record(z.string(), z.array(alias)),
 });
@@ -26,7 +27,7 @@ const env = readEnv(
     /** JSON of a RoutingPolicy (shared/router.ts): the catalog aliases a client may name, and the default. */
     ROUTING_POLICY: jsonFromEnv(routingPolicySchema),
     /** Ground 4: JSON TenantDirectory (shared/identity.ts), as for the prompt function. */
-    TENANTS: z.optional(jsonFromEnv(z.record(z.string(), z.object({ tenant: z.string(), tier: z.enum(['basic', 'standard', 'premium']), modelIds: z.optional(z.record(z.string(), z.string())) })))),
+    TENANTS: z.optional(jsonFromEnv(z.record(z.string(), z.object({ tenant: z.string(), tier: z.enum(TENANT_TIERS), modelIds: z.optional(z.record(z.string(), z.string())) })))),
     ...modelCallEnv(),
     GUARDRAIL_WINDOW_CHARS: z.optional(intFromEnv()),
   }),

@@ -3,7 +3,8 @@ import { HttpError } from '../shared/http';
 import { integerOnly, SESSION_ID_PATTERN, withoutProtoKey } from '../shared/validation';
 import type { GuardrailPort, KnowledgePort, ModelMessage, ModelPort, Passage, PromptPort, PromptTemplate, TokenUsage } from '../shared/model';
 import type { AnswerOutcome, CacheableRequest, CacheLookup, CacheScope, CacheSource, StoreResult } from '../shared/cache';
-import { chooseModel, converseRouted, type RoutingPolicy, type TenantTier } from '../shared/router';
+import { chooseModel, converseRouted, type RoutingPolicy } from '../shared/router';
+import type { TenantTier } from '../../contracts/tenants';
 import { guardInput } from '../shared/input-guard';
 
 export interface PromptSettings {

@@ -1,19 +1,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { HttpError } from './http';
-import type { TenantTier } from './router';
+import { TENANT_GROUP_PREFIX, type TenantDirectory, type TenantTier } from '../../contracts/tenants';
 
-/** A configured tenant, as the stack passes it in the TENANTS variable. */
-export interface TenantEntry {
-  readonly tenant: string;
-  readonly tier: TenantTier;
-  /** The tenant's application inference profiles by model alias (ground 4). */
-  readonly modelIds?: Readonly<Record<string, string>>;
-}
-
-/** TENANTS: keys are the gateway's API key ids and (ground 7) the tenants' Cognito machine-client ids. */
-export type TenantDirectory = Readonly<Record<string, TenantEntry>>;
-
-/** The directory in the TENANTS variable the stack writes (lib/constructs/shared/tenants.ts); none below ground 4. */
+/** The directory in the TENANTS variable the stack writes (lib/constructs/shared/tenants.ts, shape in contracts/tenants.ts); none below ground 4. */
 export function tenantDirectoryFrom(json: string | undefined): TenantDirectory {
   return JSON.parse(json ?? '{}') as TenantDirectory;
 }
@@ -31,13 +20,6 @@ export interface Caller {
   readonly tier?: TenantTier;
   readonly modelIds?: Readonly<Record<string, string>>;
 }
-
-/**
- * A user's tenant is the user pool group `tenant-<name>` the user belongs to. Groups, unlike
- * custom attributes, are in access tokens, and the routes accept access tokens only (they
- * require an OAuth scope, which is what lets machine clients use the client-credentials grant).
- */
-export const TENANT_GROUP_PREFIX = 'tenant-';
 
 type Claims = Record<string, unknown>;
 

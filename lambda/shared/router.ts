@@ -1,5 +1,6 @@
 import { HttpError } from './http';
 import type { ModelPort, ModelReply, ModelRequest, TokenUsage } from './model';
+import type { TenantTier } from '../../contracts/tenants';
 
 /**
  * The model router of the gateway (ground 4): a routing policy chooses a catalog alias per
@@ -15,8 +16,6 @@ export interface RouteTarget {
   /** USD per million tokens. */
   readonly price: { readonly inputPerMTok: number; readonly outputPerMTok: number };
 }
-
-export type TenantTier = 'basic' | 'standard' | 'premium';
 
 export interface RoutingPolicy {
   readonly targets: readonly RouteTarget[];

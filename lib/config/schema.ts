@@ -7,6 +7,7 @@ import { observabilitySchema, pipelineSchema } from './operations';
 import { predictiveMlSchema } from './predictive-ml';
 import { feedbackSchema, sessionsSchema } from './sessions';
 import { ConfigError } from './errors';
+import { TENANT_TIERS } from '../../contracts/tenants';
 
 /**
  * The one configuration schema of the blueprint. Every key has a default; cdk.json context and
@@ -134,7 +135,6 @@ const guardrailSchema = z.strictObject({
 });
 
 const TEXT_ALIAS = z.enum(TEXT_MODEL_ALIASES as [string, ...string[]]);
-const TIERS = ['basic', 'standard', 'premium'] as const;
 
 /** Ground 4: the models the gateway routes among, and how. */
 const routerSchema = z.strictObject({
@@ -154,7 +154,7 @@ const routerSchema = z.strictObject({
 /** Ground 4: tenants get an API key and a usage plan each. */
 const tenantSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 letters, digits or hyphens').describe('Tenant name, unique (case-insensitive).'),
-  tier: z.enum(TIERS).describe('Tier, which picks the model through router.byTier.'),
+  tier: z.enum(TENANT_TIERS).describe('Tier, which picks the model through router.byTier.'),
   quotaPerDay: int(1, 100_000_000).describe('Requests per day of the usage plan.'),
   rateLimit: int(1, 10_000).describe('Steady requests per second of the usage plan.'),
   burstLimit: int(1, 5_000).describe('Burst of the usage plan.'),
@@ -361,7 +361,7 @@ const reachable = (alias: string, inference: string) => {
 
 export interface EffectiveRouter {
   readonly models: readonly string[];
-  readonly byTier: Partial<Record<(typeof TIERS)[number], string>>;
+  readonly byTier: Partial<Record<(typeof TENANT_TIERS)[number], string>>;
   readonly longPrompt?: { readonly minChars: number; readonly alias: string };
   readonly fallbacks: Record<string, string[]>;
 }

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { HttpError } from '../../lambda/shared/http';
-import { callerOf, type TenantDirectory } from '../../lambda/shared/identity';
+import { callerOf } from '../../lambda/shared/identity';
+import type { TenantDirectory } from '../../contracts/tenants';
 
 const directory: TenantDirectory = {
   keyAcme: { tenant: 'acme', tier: 'premium', modelIds: { 'nova-lite': 'arn:profile/acme' } },

@@ -2,7 +2,7 @@ import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-l
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import { TENANT_GROUP_PREFIX } from '../../../lambda/shared/identity';
+import { TENANT_GROUP_PREFIX } from '../../../contracts/tenants';
 
 
 export interface UserAuthProps {

@@ -1,8 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import type { TenantDirectory } from '../../../lambda/shared/identity';
-
-export type TenantTier = 'basic' | 'standard' | 'premium';
+import type { TenantDirectory, TenantTier } from '../../../contracts/tenants';
 
 /** A tenant as the functions must recognise it: by the credentials API Gateway checks for it. */
 export interface GatewayTenant {
