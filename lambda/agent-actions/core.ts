@@ -5,6 +5,7 @@ import { parseRequest } from '../shared/validation';
 import { CalculationError, calculate, MAX_EXPRESSION_CHARS } from './decimal';
 import { ADD_UNITS, addToDate, convertTimeZone, DateError, dateDifference, dayOfWeek, MAX_ADD_AMOUNT } from './dates';
 import { ACTION_GROUPS, type Order } from '../../contracts/agent-actions';
+import { TENANT_NAME_PATTERN } from '../../contracts/ids';
 
 /**
  * The action group executor: Bedrock's function-details event in, its response envelope out,
@@ -52,8 +53,6 @@ export interface ActionResponse {
   readonly promptSessionAttributes?: Record<string, string>;
 }
 
-/** Tenant names as the configuration allows them; `#` can never appear, so keys cannot be forged. */
-export const TENANT_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
 export const ORDER_ID_PATTERN = /^ORD-\d{4,10}$/;
 const MAX_NAME_CHARS = 100;
 const MAX_PARAMETERS = 10;
@@ -213,7 +212,7 @@ function ticketId(identity: { tenant: string; principal: string }, agentSessionI
 function identityOf(attributes: Record<string, string> | undefined): { tenant: string; principal: string } | undefined {
   const tenant = attributes?.tenant;
   const principal = attributes?.principal;
-  if (typeof tenant !== 'string' || !TENANT_PATTERN.test(tenant)) return undefined;
+  if (typeof tenant !== 'string' || !TENANT_NAME_PATTERN.test(tenant)) return undefined;
   if (typeof principal !== 'string' || principal.length < 1 || principal.length > 2_048) return undefined;
   return { tenant, principal };
 }

@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import { HttpError } from '../shared/http';
 import type { TokenUsage } from '../shared/model';
 import { parseRequest } from '../shared/validation';
+import { AGENT_SESSION_ID_PATTERN } from '../../contracts/ids';
 
 /**
  * `POST /agent`: one turn of a conversation with the Bedrock agent alias. The agent's session id
@@ -77,7 +78,6 @@ export interface AgentTurn {
   readonly usage?: TokenUsage;
 }
 
-const CLIENT_SESSION_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 const INVOCATION_ID = /^[A-Za-z0-9-]{1,100}$/;
 const MAX_ANSWER_CHARS = 100_000;
 const MAX_CITATIONS = 20;
@@ -85,7 +85,7 @@ const MAX_CITATION_CHARS = 1_000;
 const MAX_ACTIONS = 50;
 
 export function agentRequestSchemas(settings: AgentSettings) {
-  const sessionId = z.string().check(z.regex(CLIENT_SESSION_ID, 'must be 1-100 letters, digits or . _ : -'));
+  const sessionId = z.string().check(z.regex(AGENT_SESSION_ID_PATTERN, 'must be 1-100 letters, digits or . _ : -'));
   const confirmable = Object.keys(settings.confirmable);
   return {
     turn: z.strictObject({

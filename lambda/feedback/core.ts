@@ -1,13 +1,11 @@
 import * as z from 'zod/mini';
 import type { FeedbackOutcome, Rating } from './store';
-
-/** API Gateway request ids (and Lambda's, which stand in for them): what `POST /prompt` returned as `requestId`. */
-const REQUEST_ID = /^[A-Za-z0-9-]{1,128}$/;
+import { REQUEST_ID_PATTERN } from '../../contracts/ids';
 
 /** The body of `POST /feedback`. API Gateway checks the same shape; this is the authoritative check. */
 export function feedbackRequestSchema(maxCommentChars: number) {
   return z.strictObject({
-    requestId: z.string().check(z.regex(REQUEST_ID, 'must be the requestId of an answer (1-128 letters, digits or -)')),
+    requestId: z.string().check(z.regex(REQUEST_ID_PATTERN, 'must be the requestId of an answer (1-128 letters, digits or -)')),
     // A missing enum is an invalid_value issue, which parseRequest would word as "must be one of".
     rating: z.enum(['up', 'down'], { error: (issue) => (issue.input === undefined ? 'is required' : 'must be one of "up", "down"') }),
     comment: z.optional(z.string().check(z.maxLength(maxCommentChars))),

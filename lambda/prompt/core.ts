@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { HttpError } from '../shared/http';
-import { integerOnly, SESSION_ID_PATTERN, withoutProtoKey } from '../shared/validation';
+import { integerOnly, withoutProtoKey } from '../shared/validation';
+import { SESSION_ID_PATTERN } from '../../contracts/ids';
 import type { GuardrailPort, KnowledgePort, ModelMessage, ModelPort, Passage, PromptPort, PromptTemplate, TokenUsage } from '../shared/model';
 import type { AnswerOutcome, CacheableRequest, CacheLookup, CacheScope, CacheSource, StoreResult } from '../shared/cache';
 import { chooseModel, converseRouted, type RoutingPolicy } from '../shared/router';

@@ -4,7 +4,8 @@ import { createDynamoDb } from '../shared/dynamo';
 import { readEnv } from '../shared/env';
 import { callerOf, tenantDirectoryFrom } from '../shared/identity';
 import { sessionSettings, storeEnv } from '../shared/sessions-env';
-import { SESSION_ID_PATTERN, SessionStore } from '../shared/sessions-store';
+import { SessionStore } from '../shared/sessions-store';
+import { SESSION_ID_PATTERN } from '../../contracts/ids';
 import { parseRequest } from '../shared/validation';
 
 const env = readEnv(

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { jsonResponse, parseJsonBody, toHttpError } from './http';
 import { logger, metrics } from './observability';
+import { REQUEST_ID_PATTERN } from '../../contracts/ids';
 
 export interface ApiCall {
   /** The parsed JSON object body (not yet validated against the route's schema); undefined for `body: 'none'`. */
@@ -60,5 +61,5 @@ export function jsonRoute(route: (call: ApiCall) => Promise<ApiAnswer>, options:
 /** API Gateway's request id when it is well formed, else the Lambda request id. */
 export function requestIdOf(event: APIGatewayProxyEvent, context: Context): string {
   const id = event?.requestContext?.requestId;
-  return typeof id === 'string' && /^[A-Za-z0-9-]{1,128}$/.test(id) ? id : context.awsRequestId;
+  return typeof id === 'string' && REQUEST_ID_PATTERN.test(id) ? id : context.awsRequestId;
 }

@@ -59,7 +59,6 @@ export interface SessionView {
   readonly truncated: boolean;
 }
 
-export { SESSION_ID_PATTERN } from './validation';
 
 const META = 'SESSION';
 const TURN = 'TURN#';

@@ -60,6 +60,3 @@ export function withoutProtoKey<T extends z.ZodMiniType>(record: T, keyRule: str
   const clean = (value: unknown) => !(typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__'));
   return z.pipe(z.custom<unknown>(clean, `has a key that ${keyRule}`), record);
 }
-
-/** What a client may send as a session id (new ones are 32 characters); API Gateway checks it too. */
-export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;

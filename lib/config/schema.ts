@@ -8,6 +8,7 @@ import { predictiveMlSchema } from './predictive-ml';
 import { feedbackSchema, sessionsSchema } from './sessions';
 import { ConfigError } from './errors';
 import { TENANT_TIERS } from '../../contracts/tenants';
+import { TENANT_NAME_PATTERN } from '../../contracts/ids';
 
 /**
  * The one configuration schema of the blueprint. Every key has a default; cdk.json context and
@@ -153,7 +154,7 @@ const routerSchema = z.strictObject({
 
 /** Ground 4: tenants get an API key and a usage plan each. */
 const tenantSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 letters, digits or hyphens').describe('Tenant name, unique (case-insensitive).'),
+  name: z.string().regex(TENANT_NAME_PATTERN, 'must be 1-64 letters, digits or hyphens').describe('Tenant name, unique (case-insensitive).'),
   tier: z.enum(TENANT_TIERS).describe('Tier, which picks the model through router.byTier.'),
   quotaPerDay: int(1, 100_000_000).describe('Requests per day of the usage plan.'),
   rateLimit: int(1, 10_000).describe('Steady requests per second of the usage plan.'),

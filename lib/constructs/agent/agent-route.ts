@@ -36,7 +36,6 @@ export interface AgentRouteProps {
   /** @default no reserved concurrency */
   readonly reservedConcurrentExecutions?: number;
 }
-
 /** The client's conversation id; the agent's session id is derived from it and the caller. */
 const SESSION_ID_PATTERN = '^[A-Za-z0-9._:-]{1,100}$';
 

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { ACTION_GROUPS, DEMO_ORDERS, orderKey } from '../../../contracts/agent-actions';
+import { TENANT_NAME_PATTERN } from '../../../contracts/ids';
 import type { IGuardrail } from '../guardrail/guardrail';
 import type { IKnowledgeBase } from '../knowledge-base/knowledge-base';
 import { BlueprintFunction, CLOUDFORMATION_INVOKED_DLQ_REASON } from '../shared/blueprint-function';
@@ -71,7 +72,6 @@ export interface AgentProps {
 
 /** The alias callers invoke; `live` always points at the version made from the current configuration. */
 const ALIAS_NAME = 'live';
-const TENANT_NAME = /^[A-Za-z0-9-]{1,64}$/;
 /** BatchWriteItem takes at most 25 items per call. */
 const BATCH_SIZE = 25;
 
@@ -142,7 +142,7 @@ export class Agent extends Construct implements IAgent {
     if (!Token.isUnresolved(knowledgeBaseDescription) && (knowledgeBaseDescription.length < 1 || knowledgeBaseDescription.length > 200)) {
       throw new Error(`knowledgeBaseDescription must be 1-200 characters, got ${knowledgeBaseDescription.length}`);
     }
-    const badTenant = demoTenants.find((t) => !Token.isUnresolved(t) && !TENANT_NAME.test(t));
+    const badTenant = demoTenants.find((t) => !Token.isUnresolved(t) && !TENANT_NAME_PATTERN.test(t));
     if (badTenant !== undefined) throw new Error(`demoTenants must be 1-64 letters, digits or hyphens, got ${JSON.stringify(badTenant)}`);
     if (!props.guardrail) {
       Annotations.of(this).addWarningV2('genai-blueprint:agent-no-guardrail', 'The agent has no guardrail: prompt attacks in requests, tool results and retrieved documents reach the model unfiltered.');

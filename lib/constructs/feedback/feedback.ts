@@ -11,6 +11,7 @@ import { BlueprintFunction, METRICS_NAMESPACE } from '../shared/blueprint-functi
 import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import { checkInteger } from '../shared/checks';
 import { dataTable } from '../shared/data-table';
+import { REQUEST_ID_PATTERN } from '../../../contracts/ids';
 
 export interface FeedbackProps {
   /** The API that serves `POST /feedback`. */

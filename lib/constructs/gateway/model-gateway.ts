@@ -10,6 +10,7 @@ import type { IModelApi } from '../api/model-api';
 import { type BedrockModel, invokeActions, type ModelInvocation } from '../shared/bedrock-model';
 import { retainedResourceName } from '../shared/names';
 import { TENANT_TIERS, type TenantTier } from '../../../contracts/tenants';
+import { TENANT_NAME_PATTERN } from '../../../contracts/ids';
 
 export const QUOTA_PERIODS = ['DAY', 'WEEK', 'MONTH'] as const;
 export type QuotaPeriod = (typeof QUOTA_PERIODS)[number];
@@ -53,7 +54,6 @@ export interface ModelGatewayProps {
 }
 
 const MAX_TENANTS = 50;
-const TENANT_NAME = /^[A-Za-z0-9-]{1,64}$/;
 // A foundation model (Region may be empty for global models) or a system inference profile.
 const MODEL_SOURCE_ARN = /^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:(\d{12})?:(foundation-model|inference-profile)\/.+$/;
 const RATE_RULE_LIMIT = { min: 10, max: 2_000_000_000 };
@@ -292,7 +292,7 @@ function validateTenants(tenants: readonly Tenant[]): void {
     if (Token.isUnresolved(tenant.name)) {
       throw new Error('tenant name must be a literal string (its construct ids and tags derive from it), got a token');
     }
-    if (!TENANT_NAME.test(tenant.name)) {
+    if (!TENANT_NAME_PATTERN.test(tenant.name)) {
       throw new Error(`tenant name must be 1-64 characters of A-Z, a-z, 0-9 and -, got "${tenant.name}"`);
     }
     const id = tenantConstructId(tenant.name);

@@ -10,7 +10,7 @@ import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import type { TenantTier } from '../../../contracts/tenants';
 import type { ResponseCache } from '../cache/response-cache';
 import type { Feedback } from '../feedback/feedback';
-import { SESSION_ID_PATTERN } from '../../../lambda/shared/validation';
+import { SESSION_ID_PATTERN } from '../../../contracts/ids';
 import type { SessionStore } from '../sessions/session-store';
 import type { ManagedPrompt } from '../prompt-library/managed-prompt';
 import type { BedrockModel } from '../shared/bedrock-model';
