@@ -92,7 +92,7 @@ export class Feedback extends Construct {
         required: ['requestId', 'rating'],
         additionalProperties: false,
         properties: {
-          requestId: { type: apigateway.JsonSchemaType.STRING, pattern: '^[A-Za-z0-9-]{1,128}$' },
+          requestId: { type: apigateway.JsonSchemaType.STRING, pattern: REQUEST_ID_PATTERN.source },
           rating: { type: apigateway.JsonSchemaType.STRING, enum: ['up', 'down'] },
           comment: { type: apigateway.JsonSchemaType.STRING, maxLength: maxCommentChars },
         },
