@@ -4,16 +4,17 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { MODEL_CATALOG } from '../../lib/config/models';
 import { ModelApi } from '../../lib/constructs/api/model-api';
+import { Guardrail } from '../../lib/constructs/guardrail/guardrail';
 import { ModelCall, type ModelCallProps } from '../../lib/constructs/model-call/model-call';
 import { BedrockModel, type ModelInvocation } from '../../lib/constructs/shared/bedrock-model';
 import { LATEST_NODE_RUNTIME } from '../../lib/constructs/shared/blueprint-function';
 import { CDK_JSON_CONTEXT } from '../support/synth';
 import { MAX_CHAT_MESSAGES, MODEL_PRICE_ENV } from '../../contracts/model-call';
 
-function build(props: Partial<ModelCallProps> = {}, model = new BedrockModel(MODEL_CATALOG['nova-lite'], 'us')) {
+function build(props: Partial<ModelCallProps> | ((stack: Stack) => Partial<ModelCallProps>) = {}, model = new BedrockModel(MODEL_CATALOG['nova-lite'], 'us')) {
   const stack = new Stack(new App({ context: CDK_JSON_CONTEXT }), 'Test');
   const api = new ModelApi(stack, 'Api');
-  const call = new ModelCall(stack, 'ModelCall', { api, model, ...props });
+  const call = new ModelCall(stack, 'ModelCall', { api, model, ...(typeof props === 'function' ? props(stack) : props) });
   return { stack, api, call, template: Template.fromStack(stack) };
 }
 
@@ -161,11 +162,11 @@ describe('ModelCall routing (ground 4)', () => {
 describe('ModelCall streamed routes (ground 4)', () => {
   const functionNamed = (t: Template, handlerDir: string) =>
     Object.entries(t.findResources('AWS::Lambda::Function')).find(([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === handlerDir)!;
-  const { template: t, call } = build({
-    guardrail: { guardrailId: 'gr-1', guardrailVersion: '3', grantApply: (g) => iam.Grant.addToPrincipal({ grantee: g, actions: ['bedrock:ApplyGuardrail'], resourceArns: ['arn:aws:bedrock:us-east-1:123456789012:guardrail/gr-1'] }) },
+  const { template: t, call } = build((stack) => ({
+    guardrail: Guardrail.fromGuardrailAttributes(stack, 'Guardrail', { guardrailArn: 'arn:aws:bedrock:us-east-1:123456789012:guardrail/gr-1', guardrailVersion: '3' }),
     routing: { models: [new BedrockModel(MODEL_CATALOG['nova-micro'], 'us')], tenants: [{ apiKeyId: 'key1', name: 'acme', tier: 'basic', modelIds: { 'nova-lite': 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/p1' } }] },
     streaming: { timeout: Duration.minutes(2), guardrailWindowChars: 500 },
-  });
+  }));
 
   test('POST /chat/stream and POST /v1/chat/completions stream from their own functions, IAM-authorized and body-validated', () => {
     for (const [model, handlerDir] of [['ChatStreamRequest', 'chat-stream'], ['ChatCompletionRequest', 'openai']]) {

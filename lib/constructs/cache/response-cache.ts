@@ -50,6 +50,106 @@ export interface ResponseCacheProps {
   readonly encryptionKey?: kms.IKey;
 }
 
+/** A response cache functions connect to: the `ResponseCache` construct, or one imported (`ResponseCache.fromResponseCacheAttributes`). */
+export interface IResponseCache extends ec2.IConnectable {
+  /** Name of the serverless cache (the `clusterId` dimension of its metrics). */
+  readonly cacheName: string;
+  /**
+   * Lets `fn` (a function in the cache's VPC) use the cache: TCP 6379 from its security groups,
+   * `elasticache:Connect` on the cache and the user, and CACHE_* in its environment.
+   */
+  grantConnect(fn: lambda.Function): iam.Grant;
+  /** A metric of this cache from `AWS/ElastiCache`. */
+  metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Share of reads that found a key, 0 to 1. */
+  metricHitRate(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression;
+  /** ElastiCache Processing Units consumed. */
+  metricEcpu(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+export interface ResponseCacheAttributes {
+  /** Name of the serverless cache. */
+  readonly cacheName: string;
+  /** ARN of the serverless cache. */
+  readonly cacheArn: string;
+  /** Address and port of its endpoint. */
+  readonly endpointAddress: string;
+  /** @default '6379' */
+  readonly endpointPort?: string;
+  /** The IAM-authenticated user functions connect as (its id equals its user name). */
+  readonly userId: string;
+  /** ARN of that user. */
+  readonly userArn: string;
+  /** The cache's security group: granted functions get an ingress rule into it. */
+  readonly securityGroup: ec2.ISecurityGroup;
+}
+
+abstract class ResponseCacheBase extends Construct implements IResponseCache {
+  public abstract readonly cacheName: string;
+  public abstract readonly userId: string;
+  public abstract readonly connections: ec2.Connections;
+  protected abstract readonly ingressGroup: ec2.ISecurityGroup;
+  protected abstract readonly cacheArn: string;
+  protected abstract readonly userArn: string;
+  protected abstract readonly endpointAddress: string;
+  protected abstract readonly endpointPort: string;
+
+  /**
+   * Lets `fn` (a function in the cache's VPC) use the cache: TCP 6379 from its security groups,
+   * `elasticache:Connect` on the cache and the user (IAM authentication checks both), and
+   * CACHE_ENDPOINT, CACHE_PORT, CACHE_NAME and CACHE_USER_ID in its environment.
+   */
+  public grantConnect(fn: lambda.Function): iam.Grant {
+    if (!fn.isBoundToVpc) {
+      throw new Error(`grantConnect needs a function in the cache's VPC, got ${fn.node.path} which has no VPC configuration`);
+    }
+    allowFromStably(this.ingressGroup, fn, CACHE_PORT, 'Valkey over TLS from a granted function');
+    const grant = iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['elasticache:Connect'],
+      resourceArns: [this.cacheArn, this.userArn],
+    });
+    fn.addEnvironment('CACHE_ENDPOINT', this.endpointAddress);
+    fn.addEnvironment('CACHE_PORT', this.endpointPort);
+    fn.addEnvironment('CACHE_NAME', this.cacheName);
+    fn.addEnvironment('CACHE_USER_ID', this.userId);
+    return grant;
+  }
+
+  /** A metric of this cache from `AWS/ElastiCache` (serverless caches use the `clusterId` dimension). */
+  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/ElastiCache',
+      metricName,
+      dimensionsMap: { clusterId: this.cacheName },
+      period: Duration.minutes(5),
+      statistic: cloudwatch.Stats.SUM,
+      ...props,
+    });
+  }
+
+  /** Share of reads that found a key, 0 to 1: CacheHits / (CacheHits + CacheMisses). */
+  public metricHitRate(props: cloudwatch.MathExpressionOptions = {}): cloudwatch.MathExpression {
+    const period = props.period ?? Duration.minutes(5);
+    return new cloudwatch.MathExpression({
+      // IF avoids a division by zero (no reads in the period) showing as a gap or an error.
+      expression: 'IF((hits + misses) > 0, hits / (hits + misses), 0)',
+      usingMetrics: {
+        hits: this.metric('CacheHits', { period }),
+        misses: this.metric('CacheMisses', { period }),
+      },
+      label: 'Cache hit rate',
+      ...props,
+      period,
+    });
+  }
+
+  /** ElastiCache Processing Units consumed (what a serverless cache bills and throttles on). */
+  public metricEcpu(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('ElastiCacheProcessingUnits', props);
+  }
+}
+
 /**
  * Ground 5: an ElastiCache Serverless (Valkey) cache for the exact-match and semantic response
  * caches.
@@ -62,7 +162,25 @@ export interface ResponseCacheProps {
  *   `grantConnect`, and nothing out.
  * - Cost and abuse bounds: storage and ECPU maxima; a daily snapshot.
  */
-export class ResponseCache extends Construct {
+export class ResponseCache extends ResponseCacheBase {
+  /** A serverless cache created elsewhere, for functions to connect to (IAM authentication, as this block sets it up). */
+  public static fromResponseCacheAttributes(scope: Construct, id: string, attrs: ResponseCacheAttributes): IResponseCache {
+    if (!Token.isUnresolved(attrs.userId) && !/^[a-z][a-z0-9-]{0,39}$/.test(attrs.userId)) {
+      throw new Error(`userId must be 1-40 lower-case letters, digits or hyphens starting with a letter, got "${attrs.userId}"`);
+    }
+    class Import extends ResponseCacheBase {
+      public readonly cacheName = attrs.cacheName;
+      public readonly userId = attrs.userId;
+      public readonly connections = new ec2.Connections({ securityGroups: [attrs.securityGroup], defaultPort: ec2.Port.tcp(CACHE_PORT) });
+      protected readonly ingressGroup = attrs.securityGroup;
+      protected readonly cacheArn = attrs.cacheArn;
+      protected readonly userArn = attrs.userArn;
+      protected readonly endpointAddress = attrs.endpointAddress;
+      protected readonly endpointPort = attrs.endpointPort ?? String(CACHE_PORT);
+    }
+    return new Import(scope, id);
+  }
+
   public readonly cache: elasticache.CfnServerlessCache;
   public readonly connections: ec2.Connections;
   public readonly securityGroup: ec2.SecurityGroup;
@@ -167,59 +285,20 @@ export class ResponseCache extends Construct {
     });
   }
 
-  /**
-   * Lets `fn` (a function in the cache's VPC) use the cache: TCP 6379 from its security groups,
-   * `elasticache:Connect` on the cache and the user (IAM authentication checks both), and
-   * CACHE_ENDPOINT, CACHE_PORT, CACHE_NAME and CACHE_USER_ID in its environment.
-   */
-  public grantConnect(fn: lambda.Function): iam.Grant {
-    if (!fn.isBoundToVpc) {
-      throw new Error(`grantConnect needs a function in the cache's VPC, got ${fn.node.path} which has no VPC configuration`);
-    }
-    allowFromStably(this.securityGroup, fn, CACHE_PORT, 'Valkey over TLS from a granted function');
-    const grant = iam.Grant.addToPrincipal({
-      grantee: fn,
-      actions: ['elasticache:Connect'],
-      resourceArns: [this.cache.attrArn, this.user.attrArn],
-    });
-    fn.addEnvironment('CACHE_ENDPOINT', this.cache.attrEndpointAddress);
-    fn.addEnvironment('CACHE_PORT', this.cache.attrEndpointPort);
-    fn.addEnvironment('CACHE_NAME', this.cacheName);
-    fn.addEnvironment('CACHE_USER_ID', this.userId);
-    return grant;
+  protected get ingressGroup(): ec2.ISecurityGroup {
+    return this.securityGroup;
   }
-
-  /** A metric of this cache from `AWS/ElastiCache` (serverless caches use the `clusterId` dimension). */
-  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/ElastiCache',
-      metricName,
-      dimensionsMap: { clusterId: this.cacheName },
-      period: Duration.minutes(5),
-      statistic: cloudwatch.Stats.SUM,
-      ...props,
-    });
+  protected get cacheArn(): string {
+    return this.cache.attrArn;
   }
-
-  /** Share of reads that found a key, 0 to 1: CacheHits / (CacheHits + CacheMisses). */
-  public metricHitRate(props: cloudwatch.MathExpressionOptions = {}): cloudwatch.MathExpression {
-    const period = props.period ?? Duration.minutes(5);
-    return new cloudwatch.MathExpression({
-      // IF avoids a division by zero (no reads in the period) showing as a gap or an error.
-      expression: 'IF((hits + misses) > 0, hits / (hits + misses), 0)',
-      usingMetrics: {
-        hits: this.metric('CacheHits', { period }),
-        misses: this.metric('CacheMisses', { period }),
-      },
-      label: 'Cache hit rate',
-      ...props,
-      period,
-    });
+  protected get userArn(): string {
+    return this.user.attrArn;
   }
-
-  /** ElastiCache Processing Units consumed (what a serverless cache bills and throttles on). */
-  public metricEcpu(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.metric('ElastiCacheProcessingUnits', props);
+  protected get endpointAddress(): string {
+    return this.cache.attrEndpointAddress;
+  }
+  protected get endpointPort(): string {
+    return this.cache.attrEndpointPort;
   }
 }
 

@@ -10,6 +10,7 @@ import type { IModelApi } from '../api/model-api';
 import { BlueprintFunction, METRICS_NAMESPACE } from '../shared/blueprint-function';
 import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import { checkInteger } from '../shared/checks';
+import type { IAlarmSource, IRouteBlock } from '../shared/routes';
 import { dataTable } from '../shared/data-table';
 import { REQUEST_ID_PATTERN } from '../../../contracts/ids';
 
@@ -36,6 +37,63 @@ export interface FeedbackProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/** Feedback the prompt function records its answers for: the `Feedback` construct, or one imported (`Feedback.fromFeedbackAttributes`). */
+export interface IFeedback {
+  readonly table: dynamodb.ITable;
+  /** Settings the prompt function needs to record answers (see `grantRecordAnswers`). */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Lets the prompt function record its answers and sets FEEDBACK_* in its environment. */
+  grantRecordAnswers(fn: lambda.Function): iam.Grant;
+  /** Ratings given (`FeedbackUp` or `FeedbackDown`), summed per period. */
+  metricRatings(metricName: 'FeedbackUp' | 'FeedbackDown', options?: cloudwatch.MetricOptions & { dimensions?: { Model: string; PromptVersion: string } }): cloudwatch.Metric;
+}
+
+export interface FeedbackAttributes {
+  /** The table (partition key `requestId`, TTL attribute `expiresAt`), e.g. from `Table.fromTableName`. */
+  readonly table: dynamodb.ITable;
+  /** As `FeedbackProps.window`. @default Duration.days(7) */
+  readonly window?: Duration;
+  /** As `FeedbackProps.retention`. @default Duration.days(365) */
+  readonly retention?: Duration;
+}
+
+abstract class FeedbackBase extends Construct implements IFeedback {
+  public abstract readonly table: dynamodb.ITable;
+  public abstract readonly environment: Readonly<Record<string, string>>;
+  protected abstract readonly ratingsPeriod: Duration;
+
+  /**
+   * Ratings given (`FeedbackUp` or `FeedbackDown`), summed per period. Without `dimensions`, over
+   * every model and prompt; with `{ Model, PromptVersion }` (PromptVersion 'none' below ground 1), for one.
+   */
+  public metricRatings(metricName: 'FeedbackUp' | 'FeedbackDown', options: cloudwatch.MetricOptions & { dimensions?: { Model: string; PromptVersion: string } } = {}): cloudwatch.Metric {
+    const { dimensions, ...rest } = options;
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      // The dimension sets the feedback function's Powertools metrics carry.
+      dimensionsMap: { service: 'feedback', ...dimensions },
+      statistic: cloudwatch.Stats.SUM,
+      period: this.ratingsPeriod,
+      ...rest,
+    });
+  }
+
+  /** Lets the prompt function record its answers (PutItem on this table only) and sets FEEDBACK_* in its environment. */
+  public grantRecordAnswers(fn: lambda.Function): iam.Grant {
+    for (const [key, value] of Object.entries(this.environment)) fn.addEnvironment(key, value);
+    return this.table.grant(fn, 'dynamodb:PutItem');
+  }
+}
+
+function feedbackWindow(settings: Pick<FeedbackProps, 'window' | 'retention'>): { windowDays: number; retentionDays: number } {
+  const windowDays = (settings.window ?? Duration.days(7)).toDays({ integral: false });
+  const retentionDays = (settings.retention ?? Duration.days(365)).toDays({ integral: false });
+  checkInteger('window (days)', windowDays, 1, 90);
+  checkInteger('retention (days)', retentionDays, 1, 3_650);
+  return { windowDays, retentionDays };
+}
+
 /**
  * Human feedback on answers: `POST /feedback` (rating up/down, optional comment, the requestId of
  * the answer) stored idempotently in an on-demand DynamoDB table (one item per answer: what the
@@ -43,7 +101,18 @@ export interface FeedbackProps {
  * RETAIN), rating counters per model and prompt version, and an alarm on the thumbs-down rate.
  * For evaluation, `scripts/export-feedback.ts` writes the rated answers as JSON lines.
  */
-export class Feedback extends Construct {
+export class Feedback extends FeedbackBase implements IRouteBlock, IAlarmSource {
+  /** A feedback table created elsewhere (the same key schema): the prompt function records its answers there. */
+  public static fromFeedbackAttributes(scope: Construct, id: string, attrs: FeedbackAttributes): IFeedback {
+    const { windowDays, retentionDays } = feedbackWindow(attrs);
+    class Import extends FeedbackBase {
+      public readonly table = attrs.table;
+      public readonly environment = { FEEDBACK_TABLE: attrs.table.tableName, FEEDBACK_WINDOW_DAYS: String(windowDays), FEEDBACK_RETENTION_DAYS: String(retentionDays) };
+      protected readonly ratingsPeriod = Duration.hours(1);
+    }
+    return new Import(scope, id);
+  }
+
   public readonly table: dynamodb.Table;
   public readonly feedbackFunction: BlueprintFunction;
   /** `POST /feedback`, for usage plans and API key requirements. */
@@ -56,15 +125,12 @@ export class Feedback extends Construct {
 
   constructor(scope: Construct, id: string, props: FeedbackProps) {
     super(scope, id);
-    const windowDays = (props.window ?? Duration.days(7)).toDays({ integral: false });
-    const retentionDays = (props.retention ?? Duration.days(365)).toDays({ integral: false });
+    const { windowDays, retentionDays } = feedbackWindow(props);
     const maxCommentChars = props.maxCommentChars ?? 1_000;
     const rate = props.thumbsDownAlarmRate ?? 0.3;
     const minRatings = props.alarmMinRatings ?? 20;
     this.alarmPeriod = props.alarmPeriod ?? Duration.hours(1);
     const periodMinutes = this.alarmPeriod.toMinutes({ integral: false });
-    checkInteger('window (days)', windowDays, 1, 90);
-    checkInteger('retention (days)', retentionDays, 1, 3_650);
     checkInteger('maxCommentChars', maxCommentChars, 1, 4_000);
     checkInteger('alarmMinRatings', minRatings, 1, 10_000);
     checkInteger('alarmPeriod (minutes)', periodMinutes, 5, 1_440);
@@ -108,21 +174,21 @@ export class Feedback extends Construct {
     });
   }
 
-  /**
-   * Ratings given (`FeedbackUp` or `FeedbackDown`), summed per period. Without `dimensions`, over
-   * every model and prompt; with `{ Model, PromptVersion }` (PromptVersion 'none' below ground 1), for one.
-   */
-  public metricRatings(metricName: 'FeedbackUp' | 'FeedbackDown', options: cloudwatch.MetricOptions & { dimensions?: { Model: string; PromptVersion: string } } = {}): cloudwatch.Metric {
-    const { dimensions, ...rest } = options;
-    return new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName,
-      // The dimension sets the feedback function's Powertools metrics carry.
-      dimensionsMap: { service: 'feedback', ...dimensions },
-      statistic: cloudwatch.Stats.SUM,
-      period: this.alarmPeriod,
-      ...rest,
-    });
+  /** The alarms of this block (the thumbs-down rate), for a topic to notify. */
+  public get alarms(): cloudwatch.IAlarm[] {
+    return [this.thumbsDownAlarm];
+  }
+
+  public get routeFunctions(): BlueprintFunction[] {
+    return [this.feedbackFunction];
+  }
+
+  public get methods(): apigateway.Method[] {
+    return [this.method];
+  }
+
+  protected get ratingsPeriod(): Duration {
+    return this.alarmPeriod;
   }
 
   /** Share of thumbs-down among a period's ratings, 0 when fewer than `minRatings` were given. */
@@ -137,12 +203,6 @@ export class Feedback extends Construct {
       label: 'Thumbs-down rate',
       period: this.alarmPeriod,
     });
-  }
-
-  /** Lets the prompt function record its answers (PutItem on this table only) and sets FEEDBACK_* in its environment. */
-  public grantRecordAnswers(fn: lambda.Function): iam.Grant {
-    for (const [key, value] of Object.entries(this.environment)) fn.addEnvironment(key, value);
-    return this.table.grant(fn, 'dynamodb:PutItem');
   }
 }
 

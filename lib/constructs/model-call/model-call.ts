@@ -1,34 +1,23 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { IModelApi } from '../api/model-api';
 import { BlueprintFunction } from '../shared/blueprint-function';
 import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import type { TenantTier } from '../../../contracts/tenants';
-import type { ResponseCache } from '../cache/response-cache';
-import type { Feedback } from '../feedback/feedback';
+import type { IResponseCache } from '../cache/response-cache';
+import type { IFeedback } from '../feedback/feedback';
+import type { IGuardrail } from '../guardrail/guardrail';
+import type { IKnowledgeBase } from '../knowledge-base/knowledge-base';
 import { SESSION_ID_PATTERN } from '../../../contracts/ids';
-import type { SessionStore } from '../sessions/session-store';
+import type { ISessionStore } from '../sessions/session-store';
+import type { IRouteBlock } from '../shared/routes';
 import type { ManagedPrompt } from '../prompt-library/managed-prompt';
 import type { BedrockModel } from '../shared/bedrock-model';
 import { checkRange } from '../shared/checks';
 import { MAX_CHAT_MESSAGES, MODEL_PRICE_ENV } from '../../../contracts/model-call';
-
-/** A knowledge base the prompt function may retrieve from (ground 2). */
-export interface IRetrievalSource {
-  readonly knowledgeBaseId: string;
-  grantRetrieve(grantee: iam.IGrantable): iam.Grant;
-}
-
-/** A pinned guardrail version the prompt function applies to input and output (ground 3). */
-export interface IGuardrailRef {
-  readonly guardrailId: string;
-  readonly guardrailVersion: string;
-  grantApply(grantee: iam.IGrantable): iam.Grant;
-}
 
 /** Ground 4: more models than the default one, and how a request is routed among them. */
 export interface RoutingOptions {
@@ -49,7 +38,7 @@ export interface RoutingOptions {
 }
 
 export interface RetrievalOptions {
-  readonly knowledgeBase: IRetrievalSource;
+  readonly knowledgeBase: IKnowledgeBase;
   /** Passages retrieved when a request names no topK. @default 5 */
   readonly defaultTopK?: number;
   /** Most passages a request may ask for. @default 10 */
@@ -86,7 +75,7 @@ export interface ModelCallProps {
   /** Ground 2: retrieve passages and cite them. @default no retrieval */
   readonly retrieval?: RetrievalOptions;
   /** Ground 3: apply this guardrail to input and output. @default no guardrail */
-  readonly guardrail?: IGuardrailRef;
+  readonly guardrail?: IGuardrail;
   /** Ground 4: route among several models with fallback. @default `model` answers every request */
   readonly routing?: RoutingOptions;
   /** Ground 5: answer repeated and similar requests from this cache. @default no cache */
@@ -98,9 +87,9 @@ export interface ModelCallProps {
    */
   readonly streaming?: StreamingOptions;
   /** Ground 7: conversation history (`sessionId` in the request); the function loads a window and appends each turn. @default no sessions */
-  readonly sessions?: SessionStore;
+  readonly sessions?: ISessionStore;
   /** Ground 7: record each answer's model, prompt and guardrail versions and cache status for `POST /feedback`. @default no records */
-  readonly feedback?: Feedback;
+  readonly feedback?: IFeedback;
 }
 
 export interface StreamingOptions {
@@ -111,7 +100,7 @@ export interface StreamingOptions {
 }
 
 export interface CacheOptions {
-  readonly responseCache: ResponseCache;
+  readonly responseCache: IResponseCache;
   /** The cache's network; the function moves into it. */
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets?: ec2.SubnetSelection;
@@ -129,7 +118,7 @@ export interface CacheOptions {
  * given, it renders the pinned prompt, retrieves and cites, and guards input and output. The
  * construct ids stay the same whichever blocks are given, so going up a ground updates in place.
  */
-export class ModelCall extends Construct {
+export class ModelCall extends Construct implements IRouteBlock {
   public readonly promptFunction: BlueprintFunction;
   public readonly method: apigateway.Method;
   /** Ground 4: the functions and methods of the streamed routes. */
@@ -139,6 +128,10 @@ export class ModelCall extends Construct {
   /** Every method this construct adds to the API. */
   public get methods(): apigateway.Method[] {
     return [this.method, ...this.streamingMethods];
+  }
+  /** The prompt function, then the streamed routes' functions (ground 4). */
+  public get routeFunctions(): BlueprintFunction[] {
+    return [this.promptFunction, ...(this.chatStreamFunction ? [this.chatStreamFunction] : []), ...(this.openAiFunction ? [this.openAiFunction] : [])];
   }
 
   constructor(scope: Construct, id: string, props: ModelCallProps) {

@@ -9,6 +9,7 @@ import type { IModelApi } from '../api/model-api';
 import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import { BlueprintFunction } from '../shared/blueprint-function';
 import { checkInteger } from '../shared/checks';
+import type { IRouteBlock } from '../shared/routes';
 import { dataTable } from '../shared/data-table';
 
 export interface SessionStoreProps {
@@ -33,6 +34,71 @@ export interface SessionStoreProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/** A session store functions read and append turns to: the `SessionStore` construct, or one imported (`SessionStore.fromSessionStoreAttributes`). */
+export interface ISessionStore {
+  readonly table: dynamodb.ITable;
+  /** Settings every function using the store reads (table name and window), see lambda/shared/sessions-env.ts. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Lets `fn` read sessions and append turns, and sets its environment. */
+  grantReadWrite(fn: lambda.Function): iam.Grant;
+  /** Lets `fn` read sessions, and sets its environment. */
+  grantRead(fn: lambda.Function): iam.Grant;
+}
+
+export interface SessionStoreAttributes {
+  /** The table (partition key `sessionId`, sort key `sk`, TTL attribute `expiresAt`), e.g. from `Table.fromTableName`. */
+  readonly table: dynamodb.ITable;
+  /** As `SessionStoreProps.ttl`. @default Duration.days(30) */
+  readonly ttl?: Duration;
+  /** As `SessionStoreProps.historyTurns`. @default 10 */
+  readonly historyTurns?: number;
+  /** As `SessionStoreProps.historyChars`. @default 12000 */
+  readonly historyChars?: number;
+  /** As `SessionStoreProps.maxTurnsReturned`. @default 50 */
+  readonly maxTurnsReturned?: number;
+}
+
+abstract class SessionStoreBase extends Construct implements ISessionStore {
+  public abstract readonly table: dynamodb.ITable;
+  public abstract readonly environment: Readonly<Record<string, string>>;
+
+  /** Lets `fn` read sessions and append turns (GetItem, Query, UpdateItem, PutItem on this table only) and sets its environment. */
+  public grantReadWrite(fn: lambda.Function): iam.Grant {
+    this.configure(fn);
+    return this.table.grant(fn, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem');
+  }
+
+  /** Lets `fn` read sessions (GetItem, Query on this table only) and sets its environment. */
+  public grantRead(fn: lambda.Function): iam.Grant {
+    this.configure(fn);
+    return this.table.grant(fn, 'dynamodb:GetItem', 'dynamodb:Query');
+  }
+
+  private configure(fn: lambda.Function): void {
+    for (const [key, value] of Object.entries(this.environment)) fn.addEnvironment(key, value);
+  }
+}
+
+/** The window settings, defaulted and validated, as the functions read them. */
+function sessionEnvironment(tableName: string, settings: Pick<SessionStoreProps, 'ttl' | 'historyTurns' | 'historyChars' | 'maxTurnsReturned'>): Record<string, string> {
+  const ttlDays = (settings.ttl ?? Duration.days(30)).toDays({ integral: false });
+  const historyTurns = settings.historyTurns ?? 10;
+  const historyChars = settings.historyChars ?? 12_000;
+  const maxTurnsReturned = settings.maxTurnsReturned ?? 50;
+  checkInteger('ttl (days)', ttlDays, 1, 365);
+  checkInteger('historyTurns', historyTurns, 0, 50);
+  // A turn item holds two messages of at most historyChars each: at 60000 it stays below DynamoDB's 400 KB item limit.
+  checkInteger('historyChars', historyChars, 100, 60_000);
+  checkInteger('maxTurnsReturned', maxTurnsReturned, 1, 200);
+  return {
+    SESSIONS_TABLE: tableName,
+    SESSION_HISTORY_TURNS: String(historyTurns),
+    SESSION_HISTORY_CHARS: String(historyChars),
+    SESSION_TTL_DAYS: String(ttlDays),
+    SESSION_MAX_TURNS_RETURNED: String(maxTurnsReturned),
+  };
+}
+
 /**
  * Conversation history: an on-demand DynamoDB table with point-in-time recovery, TTL
  * (`expiresAt`), encryption with the AWS-managed key (aws/dynamodb: key use shows in CloudTrail,
@@ -41,7 +107,17 @@ export interface SessionStoreProps {
  * owner-only `GET /sessions/{id}` route. The prompt function reads and appends turns through
  * `grantReadWrite`.
  */
-export class SessionStore extends Construct {
+export class SessionStore extends SessionStoreBase implements IRouteBlock {
+  /** A session table created elsewhere (the same key schema), with the window the functions should use. */
+  public static fromSessionStoreAttributes(scope: Construct, id: string, attrs: SessionStoreAttributes): ISessionStore {
+    const environment = sessionEnvironment(attrs.table.tableName, attrs);
+    class Import extends SessionStoreBase {
+      public readonly table = attrs.table;
+      public readonly environment = environment;
+    }
+    return new Import(scope, id);
+  }
+
   public readonly table: dynamodb.Table;
   /** Settings every function using the store reads (table name and window), see lambda/shared/sessions-env.ts. */
   public readonly environment: Readonly<Record<string, string>>;
@@ -52,24 +128,9 @@ export class SessionStore extends Construct {
 
   constructor(scope: Construct, id: string, props: SessionStoreProps = {}) {
     super(scope, id);
-    const ttlDays = (props.ttl ?? Duration.days(30)).toDays({ integral: false });
-    const historyTurns = props.historyTurns ?? 10;
-    const historyChars = props.historyChars ?? 12_000;
-    const maxTurnsReturned = props.maxTurnsReturned ?? 50;
-    checkInteger('ttl (days)', ttlDays, 1, 365);
-    checkInteger('historyTurns', historyTurns, 0, 50);
-    // A turn item holds two messages of at most historyChars each: at 60000 it stays below DynamoDB's 400 KB item limit.
-    checkInteger('historyChars', historyChars, 100, 60_000);
-    checkInteger('maxTurnsReturned', maxTurnsReturned, 1, 200);
-
+    const settings = sessionEnvironment('', props);
     this.table = dataTable(this, 'Table', { partitionKey: 'sessionId', sortKey: 'sk', timeToLiveAttribute: 'expiresAt', deletionProtection: props.deletionProtection ?? true });
-    this.environment = {
-      SESSIONS_TABLE: this.table.tableName,
-      SESSION_HISTORY_TURNS: String(historyTurns),
-      SESSION_HISTORY_CHARS: String(historyChars),
-      SESSION_TTL_DAYS: String(ttlDays),
-      SESSION_MAX_TURNS_RETURNED: String(maxTurnsReturned),
-    };
+    this.environment = { ...settings, SESSIONS_TABLE: this.table.tableName };
 
     if (props.api) {
       this.readFunction = new BlueprintFunction(this, 'ReadFunction', {
@@ -87,20 +148,12 @@ export class SessionStore extends Construct {
     }
   }
 
-  /** Lets `fn` read sessions and append turns (GetItem, Query, UpdateItem, PutItem on this table only) and sets its environment. */
-  public grantReadWrite(fn: lambda.Function): iam.Grant {
-    this.configure(fn);
-    return this.table.grant(fn, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem');
+  public get routeFunctions(): BlueprintFunction[] {
+    return this.readFunction ? [this.readFunction] : [];
   }
 
-  /** Lets `fn` read sessions (GetItem, Query on this table only) and sets its environment. */
-  public grantRead(fn: lambda.Function): iam.Grant {
-    this.configure(fn);
-    return this.table.grant(fn, 'dynamodb:GetItem', 'dynamodb:Query');
-  }
-
-  private configure(fn: lambda.Function): void {
-    for (const [key, value] of Object.entries(this.environment)) fn.addEnvironment(key, value);
+  public get methods(): apigateway.Method[] {
+    return this.method ? [this.method] : [];
   }
 }
 
