@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { FeedbackOutcome, Rating } from './store';
+import type { FeedbackOutcome, Rating } from '../shared/feedback-store';
 import { REQUEST_ID_PATTERN } from '../../contracts/ids';
 
 /** The body of `POST /feedback`. API Gateway checks the same shape; this is the authoritative check. */

@@ -8,7 +8,7 @@ import { logger, metrics } from '../shared/observability';
 import { feedbackSettings, storeEnv } from '../shared/sessions-env';
 import { parseRequest } from '../shared/validation';
 import { type FeedbackRequest, feedbackRequestSchema, ratingCounts } from './core';
-import { FeedbackStore } from './store';
+import { FeedbackStore } from '../shared/feedback-store';
 
 const env = readEnv(
   z.object({

@@ -10,7 +10,7 @@ import { type Caller, callerOf, tenantDirectoryFrom } from '../shared/identity';
 import { createDynamoDb } from '../shared/dynamo';
 import { newSessionId, SessionStore } from '../shared/sessions-store';
 import { feedbackSettings, sessionSettings, storeEnv } from '../shared/sessions-env';
-import { FeedbackStore } from '../feedback/store';
+import { FeedbackStore } from '../shared/feedback-store';
 import { type RoutingPolicy, validatePolicy } from '../shared/router';
 import { parseRequest } from '../shared/validation';
 import { HttpError } from '../shared/http';

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { intFromEnv } from './env';
-import type { FeedbackSettings } from '../feedback/store';
+import type { FeedbackSettings } from './feedback-store';
 import type { SessionSettings } from './sessions-store';
 
 /**

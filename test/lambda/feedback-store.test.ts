@@ -1,6 +1,6 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { FeedbackStore } from '../../lambda/feedback/store';
+import { FeedbackStore } from '../../lambda/shared/feedback-store';
 
 /**
  * The ambiguous write: an UpdateItem whose attempt timed out after it landed, which the SDK then

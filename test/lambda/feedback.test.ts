@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { FeedbackStore } from '../../lambda/feedback/store';
+import { FeedbackStore } from '../../lambda/shared/feedback-store';
 import { exportFeedback } from '../../scripts/export-feedback';
 import { apiEvent, lambdaContext, parseResult } from '../support/api-event';
 import type { BedrockFake } from '../support/bedrock-fake';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailed, storeFailure } from '../shared/dynamo';
-import { HttpError } from '../shared/http';
-import type { Owner } from '../shared/sessions-store';
+import { isConditionFailed, storeFailure } from './dynamo';
+import { HttpError } from './http';
+import type { Owner } from './sessions-store';
 
 /**
  * One item per answer in the feedback table (partition key `requestId`, the API request id the
