@@ -59,8 +59,11 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(node_modules|cdk\\.out|dist)/' },
+    // Not node_modules: excluding it would hide imports of packages (contracts → aws-cdk-lib) from the rules.
+    exclude: { path: '(^|/)(cdk\\.out|dist)/' },
     tsPreCompilationDeps: true,
+    // Paths as imported (a fixture's node_modules is a symlink to ours; the tree has no other).
+    preserveSymlinks: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {
       exportsFields: ['exports'],
