@@ -6,7 +6,7 @@ import { exportFeedback } from '../../scripts/export-feedback';
 import { apiEvent, lambdaContext, parseResult } from '../support/api-event';
 import type { BedrockFake } from '../support/bedrock-fake';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../support/dynamodb-local';
-import { FEEDBACK_TABLE_DEFINITION, type Handler, loadRouteHandler, PROMPT_MODEL_ID, startPromptHandler, STORE_ENV, TWO_TENANTS } from '../support/prompt-handler';
+import { CONTENTION_STORE_ENV, FEEDBACK_TABLE_DEFINITION, type Handler, loadRouteHandler, PROMPT_MODEL_ID, startPromptHandler, STORE_ENV, TWO_TENANTS } from '../support/prompt-handler';
 
 /**
  * `POST /feedback` through the real handlers and DynamoDB client against a local DynamoDB: the
@@ -28,12 +28,7 @@ beforeAll(async () => {
   db.exportEndpoint();
   documents = DynamoDBDocumentClient.from(db.client());
   await db.createTable({ TableName: TABLE, ...FEEDBACK_TABLE_DEFINITION });
-  // These tests are about contention, not timeouts (test/lambda/sessions-faults.test.ts and
-  // feedback-store.test.ts cover those): a generous attempt timeout keeps a busy 2-core machine's
-  // slow local DynamoDB from turning a landed write into an SDK retry, which is the one case where
-  // "the revision counts every write that answered 200" cannot hold (a write that landed, was
-  // overwritten by a rival and is then written again).
-  ({ fake, handler: prompt } = await startPromptHandler({ FEEDBACK_TABLE: TABLE, TENANTS: JSON.stringify(TWO_TENANTS), GUARDRAIL_ID: 'gr1234abcd', GUARDRAIL_VERSION: '3', ...STORE_ENV, DYNAMODB_ATTEMPT_TIMEOUT_MS: '5000' }));
+  ({ fake, handler: prompt } = await startPromptHandler({ FEEDBACK_TABLE: TABLE, TENANTS: JSON.stringify(TWO_TENANTS), GUARDRAIL_ID: 'gr1234abcd', GUARDRAIL_VERSION: '3', ...CONTENTION_STORE_ENV }));
   ({ handler: feedback, metrics } = loadRouteHandler('feedback'));
 });
 afterAll(async () => {

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { apiEvent, lambdaContext, parseResult } from '../support/api-event';
 import type { BedrockFake } from '../support/bedrock-fake';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../support/dynamodb-local';
-import { type Handler, loadRouteHandler, SESSIONS_TABLE_DEFINITION, startPromptHandler, STORE_ENV, TWO_TENANTS } from '../support/prompt-handler';
+import { CONTENTION_STORE_ENV, type Handler, loadRouteHandler, SESSIONS_TABLE_DEFINITION, startPromptHandler, STORE_ENV, TWO_TENANTS } from '../support/prompt-handler';
 
 /**
  * Conversation history through the real prompt and sessions handlers, the real DynamoDB client
@@ -22,7 +22,7 @@ beforeAll(async () => {
   db.exportEndpoint();
   await db.createTable({ TableName: TABLE, ...SESSIONS_TABLE_DEFINITION });
   // With a guardrail (ground 3): the fake's ApplyGuardrail lets everything through unless a test says otherwise.
-  ({ fake, handler: prompt } = await startPromptHandler({ SESSIONS_TABLE: TABLE, TENANTS: JSON.stringify(TWO_TENANTS), GUARDRAIL_ID: 'gr1234abcd', GUARDRAIL_VERSION: '3', ...STORE_ENV }));
+  ({ fake, handler: prompt } = await startPromptHandler({ SESSIONS_TABLE: TABLE, TENANTS: JSON.stringify(TWO_TENANTS), GUARDRAIL_ID: 'gr1234abcd', GUARDRAIL_VERSION: '3', ...CONTENTION_STORE_ENV }));
   ({ handler: sessions } = loadRouteHandler('sessions'));
 });
 afterAll(async () => {
