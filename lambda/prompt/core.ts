@@ -4,7 +4,8 @@ import { integerOnly, withoutProtoKey } from '../shared/validation';
 import { SESSION_ID_PATTERN } from '../../contracts/ids';
 import type { GuardrailPort, KnowledgePort, ModelMessage, ModelPort, Passage, PromptPort, PromptTemplate, TokenUsage } from '../shared/model';
 import type { AnswerOutcome, CacheableRequest, CacheLookup, CacheScope, CacheSource, StoreResult } from '../shared/cache';
-import { chooseModel, converseRouted, type RoutingPolicy } from '../shared/router';
+import { chooseModel, converseRouted } from '../shared/router';
+import type { RoutingPolicy } from '../../contracts/routing';
 import type { TenantTier } from '../../contracts/tenants';
 import { guardInput } from '../shared/input-guard';
 

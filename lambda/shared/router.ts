@@ -1,5 +1,6 @@
 import { HttpError } from './http';
 import type { ModelPort, ModelReply, ModelRequest, TokenUsage } from './model';
+import type { RouteTarget, RoutingPolicy } from '../../contracts/routing';
 import type { TenantTier } from '../../contracts/tenants';
 
 /**
@@ -7,27 +8,6 @@ import type { TenantTier } from '../../contracts/tenants';
  * request, and a fallback chain answers when the chosen model is throttled or unavailable.
  * Pure logic: the catalog entries and the policy arrive as data (from the function's environment).
  */
-
-export interface RouteTarget {
-  /** Catalog alias, e.g. `nova-lite`. */
-  readonly alias: string;
-  /** Model or inference profile id passed to Converse. */
-  readonly modelId: string;
-  /** USD per million tokens. */
-  readonly price: { readonly inputPerMTok: number; readonly outputPerMTok: number };
-}
-
-export interface RoutingPolicy {
-  readonly targets: readonly RouteTarget[];
-  /** Alias used when nothing else decides. */
-  readonly defaultAlias: string;
-  /** Alias per tenant tier. @default the default alias for every tier */
-  readonly byTier?: Partial<Record<TenantTier, string>>;
-  /** Prompts at least this long (characters) go to `alias` (a model with a larger context or better reasoning). */
-  readonly longPrompt?: { readonly minChars: number; readonly alias: string };
-  /** Aliases tried in order after `alias` fails with throttling or unavailability. */
-  readonly fallbacks: Readonly<Record<string, readonly string[]>>;
-}
 
 export interface RouteInput {
   /** An alias the client asked for. */

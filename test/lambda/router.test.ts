@@ -1,7 +1,8 @@
 import { MODEL_CATALOG, type ModelAlias, invocationId } from '../../lib/config/models';
 import { converseModel, createBedrockRuntime } from '../../lambda/shared/bedrock';
 import { toHttpError } from '../../lambda/shared/http';
-import { chooseModel, converseRouted, costOf, type RoutingPolicy, validatePolicy } from '../../lambda/shared/router';
+import { chooseModel, converseRouted, costOf, validatePolicy } from '../../lambda/shared/router';
+import type { RoutingPolicy } from '../../contracts/routing';
 import { BedrockFake, throttle } from '../support/bedrock-fake';
 
 /** A policy over the real catalog: three price tiers, a fallback chain per model. */

@@ -7,6 +7,7 @@ import type { IModelApi } from '../api/model-api';
 import { BlueprintFunction } from '../shared/blueprint-function';
 import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import type { TenantTier } from '../../../contracts/tenants';
+import type { RoutingPolicy } from '../../../contracts/routing';
 import type { IResponseCache } from '../cache/response-cache';
 import type { IFeedback } from '../feedback/feedback';
 import type { IGuardrail } from '../guardrail/guardrail';
@@ -159,7 +160,7 @@ export class ModelCall extends Construct implements IRouteBlock {
     }
 
     const models = [props.model, ...(props.routing?.models ?? []).filter((m) => m.alias !== props.model.alias)];
-    const policy = {
+    const policy: RoutingPolicy = {
       targets: models.map((m) => ({ alias: m.alias, modelId: m.invocationId, price: priceOf(m) })),
       defaultAlias: props.model.alias,
       byTier: props.routing?.byTier,
