@@ -1,30 +1,53 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { MODEL_CATALOG } from '../../lib/config/models';
+import { ModelApi } from '../../lib/constructs/api/model-api';
+import { ResponseCache } from '../../lib/constructs/cache/response-cache';
+import { Feedback } from '../../lib/constructs/feedback/feedback';
+import { Guardrail } from '../../lib/constructs/guardrail/guardrail';
 import { Observability, type ObservabilityProps } from '../../lib/constructs/observability/observability';
+import { SessionStore } from '../../lib/constructs/sessions/session-store';
+import { BedrockModel } from '../../lib/constructs/shared/bedrock-model';
 import { BlueprintFunction } from '../../lib/constructs/shared/blueprint-function';
 import { CDK_JSON_CONTEXT } from '../support/synth';
 
-const cacheMetric = (metricName: string, props: cloudwatch.MetricOptions = {}) =>
-  new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName, dimensionsMap: { clusterId: 'cache-1' }, statistic: 'Sum', ...props });
-const guardrailMetric = (props: cloudwatch.MetricOptions = {}) =>
-  new cloudwatch.Metric({ namespace: 'AWS/Bedrock/Guardrails', metricName: 'InvocationsIntervened', dimensionsMap: { GuardrailArn: 'arn:g', GuardrailVersion: '1' }, statistic: 'Sum', ...props });
+const nova = (alias: 'nova-lite' | 'nova-micro') => new BedrockModel(MODEL_CATALOG[alias], 'us');
 
-function build(props: Partial<ObservabilityProps> = {}) {
+/** The blocks Observability watches, imported: it reads their metrics and needs nothing else of them. */
+function importedBlocks(stack: Stack): Partial<ObservabilityProps> {
+  const table = (id: string) => dynamodb.Table.fromTableName(stack, `${id}Table`, `${id.toLowerCase()}-table`);
+  return {
+    cache: ResponseCache.fromResponseCacheAttributes(stack, 'Cache', {
+      cacheName: 'cache-1',
+      cacheArn: 'arn:aws:elasticache:us-east-1:123456789012:serverlesscache:cache-1',
+      endpointAddress: 'cache-1.serverless.use1.cache.amazonaws.com',
+      userId: 'cache-1-app',
+      userArn: 'arn:aws:elasticache:us-east-1:123456789012:user:cache-1-app',
+      securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'CacheSecurityGroup', 'sg-0123456789abcdef0'),
+    }),
+    guardrail: Guardrail.fromGuardrailAttributes(stack, 'Guardrail', { guardrailArn: 'arn:aws:bedrock:us-east-1:123456789012:guardrail/gr1', guardrailVersion: '1' }),
+    sessions: SessionStore.fromSessionStoreAttributes(stack, 'Sessions', { table: table('Sessions') }),
+    feedback: Feedback.fromFeedbackAttributes(stack, 'Feedback', { table: table('Feedback') }),
+  };
+}
+
+function build(props: Partial<ObservabilityProps> | ((stack: Stack) => Partial<ObservabilityProps>) = {}) {
   const stack = new Stack(new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false }), 'Test');
   const api = new apigateway.RestApi(stack, 'Api', { deployOptions: { stageName: 'v1' } });
   const fn = new BlueprintFunction(stack, 'Prompt', { handlerDir: 'prompt', description: 'prompt', memorySize: 256, timeout: Duration.seconds(29), logRetention: logs.RetentionDays.ONE_MONTH, invokedBy: 'api-gateway' });
   api.root.addMethod('POST', new apigateway.LambdaIntegration(fn));
   const observability = new Observability(stack, 'Observability', {
-    api,
+    // Any REST API, wrapped.
+    api: ModelApi.fromModelApiAttributes(stack, 'ModelApi', { restApi: api }),
     functions: [fn],
-    modelIds: ['us.amazon.nova-lite-v1:0', 'us.amazon.nova-micro-v1:0'],
-    modelAliases: ['nova-lite', 'nova-micro'],
+    models: [nova('nova-lite'), nova('nova-micro')],
     tenants: ['demo', 'acme'],
-    ...props,
+    ...(typeof props === 'function' ? props(stack) : props),
   });
   return { stack, api, fn, observability, template: Template.fromStack(stack) };
 }
@@ -35,7 +58,7 @@ const byMetric = (template: Template, namespace: string, metricName: string) =>
   alarmsOf(template).filter((a) => (a.Properties.MetricName === metricName && a.Properties.Namespace === namespace) || JSON.stringify(a.Properties.Metrics ?? []).includes(`"MetricName":"${metricName}","Namespace":"${namespace}"`));
 
 describe('Observability', () => {
-  const full = build({ cache: { metric: cacheMetric }, guardrail: { metricInterventions: guardrailMetric }, sessions: true, feedback: true, alarmEmail: 'ops@example.com' });
+  const full = build((stack) => ({ ...importedBlocks(stack), alarmEmail: 'ops@example.com' }));
   const { template } = full;
   const topicId = full.stack.getLogicalId(full.observability.topic.node.defaultChild as never);
 
@@ -195,7 +218,7 @@ describe('Observability', () => {
     ['the budget is negative', { dailyCostBudgetUsd: -1 }, 'dailyCostBudgetUsd must be between 0.01 and 1000000, got -1'],
     ['the cache floor is 120%', { cacheHitRateFloorPercent: 120 }, 'cacheHitRateFloorPercent must be between 0 and 100, got 120'],
     ['the latency is 30 s', { latencyP99: Duration.seconds(30) }, 'latencyP99 (ms) must be between 100 and 29000, got 30000'],
-    ['eleven models are routed', { modelAliases: Array.from({ length: 11 }, (_, i) => `m${i}`) }, 'modelAliases must hold 1 to 10 aliases (one cost expression sums them), got 11'],
+    ['eleven models are routed', { models: Array.from({ length: 11 }, () => nova('nova-lite')) }, 'models must hold 1 to 10 models (one cost expression sums them), got 11'],
     ['no tenant is named', { tenants: [] }, 'tenants must name at least one tenant, got none'],
     ['the alarm email is not an address', { alarmEmail: 'ops' }, 'alarmEmail must be an email address, got "ops"'],
   ])('fails when %s', (_what, props, message) => {

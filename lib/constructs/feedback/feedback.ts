@@ -175,7 +175,7 @@ export class Feedback extends FeedbackBase implements IRouteBlock, IAlarmSource 
   }
 
   /** The alarms of this block (the thumbs-down rate), for a topic to notify. */
-  public get alarms(): cloudwatch.IAlarm[] {
+  public get alarms(): cloudwatch.Alarm[] {
     return [this.thumbsDownAlarm];
   }
 

@@ -18,6 +18,7 @@ import { BlueprintFunction, METRICS_NAMESPACE, CLOUDFORMATION_INVOKED_DLQ_REASON
 import { type ChunkingStrategy, chunkingConfiguration, DEFAULT_CHUNKING, inRange, validateChunking } from './chunking';
 import { accessLogsBucket, logAccessInto } from '../shared/access-logs';
 import { PACKAGE_ROOT } from '../shared/bundling';
+import type { IAlarmSource } from '../shared/routes';
 
 export type { ChunkingStrategy } from './chunking';
 
@@ -94,7 +95,7 @@ export interface KnowledgeBaseProps {
  * a corpus given in `corpusPath`, and after uploads, debounced through a queue, with failed jobs
  * counted and alarmed.
  */
-export class KnowledgeBase extends Construct implements IKnowledgeBase {
+export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSource {
   /** A knowledge base created elsewhere, for the blocks that retrieve from or ingest into it. */
   public static fromKnowledgeBaseAttributes(scope: Construct, id: string, attrs: KnowledgeBaseAttributes): IKnowledgeBase {
     if (!Token.isUnresolved(attrs.knowledgeBaseArn) && !KNOWLEDGE_BASE_ARN.test(attrs.knowledgeBaseArn)) {
@@ -356,7 +357,7 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase {
   }
 
   /** The alarms of this block (failed ingestion jobs, undelivered upload events), for a topic to notify. */
-  public get alarms(): cloudwatch.IAlarm[] {
+  public get alarms(): cloudwatch.Alarm[] {
     return [this.ingestionFailedAlarm, this.deadLetterAlarm];
   }
 

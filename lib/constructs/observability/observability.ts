@@ -1,5 +1,4 @@
 import { Aws, Duration, Names, Token, Validations } from 'aws-cdk-lib';
-import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -8,52 +7,55 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { type AlarmWithAnnotation, type CustomMetric, type CustomMetricSearch, DefaultDashboardFactory, DefaultDashboards, MetricStatistic, MonitoringFacade, SnsAlarmActionStrategy } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { METRICS_NAMESPACE } from '../shared/blueprint-function';
 import { checkRange } from '../shared/checks';
+import type { IModelApi } from '../api/model-api';
+import type { IResponseCache } from '../cache/response-cache';
+import type { IFeedback } from '../feedback/feedback';
+import type { IGuardrail } from '../guardrail/guardrail';
+import type { ISessionStore } from '../sessions/session-store';
+import type { BedrockModel } from '../shared/bedrock-model';
 import { USAGE_DIMENSIONS, USAGE_METRICS } from '../../../contracts/usage';
 
-/** A cache whose `AWS/ElastiCache` metrics can be read (ground 5's ResponseCache fits). */
-export interface ICacheMetrics {
-  metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-}
-
-/** A guardrail version whose interventions Bedrock counts (ground 3's Guardrail fits). */
-export interface IGuardrailMetrics {
-  metricInterventions(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-}
-
 export interface ObservabilityProps {
-  /** The REST API clients call. */
-  readonly api: apigateway.RestApi;
+  /** The API clients call: an `IModelApi`, or any REST API. */
+  readonly api: IModelApi | apigateway.IRestApi;
   /** Functions on the request path: errors and throttles alarm. */
   readonly functions: readonly lambda.IFunction[];
   /**
-   * Model ids as the functions pass them to Bedrock (the `ModelId` dimension of `AWS/Bedrock`:
-   * a foundation model id, or a cross-region inference profile id such as `us.amazon.nova-lite-v1:0`).
+   * The models the request path calls (1 to 10): Bedrock's own metrics by the id they are
+   * called with (`ModelId` of `AWS/Bedrock`: a foundation model or a cross-region inference
+   * profile), cost by the catalog alias the model routes report as the `Model` dimension.
    */
-  readonly modelIds: readonly string[];
-  /** Catalog aliases the model routes (prompt, chat-stream, openai) report as the `Model` dimension of their usage record. */
-  readonly modelAliases: readonly string[];
+  readonly models?: readonly BedrockModel[];
+  /**
+   * @deprecated give `models`. Model ids as called, parallel to `modelAliases`; kept only until
+   * test/lambda/usage.test.ts moves to `models`. @default from `models`
+   */
+  readonly modelIds?: readonly string[];
+  /** @deprecated give `models`. @default from `models` */
+  readonly modelAliases?: readonly string[];
   /** Tenant names (the `Tenant` dimension): one daily cost alarm each. */
   readonly tenants: readonly string[];
   /** The `service` dimension of the prompt function's metrics (its handler folder). @default 'prompt' */
   readonly service?: string;
   /** Ground 5: the response cache; its hit rate is graphed and alarmed. @default no cache alarm */
-  readonly cache?: ICacheMetrics;
+  readonly cache?: IResponseCache;
   /** Ground 3: the guardrail; a spike of its interventions alarms. @default no guardrail alarm */
-  readonly guardrail?: IGuardrailMetrics;
+  readonly guardrail?: IGuardrail;
   /**
-   * Ground 7: the prompt function keeps conversations in a session store. Its faults
+   * Ground 7: the session store the prompt function keeps conversations in. Its faults
    * (`SessionStoreErrors`: the chat answers 503) are graphed, and any in 5 minutes alarms.
-   * @default false: no session store graph or alarm
+   * @default no session store graph or alarm
    */
-  readonly sessions?: boolean;
+  readonly sessions?: ISessionStore;
   /**
-   * Ground 7: the prompt function records its answers for feedback. Failures to record
+   * Ground 7: the feedback block the prompt function records its answers for. Failures to record
    * (`FeedbackRecordErrors`: the answer is served but cannot be rated) are graphed.
-   * @default false: no feedback recording graph
+   * @default no feedback recording graph
    */
-  readonly feedback?: boolean;
+  readonly feedback?: IFeedback;
   /** Subscribed to the alarm topic. @default no subscription */
   readonly alarmEmail?: string;
   /** p99 API latency that alarms (3 periods of 5 minutes in a row). @default Duration.seconds(10) */
@@ -105,9 +107,16 @@ export class Observability extends Construct {
     checkRange('cacheHitRateFloorPercent', cacheFloor, 0, 100);
     checkRange('guardrailInterventionsPer5Min', interventions, 1, 1_000_000);
     checkRange('latencyP99 (ms)', latencyP99.toMilliseconds(), 100, 29_000);
-    if (props.modelAliases.length < 1 || props.modelAliases.length > MAX_MODELS_PER_EXPRESSION) {
-      throw new Error(`modelAliases must hold 1 to ${MAX_MODELS_PER_EXPRESSION} aliases (one cost expression sums them), got ${props.modelAliases.length}`);
+    if ((props.models === undefined) === (props.modelIds === undefined && props.modelAliases === undefined)) {
+      throw new Error('models must be given (and not the deprecated modelIds and modelAliases with it), got ' + (props.models ? 'both' : 'neither'));
     }
+    const modelIds = props.models?.map((m) => m.invocationId) ?? props.modelIds ?? [];
+    const modelAliases = props.models?.map((m) => m.alias) ?? props.modelAliases ?? [];
+    if (modelIds.length !== modelAliases.length) throw new Error(`modelIds and modelAliases must be parallel, got ${modelIds.length} ids and ${modelAliases.length} aliases`);
+    if (modelAliases.length < 1 || modelAliases.length > MAX_MODELS_PER_EXPRESSION) {
+      throw new Error(`models must hold 1 to ${MAX_MODELS_PER_EXPRESSION} models (one cost expression sums them), got ${modelAliases.length}`);
+    }
+    const api = 'addJsonRoute' in props.api ? props.api.restApi : props.api;
     if (props.tenants.length < 1) throw new Error('tenants must name at least one tenant, got none');
     checkRange('totalDailyCostBudgetUsd', totalBudget, 0.01, 1_000_000_000);
     if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.alarmEmail)) {
@@ -145,8 +154,8 @@ export class Observability extends Construct {
     const notBreaching = { treatMissingDataOverride: cloudwatch.TreatMissingData.NOT_BREACHING };
 
     this.facade.monitorApiGateway({
-      api: props.api,
-      apiStage: props.api.deploymentStage.stageName,
+      api,
+      apiStage: api.deploymentStage.stageName,
       alarmFriendlyName: 'Api',
       // The library's fault rate is the Average of 5XXError: a fraction of requests, not a percentage.
       add5XXFaultRateAlarm: { Critical: { maxErrorRate: errorRate / 100, ...notBreaching } },
@@ -169,7 +178,7 @@ export class Observability extends Construct {
       metricGroups: [
         {
           title: 'Throttled invocations',
-          metrics: props.modelIds.map((modelId, i) => ({
+          metrics: modelIds.map((modelId, i) => ({
             metric: bedrock('InvocationThrottles', modelId, 'Sum'),
             alarmFriendlyName: `Model${i}Throttles`,
             addAlarm: { Critical: { threshold: 0, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, ...notBreaching, additionalDescription: `Bedrock throttled ${modelId}` } },
@@ -177,7 +186,7 @@ export class Observability extends Construct {
         },
         {
           title: 'Invocation latency p99',
-          metrics: props.modelIds.map((modelId, i) => ({
+          metrics: modelIds.map((modelId, i) => ({
             metric: bedrock('InvocationLatency', modelId, 'p99'),
             alarmFriendlyName: `Model${i}Latency`,
             addAlarm: {
@@ -192,8 +201,8 @@ export class Observability extends Construct {
             },
           })),
         },
-        { title: 'Input tokens', metrics: props.modelIds.map((modelId) => bedrock('InputTokenCount', modelId, 'Sum')) },
-        { title: 'Output tokens', metrics: props.modelIds.map((modelId) => bedrock('OutputTokenCount', modelId, 'Sum')) },
+        { title: 'Input tokens', metrics: modelIds.map((modelId) => bedrock('InputTokenCount', modelId, 'Sum')) },
+        { title: 'Output tokens', metrics: modelIds.map((modelId) => bedrock('OutputTokenCount', modelId, 'Sum')) },
       ],
     });
 
@@ -210,8 +219,8 @@ export class Observability extends Construct {
     // Metric ids are unique across expressions: the tenants' expressions share one graph.
     const costOver = (prefix: string, label: string, dims: Record<string, string>) =>
       new cloudwatch.MathExpression({
-        expression: props.modelAliases.map((_, i) => `FILL(${prefix}m${i}, 0)`).join(' + '),
-        usingMetrics: Object.fromEntries(props.modelAliases.map((alias, i) => [`${prefix}m${i}`, usageMetric(USAGE_METRICS.cost, { [USAGE_DIMENSIONS.model]: alias, ...dims })])),
+        expression: modelAliases.map((_, i) => `FILL(${prefix}m${i}, 0)`).join(' + '),
+        usingMetrics: Object.fromEntries(modelAliases.map((alias, i) => [`${prefix}m${i}`, usageMetric(USAGE_METRICS.cost, { [USAGE_DIMENSIONS.model]: alias, ...dims })])),
         label,
         period: Duration.days(1),
       });

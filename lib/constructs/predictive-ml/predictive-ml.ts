@@ -11,6 +11,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { INSTANCE_TYPE, SERVERLESS_MEMORY_MB } from '../../config/predictive-ml';
 import type { IModelApi } from '../api/model-api';
+import type { IRouteBlock } from '../shared/routes';
 import type { ModelGateway } from '../gateway/model-gateway';
 import { BlueprintFunction, CLOUDFORMATION_INVOKED_DLQ_REASON } from '../shared/blueprint-function';
 import { CHURN_DATASET, type DatasetSpec, type FeatureSpec } from '../../../contracts/dataset';
@@ -75,7 +76,7 @@ export interface PredictiveMlProps {
  * name, and `POST /predict` calling that endpoint only. The endpoint is outside CloudFormation (a
  * pipeline creates it), so a custom resource removes it with the stack.
  */
-export class PredictiveMl extends Construct {
+export class PredictiveMl extends Construct implements IRouteBlock {
   public readonly dataBucket: s3.Bucket;
   public readonly key: kms.Key;
   /** The endpoint the pipeline creates or updates; /predict calls it. */
@@ -229,6 +230,14 @@ export class PredictiveMl extends Construct {
     new CfnOutput(this, 'EndpointName', { value: this.endpointName, description: 'SageMaker endpoint the pipeline creates or updates' });
     new CfnOutput(this, 'NotificationsTopic', { value: this.pipeline.notifications.topicArn, description: 'Subscribe to hear of promoted, not promoted and failed runs' });
     new CfnOutput(this, 'DataBucketName', { value: this.dataBucket.bucketName, description: `Training data under ${this.dataset.name}/train/ and ${this.dataset.name}/validation/` });
+  }
+
+  public get routeFunctions(): BlueprintFunction[] {
+    return [this.predictFunction];
+  }
+
+  public get methods(): apigateway.Method[] {
+    return [this.method];
   }
 
   /** Lets `grantee` call InvokeEndpoint on this block's endpoint, and no other. */

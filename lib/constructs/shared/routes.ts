@@ -15,5 +15,6 @@ export interface IRouteBlock {
 
 /** A block with alarms of its own, for a composition to route to its alarm topic. */
 export interface IAlarmSource {
-  readonly alarms: readonly cloudwatch.IAlarm[];
+  /** Alarms a topic can be added to as an action. */
+  readonly alarms: readonly cloudwatch.AlarmBase[];
 }

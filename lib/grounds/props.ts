@@ -1,0 +1,270 @@
+import { Duration, Size } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { type EmbeddingModel, MODEL_CATALOG, type ModelAlias } from '../config/models';
+import { type BlueprintConfig, effectiveRouter } from '../config/schema';
+import type { AgentProps } from '../constructs/agent/agent';
+import type { AgentRouteProps } from '../constructs/agent/agent-route';
+import type { IModelApi, ModelApiProps } from '../constructs/api/model-api';
+import type { UserAuth, UserAuthProps } from '../constructs/auth/user-auth';
+import type { IsolatedNetwork, IsolatedNetworkProps } from '../constructs/cache/isolated-network';
+import type { IResponseCache, ResponseCacheProps } from '../constructs/cache/response-cache';
+import type { FeedbackProps, IFeedback } from '../constructs/feedback/feedback';
+import type { ModelGateway, ModelGatewayProps } from '../constructs/gateway/model-gateway';
+import type { GuardrailProps, IGuardrail } from '../constructs/guardrail/guardrail';
+import { BLUEPRINT_CORPUS, type ChunkingStrategy, type IKnowledgeBase, type KnowledgeBaseProps } from '../constructs/knowledge-base/knowledge-base';
+import type { ModelCallProps } from '../constructs/model-call/model-call';
+import type { InvocationLoggingProps } from '../constructs/observability/invocation-logging';
+import type { ObservabilityProps } from '../constructs/observability/observability';
+import type { DocumentPipelineProps } from '../constructs/orchestration/document-pipeline';
+import type { ManagedPrompt, ManagedPromptProps } from '../constructs/prompt-library/managed-prompt';
+import type { ISessionStore, SessionStoreProps } from '../constructs/sessions/session-store';
+import { BedrockModel } from '../constructs/shared/bedrock-model';
+import type { GatewayTenant } from '../constructs/shared/tenants';
+
+/**
+ * Configuration → props of each block, one function per block, so that a ground only wires blocks.
+ * They live here rather than in lib/config because they produce construct types (lib/config must
+ * not import lib/constructs).
+ */
+
+/** A catalog model on the configured inference route. */
+export function bedrockModel(config: BlueprintConfig, alias: string): BedrockModel {
+  return new BedrockModel(MODEL_CATALOG[alias as ModelAlias], config.model.inference);
+}
+
+/** The models the request path routes among: the router's with a gateway (ground 4 up), else the default one. */
+export function routedModels(config: BlueprintConfig, gateway: boolean): BedrockModel[] {
+  return gateway ? effectiveRouter(config).models.map((alias) => bedrockModel(config, alias)) : [bedrockModel(config, config.model.alias)];
+}
+
+function logRetention(config: BlueprintConfig) {
+  return config.lambda.logRetentionDays;
+}
+
+export function userAuthProps(config: BlueprintConfig): UserAuthProps {
+  return {
+    tenants: config.tenants.map((t) => t.name),
+    callbackUrls: config.auth.callbackUrls,
+    domainPrefix: config.auth.domainPrefix,
+    tokenValidity: Duration.minutes(config.auth.tokenValidityMinutes),
+  };
+}
+
+export function modelApiProps(config: BlueprintConfig, auth?: UserAuth): ModelApiProps {
+  return {
+    stageName: config.api.stageName,
+    throttleRateLimit: config.api.throttleRateLimit,
+    throttleBurstLimit: config.api.throttleBurstLimit,
+    logRetention: logRetention(config),
+    cognito: auth && { authorizer: auth.authorizer, scopes: [auth.invokeScope] },
+  };
+}
+
+export function managedPromptProps(config: BlueprintConfig, model: BedrockModel): ManagedPromptProps {
+  return { definition: config.prompt, model, maxTokens: config.model.maxTokens, temperature: config.model.temperature };
+}
+
+export function knowledgeBaseProps(config: BlueprintConfig): KnowledgeBaseProps {
+  const kb = config.knowledgeBase;
+  return {
+    embeddingModel: MODEL_CATALOG[kb.embeddingModel as ModelAlias] as EmbeddingModel,
+    dimensions: kb.dimensions,
+    vectorStore: kb.vectorStore,
+    chunking: chunking(kb.chunking),
+    ingestionBatchWindow: Duration.seconds(kb.ingestionBatchWindowSeconds),
+    corpusPath: BLUEPRINT_CORPUS,
+    logRetention: logRetention(config),
+  };
+}
+
+export function guardrailProps(config: BlueprintConfig): GuardrailProps {
+  // The stream window is the model call's setting, not the guardrail's.
+  const { streamWindowChars: _window, ...guardrail } = config.guardrail;
+  return guardrail;
+}
+
+export function modelGatewayProps(config: BlueprintConfig, api: IModelApi, model: BedrockModel, scope: IConstruct): ModelGatewayProps {
+  return {
+    api,
+    tenants: config.tenants.map((t) => ({ name: t.name, tier: t.tier, quota: { limit: t.quotaPerDay, period: 'DAY' as const }, rateLimit: t.rateLimit, burstLimit: t.burstLimit })),
+    modelSourceArn: model.sourceArn(scope),
+    blockLargeBodies: config.gateway.blockLargeBodies,
+    requestsPer5MinPerIp: config.gateway.requestsPer5MinPerIp,
+    logRetention: logRetention(config),
+  };
+}
+
+export function isolatedNetworkProps(config: BlueprintConfig): IsolatedNetworkProps {
+  return { flowLogRetention: logRetention(config) };
+}
+
+export function responseCacheProps(config: BlueprintConfig, network: IsolatedNetwork): ResponseCacheProps {
+  return { vpc: network.vpc, maxDataStorageGb: config.cache.maxDataStorageGb, maxEcpuPerSecond: config.cache.maxEcpuPerSecond };
+}
+
+/** Who the functions recognise as a tenant: the API key (ground 4) or machine client (ground 7) API Gateway checked. */
+export function gatewayTenants(config: BlueprintConfig, model: BedrockModel, gateway?: ModelGateway, auth?: UserAuth): GatewayTenant[] {
+  if (!gateway) return [];
+  return config.tenants.map((t) => ({
+    name: t.name,
+    tier: t.tier,
+    apiKeyId: gateway.apiKeys[t.name].keyId,
+    ...(auth ? { clientId: auth.machineClients[t.name].userPoolClientId } : {}),
+    modelIds: { [model.alias]: gateway.profileArnFor(t.name) },
+  }));
+}
+
+export function sessionStoreProps(config: BlueprintConfig, api: IModelApi, tenants: readonly GatewayTenant[]): SessionStoreProps {
+  return {
+    api,
+    tenants,
+    logRetention: logRetention(config),
+    ttl: Duration.days(config.sessions.ttlDays),
+    historyTurns: config.sessions.historyTurns,
+    historyChars: config.sessions.historyChars,
+    maxTurnsReturned: config.sessions.maxTurnsReturned,
+  };
+}
+
+export function feedbackProps(config: BlueprintConfig, api: IModelApi, tenants: readonly GatewayTenant[]): FeedbackProps {
+  return {
+    api,
+    tenants,
+    logRetention: logRetention(config),
+    window: Duration.days(config.feedback.windowDays),
+    retention: Duration.days(config.feedback.retentionDays),
+    maxCommentChars: config.feedback.maxCommentChars,
+    thumbsDownAlarmRate: config.feedback.thumbsDownAlarmRate,
+    alarmMinRatings: config.feedback.alarmMinRatings,
+    alarmPeriod: Duration.minutes(config.feedback.alarmPeriodMinutes),
+  };
+}
+
+/** The blocks the model call uses, whichever the ground has. */
+export interface ModelCallBlocks {
+  readonly api: IModelApi;
+  readonly model: BedrockModel;
+  readonly tenants: readonly GatewayTenant[];
+  readonly prompt?: ManagedPrompt;
+  readonly knowledgeBase?: IKnowledgeBase;
+  readonly guardrail?: IGuardrail;
+  readonly gateway?: ModelGateway;
+  readonly network?: IsolatedNetwork;
+  readonly cache?: IResponseCache;
+  readonly sessions?: ISessionStore;
+  readonly feedback?: IFeedback;
+}
+
+export function modelCallProps(config: BlueprintConfig, blocks: ModelCallBlocks): ModelCallProps {
+  const { api, model, tenants, gateway, network } = blocks;
+  const router = effectiveRouter(config);
+  return {
+    api,
+    model,
+    maxTokens: config.model.maxTokens,
+    temperature: config.model.temperature,
+    maxQueryChars: config.api.maxQueryChars,
+    maxAttempts: config.model.maxAttempts,
+    attemptTimeout: Duration.seconds(config.model.attemptTimeoutSeconds),
+    memorySize: config.lambda.memoryMb,
+    timeout: Duration.seconds(config.lambda.timeoutSeconds),
+    logRetention: logRetention(config),
+    reservedConcurrentExecutions: config.lambda.reservedConcurrency,
+    prompt: blocks.prompt,
+    retrieval: blocks.knowledgeBase && {
+      knowledgeBase: blocks.knowledgeBase,
+      defaultTopK: config.knowledgeBase.defaultTopK,
+      maxTopK: config.knowledgeBase.maxTopK,
+      minScore: config.knowledgeBase.minScore,
+    },
+    guardrail: blocks.guardrail,
+    routing: gateway && {
+      models: routedModels(config, true),
+      byTier: router.byTier,
+      longPrompt: router.longPrompt,
+      fallbacks: router.fallbacks,
+      tenants,
+    },
+    sessions: blocks.sessions,
+    feedback: blocks.feedback,
+    streaming: gateway && { timeout: Duration.seconds(config.api.streamTimeoutSeconds), guardrailWindowChars: config.guardrail.streamWindowChars },
+    cache: blocks.cache &&
+      network && {
+        responseCache: blocks.cache,
+        vpc: network.vpc,
+        vpcSubnets: network.subnets,
+        ttl: Duration.seconds(config.cache.ttlSeconds),
+        timeout: Duration.millis(config.cache.timeoutMs),
+        semantic: config.cache.semantic
+          ? { embeddingModel: new BedrockModel(MODEL_CATALOG['titan-embed-text-v2'], 'in-region'), dimensions: config.cache.embeddingDimensions, threshold: config.cache.semanticThreshold }
+          : undefined,
+      },
+  };
+}
+
+export function agentProps(config: BlueprintConfig, blocks: { knowledgeBase?: IKnowledgeBase; guardrail?: IGuardrail }): AgentProps {
+  return {
+    model: bedrockModel(config, config.agent.modelAlias ?? config.model.alias),
+    instruction: config.agent.instruction,
+    knowledgeBase: blocks.knowledgeBase,
+    guardrail: blocks.guardrail,
+    idleSessionTtl: Duration.seconds(config.agent.idleSessionTtlSeconds),
+    demoTenants: config.tenants.map((t) => t.name),
+    seedDemoData: config.agent.seedDemoData,
+    logRetention: logRetention(config),
+  };
+}
+
+export function agentRouteProps(config: BlueprintConfig, blocks: Pick<AgentRouteProps, 'api' | 'agent' | 'tenants'>): AgentRouteProps {
+  return {
+    ...blocks,
+    maxInputChars: config.agent.maxInputChars,
+    logRetention: logRetention(config),
+    reservedConcurrentExecutions: config.lambda.reservedConcurrency,
+  };
+}
+
+/** The alarm thresholds and tenants of the observability block; the ground adds what it watches. */
+export function observabilitySettings(config: BlueprintConfig): Pick<ObservabilityProps, 'tenants' | 'alarmEmail' | 'latencyP99' | 'apiErrorRatePercent' | 'dailyCostBudgetUsd' | 'cacheHitRateFloorPercent' | 'guardrailInterventionsPer5Min'> {
+  const obs = config.observability;
+  return {
+    tenants: config.tenants.map((t) => t.name),
+    alarmEmail: obs.alarmEmail,
+    latencyP99: Duration.millis(obs.latencyP99Ms),
+    apiErrorRatePercent: obs.apiErrorRatePercent,
+    dailyCostBudgetUsd: obs.dailyCostBudgetUsd,
+    cacheHitRateFloorPercent: obs.cacheHitRateFloorPercent,
+    guardrailInterventionsPer5Min: obs.guardrailInterventionsPer5Min,
+  };
+}
+
+/** Model invocation logging, unless configured off. */
+export function invocationLoggingProps(config: BlueprintConfig): InvocationLoggingProps | undefined {
+  const obs = config.observability;
+  if (obs.invocationLogging === 'off') return undefined;
+  return { retention: obs.invocationLogRetentionDays, takeOver: obs.invocationLogging === 'take-over', functionLogRetention: logRetention(config) };
+}
+
+export function documentPipelineProps(config: BlueprintConfig, blocks: Pick<DocumentPipelineProps, 'knowledgeBase' | 'topic'>): DocumentPipelineProps {
+  return {
+    ...blocks,
+    maxDocumentSize: Size.mebibytes(config.pipeline.maxDocumentMb),
+    checkInterval: Duration.seconds(config.pipeline.checkIntervalSeconds),
+    maxChecks: config.pipeline.maxChecks,
+    onUpload: config.pipeline.onUpload,
+    logRetention: logRetention(config),
+  };
+}
+
+function chunking(c: BlueprintConfig['knowledgeBase']['chunking']): ChunkingStrategy {
+  switch (c.strategy) {
+    case 'fixed':
+      return { strategy: 'fixed', maxTokens: c.maxTokens, overlapPercentage: c.overlapPercentage };
+    case 'hierarchical':
+      return { strategy: 'hierarchical', parentMaxTokens: c.parentMaxTokens, childMaxTokens: c.childMaxTokens, overlapTokens: c.overlapTokens };
+    case 'semantic':
+      return { strategy: 'semantic', maxTokens: c.maxTokens, bufferSize: c.bufferSize, breakpointPercentileThreshold: c.breakpointPercentileThreshold };
+    case 'none':
+      return { strategy: 'none' };
+  }
+}
