@@ -40,6 +40,7 @@ export { TENANT_TIERS, type TenantTier } from '../contracts/tenants';
 
 // Shared by the blocks: the Bedrock model a block calls, the one function construct, the catalog.
 export * from './constructs/shared/bedrock-model';
+export type { IAlarmSource, IRouteBlock } from './constructs/shared/routes';
 export { BlueprintFunction, type BlueprintFunctionProps, LATEST_NODE_RUNTIME, METRICS_NAMESPACE } from './constructs/shared/blueprint-function';
 export * from './config/models';
 
