@@ -3,6 +3,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ACTION_GROUPS } from '../../../contracts/agent-actions';
+import { AGENT_SESSION_ID_PATTERN } from '../../../contracts/ids';
 import type { IModelApi } from '../api/model-api';
 import type { IAgent } from './agent';
 import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
@@ -36,8 +37,6 @@ export interface AgentRouteProps {
   /** @default no reserved concurrency */
   readonly reservedConcurrentExecutions?: number;
 }
-/** The client's conversation id; the agent's session id is derived from it and the caller. */
-const SESSION_ID_PATTERN = '^[A-Za-z0-9._:-]{1,100}$';
 
 /**
  * `POST /agent`: a turn of a conversation with the agent's alias (answer, citations, trace id),
@@ -92,7 +91,7 @@ export class AgentRoute extends Construct implements IRouteBlock {
     props.agent.grantInvoke(this.agentFunction);
 
     const confirmable = ACTION_GROUPS.flatMap((g) => g.functions.filter((f) => f.requireConfirmation).map((f) => f.name));
-    const sessionId = { type: apigateway.JsonSchemaType.STRING, pattern: SESSION_ID_PATTERN };
+    const sessionId = { type: apigateway.JsonSchemaType.STRING, pattern: AGENT_SESSION_ID_PATTERN.source };
     this.method = props.api.addJsonRoute('agent', this.agentFunction, {
       modelName: 'AgentRequest',
       bodySchema: {
