@@ -136,7 +136,7 @@ describe('the budget alarms read the record the routes publish', () => {
     const api = new apigateway.RestApi(stack, 'Api');
     const fn = new BlueprintFunction(stack, 'Prompt', { handlerDir: 'prompt', description: 'prompt', memorySize: 256, timeout: Duration.seconds(29), logRetention: logs.RetentionDays.ONE_MONTH, invokedBy: 'api-gateway' });
     api.root.addMethod('POST', new apigateway.LambdaIntegration(fn));
-    new Observability(stack, 'Observability', { api, functions: [fn], modelIds: ['us.amazon.nova-lite-v1:0'], modelAliases: ['nova-lite'], tenants: ['acme', 'globex'] });
+    new Observability(stack, 'Observability', { api, functions: [fn], models: [new BedrockModel(MODEL_CATALOG['nova-lite'], 'us')], tenants: ['acme', 'globex'] });
     const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')) as { Properties: { Metrics?: { MetricStat?: { Metric: { MetricName: string; Namespace: string; Dimensions: { Name: string; Value: string }[] } } }[] } }[];
     const read = alarms.flatMap((a) => (a.Properties.Metrics ?? []).map((m) => m.MetricStat?.Metric).filter((m) => m?.MetricName === USAGE_METRICS.cost));
     // What the routes publish, for the same call as above.

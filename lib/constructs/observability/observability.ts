@@ -28,14 +28,7 @@ export interface ObservabilityProps {
    * called with (`ModelId` of `AWS/Bedrock`: a foundation model or a cross-region inference
    * profile), cost by the catalog alias the model routes report as the `Model` dimension.
    */
-  readonly models?: readonly BedrockModel[];
-  /**
-   * @deprecated give `models`. Model ids as called, parallel to `modelAliases`; kept only until
-   * test/lambda/usage.test.ts moves to `models`. @default from `models`
-   */
-  readonly modelIds?: readonly string[];
-  /** @deprecated give `models`. @default from `models` */
-  readonly modelAliases?: readonly string[];
+  readonly models: readonly BedrockModel[];
   /** Tenant names (the `Tenant` dimension): one daily cost alarm each. */
   readonly tenants: readonly string[];
   /** The `service` dimension of the prompt function's metrics (its handler folder). @default 'prompt' */
@@ -107,12 +100,8 @@ export class Observability extends Construct {
     checkRange('cacheHitRateFloorPercent', cacheFloor, 0, 100);
     checkRange('guardrailInterventionsPer5Min', interventions, 1, 1_000_000);
     checkRange('latencyP99 (ms)', latencyP99.toMilliseconds(), 100, 29_000);
-    if ((props.models === undefined) === (props.modelIds === undefined && props.modelAliases === undefined)) {
-      throw new Error('models must be given (and not the deprecated modelIds and modelAliases with it), got ' + (props.models ? 'both' : 'neither'));
-    }
-    const modelIds = props.models?.map((m) => m.invocationId) ?? props.modelIds ?? [];
-    const modelAliases = props.models?.map((m) => m.alias) ?? props.modelAliases ?? [];
-    if (modelIds.length !== modelAliases.length) throw new Error(`modelIds and modelAliases must be parallel, got ${modelIds.length} ids and ${modelAliases.length} aliases`);
+    const modelIds = props.models.map((m) => m.invocationId);
+    const modelAliases = props.models.map((m) => m.alias);
     if (modelAliases.length < 1 || modelAliases.length > MAX_MODELS_PER_EXPRESSION) {
       throw new Error(`models must hold 1 to ${MAX_MODELS_PER_EXPRESSION} models (one cost expression sums them), got ${modelAliases.length}`);
     }
