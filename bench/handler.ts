@@ -8,7 +8,7 @@ import { type Handler, PROMPT_MODEL_ID } from '../test/support/prompt-handler';
 import { startRedisServer } from '../test/support/redis-server';
 import { startLocalDynamoDb } from '../test/support/dynamodb-local';
 import { FEEDBACK_TABLE_DEFINITION, SESSIONS_TABLE_DEFINITION } from '../test/support/prompt-handler';
-import { bundleFile } from './bundles';
+import { bundleFile, shippedMode } from './bundles';
 import { childEnv, HANDLER_ENV, LAMBDA_ENV, ROOT } from './env';
 import { mean, msSince, percentile } from './stats';
 
@@ -182,11 +182,12 @@ function setGroundEnv(env: Readonly<Record<string, string>>): void {
 
 /**
  * A fresh module instance of the shipped bundle (a cold container): a copy per ground next to the
- * original, so the external `@aws-sdk/*` resolve the same way and require's cache holds no stale copy.
+ * original, so any external `@aws-sdk/*` resolve the same way and require's cache holds no stale copy.
  */
 function loadFreshHandler(name: string, cached: boolean): Handler {
   // The cached grounds deploy the prompt function's second build, with the cache client.
-  const original = bundleFile(cached ? 'prompt-cached' : 'prompt', 'external');
+  const handler = cached ? 'prompt-cached' : 'prompt';
+  const original = bundleFile(handler, shippedMode(handler));
   const copy = path.join(path.dirname(original), `index.${name}.js`);
   fs.copyFileSync(original, copy);
   delete require.cache[copy];

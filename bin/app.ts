@@ -4,7 +4,8 @@ import { ConfigError } from '../lib/config/errors';
 import { buildBlueprint } from '../lib/grounds/app';
 
 try {
-  buildBlueprint(new App());
+  // CloudFormation validation in a child process: less memory and CPU (lib/grounds/validation-process.ts).
+  buildBlueprint(new App(), { validationProcess: true });
 } catch (error) {
   // A wrong configuration is the user's to fix: its message names the key, the value and what is
   // allowed, and a stack trace would only bury it. Anything else is a bug and keeps its stack.

@@ -4,6 +4,7 @@ import { GenAiBlueprintChecks, StaleAcknowledgementChecks } from '../checks';
 import { type BlueprintConfig, loadConfig } from '../config/schema';
 import { GROUNDS, type GroundNumber, GroundStack } from './ground-stack';
 import { PredictiveMlStack } from './predictive-ml-stack';
+import { installValidationProcess } from './validation-process';
 
 /** `-c ground=ml`: the PredictiveMl stack alone. */
 const PREDICTIVE_ML = 'ml';
@@ -32,7 +33,13 @@ export interface BlueprintApp {
  * (AwsSolutions, Serverless and our own GenAiBlueprint), and the check that fails on an
  * acknowledgement of theirs that no longer hides any finding.
  */
-export function buildBlueprint(app: App, opts: { nag?: boolean } = {}): BlueprintApp {
+export function buildBlueprint(app: App, opts: { nag?: boolean; validationProcess?: boolean } = {}): BlueprintApp {
+  // `validationProcess`: CDK's CloudFormation validation in a child process (see
+  // lib/grounds/validation-process.ts; bin/app.ts sets it). Unset: in this process. Either way it
+  // runs unless CDK_VALIDATION=false or the app opts out, as CDK decides.
+  if (opts.validationProcess && app._builtinCloudFormationValidation && process.env.CDK_VALIDATION !== 'false') {
+    installValidationProcess();
+  }
   const context = app.node.getAllContext();
   const config = loadConfig(context);
   const stacks = selectGrounds(context.ground).map(

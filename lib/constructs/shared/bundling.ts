@@ -17,6 +17,17 @@ function packageRoot(from: string): string {
 }
 
 /**
+ * The functions (folders under `lambda/`) whose bundle carries its own AWS SDK; the others use the
+ * runtime's. Decided per function from paired cold-load figures on Node.js 24 (bench/bundles.ts).
+ */
+export const SDK_BUNDLED: ReadonlySet<string> = new Set<string>([]);
+
+/** Whether the function built from `lambda/<handlerDir>/` bundles the SDK (see SDK_BUNDLED). */
+export function sdkBundled(handlerDir: string): boolean {
+  return SDK_BUNDLED.has(handlerDir);
+}
+
+/**
  * The esbuild options of every function bundle (BlueprintFunction, and bench/bundles.ts, which
  * measures what ships): minified CommonJS for Node.js 24, the runtime's SDK v3 and the `@smithy/*`
  * packages it is built on left external unless `bundleSdk`.
