@@ -35,7 +35,10 @@ const TARGETS = {
   // Issue 11: at most half the time and memory of a comparable public sample (19.5 s, 1,096 MiB).
   synthAllS: 9.75,
   synthPeakMiB: 548,
+  /** A shipped bundle that leaves the SDK to the runtime. */
   bundleKb: 200,
+  /** A shipped bundle that carries the SDK (SDK_BUNDLED in lib/constructs/shared/bundling.ts). */
+  bundledSdkKb: 900,
   coldLoadMs: 150,
   overheadP99Ms: 5,
 };
@@ -75,12 +78,13 @@ async function main(): Promise<void> {
   const synth = await benchSynth();
 
   const bundleRows = (b: BundleFigures): Row[] => {
-    const shipped = b.mode === 'external';
-    const label = `${b.handler} bundle, SDK ${shipped ? 'external (shipped)' : 'bundled'}`;
-    const load = `median ${ms(b.coldLoadMs.median)}, p90 ${ms(b.coldLoadMs.p90)} (${b.coldLoadMs.runs} runs)`;
+    const shipped = b.shipped;
+    const label = `${b.handler} bundle, SDK ${b.mode}${shipped ? ' (shipped)' : ''}`;
+    const load = `median ${ms(b.coldLoadMs.median)}, p10 ${ms(b.coldLoadMs.p10)}, p90 ${ms(b.coldLoadMs.p90)} (${b.coldLoadMs.runs} runs)`;
+    const sizeLimit = b.mode === 'bundled' ? TARGETS.bundledSdkKb : TARGETS.bundleKb;
     return [
       shipped
-        ? { measure: `${label}: size`, figure: `${b.bytes} B = ${b.kb.toFixed(1)} KB`, value: b.kb, limit: TARGETS.bundleKb, unit: 'KB' }
+        ? { measure: `${label}: size`, figure: `${b.bytes} B = ${b.kb.toFixed(1)} KB`, value: b.kb, limit: sizeLimit, unit: 'KB' }
         : { measure: `${label}: size`, figure: `${b.bytes} B = ${b.kb.toFixed(1)} KB` },
       shipped
         ? { measure: `${label}: cold load`, figure: load, value: b.coldLoadMs.median, limit: TARGETS.coldLoadMs, unit: 'ms' }
@@ -130,6 +134,10 @@ async function main(): Promise<void> {
       : [{ measure: 'synth all grounds: peak memory', figure: 'not measured (needs /proc)' }]),
     ...synth.perGround.map((g) => ({ measure: `synth ground ${g.ground} (${g.stackId})`, figure: `median ${s(g.medianS)}, min ${s(g.minS)} (${g.runs} runs)` })),
     ...bundles.figures.flatMap(bundleRows),
+    ...bundles.pairs.map((p) => ({
+      measure: `${p.handler} cold load, SDK bundled - external, paired`,
+      figure: `median ${ms(p.bundledMinusExternalMs.median)}, p10 ${ms(p.bundledMinusExternalMs.p10)}, p90 ${ms(p.bundledMinusExternalMs.p90)} (${p.pairs} pairs)`,
+    })),
     ...groundRows,
     renderingRow('(a) shipped: GetPrompt once, render locally', rendering.local),
     renderingRow('(b) Converse on prompt version ARN + promptVariables', rendering.server),
@@ -140,7 +148,8 @@ async function main(): Promise<void> {
   printTable(rows, checks);
   console.log(
     `\nSynth memory: VmHWM of the largest process (the app; what /usr/bin/time -v reports) and the summed RSS of the CLI, app, validation child and esbuild, sampled every 25 ms.` +
-      `\nKB = 1024 B. Cold load: require() of the bundle in a fresh node process (node start-up excluded), target on the median.` +
+      `\nKB = 1024 B. Cold load: require() of the bundle in a fresh node process (node start-up excluded), target on the median;` +
+      `\n  the two builds of a function load in alternating pairs (order alternating too), so a busy machine disturbs both alike.` +
       `\nGround 4 adds the router (3 models, tiers, fallbacks) and a tenant API key; ground 5 adds the exact + semantic cache on a real redis-server:` +
       `\n  "miss" = a new query every call (embedding + 2 lookups + 2 writes on top of ground 4), "exact hit" = the same query (input guardrail + 1 lookup, no model).` +
       `\nHandler: per ground, a fresh module instance of the shipped bundle, ${handler.calls} sequential calls after ${handler.warmup} warm-up, interleaved with bare Converse calls;` +

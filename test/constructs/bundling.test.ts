@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
-import { bundleOptions } from '../../lib/constructs/shared/bundling';
+import { bundleOptions, SDK_BUNDLED, sdkBundled } from '../../lib/constructs/shared/bundling';
 
 const ROOT = path.join(__dirname, '..', '..');
 const ENTRIES = [
@@ -27,6 +27,11 @@ describe('function bundles', () => {
     fs.rmSync(out, { recursive: true, force: true });
     expect(ENTRIES.length).toBeGreaterThan(10);
     expect([...importers]).toEqual(['node_modules/aws-xray-sdk-core/dist/lib/patchers/aws_p.js']);
+  });
+
+  test('SDK_BUNDLED names function folders only', () => {
+    for (const dir of SDK_BUNDLED) expect(fs.existsSync(path.join(ROOT, 'lambda', dir, 'handler.ts'))).toBe(true);
+    expect(sdkBundled('no-such-function')).toBe(false);
   });
 
   test('the semver stand-in fails loudly if it is ever called', () => {

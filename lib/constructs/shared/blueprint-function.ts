@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { buildSync } from 'esbuild';
-import { bundleOptions, PACKAGE_ROOT } from './bundling';
+import { bundleOptions, PACKAGE_ROOT, sdkBundled } from './bundling';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
@@ -116,7 +116,7 @@ export class BlueprintFunction extends lambda.Function {
       securityGroups = [new ec2.SecurityGroup(scope, `${id}SecurityGroup`, { vpc: props.vpc, description: `genai-blueprint ${props.handlerDir} function` })];
     }
     super(scope, id, {
-      code: bundledCode(path.join(PACKAGE_ROOT, 'lambda', props.handlerDir, props.entryFile ?? 'handler.ts')),
+      code: bundledCode(path.join(PACKAGE_ROOT, 'lambda', props.handlerDir, props.entryFile ?? 'handler.ts'), { bundleSdk: sdkBundled(props.handlerDir) }),
       handler: 'index.handler',
       description: props.description,
       role,
@@ -159,13 +159,13 @@ export class BlueprintFunction extends lambda.Function {
 
 /**
  * The function's code, bundled by esbuild in this process (never Docker): minified CommonJS for
- * the runtime, with the runtime's SDK v3 and the `@smithy/*` packages it is built on left external
- * (measured in bench/: bundling them makes the prompt bundle 3.5x larger). In-process rather than
+ * the runtime, with the runtime's SDK v3 and the `@smithy/*` packages it is built on left external,
+ * or bundled for the functions in SDK_BUNDLED (lib/constructs/shared/bundling.ts, which says why). In-process rather than
  * NodejsFunction's `npx esbuild`, which costs ~0.35 s of npm start-up per function on every synth.
  * The asset is hashed by its output, and CDK bundles each entry once per synth (the cache key
  * holds the entry), however many grounds use it.
  */
-function bundledCode(entry: string): lambda.Code {
+function bundledCode(entry: string, opts: { bundleSdk: boolean }): lambda.Code {
   return lambda.Code.fromAsset(path.dirname(entry), {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
@@ -174,7 +174,7 @@ function bundledCode(entry: string): lambda.Code {
       environment: { BLUEPRINT_ENTRY: path.relative(PACKAGE_ROOT, entry) },
       local: {
         tryBundle(outputDir: string): boolean {
-          const result = buildSync(bundleOptions(entry, path.join(outputDir, 'index.js')));
+          const result = buildSync(bundleOptions(entry, path.join(outputDir, 'index.js'), opts));
           if (result.errors.length) throw new Error(`bundling ${entry} failed: ${result.errors.map((e) => e.text).join('; ')}`);
           return true;
         },
