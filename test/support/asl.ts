@@ -1,7 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 
 // asl-validator ships no type definitions.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const validateAsl = require('asl-validator') as (definition: unknown, opts?: { checkPaths: boolean; checkArn: boolean }) => { isValid: boolean; errors: unknown[] };
 
 /** What a CloudFormation intrinsic inside a definition string stands for once deployed. */
