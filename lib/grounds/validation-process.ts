@@ -7,12 +7,12 @@ import { CloudFormationValidatePlugin, type IPolicyValidationContext, type Polic
  * aws-cdk-lib's CloudFormation validation (`@aws-cdk/core:validateAgainstDefaultRules`), run in a
  * child Node.js process started with V8's `--liftoff-only`.
  *
- * Measured (bench/synth.ts; figures in the report of this change): the validation's 9 MB
- * WebAssembly engine, in the app's process, takes its peak from ~300 to ~740 MiB, most of it
- * TurboFan compiling the engine's hot functions in the background. Liftoff (V8's baseline wasm
- * compiler) alone validates the same templates with ~190 MiB less memory and ~1.5 s less CPU, and
- * the child's memory is returned when it exits, before the CDK CLI reads the assembly. The flag
- * cannot be set from inside a running process (V8 freezes its flags), hence the child.
+ * Measured (bench/synth.ts; a busy 2-core machine): the validation's 9 MB WebAssembly engine, in
+ * the app's process, took the app's peak from ~300 to ~730 MiB. Alone in a process it peaked at
+ * ~460 MiB with V8's default tiering and ~270 MiB with Liftoff (V8's baseline wasm compiler) only,
+ * using ~1.5 s less CPU for the same templates and diagnostics. In a child, that memory is not
+ * added to the app's and is returned when the child exits. The flag cannot be set from inside a
+ * running process (V8 freezes its flags), hence a process rather than a worker thread.
  *
  * Same engine, same configuration, same options and the same report as the built-in plugin
  * (`aws-cdk-lib/core/lib/validation/cloudformation-validate-plugin.js`, mirrored in `validate`);
