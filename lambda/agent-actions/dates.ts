@@ -79,11 +79,28 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function wallClock(instant: number, zone: string): LocalDateTime {
   let f = formatters.get(zone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
     formatters.set(zone, f);
   }
   const parts = Object.fromEntries(f.formatToParts(new Date(instant)).map((p) => [p.type, p.value]));
-  return { year: Number(parts.year), month: Number(parts.month), day: Number(parts.day), hour: Number(parts.hour), minute: Number(parts.minute), second: Number(parts.second), hasTime: true };
+  return {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+    second: Number(parts.second),
+    hasTime: true,
+  };
 }
 
 /** UTC offset of `zone` at `instant`, in minutes. */
@@ -206,7 +223,8 @@ export function addToDate(dateText: string, amount: number, unit: AddUnit, zoneN
   // A wall-clock reading the clocks skip is refused here as everywhere else.
   if (t.hasTime) toInstant(t, zone, 'date');
   const local = localIn(t, zone, 'date');
-  const moved = unit === 'years' || unit === 'months' ? addMonths(local, amount * (unit === 'years' ? 12 : 1)) : addDays(local, amount * (unit === 'weeks' ? 7 : 1));
+  const moved =
+    unit === 'years' || unit === 'months' ? addMonths(local, amount * (unit === 'years' ? 12 : 1)) : addDays(local, amount * (unit === 'weeks' ? 7 : 1));
   if (!moved.hasTime) return { result: format(moved), timeZone: zone };
   return { result: formatInZone(toInstant({ ...moved, offsetMinutes: undefined }, zone, 'result', true), zone), timeZone: zone };
 }

@@ -95,7 +95,9 @@ class Parser {
     }
     const match = /^(\d+(?:\.\d*)?|\.\d+)/.exec(this.text.slice(this.pos));
     if (!match) {
-      throw new CalculationError(this.pos >= this.text.length ? 'the expression ends where a number was expected' : `expected a number at position ${this.pos + 1}`);
+      throw new CalculationError(
+        this.pos >= this.text.length ? 'the expression ends where a number was expected' : `expected a number at position ${this.pos + 1}`,
+      );
     }
     this.pos += match[0].length;
     const [whole, fraction = ''] = match[0].split('.');
@@ -125,7 +127,8 @@ function multiply(a: Rational, b: Rational): Rational {
 function reduce(r: Rational): Rational {
   const g = gcd(r.n < 0n ? -r.n : r.n, r.d);
   const out = g > 1n ? { n: r.n / g, d: r.d / g } : r;
-  if (digits(out.n) > MAX_RESULT_DIGITS || digits(out.d) > MAX_RESULT_DIGITS) throw new CalculationError(`the result would have more than ${MAX_RESULT_DIGITS} digits`);
+  if (digits(out.n) > MAX_RESULT_DIGITS || digits(out.d) > MAX_RESULT_DIGITS)
+    throw new CalculationError(`the result would have more than ${MAX_RESULT_DIGITS} digits`);
   return out;
 }
 

@@ -19,6 +19,10 @@ const deps: ActionDeps = {
 export async function handler(event: unknown): Promise<ActionResponse> {
   const response = await handleAction(event, deps);
   // Function names and states only: parameters can hold what the caller typed.
-  logger.info('action', { actionGroup: response.response.actionGroup, function: response.response.function, state: response.response.functionResponse.responseState ?? 'OK' });
+  logger.info('action', {
+    actionGroup: response.response.actionGroup,
+    function: response.response.function,
+    state: response.response.functionResponse.responseState ?? 'OK',
+  });
   return response;
 }

@@ -27,7 +27,10 @@ export interface AgentEvent {
 }
 
 interface CitationEvent {
-  readonly retrievedReferences?: readonly { readonly content?: { readonly text?: string }; readonly location?: { readonly s3Location?: { readonly uri?: string } } }[];
+  readonly retrievedReferences?: readonly {
+    readonly content?: { readonly text?: string };
+    readonly location?: { readonly s3Location?: { readonly uri?: string } };
+  }[];
 }
 
 export interface AgentInvocation {
@@ -89,7 +92,11 @@ export function agentRequestSchemas(settings: AgentSettings) {
   const confirmable = Object.keys(settings.confirmable);
   return {
     turn: z.strictObject({
-      input: z.string().check(z.minLength(1), z.maxLength(settings.maxInputChars), z.refine((q) => q.trim().length > 0, 'must not be blank')),
+      input: z.string().check(
+        z.minLength(1),
+        z.maxLength(settings.maxInputChars),
+        z.refine((q) => q.trim().length > 0, 'must not be blank'),
+      ),
       sessionId: z.optional(sessionId),
     }),
     confirm: z.strictObject({
@@ -122,7 +129,13 @@ export function agentSessionId(principal: string, clientSessionId: string): stri
   return createHash('sha256').update(`${principal}\n${clientSessionId}`).digest('hex');
 }
 
-export async function converse(request: AgentRequest, caller: { tenant: string; principal: string }, settings: AgentSettings, agent: AgentPort, signal?: AbortSignal): Promise<AgentTurn> {
+export async function converse(
+  request: AgentRequest,
+  caller: { tenant: string; principal: string },
+  settings: AgentSettings,
+  agent: AgentPort,
+  signal?: AbortSignal,
+): Promise<AgentTurn> {
   const sessionId = request.sessionId ?? randomUUID();
   const invocation: AgentInvocation = {
     sessionId: agentSessionId(caller.principal, sessionId),
@@ -174,7 +187,8 @@ async function collect(events: AsyncIterable<AgentEvent>, requestId: string | un
     } else if (event.trace?.trace) {
       const trace = event.trace.trace;
       traceId ??= findString(trace, 'traceId', 6);
-      const fn = (trace.orchestrationTrace as { invocationInput?: { actionGroupInvocationInput?: { function?: unknown } } } | undefined)?.invocationInput?.actionGroupInvocationInput?.function;
+      const fn = (trace.orchestrationTrace as { invocationInput?: { actionGroupInvocationInput?: { function?: unknown } } } | undefined)?.invocationInput
+        ?.actionGroupInvocationInput?.function;
       if (typeof fn === 'string' && actions.length < MAX_ACTIONS) actions.push(fn);
       if ((trace.guardrailTrace as { action?: unknown } | undefined)?.action === 'INTERVENED') blocked = true;
       const spent = modelUsageOf(trace);
@@ -210,7 +224,8 @@ const MODEL_STEPS = ['preProcessingTrace', 'orchestrationTrace', 'postProcessing
 /** The tokens of the model call one trace event reports, if it reports one. */
 function modelUsageOf(trace: Record<string, unknown>): TokenUsage | undefined {
   for (const step of MODEL_STEPS) {
-    const reported = (trace[step] as { modelInvocationOutput?: { metadata?: { usage?: { inputTokens?: unknown; outputTokens?: unknown } } } } | undefined)?.modelInvocationOutput?.metadata?.usage;
+    const reported = (trace[step] as { modelInvocationOutput?: { metadata?: { usage?: { inputTokens?: unknown; outputTokens?: unknown } } } } | undefined)
+      ?.modelInvocationOutput?.metadata?.usage;
     if (!reported) continue;
     const inputTokens = tokenCount(reported.inputTokens);
     const outputTokens = tokenCount(reported.outputTokens);
@@ -228,10 +243,14 @@ const addUsage = (a: TokenUsage | undefined, b: TokenUsage): TokenUsage =>
 /** The agent asks before a side-effecting function: what it wants to run, for the caller to confirm. */
 function confirmationOf(control: NonNullable<AgentEvent['returnControl']>): ConfirmationRequest {
   const input = control.invocationInputs?.[0]?.functionInvocationInput as
-    | { actionGroup?: unknown; function?: unknown; parameters?: { name?: unknown; value?: unknown }[]; actionInvocationType?: unknown }
-    | undefined;
+    { actionGroup?: unknown; function?: unknown; parameters?: { name?: unknown; value?: unknown }[]; actionInvocationType?: unknown } | undefined;
   // The agent's action groups run in Lambda: the only control it can hand back is a confirmation.
-  if (typeof control.invocationId !== 'string' || typeof input?.function !== 'string' || typeof input.actionGroup !== 'string' || input.actionInvocationType !== 'USER_CONFIRMATION') {
+  if (
+    typeof control.invocationId !== 'string' ||
+    typeof input?.function !== 'string' ||
+    typeof input.actionGroup !== 'string' ||
+    input.actionInvocationType !== 'USER_CONFIRMATION'
+  ) {
     throw new HttpError(502, 'The agent returned control in a way this route does not handle');
   }
   const parameters: Record<string, string> = {};
@@ -265,7 +284,10 @@ function agentError(error: unknown, confirming: boolean): unknown {
   }
   switch (name) {
     case 'ValidationException':
-      return new HttpError(400, 'The agent rejected the request; for a confirmation, send the invocationId and function of confirmationRequired in the same session');
+      return new HttpError(
+        400,
+        'The agent rejected the request; for a confirmation, send the invocationId and function of confirmationRequired in the same session',
+      );
     case 'DependencyFailedException':
     case 'BadGatewayException':
       return new HttpError(502, "The agent's tools or knowledge base failed to answer; try again later");

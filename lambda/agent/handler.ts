@@ -96,6 +96,14 @@ export const handler = jsonRoute(async ({ body, signal, event }) => {
   if (answer.confirmationRequired) metrics.addMetric('AgentConfirmationsRequested', MetricUnit.Count, 1);
   if (answer.blocked) metrics.addMetric('GuardrailInterventions', MetricUnit.Count, 1);
   // Neither input nor answer at INFO: only what happened.
-  logger.info('agent answered', { tenant: caller.tenant, traceId: answer.traceId, actions: answer.actions, citations: answer.citations.length, confirmation: answer.confirmationRequired?.function, blocked: answer.blocked, ...usage });
+  logger.info('agent answered', {
+    tenant: caller.tenant,
+    traceId: answer.traceId,
+    actions: answer.actions,
+    citations: answer.citations.length,
+    confirmation: answer.confirmationRequired?.function,
+    blocked: answer.blocked,
+    ...usage,
+  });
   return { body: { ...answer } };
 });

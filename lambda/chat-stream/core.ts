@@ -63,7 +63,11 @@ export function chatRequestSchema(settings: Pick<ChatSettings, 'maxTokens' | 'ma
       .array(
         z.strictObject({
           role: z.enum(['user', 'assistant']),
-          content: z.string().check(z.minLength(1), z.maxLength(settings.maxMessageChars), z.refine((t) => t.trim().length > 0, 'must not be blank')),
+          content: z.string().check(
+            z.minLength(1),
+            z.maxLength(settings.maxMessageChars),
+            z.refine((t) => t.trim().length > 0, 'must not be blank'),
+          ),
         }),
       )
       .check(z.minLength(1), z.maxLength(MAX_MESSAGES), z.refine(alternates, 'must alternate user and assistant turns, starting and ending with user')),
@@ -107,7 +111,12 @@ export function modelRequest(request: ChatRequest, settings: ChatSettings): Mode
  * [input guardrail] → open the model stream → output guardrail in windows. Resolves when the model
  * has accepted the request, so the caller can still answer with a status code until then.
  */
-export async function openChat(request: ModelRequest, settings: Pick<ChatSettings, 'guardrailWindowChars'>, deps: ChatDeps, signal?: AbortSignal): Promise<AsyncIterable<ChatEvent>> {
+export async function openChat(
+  request: ModelRequest,
+  settings: Pick<ChatSettings, 'guardrailWindowChars'>,
+  deps: ChatDeps,
+  signal?: AbortSignal,
+): Promise<AsyncIterable<ChatEvent>> {
   // Every text of the request is client-written, earlier turns and assistant turns included (the
   // client sends the whole history): all of it goes through the input guardrail in one call, and
   // the model sees the texts as the guardrail returned them (masked PII, never the originals).

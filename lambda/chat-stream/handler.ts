@@ -75,7 +75,14 @@ async function* frames(events: AsyncIterable<ChatEvent>, requestId: string, tena
     else if (event.type === 'replace') yield sse({ replace: event.text });
     else {
       record(event, tenant);
-      yield sse({ done: true, modelId: settings.modelId, stopReason: event.stopReason, usage: event.usage ?? null, guardrail: event.guardrail ?? null, requestId });
+      yield sse({
+        done: true,
+        modelId: settings.modelId,
+        stopReason: event.stopReason,
+        usage: event.usage ?? null,
+        guardrail: event.guardrail ?? null,
+        requestId,
+      });
     }
   }
 }

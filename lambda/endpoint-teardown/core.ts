@@ -49,5 +49,8 @@ export async function onEvent(event: TeardownEvent, port: SageMakerPort): Promis
   }
   if (event.RequestType !== 'Delete') return { PhysicalResourceId: name };
   const result = await teardown(event.PhysicalResourceId ?? name, port);
-  return { PhysicalResourceId: event.PhysicalResourceId ?? name, Data: { EndpointDeleted: result.endpointDeleted, Deleted: result.endpointConfigs.length + result.models.length } };
+  return {
+    PhysicalResourceId: event.PhysicalResourceId ?? name,
+    Data: { EndpointDeleted: result.endpointDeleted, Deleted: result.endpointConfigs.length + result.models.length },
+  };
 }

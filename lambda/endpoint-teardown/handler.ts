@@ -27,7 +27,8 @@ const sagemaker: SageMakerPort = {
     ),
   async listEndpointConfigs(text) {
     const names: string[] = [];
-    for await (const page of paginateListEndpointConfigs({ client }, { NameContains: text })) names.push(...(page.EndpointConfigs ?? []).map((c) => c.EndpointConfigName ?? ''));
+    for await (const page of paginateListEndpointConfigs({ client }, { NameContains: text }))
+      names.push(...(page.EndpointConfigs ?? []).map((c) => c.EndpointConfigName ?? ''));
     return names;
   },
   async listModels(text) {

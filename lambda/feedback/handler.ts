@@ -36,6 +36,19 @@ export const handler = jsonRoute(async ({ body, signal, event }) => {
     metrics.addDimensions({});
     for (const name of counts) metrics.addMetric(name, MetricUnit.Count, 1);
   }
-  logger.info('feedback', { outcome: result.outcome, rating: request.rating, previous: result.previous, model: result.feedback.model, promptVersion: result.feedback.promptVersion, commentChars: request.comment?.length ?? 0 });
-  return { body: { outcome: result.outcome, ...(result.previous && result.outcome === 'changed' ? { previousRating: result.previous } : {}), feedback: result.feedback } };
+  logger.info('feedback', {
+    outcome: result.outcome,
+    rating: request.rating,
+    previous: result.previous,
+    model: result.feedback.model,
+    promptVersion: result.feedback.promptVersion,
+    commentChars: request.comment?.length ?? 0,
+  });
+  return {
+    body: {
+      outcome: result.outcome,
+      ...(result.previous && result.outcome === 'changed' ? { previousRating: result.previous } : {}),
+      feedback: result.feedback,
+    },
+  };
 });

@@ -78,7 +78,13 @@ export async function processBatch(
 ): Promise<IngestResult> {
   const result: IngestResult = { failedMessageIds: [], events: [] };
   const uploads = messages.filter((m) => m.kind === 'upload');
-  if (uploads.length > 0) await startOnce(uploads.map((u) => u.id), deps, settings, result);
+  if (uploads.length > 0)
+    await startOnce(
+      uploads.map((u) => u.id),
+      deps,
+      settings,
+      result,
+    );
 
   // One check per job and batch: a redelivered duplicate must not fork a second check loop.
   const checks = new Map<string, Extract<IngestMessage, { kind: 'check' }>>();

@@ -83,7 +83,10 @@ function report(e: IngestEvent): void {
       logger.error('Could not start an ingestion job: uploads return to the queue', { uploads: e.uploads, error: e.error });
       return;
     case 'check-not-scheduled':
-      logger.error('Ingestion job started but its check could not be queued: uploads return to the queue', { ingestionJobId: e.ingestionJobId, error: e.error });
+      logger.error('Ingestion job started but its check could not be queued: uploads return to the queue', {
+        ingestionJobId: e.ingestionJobId,
+        error: e.error,
+      });
       return;
     case 'running':
       logger.info('Ingestion job still running', { ingestionJobId: e.ingestionJobId, checks: e.checks });

@@ -12,7 +12,11 @@ export function sqsSender(queueUrl: string, opts: { maxAttempts: number; attempt
     new SQSClient({
       maxAttempts: opts.maxAttempts,
       retryMode: 'standard',
-      requestHandler: new NodeHttpHandler({ connectionTimeout: Math.min(3_000, opts.attemptTimeoutMs), requestTimeout: opts.attemptTimeoutMs, throwOnRequestTimeout: true }),
+      requestHandler: new NodeHttpHandler({
+        connectionTimeout: Math.min(3_000, opts.attemptTimeoutMs),
+        requestTimeout: opts.attemptTimeoutMs,
+        throwOnRequestTimeout: true,
+      }),
     }),
   );
   return {

@@ -11,7 +11,11 @@
 
 /** The configuration as the Bedrock API reads and writes it (the fields this core compares and keeps). */
 export interface LoggingConfig {
-  readonly cloudWatchConfig?: { readonly logGroupName?: string; readonly roleArn?: string; readonly largeDataDeliveryS3Config?: { readonly bucketName?: string; readonly keyPrefix?: string } };
+  readonly cloudWatchConfig?: {
+    readonly logGroupName?: string;
+    readonly roleArn?: string;
+    readonly largeDataDeliveryS3Config?: { readonly bucketName?: string; readonly keyPrefix?: string };
+  };
   readonly s3Config?: { readonly bucketName?: string; readonly keyPrefix?: string };
   readonly textDataDeliveryEnabled?: boolean;
   readonly imageDataDeliveryEnabled?: boolean;
@@ -121,7 +125,10 @@ export async function remove(desired: LoggingConfig, id: string, port: LoggingCo
       return;
     } catch (error) {
       // Ours points at a log group and role this stack is deleting: removing it beats keeping it.
-      note('could not restore the invocation logging configuration found at creation: removing ours instead', { previous: describe(saved.previous), reason: reasonOf(error) });
+      note('could not restore the invocation logging configuration found at creation: removing ours instead', {
+        previous: describe(saved.previous),
+        reason: reasonOf(error),
+      });
     }
   }
   try {
@@ -189,7 +196,8 @@ export function explain(operation: string, error: unknown): Error {
   const code = typeof name === 'string' && /^[A-Za-z]{1,64}$/.test(name) ? name : 'UnknownError';
   const hint: Record<string, string> = {
     AccessDeniedException: 'the function role lacks a bedrock:*ModelInvocationLoggingConfiguration or iam:PassRole permission',
-    ValidationException: 'Bedrock could not use the destination: check that the logging role trusts bedrock.amazonaws.com and may write to the log group, and that the log group exists',
+    ValidationException:
+      'Bedrock could not use the destination: check that the logging role trusts bedrock.amazonaws.com and may write to the log group, and that the log group exists',
     ThrottlingException: 'Bedrock throttled the call after retries; deploy again',
   };
   return new LoggingSetupError(`Could not ${operation} the Bedrock model invocation logging configuration (${code}): ${hint[code] ?? 'see the function logs'}`);

@@ -1,4 +1,10 @@
-import { BedrockClient, type LoggingConfig as BedrockLoggingConfig, DeleteModelInvocationLoggingConfigurationCommand, GetModelInvocationLoggingConfigurationCommand, PutModelInvocationLoggingConfigurationCommand } from '@aws-sdk/client-bedrock';
+import {
+  BedrockClient,
+  type LoggingConfig as BedrockLoggingConfig,
+  DeleteModelInvocationLoggingConfigurationCommand,
+  GetModelInvocationLoggingConfigurationCommand,
+  PutModelInvocationLoggingConfigurationCommand,
+} from '@aws-sdk/client-bedrock';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { logger, tracer } from '../shared/observability';
@@ -57,7 +63,13 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
       return { PhysicalResourceId: await create(settingsOf(event.ResourceProperties), port, note) };
     case 'Update':
       return {
-        PhysicalResourceId: await update(settingsOf(event.ResourceProperties), settingsOf(event.OldResourceProperties).desired, event.PhysicalResourceId, port, note),
+        PhysicalResourceId: await update(
+          settingsOf(event.ResourceProperties),
+          settingsOf(event.OldResourceProperties).desired,
+          event.PhysicalResourceId,
+          port,
+          note,
+        ),
       };
     case 'Delete':
       await remove(settingsOf(event.ResourceProperties).desired, event.PhysicalResourceId, port, note);

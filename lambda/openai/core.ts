@@ -39,9 +39,15 @@ export function completionRequestSchema(settings: Pick<CompletionSettings, 'maxT
       .array(
         z.object({
           role: z.enum(['system', 'developer', 'user', 'assistant']),
-          content: z.union([z.string().check(z.maxLength(settings.maxMessageChars)), z.array(z.object({ type: z.literal('text'), text: z.string() })).check(z.minLength(1), z.maxLength(MAX_PARTS))], {
-            error: 'must be a string or an array of text parts',
-          }),
+          content: z.union(
+            [
+              z.string().check(z.maxLength(settings.maxMessageChars)),
+              z.array(z.object({ type: z.literal('text'), text: z.string() })).check(z.minLength(1), z.maxLength(MAX_PARTS)),
+            ],
+            {
+              error: 'must be a string or an array of text parts',
+            },
+          ),
         }),
       )
       .check(z.minLength(1), z.maxLength(MAX_MESSAGES)),
@@ -161,9 +167,20 @@ const sse = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
  * A guardrail block cannot recall text already sent: its message is sent as the last content,
  * with finish_reason `content_filter`.
  */
-export async function* completionChunks(events: AsyncIterable<ChatEvent>, meta: CompletionMeta, includeUsage: boolean, onDone?: (done: Extract<ChatEvent, { type: 'done' }>) => void): AsyncGenerator<string> {
+export async function* completionChunks(
+  events: AsyncIterable<ChatEvent>,
+  meta: CompletionMeta,
+  includeUsage: boolean,
+  onDone?: (done: Extract<ChatEvent, { type: 'done' }>) => void,
+): AsyncGenerator<string> {
   const chunk = (delta: Record<string, unknown>, finish: FinishReason | null) =>
-    sse({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+    sse({
+      id: meta.id,
+      object: 'chat.completion.chunk',
+      created: meta.created,
+      model: meta.model,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    });
   yield chunk({ role: 'assistant', content: '' }, null);
   let sent = false;
   for await (const event of events) {
@@ -176,7 +193,14 @@ export async function* completionChunks(events: AsyncIterable<ChatEvent>, meta: 
       onDone?.(event);
       yield chunk({}, finishReason(event.stopReason));
       if (includeUsage) {
-        yield sse({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model, choices: [], usage: event.usage ? openAiUsage(event.usage) : null });
+        yield sse({
+          id: meta.id,
+          object: 'chat.completion.chunk',
+          created: meta.created,
+          model: meta.model,
+          choices: [],
+          usage: event.usage ? openAiUsage(event.usage) : null,
+        });
       }
     }
   }
@@ -189,9 +213,24 @@ export async function* completionChunks(events: AsyncIterable<ChatEvent>, meta: 
  */
 export function openAiError(error: HttpError) {
   const param = error.statusCode === 400 ? (/^([a-z_]+(?:\.[A-Za-z0-9_]+)*) (?:must|is|are) /.exec(error.message)?.[1] ?? null) : null;
-  const type = error.statusCode === 429 ? 'rate_limit_error' : error.statusCode === 401 || error.statusCode === 403 ? 'authentication_error' : error.statusCode < 500 ? 'invalid_request_error' : 'server_error';
+  const type =
+    error.statusCode === 429
+      ? 'rate_limit_error'
+      : error.statusCode === 401 || error.statusCode === 403
+        ? 'authentication_error'
+        : error.statusCode < 500
+          ? 'invalid_request_error'
+          : 'server_error';
   const code =
-    param === 'model' ? 'model_not_found' : error.statusCode === 429 ? 'rate_limit_exceeded' : error.statusCode === 422 ? 'content_filter' : error.statusCode === 504 ? 'timeout' : null;
+    param === 'model'
+      ? 'model_not_found'
+      : error.statusCode === 429
+        ? 'rate_limit_exceeded'
+        : error.statusCode === 422
+          ? 'content_filter'
+          : error.statusCode === 504
+            ? 'timeout'
+            : null;
   return { error: { message: error.message, type, param, code } };
 }
 

@@ -16,7 +16,9 @@ import { completion, completionChunks, completionRequestSchema, type CompletionS
 
 const alias = z.string().check(z.minLength(1));
 const routingPolicySchema = z.object({
-  targets: z.array(z.object({ alias, modelId: z.string().check(z.minLength(1)), price: z.object({ inputPerMTok: z.number(), outputPerMTok: z.number() }) })).check(z.minLength(1)),
+  targets: z
+    .array(z.object({ alias, modelId: z.string().check(z.minLength(1)), price: z.object({ inputPerMTok: z.number(), outputPerMTok: z.number() }) }))
+    .check(z.minLength(1)),
   defaultAlias: alias,
   byTier: z.optional(z.partialRecord(z.enum(TENANT_TIERS), alias)),
   longPrompt: z.optional(z.object({ minChars: z.number(), alias })),
@@ -28,7 +30,9 @@ const env = readEnv(
     /** JSON of a RoutingPolicy (shared/router.ts): the catalog aliases a client may name, and the default. */
     ROUTING_POLICY: jsonFromEnv(routingPolicySchema),
     /** Ground 4: JSON TenantDirectory (shared/identity.ts), as for the prompt function. */
-    TENANTS: z.optional(jsonFromEnv(z.record(z.string(), z.object({ tenant: z.string(), tier: z.enum(TENANT_TIERS), modelIds: z.optional(z.record(z.string(), z.string())) })))),
+    TENANTS: z.optional(
+      jsonFromEnv(z.record(z.string(), z.object({ tenant: z.string(), tier: z.enum(TENANT_TIERS), modelIds: z.optional(z.record(z.string(), z.string())) }))),
+    ),
     ...modelCallEnv(),
     GUARDRAIL_WINDOW_CHARS: z.optional(intFromEnv()),
   }),

@@ -72,7 +72,9 @@ export async function predict(features: FeatureValues, spec: DatasetSpec, deps: 
 export function endpointError(error: unknown): unknown {
   const e = (error ?? {}) as { name?: unknown; message?: unknown };
   if (e.name === 'ValidationError') {
-    return /endpoint .* not found/i.test(String(e.message)) ? new HttpError(503, NO_MODEL_MESSAGE, { 'Retry-After': '300' }) : new HttpError(502, 'The model endpoint rejected the request');
+    return /endpoint .* not found/i.test(String(e.message))
+      ? new HttpError(503, NO_MODEL_MESSAGE, { 'Retry-After': '300' })
+      : new HttpError(502, 'The model endpoint rejected the request');
   }
   if (e.name === 'ModelError' || e.name === 'InternalDependencyException') return new HttpError(502, 'The model failed to answer');
   return error;

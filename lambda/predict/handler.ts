@@ -35,7 +35,9 @@ const client = tracer.captureAWSv3Client(
 
 const endpoint: EndpointPort = {
   async invoke(csvRow, signal) {
-    const out = await client.send(new InvokeEndpointCommand({ EndpointName: env.ENDPOINT_NAME, ContentType: 'text/csv', Accept: 'text/csv', Body: csvRow }), { abortSignal: signal });
+    const out = await client.send(new InvokeEndpointCommand({ EndpointName: env.ENDPOINT_NAME, ContentType: 'text/csv', Accept: 'text/csv', Body: csvRow }), {
+      abortSignal: signal,
+    });
     return new TextDecoder().decode(out.Body);
   },
 };

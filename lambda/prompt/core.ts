@@ -79,14 +79,26 @@ export function promptRequestSchema(settings: PromptSettings, features: { variab
     temperature: z.optional(z.number().check(z.minimum(0), z.maximum(1))),
     ...(settings.routing.targets.length > 1 ? { model: z.optional(z.string().check(z.maxLength(64))) } : {}),
     ...(features.sessions ? { sessionId: z.optional(z.string().check(z.regex(SESSION_ID_PATTERN, 'must be 16-64 letters, digits, _ or -'))) } : {}),
-    ...(features.variables ? { variables: z.optional(withoutProtoKey(z.record(z.string().check(z.regex(/^[a-z][A-Za-z0-9_]{0,39}$/, 'must be a variable name')), z.string().check(z.maxLength(MAX_VARIABLE_CHARS))), 'must be a variable name')) } : {}),
+    ...(features.variables
+      ? {
+          variables: z.optional(
+            withoutProtoKey(
+              z.record(z.string().check(z.regex(/^[a-z][A-Za-z0-9_]{0,39}$/, 'must be a variable name')), z.string().check(z.maxLength(MAX_VARIABLE_CHARS))),
+              'must be a variable name',
+            ),
+          ),
+        }
+      : {}),
     ...(retrieval
       ? {
           topK: z.optional(z.int({ error: integerOnly }).check(z.minimum(1), z.maximum(retrieval.maxTopK))),
           filter: z.optional(
             withoutProtoKey(
               z
-                .record(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be a metadata key of letters, digits, _ . -')), z.union([z.string().check(z.maxLength(256)), z.number(), z.boolean()]))
+                .record(
+                  z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be a metadata key of letters, digits, _ . -')),
+                  z.union([z.string().check(z.maxLength(256)), z.number(), z.boolean()]),
+                )
                 .check(z.refine((f) => Object.keys(f).length >= 1 && Object.keys(f).length <= MAX_FILTER_KEYS, `must hold 1 to ${MAX_FILTER_KEYS} keys`)),
               'must be a metadata key other than __proto__',
             ),
@@ -176,8 +188,20 @@ export async function answerPrompt(
   // Ground 5: after the input check (a blocked input is never served from the cache), keyed by the
   // (masked) query, tenant, model, prompt version and guardrail version.
   const firstModelId = caller.modelIds?.[firstAlias] ?? settings.routing.targets.find((t) => t.alias === firstAlias)!.modelId;
-  const scope: CacheScope = { tenant: caller.tenant ?? 'anonymous', modelId: firstModelId, promptVersion: template?.version, guardrailVersion: settings.guardrailVersion };
-  const cacheable: CacheableRequest = { query, maxTokens: request.maxTokens, temperature: request.temperature, variables: request.variables && maskedVariables, topK: request.topK, filter: request.filter };
+  const scope: CacheScope = {
+    tenant: caller.tenant ?? 'anonymous',
+    modelId: firstModelId,
+    promptVersion: template?.version,
+    guardrailVersion: settings.guardrailVersion,
+  };
+  const cacheable: CacheableRequest = {
+    query,
+    maxTokens: request.maxTokens,
+    temperature: request.temperature,
+    variables: request.variables && maskedVariables,
+    topK: request.topK,
+    filter: request.filter,
+  };
   // An answer that depends on earlier turns is neither served from nor stored in the cache, whose
   // key holds only this request.
   const cache = history.length ? undefined : deps.cache;
@@ -197,7 +221,12 @@ export async function answerPrompt(
     const topK = request.topK ?? settings.retrieval.defaultTopK;
     passages = (await deps.knowledge.retrieve(query, topK, request.filter, signal)).filter((p) => p.score >= settings.retrieval!.minScore);
   }
-  const context = passages === undefined ? NO_KNOWLEDGE_BASE : passages.length === 0 ? NO_PASSAGES : passages.map((p, i) => `[${i + 1}] (source: ${p.source})\n${p.text}`).join('\n\n');
+  const context =
+    passages === undefined
+      ? NO_KNOWLEDGE_BASE
+      : passages.length === 0
+        ? NO_PASSAGES
+        : passages.map((p, i) => `[${i + 1}] (source: ${p.source})\n${p.text}`).join('\n\n');
 
   const reply = await converseRouted(
     deps.model,
@@ -205,7 +234,11 @@ export async function answerPrompt(
     firstAlias,
     {
       ...(template
-        ? { system: [fill(template.system, variables)], cacheSystem: template.cacheSystem, messages: [...history, { role: 'user', text: fill(template.user, { ...variables, context, query }) }] }
+        ? {
+            system: [fill(template.system, variables)],
+            cacheSystem: template.cacheSystem,
+            messages: [...history, { role: 'user', text: fill(template.user, { ...variables, context, query }) }],
+          }
         : { messages: [...history, { role: 'user', text: query }] }),
       maxTokens: request.maxTokens ?? settings.maxTokens,
       temperature: request.temperature ?? settings.temperature,
@@ -217,8 +250,17 @@ export async function answerPrompt(
   let text = reply.text;
   let outputOutcome: GuardrailOutcome = 'not-checked';
   if (deps.guardrail) {
-    const grounding = passages?.length ? [{ text: passages.map((p) => p.text).join('\n\n'), qualifier: 'grounding_source' as const }, { text: query, qualifier: 'query' as const }] : [];
-    const verdict = await deps.guardrail.apply('OUTPUT', [...grounding, { text, qualifier: grounding.length ? ('guard_content' as const) : undefined }], signal);
+    const grounding = passages?.length
+      ? [
+          { text: passages.map((p) => p.text).join('\n\n'), qualifier: 'grounding_source' as const },
+          { text: query, qualifier: 'query' as const },
+        ]
+      : [];
+    const verdict = await deps.guardrail.apply(
+      'OUTPUT',
+      [...grounding, { text, qualifier: grounding.length ? ('guard_content' as const) : undefined }],
+      signal,
+    );
     outputOutcome = verdict.ungrounded ? 'ungrounded' : verdict.blocked ? 'blocked' : verdict.intervened ? 'masked' : 'none';
     // Blocked, ungrounded or masked: the raw model text never reaches the client.
     if (verdict.intervened) text = verdict.output ?? 'The answer was withheld by the usage policy';
@@ -234,7 +276,9 @@ export async function answerPrompt(
     usage: reply.usage,
     latencyMs: reply.latencyMs,
     ...(template ? { promptVersion: template.version } : {}),
-    ...(passages ? { citations: outputOutcome === 'blocked' || outputOutcome === 'ungrounded' ? [] : passages.map(citation), noPassagesFound: passages.length === 0 } : {}),
+    ...(passages
+      ? { citations: outputOutcome === 'blocked' || outputOutcome === 'ungrounded' ? [] : passages.map(citation), noPassagesFound: passages.length === 0 }
+      : {}),
     ...(deps.guardrail ? { guardrail: { input: inputOutcome, output: outputOutcome } } : {}),
   };
   if (!cache) return remember(answer);
@@ -250,7 +294,11 @@ function citation(p: Passage): Citation {
 /** Request values over defaults; a missing required or an unknown variable is a 400 naming it. */
 export function resolveVariables(template: PromptTemplate, given: Readonly<Record<string, string>>): Record<string, string> {
   const unknown = Object.keys(given).filter((name) => !template.variables.includes(name));
-  if (unknown.length) throw new HttpError(400, `unknown variable${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 5).join(', ')}; allowed: ${template.variables.join(', ') || 'none'}`);
+  if (unknown.length)
+    throw new HttpError(
+      400,
+      `unknown variable${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 5).join(', ')}; allowed: ${template.variables.join(', ') || 'none'}`,
+    );
   const values: Record<string, string> = {};
   for (const name of template.variables) {
     const value = given[name] ?? template.defaults[name];
@@ -268,15 +316,28 @@ export function fill(template: string, values: Readonly<Record<string, string>>)
 /** Reads a GetPrompt answer (CHAT variant) into a template; anything else is a deployment bug. */
 export function templateFromPrompt(prompt: unknown, version: string): PromptTemplate {
   const variant = (prompt as { variants?: unknown[] })?.variants?.[0] as
-    | { templateConfiguration?: { chat?: { system?: { text?: string; cachePoint?: unknown }[]; messages?: { content?: { text?: string }[] }[]; inputVariables?: { name?: string }[] } }; metadata?: { key?: string; value?: string }[] }
+    | {
+        templateConfiguration?: {
+          chat?: { system?: { text?: string; cachePoint?: unknown }[]; messages?: { content?: { text?: string }[] }[]; inputVariables?: { name?: string }[] };
+        };
+        metadata?: { key?: string; value?: string }[];
+      }
     | undefined;
   const chat = variant?.templateConfiguration?.chat;
-  const system = chat?.system?.map((b) => b.text).filter((t): t is string => typeof t === 'string').join('\n\n');
-  const user = chat?.messages?.[0]?.content?.map((c) => c.text).filter((t): t is string => typeof t === 'string').join('');
+  const system = chat?.system
+    ?.map((b) => b.text)
+    .filter((t): t is string => typeof t === 'string')
+    .join('\n\n');
+  const user = chat?.messages?.[0]?.content
+    ?.map((c) => c.text)
+    .filter((t): t is string => typeof t === 'string')
+    .join('');
   if (!system || !user || !Array.isArray(chat?.inputVariables)) throw new Error('prompt version is not a CHAT template with system and user text');
   const variables = chat.inputVariables.map((v) => v.name).filter((n): n is string => typeof n === 'string' && n !== 'query' && n !== 'context');
   const defaults = Object.fromEntries(
-    (variant?.metadata ?? []).filter((m) => m.key?.startsWith('default.') && typeof m.value === 'string').map((m) => [m.key!.slice('default.'.length), m.value!]),
+    (variant?.metadata ?? [])
+      .filter((m) => m.key?.startsWith('default.') && typeof m.value === 'string')
+      .map((m) => [m.key!.slice('default.'.length), m.value!]),
   );
   return { version, system, user, cacheSystem: chat.system!.some((b) => b.cachePoint !== undefined), variables, defaults };
 }

@@ -17,7 +17,17 @@ import { parseRequest } from '../shared/validation';
 import { HttpError } from '../shared/http';
 import { recordUsage } from '../shared/usage';
 import { NO_TENANT } from '../../contracts/usage';
-import { answerPrompt, BlockedInput, type ConversationPort, type PromptAnswer, type PromptDeps, type PromptRequest, promptRequestSchema, type PromptSettings, templateFromPrompt } from './core';
+import {
+  answerPrompt,
+  BlockedInput,
+  type ConversationPort,
+  type PromptAnswer,
+  type PromptDeps,
+  type PromptRequest,
+  promptRequestSchema,
+  type PromptSettings,
+  templateFromPrompt,
+} from './core';
 
 const env = readEnv(
   z.object({
@@ -117,7 +127,9 @@ export type PromptEnv = typeof env;
  */
 export function promptHandler(makeCache?: (context: CacheContext) => ResponseCache<PromptAnswer>) {
   if (env.CACHE_ENDPOINT && !makeCache) {
-    throw new Error('Function environment is invalid: CACHE_ENDPOINT is set, but this entry has no cache client (cached grounds deploy lambda/prompt/handler-cached.ts)');
+    throw new Error(
+      'Function environment is invalid: CACHE_ENDPOINT is set, but this entry has no cache client (cached grounds deploy lambda/prompt/handler-cached.ts)',
+    );
   }
   const onCacheError = (failure: CacheFailure) => {
     countFault('CacheErrors');
@@ -126,7 +138,9 @@ export function promptHandler(makeCache?: (context: CacheContext) => ResponseCac
   const cache = env.CACHE_ENDPOINT && makeCache ? makeCache({ env, runtime, onCacheError }) : undefined;
   const deps: PromptDeps = {
     model: converseModel(runtime),
-    ...(env.PROMPT_ID && env.PROMPT_VERSION ? { prompt: managedPrompt(createBedrockAgent(clientSettings), env.PROMPT_ID, env.PROMPT_VERSION, templateFromPrompt) } : {}),
+    ...(env.PROMPT_ID && env.PROMPT_VERSION
+      ? { prompt: managedPrompt(createBedrockAgent(clientSettings), env.PROMPT_ID, env.PROMPT_VERSION, templateFromPrompt) }
+      : {}),
     ...(cache ? { cache } : {}),
     ...(env.KNOWLEDGE_BASE_ID ? { knowledge: knowledgeBase(createBedrockAgentRuntime(clientSettings), env.KNOWLEDGE_BASE_ID) } : {}),
     ...(env.GUARDRAIL_ID && env.GUARDRAIL_VERSION ? { guardrail: guardrail(runtime, env.GUARDRAIL_ID, env.GUARDRAIL_VERSION) } : {}),
@@ -141,7 +155,9 @@ export function promptHandler(makeCache?: (context: CacheContext) => ResponseCac
       tenant: caller.tenant,
       tier: caller.tier,
       modelIds: caller.modelIds,
-      ...(sessions ? { conversation: conversation(sessions, caller, sessionId!, request.sessionId === undefined, requestId, event.requestContext?.requestTimeEpoch) } : {}),
+      ...(sessions
+        ? { conversation: conversation(sessions, caller, sessionId!, request.sessionId === undefined, requestId, event.requestContext?.requestTimeEpoch) }
+        : {}),
     }).catch((error: unknown) => {
       if (error instanceof BlockedInput) metrics.addMetric('GuardrailInputInterventions', MetricUnit.Count, 1);
       throw error;
@@ -151,7 +167,16 @@ export function promptHandler(makeCache?: (context: CacheContext) => ResponseCac
       // will fail (404). Counted and logged so the operator sees a feedback store outage.
       await answers
         .recordAnswer(
-          { requestId, owner: caller, model: answer.model, modelId: answer.modelId, promptVersion: answer.promptVersion, guardrailVersion: env.GUARDRAIL_VERSION, cache: answer.cache, sessionId },
+          {
+            requestId,
+            owner: caller,
+            model: answer.model,
+            modelId: answer.modelId,
+            promptVersion: answer.promptVersion,
+            guardrailVersion: env.GUARDRAIL_VERSION,
+            cache: answer.cache,
+            sessionId,
+          },
           signal,
         )
         .catch((error: unknown) => {
@@ -160,14 +185,25 @@ export function promptHandler(makeCache?: (context: CacheContext) => ResponseCac
         });
     }
     // The usage record of every model route (contracts/usage.ts); a cache hit called no model.
-    if (answer.cache === undefined || answer.cache === 'none') recordUsage({ model: answer.model, tenant: caller.tenant, usage: answer.usage, costUsd: answer.costUsd });
+    if (answer.cache === undefined || answer.cache === 'none')
+      recordUsage({ model: answer.model, tenant: caller.tenant, usage: answer.usage, costUsd: answer.costUsd });
     metrics.addDimensions({ Model: answer.model, Tenant: caller.tenant ?? NO_TENANT });
     if (answer.fallbackFrom.length) metrics.addMetric('ModelFallbacks', MetricUnit.Count, answer.fallbackFrom.length);
     metrics.addMetric('ModelLatency', MetricUnit.Milliseconds, answer.latencyMs);
     if (answer.citations) metrics.addMetric('PassagesUsed', MetricUnit.Count, answer.citations.length);
     if (answer.cache) metrics.addMetric(answer.cache === 'none' ? 'CacheMisses' : 'CacheHits', MetricUnit.Count, 1);
     if (answer.guardrail && answer.guardrail.output !== 'none') metrics.addMetric('GuardrailOutputInterventions', MetricUnit.Count, 1);
-    logger.info('answered', { tenant: caller.tenant, model: answer.model, modelId: answer.modelId, costUsd: answer.costUsd, fallbackFrom: answer.fallbackFrom, stopReason: answer.stopReason, ...answer.usage, latencyMs: answer.latencyMs, guardrail: answer.guardrail });
+    logger.info('answered', {
+      tenant: caller.tenant,
+      model: answer.model,
+      modelId: answer.modelId,
+      costUsd: answer.costUsd,
+      fallbackFrom: answer.fallbackFrom,
+      stopReason: answer.stopReason,
+      ...answer.usage,
+      latencyMs: answer.latencyMs,
+      guardrail: answer.guardrail,
+    });
     return { body: { ...answer, ...(sessionId ? { sessionId } : {}) } };
   });
 }

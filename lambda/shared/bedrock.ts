@@ -84,7 +84,12 @@ function isUsage(value: unknown): value is { inputTokens: number; outputTokens: 
 }
 
 /** Reads the pinned prompt version once per container (versions are immutable); retries after a failure. */
-export function managedPrompt(client: BedrockAgentClient, promptId: string, version: string, toTemplate: (prompt: unknown, version: string) => PromptTemplate): PromptPort {
+export function managedPrompt(
+  client: BedrockAgentClient,
+  promptId: string,
+  version: string,
+  toTemplate: (prompt: unknown, version: string) => PromptTemplate,
+): PromptPort {
   let loading: Promise<PromptTemplate> | undefined;
   return {
     load(signal) {
@@ -110,7 +115,10 @@ export function knowledgeBase(client: BedrockAgentRuntimeClient, knowledgeBaseId
           knowledgeBaseId,
           retrievalQuery: { text: query },
           retrievalConfiguration: {
-            vectorSearchConfiguration: { numberOfResults: topK, ...(equals.length === 1 ? { filter: equals[0] } : equals.length > 1 ? { filter: { andAll: equals } } : {}) },
+            vectorSearchConfiguration: {
+              numberOfResults: topK,
+              ...(equals.length === 1 ? { filter: equals[0] } : equals.length > 1 ? { filter: { andAll: equals } } : {}),
+            },
           },
         }),
         { abortSignal: signal },

@@ -13,8 +13,20 @@ export function readEnv<T extends z.ZodMiniType>(schema: T, env: NodeJS.ProcessE
   return result.data;
 }
 
-export const intFromEnv = () => z.pipe(z.string(), z.transform((s) => Number(s))).check(z.refine(Number.isInteger));
-export const numberFromEnv = () => z.pipe(z.string(), z.transform((s) => Number(s))).check(z.refine(Number.isFinite));
+export const intFromEnv = () =>
+  z
+    .pipe(
+      z.string(),
+      z.transform((s) => Number(s)),
+    )
+    .check(z.refine(Number.isInteger));
+export const numberFromEnv = () =>
+  z
+    .pipe(
+      z.string(),
+      z.transform((s) => Number(s)),
+    )
+    .check(z.refine(Number.isFinite));
 
 /** Settings every function that calls a model reads (the stack writes them from the configuration). */
 export const modelCallEnv = () => ({

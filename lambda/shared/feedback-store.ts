@@ -99,7 +99,14 @@ export class FeedbackStore {
       expiresAt: Math.floor(now / 1000) + this.settings.windowDays * 86_400,
     };
     try {
-      await this.db.send(new PutCommand({ TableName: this.table, Item: { ...item, ...(record.sessionId ? { sessionId: record.sessionId } : {}) }, ConditionExpression: 'attribute_not_exists(requestId)' }), { abortSignal: signal });
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...item, ...(record.sessionId ? { sessionId: record.sessionId } : {}) },
+          ConditionExpression: 'attribute_not_exists(requestId)',
+        }),
+        { abortSignal: signal },
+      );
     } catch (error) {
       if (!isConditionFailed(error)) throw storeFailure(error, STORE);
     }
@@ -111,7 +118,13 @@ export class FeedbackStore {
    * condition that nobody wrote since the read; a writer that lost the race reads again.
    * `previous` is the rating this write replaced (for metrics that count each rating once).
    */
-  async rate(requestId: string, owner: Owner, rating: Rating, comment: string | undefined, signal?: AbortSignal): Promise<{ outcome: FeedbackOutcome; previous?: Rating; feedback: StoredFeedback }> {
+  async rate(
+    requestId: string,
+    owner: Owner,
+    rating: Rating,
+    comment: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ outcome: FeedbackOutcome; previous?: Rating; feedback: StoredFeedback }> {
     // The SDK retries an attempt that timed out, and the attempt may have landed: the retry then
     // fails its revision condition on our own write. Each write carries this call's id, so the next
     // read recognises it as ours (recorded or changed, counted once) instead of a rival's.
@@ -125,7 +138,8 @@ export class FeedbackStore {
       // The window runs from the answer, not from expiresAt: a rating moves expiresAt to the end of
       // the retention period. A missing or unreadable createdAt (NaN) counts as outside the window.
       const windowEnd = Date.parse(item?.createdAt ?? '') + this.settings.windowDays * 86_400_000;
-      if (!item || item.principal !== owner.principal || item.tenant !== (owner.tenant ?? NO_TENANT) || item.expiresAt <= nowSeconds || !(now < windowEnd)) throw answerNotFound();
+      if (!item || item.principal !== owner.principal || item.tenant !== (owner.tenant ?? NO_TENANT) || item.expiresAt <= nowSeconds || !(now < windowEnd))
+        throw answerNotFound();
       if (item.rating === rating && item.comment === comment) return { outcome: 'unchanged', previous: item.rating, feedback: view(item) };
 
       const ratedAt = new Date(now).toISOString();
@@ -161,9 +175,11 @@ export class FeedbackStore {
   }
 
   private async read(requestId: string, signal?: AbortSignal): Promise<FeedbackItem | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { requestId }, ConsistentRead: true }), { abortSignal: signal }).catch((error: unknown) => {
-      throw storeFailure(error, STORE);
-    });
+    const out = await this.db
+      .send(new GetCommand({ TableName: this.table, Key: { requestId }, ConsistentRead: true }), { abortSignal: signal })
+      .catch((error: unknown) => {
+        throw storeFailure(error, STORE);
+      });
     return out.Item as FeedbackItem | undefined;
   }
 }

@@ -59,11 +59,17 @@ function tokenCaller(claims: Claims, directory: TenantDirectory): Caller {
   const clientId = text('client_id');
   const entry = clientId && sub === clientId ? directory[clientId] : undefined;
   if (clientId && entry) return { principal: `client:${clientId}`, kind: 'machine', ...entry };
-  throw new HttpError(403, `The token names no tenant: users must be in one ${TENANT_GROUP_PREFIX}<name> group; machine clients must use their tenant's app client`);
+  throw new HttpError(
+    403,
+    `The token names no tenant: users must be in one ${TENANT_GROUP_PREFIX}<name> group; machine clients must use their tenant's app client`,
+  );
 }
 
 /** API Gateway passes list claims as one string: `[a b]`, `a,b` or `a`. */
 function groupsOf(claim: string | undefined): string[] {
   if (!claim) return [];
-  return claim.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean);
+  return claim
+    .replace(/^\[|\]$/g, '')
+    .split(/[\s,]+/)
+    .filter(Boolean);
 }

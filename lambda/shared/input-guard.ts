@@ -31,7 +31,11 @@ export interface GuardedInput {
  */
 export async function guardInput(guardrail: GuardrailPort | undefined, texts: readonly string[], signal?: AbortSignal): Promise<GuardedInput> {
   if (!guardrail || texts.length === 0) return { texts: [...texts], masked: false };
-  const verdict = await guardrail.apply('INPUT', texts.map((text) => ({ text })), signal);
+  const verdict = await guardrail.apply(
+    'INPUT',
+    texts.map((text) => ({ text })),
+    signal,
+  );
   if (verdict.blocked) throw new BlockedInput(verdict.outputs?.find((t) => t.length > 0) ?? verdict.output ?? BLOCKED_INPUT);
   if (!verdict.intervened) return { texts: [...texts], masked: false };
   if (verdict.outputs?.length === texts.length) return { texts: [...verdict.outputs], masked: true };

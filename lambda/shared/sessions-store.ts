@@ -59,7 +59,6 @@ export interface SessionView {
   readonly truncated: boolean;
 }
 
-
 const META = 'SESSION';
 const TURN = 'TURN#';
 /** Stored in place of "no tenant" (grounds without tenants), so owner checks compare two strings. */
@@ -74,7 +73,10 @@ export const sessionNotFound = () => new HttpError(404, 'Session not found');
  * request id, so a retry of that request continues the same session instead of starting another.
  */
 export function newSessionId(owner: Owner, requestId: string): string {
-  return createHash('sha256').update(`${owner.principal}\n${owner.tenant ?? NO_TENANT}\n${requestId}`).digest('base64url').slice(0, 32);
+  return createHash('sha256')
+    .update(`${owner.principal}\n${owner.tenant ?? NO_TENANT}\n${requestId}`)
+    .digest('base64url')
+    .slice(0, 32);
 }
 
 export class SessionStore {
@@ -127,7 +129,12 @@ export class SessionStore {
           UpdateExpression: 'SET #owner = :owner, #tenant = :tenant, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, expiresAt = :expiresAt',
           ConditionExpression: 'attribute_not_exists(sessionId) OR (#owner = :owner AND #tenant = :tenant)',
           ExpressionAttributeNames: { '#owner': 'owner', '#tenant': 'tenant' },
-          ExpressionAttributeValues: { ':owner': owner.principal, ':tenant': owner.tenant ?? NO_TENANT, ':now': new Date(now).toISOString(), ':expiresAt': expiresAt },
+          ExpressionAttributeValues: {
+            ':owner': owner.principal,
+            ':tenant': owner.tenant ?? NO_TENANT,
+            ':now': new Date(now).toISOString(),
+            ':expiresAt': expiresAt,
+          },
         }),
         { abortSignal: signal },
       );
@@ -140,7 +147,16 @@ export class SessionStore {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { sessionId, sk: turnSk(turn), requestId: turn.requestId, user: cut(user), assistant: cut(assistant), model, createdAt: new Date(now).toISOString(), expiresAt },
+          Item: {
+            sessionId,
+            sk: turnSk(turn),
+            requestId: turn.requestId,
+            user: cut(user),
+            assistant: cut(assistant),
+            model,
+            createdAt: new Date(now).toISOString(),
+            expiresAt,
+          },
           ConditionExpression: 'attribute_not_exists(sk)',
         }),
         { abortSignal: signal },

@@ -91,14 +91,22 @@ export function streamingRoute(route: (call: ApiCall) => Promise<StreamingAnswer
     try {
       const answer = await route({ body: parseJsonBody(event), requestId, signal: deadline.signal, event });
       if (answer.kind === 'json') {
-        out = awslambda.HttpResponseStream.from(responseStream, { statusCode: answer.statusCode ?? 200, headers: { ...JSON_HEADERS, 'X-Request-Id': requestId } });
+        out = awslambda.HttpResponseStream.from(responseStream, {
+          statusCode: answer.statusCode ?? 200,
+          headers: { ...JSON_HEADERS, 'X-Request-Id': requestId },
+        });
         await write(out, JSON.stringify(answer.body));
         return;
       }
       out = awslambda.HttpResponseStream.from(responseStream, {
         statusCode: 200,
         // no-transform keeps proxies from buffering or compressing the event stream.
-        headers: { 'Content-Type': answer.contentType, 'Cache-Control': 'no-store, no-transform', 'X-Content-Type-Options': 'nosniff', 'X-Request-Id': requestId },
+        headers: {
+          'Content-Type': answer.contentType,
+          'Cache-Control': 'no-store, no-transform',
+          'X-Content-Type-Options': 'nosniff',
+          'X-Request-Id': requestId,
+        },
       });
       for await (const frame of answer.frames) await write(out, frame);
     } catch (caught) {
@@ -108,7 +116,10 @@ export function streamingRoute(route: (call: ApiCall) => Promise<StreamingAnswer
       if (out) {
         await write(out, errors.frame(error, requestId)).catch(() => undefined);
       } else {
-        out = awslambda.HttpResponseStream.from(responseStream, { statusCode: error.statusCode, headers: { ...JSON_HEADERS, ...error.headers, 'X-Request-Id': requestId } });
+        out = awslambda.HttpResponseStream.from(responseStream, {
+          statusCode: error.statusCode,
+          headers: { ...JSON_HEADERS, ...error.headers, 'X-Request-Id': requestId },
+        });
         await write(out, JSON.stringify(errors.json(error, requestId)));
       }
     } finally {
@@ -132,4 +143,3 @@ function write(stream: Writable, text: string): Promise<void> {
     stream.on('drain', done).on('error', done);
   });
 }
-

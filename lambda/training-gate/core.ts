@@ -52,7 +52,11 @@ const DIGITS = 6;
 export function decide(metrics: readonly FinalMetric[] | undefined, settings: GateSettings, serving: ServingModel): GateDecision {
   const found = (metrics ?? []).find((m) => m.MetricName === settings.metricName);
   const value = typeof found?.Value === 'number' && Number.isFinite(found.Value) ? Number(found.Value.toFixed(DIGITS)) : undefined;
-  const base = { endpointExists: serving.endpointExists, endpointStatus: serving.status ?? NO_ENDPOINT, metric: value === undefined ? '' : value.toFixed(DIGITS) };
+  const base = {
+    endpointExists: serving.endpointExists,
+    endpointStatus: serving.status ?? NO_ENDPOINT,
+    metric: value === undefined ? '' : value.toFixed(DIGITS),
+  };
   const failed = serving.status === FAILED;
   if (value === undefined) return { ...base, promote: false, reason: `the training job reported no ${settings.metricName}` };
   if (value < settings.threshold) {
@@ -63,7 +67,12 @@ export function decide(metrics: readonly FinalMetric[] | undefined, settings: Ga
   }
   const clears = `${settings.metricName} ${base.metric} clears the threshold ${settings.threshold}`;
   if (failed) return { ...base, promote: true, reason: `${clears} and replaces the failed endpoint, which serves nothing` };
-  const over = serving.metric === undefined ? (serving.endpointExists ? 'a serving model without a recorded metric' : 'no model in service') : `the model in service (${serving.metric.toFixed(DIGITS)})`;
+  const over =
+    serving.metric === undefined
+      ? serving.endpointExists
+        ? 'a serving model without a recorded metric'
+        : 'no model in service'
+      : `the model in service (${serving.metric.toFixed(DIGITS)})`;
   return { ...base, promote: true, reason: `${clears} and beats ${over}` };
 }
 

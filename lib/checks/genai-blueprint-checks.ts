@@ -41,25 +41,25 @@ export class GenAiBlueprintChecks extends NagPack {
 
   protected checkResource(node: CfnResource): void {
     this.applyRule({
-      info: 'The VPC-attached Lambda function\'s role cannot manage the network interfaces Lambda creates for it.',
+      info: "The VPC-attached Lambda function's role cannot manage the network interfaces Lambda creates for it.",
       explanation:
-        'Lambda creates and deletes a VPC function\'s ENIs with the function\'s own role (ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DescribeSubnets, DeleteNetworkInterface, AssignPrivateIpAddresses, UnassignPrivateIpAddresses, as in AWSLambdaVPCAccessExecutionRole), before the function exists: the policy must be attached to the role or be a dependency of the function. aws-cdk-lib attaches that managed policy only to roles it creates.',
+        "Lambda creates and deletes a VPC function's ENIs with the function's own role (ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DescribeSubnets, DeleteNetworkInterface, AssignPrivateIpAddresses, UnassignPrivateIpAddresses, as in AWSLambdaVPCAccessExecutionRole), before the function exists: the policy must be attached to the role or be a dependency of the function. aws-cdk-lib attaches that managed policy only to roles it creates.",
       level: NagMessageLevel.ERROR,
       rule: LambdaVpcEniPermissions,
       node,
     });
     this.applyRule({
-      info: 'The SNS topic\'s policy (or key) does not let an AWS service that publishes to it in this template publish.',
+      info: "The SNS topic's policy (or key) does not let an AWS service that publishes to it in this template publish.",
       explanation:
-        'A topic policy replaces SNS\'s default policy: CloudWatch alarms, EventBridge rules, S3 notifications and Budgets each need an Allow sns:Publish for their service principal, scoped with aws:SourceAccount or aws:SourceArn, and an encrypted topic\'s customer managed key must allow them kms:GenerateDataKey* and kms:Decrypt. Otherwise notifications are dropped silently.',
+        "A topic policy replaces SNS's default policy: CloudWatch alarms, EventBridge rules, S3 notifications and Budgets each need an Allow sns:Publish for their service principal, scoped with aws:SourceAccount or aws:SourceArn, and an encrypted topic's customer managed key must allow them kms:GenerateDataKey* and kms:Decrypt. Otherwise notifications are dropped silently.",
       level: NagMessageLevel.ERROR,
       rule: SnsTopicPolicyAllowsPublishers,
       node,
     });
     this.applyRule({
-      info: 'The SQS queue\'s policy (or key) does not let an AWS service that sends to it in this template send.',
+      info: "The SQS queue's policy (or key) does not let an AWS service that sends to it in this template send.",
       explanation:
-        'A queue admits an AWS service (EventBridge targets, S3 notifications, SNS subscriptions) only through a queue policy statement allowing sqs:SendMessage to its service principal, scoped with aws:SourceArn or aws:SourceAccount; an encrypted queue\'s customer managed key must allow it kms:GenerateDataKey* and kms:Decrypt.',
+        "A queue admits an AWS service (EventBridge targets, S3 notifications, SNS subscriptions) only through a queue policy statement allowing sqs:SendMessage to its service principal, scoped with aws:SourceArn or aws:SourceAccount; an encrypted queue's customer managed key must allow it kms:GenerateDataKey* and kms:Decrypt.",
       level: NagMessageLevel.ERROR,
       rule: SqsQueuePolicyAllowsSenders,
       node,
@@ -89,8 +89,9 @@ export class GenAiBlueprintChecks extends NagPack {
       node,
     });
     this.applyRule({
-      info: 'The knowledge base\'s document bucket does not deny requests without TLS (aws:SecureTransport false).',
-      explanation: 'S3 accepts plain HTTP unless the bucket policy denies it. The documents a knowledge base indexes are the text the model quotes: deny every request without TLS on the bucket and its objects.',
+      info: "The knowledge base's document bucket does not deny requests without TLS (aws:SecureTransport false).",
+      explanation:
+        'S3 accepts plain HTTP unless the bucket policy denies it. The documents a knowledge base indexes are the text the model quotes: deny every request without TLS on the bucket and its objects.',
       level: NagMessageLevel.ERROR,
       rule: KnowledgeBaseBucketTls,
       node,

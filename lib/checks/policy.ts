@@ -33,7 +33,13 @@ export function statementsOf(document: unknown): Statement[] {
 
 /** IAM's wildcard match (`*`, `?`), case-insensitive as action names are. */
 export function wildcardMatches(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
   return re.test(value);
 }
 
@@ -107,5 +113,9 @@ export function roleOf(template: StackTemplate, roleArn: unknown): TemplateResou
 
 /** Allow statements of a role's policies, each with the resource it lives in. */
 export function allowStatements(permissions: RolePermissions): { statement: Statement; source: TemplateResource }[] {
-  return permissions.policies.flatMap((p) => statementsOf(p.document).filter((s) => s.effect === 'Allow').map((statement) => ({ statement, source: p.source })));
+  return permissions.policies.flatMap((p) =>
+    statementsOf(p.document)
+      .filter((s) => s.effect === 'Allow')
+      .map((statement) => ({ statement, source: p.source })),
+  );
 }

@@ -28,11 +28,13 @@ export function servicePublishers(template: StackTemplate, target: TemplateResou
     switch (r.type) {
       case 'AWS::CloudWatch::Alarm':
       case 'AWS::CloudWatch::CompositeAlarm':
-        if ([...asArray(p.AlarmActions), ...asArray(p.OKActions), ...asArray(p.InsufficientDataActions)].some((a) => pointsTo(template, a, target))) add('cloudwatch.amazonaws.com', r);
+        if ([...asArray(p.AlarmActions), ...asArray(p.OKActions), ...asArray(p.InsufficientDataActions)].some((a) => pointsTo(template, a, target)))
+          add('cloudwatch.amazonaws.com', r);
         break;
       case 'AWS::Events::Rule':
         // A target with RoleArn is sent with that role's identity policy, not the resource policy.
-        if (asArray(p.Targets).some((t: { Arn?: unknown; RoleArn?: unknown }) => t && t.RoleArn === undefined && pointsTo(template, t.Arn, target))) add('events.amazonaws.com', r);
+        if (asArray(p.Targets).some((t: { Arn?: unknown; RoleArn?: unknown }) => t && t.RoleArn === undefined && pointsTo(template, t.Arn, target)))
+          add('events.amazonaws.com', r);
         break;
       case 'AWS::S3::Bucket':
       case 'Custom::S3BucketNotifications': {
@@ -45,7 +47,14 @@ export function servicePublishers(template: StackTemplate, target: TemplateResou
         break;
       }
       case 'AWS::Budgets::Budget':
-        if (asArray(p.NotificationsWithSubscribers).some((n: { Subscribers?: unknown }) => asArray(n?.Subscribers as { SubscriptionType?: string; Address?: unknown }[]).some((s) => s?.SubscriptionType === 'SNS' && pointsTo(template, s.Address, target)))) add('budgets.amazonaws.com', r);
+        if (
+          asArray(p.NotificationsWithSubscribers).some((n: { Subscribers?: unknown }) =>
+            asArray(n?.Subscribers as { SubscriptionType?: string; Address?: unknown }[]).some(
+              (s) => s?.SubscriptionType === 'SNS' && pointsTo(template, s.Address, target),
+            ),
+          )
+        )
+          add('budgets.amazonaws.com', r);
         break;
       case 'AWS::SNS::Subscription':
         if (p.Protocol === 'sqs' && pointsTo(template, p.Endpoint, target)) add('sns.amazonaws.com', r);
@@ -86,6 +95,11 @@ export function keyFindings(template: StackTemplate, keyId: unknown, services: s
   if (key?.type !== 'AWS::KMS::Key') return [];
   const statements = statementsOf(key.properties.KeyPolicy).filter((s) => s.effect === 'Allow');
   return services
-    .filter((service) => !['kms:GenerateDataKey', 'kms:Decrypt'].every((action) => statements.some((s) => coversAction(s, action) && (servicePrincipals(s).includes(service) || isEveryone(s)))))
+    .filter(
+      (service) =>
+        !['kms:GenerateDataKey', 'kms:Decrypt'].every((action) =>
+          statements.some((s) => coversAction(s, action) && (servicePrincipals(s).includes(service) || isEveryone(s))),
+        ),
+    )
     .map((s) => `KeyPolicy:${s}`);
 }

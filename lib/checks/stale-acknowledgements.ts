@@ -1,4 +1,11 @@
-import { type CfnResource, type IPolicyValidationContext, type IPolicyValidationPlugin, type PolicyValidationPluginReport, type PolicyViolation, Validations } from 'aws-cdk-lib';
+import {
+  type CfnResource,
+  type IPolicyValidationContext,
+  type IPolicyValidationPlugin,
+  type PolicyValidationPluginReport,
+  type PolicyViolation,
+  Validations,
+} from 'aws-cdk-lib';
 import type { NagPack } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
@@ -51,7 +58,9 @@ export function runRecordingFindings(
   const internals = pack as unknown as PackInternals;
   const isAcknowledged = internals.isAcknowledged;
   if (typeof isAcknowledged !== 'function') {
-    throw new Error(`cdk-nag's NagPack no longer has isAcknowledged(resource, ruleId): the stale-acknowledgement check (lib/checks/stale-acknowledgements.ts) must be adapted to this cdk-nag version`);
+    throw new Error(
+      `cdk-nag's NagPack no longer has isAcknowledged(resource, ruleId): the stale-acknowledgement check (lib/checks/stale-acknowledgements.ts) must be adapted to this cdk-nag version`,
+    );
   }
   const fired: Firing[] = [];
   internals.isAcknowledged = function (this: NagPack, resource: CfnResource, ruleId: string) {

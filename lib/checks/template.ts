@@ -88,7 +88,9 @@ export class StackTemplate {
    */
   public dependenciesOf(node: CfnResource): Set<string> {
     const ids = new Set<string>();
-    const own = this.stack.resolve((node as unknown as { _toCloudFormation(): { Resources: Record<string, { DependsOn?: string | string[] }> } })._toCloudFormation()).Resources;
+    const own = this.stack.resolve(
+      (node as unknown as { _toCloudFormation(): { Resources: Record<string, { DependsOn?: string | string[] }> } })._toCloudFormation(),
+    ).Resources;
     for (const r of Object.values(own) as { DependsOn?: string | string[] }[]) for (const d of asArray(r.DependsOn)) ids.add(String(d));
     for (let scope: IConstruct | undefined = node; scope; scope = scope.node.scope) {
       for (const target of scope.node.dependencies) {
@@ -160,7 +162,9 @@ export function flatten(value: unknown): string {
   const sub = v['Fn::Sub'];
   if (sub !== undefined) {
     const [text, vars] = Array.isArray(sub) ? sub : [sub, {}];
-    return String(text).replace(/\$\{([^!}][^}]*)\}/g, (whole, name: string) => (vars && name in vars ? flatten((vars as Record<string, unknown>)[name]) : whole));
+    return String(text).replace(/\$\{([^!}][^}]*)\}/g, (whole, name: string) =>
+      vars && name in vars ? flatten((vars as Record<string, unknown>)[name]) : whole,
+    );
   }
   return '${?}';
 }

@@ -15,9 +15,17 @@ export const AGENT_MAX_INPUT_CHARS = 25_000;
 /** Ground 6: the Bedrock agent. Section of the one configuration schema (lib/config/schema.ts); every key has a default. */
 export const agentSchema = z.strictObject({
   /** What the agent does and which tools it uses (Bedrock requires at least 40 characters). */
-  instruction: z.string().min(40).max(4_000).default(DEFAULT_AGENT_INSTRUCTION).describe('What the agent does and which tools it uses (Bedrock requires at least 40 characters). The default names the tools (lib/config/agent.ts).'),
+  instruction: z
+    .string()
+    .min(40)
+    .max(4_000)
+    .default(DEFAULT_AGENT_INSTRUCTION)
+    .describe('What the agent does and which tools it uses (Bedrock requires at least 40 characters). The default names the tools (lib/config/agent.ts).'),
   /** Catalog alias of the agent's model, reached through model.inference. Unset: model.alias. */
-  modelAlias: z.enum(TEXT_MODEL_ALIASES as [string, ...string[]]).optional().describe("Catalog alias of the agent's model, reached through model.inference. Unset: model.alias."),
+  modelAlias: z
+    .enum(TEXT_MODEL_ALIASES as [string, ...string[]])
+    .optional()
+    .describe("Catalog alias of the agent's model, reached through model.inference. Unset: model.alias."),
   /** Seconds of inactivity after which Bedrock forgets a conversation. */
   idleSessionTtlSeconds: z.int().min(60).max(3_600).default(600).describe('Seconds of inactivity after which Bedrock forgets a conversation.'),
   /** Longest accepted input of one `/agent` request, in characters. */

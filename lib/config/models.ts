@@ -149,4 +149,3 @@ export function catalogModel(alias: ModelAlias): CatalogModel {
 export function invocationId(model: CatalogModel, route: InferenceRoute): string {
   return route === 'in-region' ? model.modelId : `${route}.${model.modelId}`;
 }
-

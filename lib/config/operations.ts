@@ -22,14 +22,36 @@ export const observabilitySchema = z.strictObject({
   /** Share of API requests answered 5XX, over 5 minutes, that alarms. */
   apiErrorRatePercent: z.number().min(0.1).max(100).default(1).describe('Share of API requests answered 5XX, over 5 minutes, that alarms.'),
   /** Model cost of one tenant over a rolling day (USD, as the functions price it) that alarms. */
-  dailyCostBudgetUsd: z.number().min(0.01).max(1_000_000).default(20).describe('Model cost of one tenant over a rolling day (USD, as the functions price it) that alarms.'),
+  dailyCostBudgetUsd: z
+    .number()
+    .min(0.01)
+    .max(1_000_000)
+    .default(20)
+    .describe('Model cost of one tenant over a rolling day (USD, as the functions price it) that alarms.'),
   /** Cache hit rate (percent of cache lookups) under which, over an hour with traffic, the cache alarms. */
-  cacheHitRateFloorPercent: z.number().min(0).max(100).default(5).describe('Cache hit rate (percent of cache lookups) under which, over an hour with traffic, the cache alarms.'),
+  cacheHitRateFloorPercent: z
+    .number()
+    .min(0)
+    .max(100)
+    .default(5)
+    .describe('Cache hit rate (percent of cache lookups) under which, over an hour with traffic, the cache alarms.'),
   /** Guardrail interventions (input and output) in 5 minutes that alarm: a spike means an attack or a bad release. */
-  guardrailInterventionsPer5Min: z.int().min(1).max(1_000_000).default(25).describe('Guardrail interventions (input and output) in 5 minutes that alarm: a spike means an attack or a bad release.'),
-  invocationLogging: z.enum(INVOCATION_LOGGING_MODES).default('on').describe('Bedrock model invocation logging, one setting per account and Region: `on` sets it and fails the deployment if another configuration is there already; `take-over` replaces that one, keeps it, and puts it back when the stack (or this setting) goes; `off` leaves the account alone.'),
+  guardrailInterventionsPer5Min: z
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(25)
+    .describe('Guardrail interventions (input and output) in 5 minutes that alarm: a spike means an attack or a bad release.'),
+  invocationLogging: z
+    .enum(INVOCATION_LOGGING_MODES)
+    .default('on')
+    .describe(
+      'Bedrock model invocation logging, one setting per account and Region: `on` sets it and fails the deployment if another configuration is there already; `take-over` replaces that one, keeps it, and puts it back when the stack (or this setting) goes; `off` leaves the account alone.',
+    ),
   /** Retention of the invocation logs (they hold prompts and answers). */
-  invocationLogRetentionDays: retentionDays().default(30).describe(`Retention of the invocation logs (they hold prompts and answers), in days; one of ${RETENTIONS.join(', ')}.`),
+  invocationLogRetentionDays: retentionDays()
+    .default(30)
+    .describe(`Retention of the invocation logs (they hold prompts and answers), in days; one of ${RETENTIONS.join(', ')}.`),
 });
 
 export const pipelineSchema = z.strictObject({
@@ -43,5 +65,10 @@ export const pipelineSchema = z.strictObject({
    * Also start the pipeline for every object created in the documents bucket. Off: the knowledge
    * base already ingests uploads (debounced); the pipeline is for operators and their checks.
    */
-  onUpload: z.boolean().default(false).describe('Also start the pipeline for every object created in the documents bucket. Off: the knowledge base already ingests uploads (debounced); the pipeline is for operators and their checks.'),
+  onUpload: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Also start the pipeline for every object created in the documents bucket. Off: the knowledge base already ingests uploads (debounced); the pipeline is for operators and their checks.',
+    ),
 });

@@ -11,9 +11,17 @@ export const SERVERLESS_MEMORY_MB: readonly number[] = [1024, 2048, 3072, 4096, 
 /** Section of the one configuration schema (lib/config/schema.ts); every key has a default. */
 export const predictiveMlSchema = z.strictObject({
   /** Quality gate: a model is deployed only when its validation AUC reaches this (and beats the model in service). */
-  minValidationAuc: z.number().min(0.5).max(1).default(0.8).describe('Quality gate: a model is deployed only when its validation AUC reaches this (and beats the model in service).'),
+  minValidationAuc: z
+    .number()
+    .min(0.5)
+    .max(1)
+    .default(0.8)
+    .describe('Quality gate: a model is deployed only when its validation AUC reaches this (and beats the model in service).'),
   /** `serverless` scales to zero (cold starts); `instance` keeps instances running (data capture, KMS volume key). */
-  inference: z.enum(['serverless', 'instance']).default('serverless').describe('`serverless` scales to zero (cold starts); `instance` keeps instances running (data capture, KMS volume key).'),
+  inference: z
+    .enum(['serverless', 'instance'])
+    .default('serverless')
+    .describe('`serverless` scales to zero (cold starts); `instance` keeps instances running (data capture, KMS volume key).'),
   serverlessMemoryMb: z
     .int()
     .refine((m) => SERVERLESS_MEMORY_MB.includes(m), `expected one of ${SERVERLESS_MEMORY_MB.join(', ')}`)
@@ -29,7 +37,10 @@ export const predictiveMlSchema = z.strictObject({
   /** EventBridge schedule that starts the pipeline, e.g. `rate(7 days)`. @default on demand only */
   schedule: z
     .string()
-    .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^()]+\))$/, 'must be an EventBridge schedule expression: rate(<n> <unit>) or cron(<6 fields>)')
+    .regex(
+      /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^()]+\))$/,
+      'must be an EventBridge schedule expression: rate(<n> <unit>) or cron(<6 fields>)',
+    )
     .optional()
     .describe('EventBridge schedule that starts the training pipeline: `rate(<n> <unit>)` or `cron(<6 fields>)`, e.g. `rate(7 days)`. Unset: on demand only.'),
   /** Start the pipeline when a new training file lands under the data bucket's `churn/train/`. */

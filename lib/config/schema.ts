@@ -27,14 +27,20 @@ const EMBEDDING_MODEL_ALIASES = MODEL_ALIASES.filter((a) => MODEL_CATALOG[a].kin
 
 /** Ground 1: the prompt's sections. `{{name}}` in a section refers to a declared variable. */
 const promptSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, underscores or hyphens').describe('Name of the Bedrock prompt.'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, underscores or hyphens')
+    .describe('Name of the Bedrock prompt.'),
   description: text(200).describe('Description of the Bedrock prompt.'),
   persona: text(2_000).describe('Who the model is (first section of the system prompt).'),
   objective: text(2_000).describe('What every answer must achieve.'),
   instructions: text(8_000).describe('How to answer, for example how to use the retrieved context.'),
   constraints: z.array(text(1_000)).max(20).describe('Rules the model must keep, one per entry.'),
   tone: text(500).describe('How answers sound.'),
-  examples: z.array(z.strictObject({ input: text(2_000).describe('An example query.'), output: text(4_000).describe('The answer expected for it.') })).max(5).describe('Example queries and answers shown to the model.'),
+  examples: z
+    .array(z.strictObject({ input: text(2_000).describe('An example query.'), output: text(4_000).describe('The answer expected for it.') }))
+    .max(5)
+    .describe('Example queries and answers shown to the model.'),
   variables: z
     .array(
       z.strictObject({
@@ -60,13 +66,26 @@ const knowledgeBaseSchema = z.strictObject({
     .enum(['s3-vectors', 'opensearch-serverless'])
     .refine((store) => store !== 'opensearch-serverless', 'is not built yet; allowed: s3-vectors')
     .default('s3-vectors')
-    .describe('Where vectors are stored. `s3-vectors` has no idle cost; `opensearch-serverless` (~$175-350/month at rest) is not built yet and fails synth with a clear message.'),
-  embeddingModel: z.enum(EMBEDDING_MODEL_ALIASES as [string, ...string[]]).default('titan-embed-text-v2').describe('Catalog alias of the embedding model that embeds documents and queries.'),
+    .describe(
+      'Where vectors are stored. `s3-vectors` has no idle cost; `opensearch-serverless` (~$175-350/month at rest) is not built yet and fails synth with a clear message.',
+    ),
+  embeddingModel: z
+    .enum(EMBEDDING_MODEL_ALIASES as [string, ...string[]])
+    .default('titan-embed-text-v2')
+    .describe('Catalog alias of the embedding model that embeds documents and queries.'),
   /** Vector size; must be one the embedding model produces. Changing it replaces the index. */
-  dimensions: z.int().default(1024).describe('Vector size; must be one the embedding model produces (Titan v2: 256, 512 or 1024). Changing it replaces the index.'),
+  dimensions: z
+    .int()
+    .default(1024)
+    .describe('Vector size; must be one the embedding model produces (Titan v2: 256, 512 or 1024). Changing it replaces the index.'),
   chunking: z
     .strictObject({
-      strategy: z.enum(CHUNKING_STRATEGIES).default('fixed').describe('How documents are split before embedding: `fixed` (maxTokens, overlapPercentage), `hierarchical` (parentMaxTokens > childMaxTokens, overlapTokens), `semantic` (maxTokens, bufferSize, breakpointPercentileThreshold) or `none` (one chunk per file).'),
+      strategy: z
+        .enum(CHUNKING_STRATEGIES)
+        .default('fixed')
+        .describe(
+          'How documents are split before embedding: `fixed` (maxTokens, overlapPercentage), `hierarchical` (parentMaxTokens > childMaxTokens, overlapTokens), `semantic` (maxTokens, bufferSize, breakpointPercentileThreshold) or `none` (one chunk per file).',
+        ),
       /** fixed and semantic: tokens per chunk. */
       maxTokens: int(20, 8_192).default(300).describe('fixed and semantic: tokens per chunk.'),
       /** fixed: overlap between neighbouring chunks. */
@@ -93,13 +112,29 @@ const knowledgeBaseSchema = z.strictObject({
 const STRENGTHS = ['MEDIUM', 'HIGH'] as const;
 /** Ground 3: the guardrail applied to input and output. */
 const guardrailSchema = z.strictObject({
-  blockedInputMessage: text(500).default(DEFAULT_BLOCKED_INPUT_MESSAGE).describe('Returned (422) instead of an answer when the input guardrail blocks a request.'),
-  blockedOutputMessage: text(500).default(DEFAULT_BLOCKED_OUTPUT_MESSAGE).describe('Returned instead of the model text when the output guardrail blocks or finds an answer ungrounded.'),
+  blockedInputMessage: text(500)
+    .default(DEFAULT_BLOCKED_INPUT_MESSAGE)
+    .describe('Returned (422) instead of an answer when the input guardrail blocks a request.'),
+  blockedOutputMessage: text(500)
+    .default(DEFAULT_BLOCKED_OUTPUT_MESSAGE)
+    .describe('Returned instead of the model text when the output guardrail blocks or finds an answer ungrounded.'),
   /** Strength of the harm filters (sexual, violence, hate, insults, misconduct); prompt attacks are always HIGH on input. */
-  harmInputStrength: z.enum(STRENGTHS).default('HIGH').describe('Strength of the harm filters (sexual, violence, hate, insults, misconduct) on requests; prompt attacks are always HIGH on input.'),
+  harmInputStrength: z
+    .enum(STRENGTHS)
+    .default('HIGH')
+    .describe('Strength of the harm filters (sexual, violence, hate, insults, misconduct) on requests; prompt attacks are always HIGH on input.'),
   harmOutputStrength: z.enum(STRENGTHS).default('MEDIUM').describe('Strength of the same harm filters on answers.'),
   deniedTopics: z
-    .array(z.strictObject({ name: z.string().regex(/^[0-9A-Za-z-_ !?.]{1,100}$/, 'must be 1-100 letters, digits, spaces or -_!?.').describe('Name of the topic.'), definition: text(1_000).describe('What the topic covers.'), examples: z.array(text(100)).max(5).default([]).describe('Example requests on the topic.') }))
+    .array(
+      z.strictObject({
+        name: z
+          .string()
+          .regex(/^[0-9A-Za-z-_ !?.]{1,100}$/, 'must be 1-100 letters, digits, spaces or -_!?.')
+          .describe('Name of the topic.'),
+        definition: text(1_000).describe('What the topic covers.'),
+        examples: z.array(text(100)).max(5).default([]).describe('Example requests on the topic.'),
+      }),
+    )
     .max(30)
     .default([
       {
@@ -112,14 +147,22 @@ const guardrailSchema = z.strictObject({
   profanityFilter: z.boolean().default(true).describe('Block the AWS-managed profanity word list.'),
   blockedWords: z.array(text(100)).max(100).default([]).describe('Words or short phrases blocked in requests and answers.'),
   pii: z
-    .array(z.strictObject({ type: z.enum(PII_ENTITY_TYPES).describe('PII entity type.'), action: z.enum(['BLOCK', 'ANONYMIZE']).describe('Refuse the text, or mask the entity.') }))
+    .array(
+      z.strictObject({
+        type: z.enum(PII_ENTITY_TYPES).describe('PII entity type.'),
+        action: z.enum(['BLOCK', 'ANONYMIZE']).describe('Refuse the text, or mask the entity.'),
+      }),
+    )
     .max(31)
     .default(DEFAULT_PII_ENTITIES.map((e) => ({ ...e })))
     .describe('PII entity types and what to do when one is found (masked PII in the input reaches the model masked).'),
   regexes: z
     .array(
       z.strictObject({
-        name: z.string().regex(/^[0-9A-Za-z-_ ]{1,100}$/, 'must be 1-100 letters, digits, spaces, - or _').describe('Name of the pattern.'),
+        name: z
+          .string()
+          .regex(/^[0-9A-Za-z-_ ]{1,100}$/, 'must be 1-100 letters, digits, spaces, - or _')
+          .describe('Name of the pattern.'),
         pattern: z.string().min(1).max(500).refine(isRegex, 'must be a valid regular expression').describe('A regular expression.'),
         action: z.enum(['BLOCK', 'ANONYMIZE']).describe('Refuse the text, or mask the match.'),
         description: z.string().max(1_000).optional().describe('What the pattern finds.'),
@@ -129,10 +172,17 @@ const guardrailSchema = z.strictObject({
     .default([{ name: 'Internal ticket id', pattern: 'SEC-[0-9]{6}', action: 'ANONYMIZE', description: 'Security ticket numbers stay internal' }])
     .describe('Custom patterns treated as sensitive information.'),
   /** Contextual grounding on RAG answers: below these scores the answer is withheld. */
-  groundingThreshold: z.number().min(0).max(0.99).default(0.75).describe('Contextual grounding on RAG answers: an answer less grounded in the retrieved passages than this is withheld.'),
+  groundingThreshold: z
+    .number()
+    .min(0)
+    .max(0.99)
+    .default(0.75)
+    .describe('Contextual grounding on RAG answers: an answer less grounded in the retrieved passages than this is withheld.'),
   relevanceThreshold: z.number().min(0).max(0.99).default(0.5).describe('An answer less relevant to the query than this is withheld.'),
   /** Ground 4: streamed output is checked in windows of at most this many characters before it is sent. */
-  streamWindowChars: int(100, 10_000).default(1_000).describe('Ground 4: streamed output is checked in windows of at most this many characters before it is sent.'),
+  streamWindowChars: int(100, 10_000)
+    .default(1_000)
+    .describe('Ground 4: streamed output is checked in windows of at most this many characters before it is sent.'),
 });
 
 const TEXT_ALIAS = z.enum(TEXT_MODEL_ALIASES as [string, ...string[]]);
@@ -143,13 +193,30 @@ const routerSchema = z.strictObject({
    * Catalog aliases a request may be routed to (model.alias must be one of them). Unset: model.alias
    * plus those of nova-micro, nova-lite and claude-haiku-4-5 reachable through model.inference.
    */
-  models: z.array(TEXT_ALIAS).min(1).max(10).optional().describe('Catalog aliases a request may be routed to; must include model.alias. Unset: model.alias plus those of nova-micro, nova-lite and claude-haiku-4-5 reachable through model.inference.'),
-  byTier: z.strictObject({ basic: TEXT_ALIAS.optional().describe('Model for basic-tier tenants.'), standard: TEXT_ALIAS.optional().describe('Model for standard-tier tenants.'), premium: TEXT_ALIAS.optional().describe('Model for premium-tier tenants.') }).default({ basic: 'nova-micro', standard: 'nova-lite', premium: 'claude-haiku-4-5' }).describe('Model chosen for a tenant of each tier when the request names none and no long-prompt rule applies; aliases of router.models.'),
+  models: z
+    .array(TEXT_ALIAS)
+    .min(1)
+    .max(10)
+    .optional()
+    .describe(
+      'Catalog aliases a request may be routed to; must include model.alias. Unset: model.alias plus those of nova-micro, nova-lite and claude-haiku-4-5 reachable through model.inference.',
+    ),
+  byTier: z
+    .strictObject({
+      basic: TEXT_ALIAS.optional().describe('Model for basic-tier tenants.'),
+      standard: TEXT_ALIAS.optional().describe('Model for standard-tier tenants.'),
+      premium: TEXT_ALIAS.optional().describe('Model for premium-tier tenants.'),
+    })
+    .default({ basic: 'nova-micro', standard: 'nova-lite', premium: 'claude-haiku-4-5' })
+    .describe('Model chosen for a tenant of each tier when the request names none and no long-prompt rule applies; aliases of router.models.'),
   /** Prompts at least this long (characters) go to longPromptModel. */
   longPromptChars: int(1, 1_000_000).default(20_000).describe('Prompts at least this long (characters) go to longPromptModel.'),
   longPromptModel: TEXT_ALIAS.default('claude-haiku-4-5').describe('Model for long prompts; an alias of router.models.'),
   /** Aliases tried in order when a model is throttled or unavailable. */
-  fallbacks: z.partialRecord(TEXT_ALIAS, z.array(TEXT_ALIAS).max(5)).default({ 'claude-haiku-4-5': ['nova-lite', 'nova-micro'], 'nova-lite': ['nova-micro'], 'nova-micro': ['nova-lite'] }).describe('Aliases tried in order when a model is throttled or unavailable (`{alias: [alias, …]}`, within router.models).'),
+  fallbacks: z
+    .partialRecord(TEXT_ALIAS, z.array(TEXT_ALIAS).max(5))
+    .default({ 'claude-haiku-4-5': ['nova-lite', 'nova-micro'], 'nova-lite': ['nova-micro'], 'nova-micro': ['nova-lite'] })
+    .describe('Aliases tried in order when a model is throttled or unavailable (`{alias: [alias, …]}`, within router.models).'),
 });
 
 /** Ground 4: tenants get an API key and a usage plan each. */
@@ -181,7 +248,9 @@ export const configSchema = z
         error: `expected one of ${GROUND_NUMBERS.join(', ')} (one ground), all or unset (every ground and the PredictiveMl stack), ml (the PredictiveMl stack alone)`,
       })
       .optional()
-      .describe('Which stacks to synthesize: one ground (0-7), or `ml` for the PredictiveMl stack alone. Unset or `all`: every ground and the PredictiveMl stack.'),
+      .describe(
+        'Which stacks to synthesize: one ground (0-7), or `ml` for the PredictiveMl stack alone. Unset or `all`: every ground and the PredictiveMl stack.',
+      ),
     /**
      * CloudFormation stack name shared by every ground, so `-c ground=N+1` updates the stack that
      * `-c ground=N` deployed instead of creating a second one.
@@ -190,33 +259,57 @@ export const configSchema = z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must start with a letter and hold only letters, digits and hyphens (at most 128)')
       .default('GenAiBlueprint')
-      .describe('CloudFormation stack name shared by every ground, so `-c ground=N+1` updates the stack that `-c ground=N` deployed instead of creating a second one.'),
+      .describe(
+        'CloudFormation stack name shared by every ground, so `-c ground=N+1` updates the stack that `-c ground=N` deployed instead of creating a second one.',
+      ),
     model: z
       .strictObject({
         /** Catalog alias of the model answering the prompt route. */
-        alias: z.enum(TEXT_MODEL_ALIASES as [string, ...string[]]).default('nova-lite').describe('Catalog alias of the model answering the prompt route (the catalog: lib/config/models.ts).'),
+        alias: z
+          .enum(TEXT_MODEL_ALIASES as [string, ...string[]])
+          .default('nova-lite')
+          .describe('Catalog alias of the model answering the prompt route (the catalog: lib/config/models.ts).'),
         /** `in-region` calls the foundation model; a geography calls its cross-region inference profile. */
-        inference: z.enum(INFERENCE_ROUTES).default('us').describe('`in-region` calls the foundation model; a geography calls its cross-region inference profile, which the model must have (Claude models need a profile).'),
+        inference: z
+          .enum(INFERENCE_ROUTES)
+          .default('us')
+          .describe(
+            '`in-region` calls the foundation model; a geography calls its cross-region inference profile, which the model must have (Claude models need a profile).',
+          ),
         /** Cap on generated tokens per call; a request may ask for fewer. */
-        maxTokens: int(1, 64_000).default(1024).describe("Cap on generated tokens per call; a request may ask for fewer. At most the model's output limit (10,000 for Nova)."),
+        maxTokens: int(1, 64_000)
+          .default(1024)
+          .describe("Cap on generated tokens per call; a request may ask for fewer. At most the model's output limit (10,000 for Nova)."),
         temperature: z.number().min(0).max(1).default(0.5).describe('Sampling temperature; a request may pass its own.'),
         /** Attempts per model call, including the first (SDK standard retry mode with jittered backoff). */
         maxAttempts: int(1, 10).default(3).describe('Attempts per model call, including the first (SDK standard retry mode with jittered backoff).'),
         /** Socket timeout of one attempt. The whole call is also cut at the function's remaining time. */
-        attemptTimeoutSeconds: int(1, 900).default(20).describe("Socket timeout of one attempt; must be below lambda.timeoutSeconds (synth checks it). The whole call is also cut at the function's remaining time."),
+        attemptTimeoutSeconds: int(1, 900)
+          .default(20)
+          .describe(
+            "Socket timeout of one attempt; must be below lambda.timeoutSeconds (synth checks it). The whole call is also cut at the function's remaining time.",
+          ),
       })
       .prefault({})
       .describe('The model that answers the prompt route (ground 0 and up).'),
     api: z
       .strictObject({
-        stageName: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be 1-64 letters, digits or underscores').default('v1').describe("Stage of the REST API (the URL's first path segment)."),
+        stageName: z
+          .string()
+          .regex(/^[A-Za-z0-9_]{1,64}$/, 'must be 1-64 letters, digits or underscores')
+          .default('v1')
+          .describe("Stage of the REST API (the URL's first path segment)."),
         /** Steady-state requests per second for the whole stage. */
         throttleRateLimit: int(1, 10_000).default(10).describe('Steady-state requests per second for the whole stage.'),
         throttleBurstLimit: int(1, 5_000).default(20).describe('Requests the stage accepts in a burst.'),
         /** Longest user query accepted, in characters (checked by API Gateway and again by the function). */
-        maxQueryChars: int(1, 100_000).default(8_000).describe('Longest user query accepted, in characters (checked by API Gateway and again by the function).'),
+        maxQueryChars: int(1, 100_000)
+          .default(8_000)
+          .describe('Longest user query accepted, in characters (checked by API Gateway and again by the function).'),
         /** Ground 4: longest a streamed answer (/chat/stream, /v1/chat/completions) may run; API Gateway allows 15 minutes. */
-        streamTimeoutSeconds: int(30, 900).default(300).describe('Ground 4: longest a streamed answer (/chat/stream, /v1/chat/completions) may run; API Gateway allows 15 minutes.'),
+        streamTimeoutSeconds: int(30, 900)
+          .default(300)
+          .describe('Ground 4: longest a streamed answer (/chat/stream, /v1/chat/completions) may run; API Gateway allows 15 minutes.'),
       })
       .prefault({})
       .describe('The REST API in front of every route.'),
@@ -224,18 +317,26 @@ export const configSchema = z
       .strictObject({
         memoryMb: int(128, 10_240).default(1024).describe('Memory of each request-path function, in MB.'),
         /** Timeout of synchronous functions behind the REST API. */
-        timeoutSeconds: int(3, REST_INTEGRATION_TIMEOUT_SECONDS).default(REST_INTEGRATION_TIMEOUT_SECONDS).describe("Timeout of synchronous functions behind the REST API; at most API Gateway's integration timeout (29 s)."),
+        timeoutSeconds: int(3, REST_INTEGRATION_TIMEOUT_SECONDS)
+          .default(REST_INTEGRATION_TIMEOUT_SECONDS)
+          .describe("Timeout of synchronous functions behind the REST API; at most API Gateway's integration timeout (29 s)."),
         logRetentionDays: z
           .int()
           .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `expected one of ${LOG_RETENTION_DAYS.join(', ')}`)
           .default(30)
           .describe(`Retention of the functions' (and other) logs, in days; one of ${LOG_RETENTION_DAYS.join(', ')}.`),
         /** Reserved concurrency of each request-path function. @default unset (new accounts cannot reserve) */
-        reservedConcurrency: int(1, 1_000).optional().describe('Reserved concurrency of each request-path function. Unset: none (new accounts cannot reserve any).'),
+        reservedConcurrency: int(1, 1_000)
+          .optional()
+          .describe('Reserved concurrency of each request-path function. Unset: none (new accounts cannot reserve any).'),
       })
       .prefault({})
       .describe('The functions behind the API.'),
-    prompt: promptSchema.default(DEFAULT_PROMPT as z.output<typeof promptSchema>).describe('Ground 1: the prompt kept in Bedrock Prompt Management, as typed sections (the default is the assistant prompt in lib/config/prompts.ts). Set it whole, as JSON; `{{name}}` in a section must be a declared variable.'),
+    prompt: promptSchema
+      .default(DEFAULT_PROMPT as z.output<typeof promptSchema>)
+      .describe(
+        'Ground 1: the prompt kept in Bedrock Prompt Management, as typed sections (the default is the assistant prompt in lib/config/prompts.ts). Set it whole, as JSON; `{{name}}` in a section must be a declared variable.',
+      ),
     knowledgeBase: knowledgeBaseSchema.prefault({}).describe('Ground 2: the knowledge base (S3 Vectors) and retrieval.'),
     guardrail: guardrailSchema.prefault({}).describe('Ground 3: the guardrail applied to input and output.'),
     router: routerSchema.prefault({}).describe('Ground 4: the models the gateway routes among, and how.'),
@@ -253,7 +354,10 @@ export const configSchema = z
         semantic: z.boolean().default(true).describe('Also serve answers to similar questions (semantic cache), not only to identical ones.'),
         /** Cosine similarity a cached question must reach to be served for a new one. */
         semanticThreshold: z.number().min(0.5).max(0.999).default(0.9).describe('Cosine similarity a cached question must reach to be served for a new one.'),
-        embeddingDimensions: z.union([z.literal(256), z.literal(512), z.literal(1024)]).default(256).describe('Size of the Titan v2 embeddings the semantic cache compares.'),
+        embeddingDimensions: z
+          .union([z.literal(256), z.literal(512), z.literal(1024)])
+          .default(256)
+          .describe('Size of the Titan v2 embeddings the semantic cache compares.'),
         maxDataStorageGb: int(1, 5_000).default(1).describe('Usage limit of the ElastiCache Serverless cache: data stored, in GB.'),
         maxEcpuPerSecond: int(1_000, 15_000_000).default(5_000).describe('Usage limit of the cache: ElastiCache processing units per second.'),
       })
@@ -264,7 +368,10 @@ export const configSchema = z
         /** WAF rate rule: requests per 5 minutes from one IP before it is blocked. */
         requestsPer5MinPerIp: int(100, 2_000_000_000).default(1_000).describe('WAF rate rule: requests per 5 minutes from one IP before it is blocked.'),
         /** Keep WAF's fixed 8 KB body rule at BLOCK (long prompts are then refused at the edge). */
-        blockLargeBodies: z.boolean().default(false).describe("Keep WAF's fixed 8 KB body rule at BLOCK (long prompts are then refused at the edge); off, the rule only counts."),
+        blockLargeBodies: z
+          .boolean()
+          .default(false)
+          .describe("Keep WAF's fixed 8 KB body rule at BLOCK (long prompts are then refused at the edge); off, the rule only counts."),
       })
       .prefault({})
       .describe('Ground 4: the WAF web ACL on the stage.'),
@@ -343,11 +450,21 @@ function checkPrompt(prompt: z.output<typeof promptSchema>, ctx: Ctx): void {
   if (declared.size !== prompt.variables.length) {
     ctx.addIssue({ code: 'custom', path: ['prompt', 'variables'], message: 'variable names must be unique' });
   }
-  const sections = { persona: prompt.persona, objective: prompt.objective, instructions: prompt.instructions, tone: prompt.tone, constraints: prompt.constraints.join('\n') };
+  const sections = {
+    persona: prompt.persona,
+    objective: prompt.objective,
+    instructions: prompt.instructions,
+    tone: prompt.tone,
+    constraints: prompt.constraints.join('\n'),
+  };
   for (const [section, value] of Object.entries(sections)) {
     for (const [, name] of value.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
       if (!declared.has(name)) {
-        ctx.addIssue({ code: 'custom', path: ['prompt', section], message: `uses {{${name}}}, which is not a declared variable; declared: ${[...declared].join(', ') || 'none'}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['prompt', section],
+          message: `uses {{${name}}}, which is not a declared variable; declared: ${[...declared].join(', ') || 'none'}`,
+        });
       }
     }
   }
@@ -378,11 +495,18 @@ export function effectiveRouter(cfg: { model: { alias: string; inference: string
     models,
     byTier: Object.fromEntries(Object.entries(cfg.router.byTier).filter(([, a]) => keep(a))),
     longPrompt: keep(cfg.router.longPromptModel) ? { minChars: cfg.router.longPromptChars, alias: cfg.router.longPromptModel } : undefined,
-    fallbacks: Object.fromEntries(Object.entries(cfg.router.fallbacks).filter(([from]) => keep(from)).map(([from, chain]) => [from, (chain ?? []).filter(keep)])),
+    fallbacks: Object.fromEntries(
+      Object.entries(cfg.router.fallbacks)
+        .filter(([from]) => keep(from))
+        .map(([from, chain]) => [from, (chain ?? []).filter(keep)]),
+    ),
   };
 }
 
-function checkRouter(cfg: { model: { alias: string; inference: string }; router: z.output<typeof routerSchema>; tenants: z.output<typeof tenantSchema>[] }, ctx: Ctx): void {
+function checkRouter(
+  cfg: { model: { alias: string; inference: string }; router: z.output<typeof routerSchema>; tenants: z.output<typeof tenantSchema>[] },
+  ctx: Ctx,
+): void {
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   const names = cfg.tenants.map((t) => t.name.toLowerCase());
   if (new Set(names).size !== names.length) issue(['tenants'], 'tenant names must be unique (case-insensitive)');
@@ -395,7 +519,8 @@ function checkRouter(cfg: { model: { alias: string; inference: string }; router:
   for (const [from, chain] of Object.entries(cfg.router.fallbacks)) {
     for (const alias of [from, ...(chain ?? [])]) if (!routed.has(alias)) issue(['router', 'fallbacks', from], `names ${alias}; each ${allowed}`);
   }
-  for (const alias of routed) if (!reachable(alias, cfg.model.inference)) issue(['router', 'models'], `${alias} cannot be reached through model.inference = ${cfg.model.inference}`);
+  for (const alias of routed)
+    if (!reachable(alias, cfg.model.inference)) issue(['router', 'models'], `${alias} cannot be reached through model.inference = ${cfg.model.inference}`);
 }
 
 function checkKnowledgeBase(kb: z.output<typeof knowledgeBaseSchema>, ctx: Ctx): void {
@@ -408,7 +533,11 @@ function checkKnowledgeBase(kb: z.output<typeof knowledgeBaseSchema>, ctx: Ctx):
   }
   const c = kb.chunking;
   if (c.strategy === 'hierarchical' && c.childMaxTokens >= c.parentMaxTokens) {
-    ctx.addIssue({ code: 'custom', path: ['knowledgeBase', 'chunking', 'childMaxTokens'], message: `must be below knowledgeBase.chunking.parentMaxTokens (${c.parentMaxTokens})` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['knowledgeBase', 'chunking', 'childMaxTokens'],
+      message: `must be below knowledgeBase.chunking.parentMaxTokens (${c.parentMaxTokens})`,
+    });
   }
 }
 
@@ -525,7 +654,9 @@ function coerce(key: string, value: unknown, kind: Kind | undefined): { value: u
       return { value: JSON.parse(text) };
     } catch (error) {
       const example = kind === 'array' ? '\'["...", ...]\'' : '\'{"key": ...}\'';
-      return { error: `${key} = ${JSON.stringify(value)}: is not valid JSON (${error instanceof Error ? error.message : String(error)}); ${key} takes a JSON ${kind}: -c ${key}=${example}` };
+      return {
+        error: `${key} = ${JSON.stringify(value)}: is not valid JSON (${error instanceof Error ? error.message : String(error)}); ${key} takes a JSON ${kind}: -c ${key}=${example}`,
+      };
     }
   }
   if ((kind === 'boolean' || kind === undefined) && (text === 'true' || text === 'false')) return { value: text === 'true' };

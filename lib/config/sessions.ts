@@ -12,7 +12,9 @@ export const sessionsSchema = z.strictObject({
    * Most characters of earlier turns sent to the model; older turns are dropped first. Each stored
    * message is cut to this length too, which keeps a turn item far below DynamoDB's 400 KB.
    */
-  historyChars: int(100, 60_000).default(12_000).describe('Most characters of earlier turns sent to the model; older turns are dropped first. Each stored message is cut to this length too.'),
+  historyChars: int(100, 60_000)
+    .default(12_000)
+    .describe('Most characters of earlier turns sent to the model; older turns are dropped first. Each stored message is cut to this length too.'),
   /** Most turns `GET /sessions/{id}` returns (the newest; `truncated` says when there were more). */
   maxTurnsReturned: int(1, 200).default(50).describe('Most turns `GET /sessions/{id}` returns (the newest; `truncated` says when there were more).'),
 });

@@ -108,7 +108,9 @@ export class GroundStack extends Stack {
     // Ground 0: a model call.
     const api = (this.api = new ModelApi(this, 'Api', modelApiProps(config, auth)));
     if (ground < 4) {
-      api.acknowledgeNoWebAcl('Grounds 0-3 have no WAF web ACL: only IAM-signed callers of this account reach the API; the gateway of ground 4 associates one with this stage');
+      api.acknowledgeNoWebAcl(
+        'Grounds 0-3 have no WAF web ACL: only IAM-signed callers of this account reach the API; the gateway of ground 4 associates one with this stage',
+      );
     }
     // Grounds 1-3: prompt management, an external knowledge base, guardrails.
     if (ground >= 1) this.prompt = new ManagedPrompt(this, 'Prompt', managedPromptProps(config, model));
@@ -157,7 +159,11 @@ export class GroundStack extends Stack {
       const logging = invocationLoggingProps(config);
       if (logging) this.invocationLogging = new InvocationLogging(this, 'InvocationLogging', logging);
       if (this.knowledgeBase) {
-        this.documentPipeline = new DocumentPipeline(this, 'DocumentPipeline', documentPipelineProps(config, { knowledgeBase: this.knowledgeBase, topic: observability.topic }));
+        this.documentPipeline = new DocumentPipeline(
+          this,
+          'DocumentPipeline',
+          documentPipelineProps(config, { knowledgeBase: this.knowledgeBase, topic: observability.topic }),
+        );
       }
     }
 
@@ -173,6 +179,15 @@ export class GroundStack extends Stack {
 
   /** The blocks built so far that others consume, by the name their props use. */
   private get blocks() {
-    return { prompt: this.prompt, knowledgeBase: this.knowledgeBase, guardrail: this.guardrail, gateway: this.gateway, network: this.network, cache: this.cache, sessions: this.sessions, feedback: this.feedback };
+    return {
+      prompt: this.prompt,
+      knowledgeBase: this.knowledgeBase,
+      guardrail: this.guardrail,
+      gateway: this.gateway,
+      network: this.network,
+      cache: this.cache,
+      sessions: this.sessions,
+      feedback: this.feedback,
+    };
   }
 }

@@ -38,7 +38,13 @@ export class PredictiveMlStack extends Stack {
     });
     this.gateway = new ModelGateway(this, 'Gateway', {
       api: this.api,
-      tenants: config.tenants.map((t) => ({ name: t.name, tier: t.tier, quota: { limit: t.quotaPerDay, period: 'DAY' as const }, rateLimit: t.rateLimit, burstLimit: t.burstLimit })),
+      tenants: config.tenants.map((t) => ({
+        name: t.name,
+        tier: t.tier,
+        quota: { limit: t.quotaPerDay, period: 'DAY' as const },
+        rateLimit: t.rateLimit,
+        burstLimit: t.burstLimit,
+      })),
       blockLargeBodies: config.gateway.blockLargeBodies,
       requestsPer5MinPerIp: config.gateway.requestsPer5MinPerIp,
       logRetention: config.lambda.logRetentionDays,

@@ -86,7 +86,13 @@ export function guardrailProps(config: BlueprintConfig): GuardrailProps {
 export function modelGatewayProps(config: BlueprintConfig, api: IModelApi, model: BedrockModel, scope: IConstruct): ModelGatewayProps {
   return {
     api,
-    tenants: config.tenants.map((t) => ({ name: t.name, tier: t.tier, quota: { limit: t.quotaPerDay, period: 'DAY' as const }, rateLimit: t.rateLimit, burstLimit: t.burstLimit })),
+    tenants: config.tenants.map((t) => ({
+      name: t.name,
+      tier: t.tier,
+      quota: { limit: t.quotaPerDay, period: 'DAY' as const },
+      rateLimit: t.rateLimit,
+      burstLimit: t.burstLimit,
+    })),
     modelSourceArn: model.sourceArn(scope),
     blockLargeBodies: config.gateway.blockLargeBodies,
     requestsPer5MinPerIp: config.gateway.requestsPer5MinPerIp,
@@ -196,7 +202,11 @@ export function modelCallProps(config: BlueprintConfig, blocks: ModelCallBlocks)
         ttl: Duration.seconds(config.cache.ttlSeconds),
         timeout: Duration.millis(config.cache.timeoutMs),
         semantic: config.cache.semantic
-          ? { embeddingModel: new BedrockModel(MODEL_CATALOG['titan-embed-text-v2'], 'in-region'), dimensions: config.cache.embeddingDimensions, threshold: config.cache.semanticThreshold }
+          ? {
+              embeddingModel: new BedrockModel(MODEL_CATALOG['titan-embed-text-v2'], 'in-region'),
+              dimensions: config.cache.embeddingDimensions,
+              threshold: config.cache.semanticThreshold,
+            }
           : undefined,
       },
   };
@@ -225,7 +235,12 @@ export function agentRouteProps(config: BlueprintConfig, blocks: Pick<AgentRoute
 }
 
 /** The alarm thresholds and tenants of the observability block; the ground adds what it watches. */
-export function observabilitySettings(config: BlueprintConfig): Pick<ObservabilityProps, 'tenants' | 'alarmEmail' | 'latencyP99' | 'apiErrorRatePercent' | 'dailyCostBudgetUsd' | 'cacheHitRateFloorPercent' | 'guardrailInterventionsPer5Min'> {
+export function observabilitySettings(
+  config: BlueprintConfig,
+): Pick<
+  ObservabilityProps,
+  'tenants' | 'alarmEmail' | 'latencyP99' | 'apiErrorRatePercent' | 'dailyCostBudgetUsd' | 'cacheHitRateFloorPercent' | 'guardrailInterventionsPer5Min'
+> {
   const obs = config.observability;
   return {
     tenants: config.tenants.map((t) => t.name),

@@ -21,8 +21,18 @@ function agent(stack: Stack, guardrailConfiguration?: bedrock.CfnAgent.Guardrail
 
 /** A function whose role may call a model (Converse is authorized as bedrock:InvokeModel). */
 function modelFunction(stack: Stack, environment?: Record<string, string>): lambda.Function {
-  const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {}'), environment });
-  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: ['arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0'] }));
+  const fn = new lambda.Function(stack, 'Fn', {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => {}'),
+    environment,
+  });
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['bedrock:InvokeModel'],
+      resources: ['arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0'],
+    }),
+  );
   return fn;
 }
 
@@ -66,7 +76,11 @@ describe(RULE, () => {
     const version = new bedrock.CfnGuardrailVersion(stack, 'Version', { guardrailIdentifier: g.attrGuardrailId });
     const fn = modelFunction(stack, { GUARDRAIL_ID: g.attrGuardrailId, GUARDRAIL_VERSION: version.attrVersion });
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['bedrock:ApplyGuardrail'], resources: [g.attrGuardrailArn] }));
-    new lambda.Function(stack, 'Other', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {}') });
+    new lambda.Function(stack, 'Other', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => {}'),
+    });
     expect(findings(stack, RULE)).toEqual([]);
   });
 });

@@ -17,6 +17,10 @@ export function findings(scope: IConstruct, rule: string): string[] {
   return new GenAiBlueprintChecks()
     .validateScope(scope)
     .violations.filter((v) => v.ruleName === id || v.ruleName.startsWith(`${id}[`))
-    .flatMap((v) => v.violatingResources.map((r) => `${v.ruleName.slice(id.length).replace(/^\[(.*)\]$/, '$1') || rule} @ ${(r.constructPath ?? '').split('/').slice(1).join('/')}`))
+    .flatMap((v) =>
+      v.violatingResources.map(
+        (r) => `${v.ruleName.slice(id.length).replace(/^\[(.*)\]$/, '$1') || rule} @ ${(r.constructPath ?? '').split('/').slice(1).join('/')}`,
+      ),
+    )
     .sort();
 }

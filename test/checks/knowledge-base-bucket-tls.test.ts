@@ -15,10 +15,12 @@ function dataSourceOf(stack: Stack, bucket: s3.IBucket): void {
 }
 
 describe(RULE, () => {
-  test('fails for a knowledge base\'s document bucket whose policy does not deny aws:SecureTransport false', () => {
+  test("fails for a knowledge base's document bucket whose policy does not deny aws:SecureTransport false", () => {
     const stack = fixtureStack();
     const bucket = new s3.Bucket(stack, 'Docs');
-    bucket.addToResourcePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], principals: [new iam.AccountRootPrincipal()], resources: [bucket.arnForObjects('*')] }));
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], principals: [new iam.AccountRootPrincipal()], resources: [bucket.arnForObjects('*')] }),
+    );
     dataSourceOf(stack, bucket);
     expect(findings(stack, RULE)).toEqual([`${RULE} @ Docs/Resource`]);
   });

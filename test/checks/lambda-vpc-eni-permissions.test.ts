@@ -9,7 +9,11 @@ const RULE = 'LambdaVpcEniPermissions';
 
 /** A function in an isolated subnet, with `role` when given (as BlueprintFunction does). */
 function vpcFunction(stack: Stack, role?: iam.IRole, inVpc = true): lambda.Function {
-  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 1, natGateways: 0, subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+  const vpc = new ec2.Vpc(stack, 'Vpc', {
+    maxAzs: 1,
+    natGateways: 0,
+    subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+  });
   return new lambda.Function(stack, 'Fn', {
     runtime: lambda.Runtime.NODEJS_22_X,
     handler: 'index.handler',
@@ -42,7 +46,9 @@ describe(RULE, () => {
 
     const scoped = fixtureStack();
     const scopedRole = ownRole(scoped);
-    scopedRole.addToPolicy(new iam.PolicyStatement({ actions: [...LAMBDA_ENI_ACTIONS], resources: ['arn:aws:ec2:us-east-1:111122223333:network-interface/*'] }));
+    scopedRole.addToPolicy(
+      new iam.PolicyStatement({ actions: [...LAMBDA_ENI_ACTIONS], resources: ['arn:aws:ec2:us-east-1:111122223333:network-interface/*'] }),
+    );
     vpcFunction(scoped, scopedRole);
     expect(findings(scoped, RULE)).toEqual([`${RULE} @ Fn/Resource`]);
   });
@@ -50,14 +56,17 @@ describe(RULE, () => {
   test('fails when the actions come from a separate policy the function does not wait for, passes once it depends on it', () => {
     const stack = fixtureStack();
     const role = ownRole(stack);
-    const policy = new iam.Policy(stack, 'EniPolicy', { roles: [role], statements: [new iam.PolicyStatement({ actions: [...LAMBDA_ENI_ACTIONS], resources: ['*'] })] });
+    const policy = new iam.Policy(stack, 'EniPolicy', {
+      roles: [role],
+      statements: [new iam.PolicyStatement({ actions: [...LAMBDA_ENI_ACTIONS], resources: ['*'] })],
+    });
     const fn = vpcFunction(stack, role);
     expect(findings(stack, RULE)).toEqual([`${RULE} @ Fn/Resource`]);
     fn.node.addDependency(policy);
     expect(findings(stack, RULE)).toEqual([]);
   });
 
-  test('passes with the ENI actions in the role\'s default policy, with the managed policy, or with a role aws-cdk-lib creates', () => {
+  test("passes with the ENI actions in the role's default policy, with the managed policy, or with a role aws-cdk-lib creates", () => {
     const inline = fixtureStack();
     const role = ownRole(inline);
     role.addToPolicy(new iam.PolicyStatement({ actions: [...LAMBDA_ENI_ACTIONS], resources: ['*'] }));

@@ -43,7 +43,7 @@ describe(RULE, () => {
     expect(findings(stack, RULE)).toEqual([`Publish:${CW} @ Topic/Resource`]);
   });
 
-  test('passes with a scoped Allow for CloudWatch, or with no topic policy at all (SNS\'s default policy)', () => {
+  test("passes with a scoped Allow for CloudWatch, or with no topic policy at all (SNS's default policy)", () => {
     const scoped = fixtureStack();
     const topic = new sns.Topic(scoped, 'Topic', { enforceSSL: true });
     allowCloudWatch(topic, { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } });
@@ -55,14 +55,14 @@ describe(RULE, () => {
     expect(findings(defaultPolicy, RULE)).toEqual([]);
   });
 
-  test('fails for an EventBridge rule target: aws-cdk-lib\'s SnsTopic target allows events.amazonaws.com without a source condition', () => {
+  test("fails for an EventBridge rule target: aws-cdk-lib's SnsTopic target allows events.amazonaws.com without a source condition", () => {
     const stack = fixtureStack();
     const topic = new sns.Topic(stack, 'Topic');
     new events.Rule(stack, 'Rule', { eventPattern: { source: ['aws.bedrock'] }, targets: [new targets.SnsTopic(topic)] });
     expect(findings(stack, RULE)).toEqual(['Publish:events.amazonaws.com @ Topic/Resource']);
   });
 
-  test('S3 notifications: passes with aws-cdk-lib\'s SnsDestination (scoped by aws:SourceArn), fails when the policy names only CloudWatch', () => {
+  test("S3 notifications: passes with aws-cdk-lib's SnsDestination (scoped by aws:SourceArn), fails when the policy names only CloudWatch", () => {
     const passing = fixtureStack();
     const topic = new sns.Topic(passing, 'Topic');
     new s3.Bucket(passing, 'Bucket').addObjectCreatedNotification(new s3n.SnsDestination(topic));
@@ -73,18 +73,30 @@ describe(RULE, () => {
     new s3.CfnBucket(failing, 'Bucket', { notificationConfiguration: { topicConfigurations: [{ event: 's3:ObjectCreated:*', topic: other.ref }] } });
     new sns.CfnTopicPolicy(failing, 'Policy', {
       topics: [other.ref],
-      policyDocument: { Statement: [{ Effect: 'Allow', Principal: { Service: CW }, Action: 'sns:Publish', Resource: other.ref, Condition: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }] },
+      policyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: CW },
+            Action: 'sns:Publish',
+            Resource: other.ref,
+            Condition: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+          },
+        ],
+      },
     });
     expect(findings(failing, RULE)).toEqual(['Publish:s3.amazonaws.com @ Topic']);
   });
 
-  test('fails when the topic\'s customer managed key does not let the service use it, or the key is AWS managed', () => {
+  test("fails when the topic's customer managed key does not let the service use it, or the key is AWS managed", () => {
     const cmk = fixtureStack();
     const key = new kms.Key(cmk, 'Key');
     const topic = new sns.Topic(cmk, 'Topic', { masterKey: key });
     alarmOn(cmk, topic);
     expect(findings(cmk, RULE)).toEqual([`KeyPolicy:${CW} @ Topic/Resource`]);
-    key.addToResourcePolicy(new iam.PolicyStatement({ principals: [new iam.ServicePrincipal(CW)], actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: ['*'] }));
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({ principals: [new iam.ServicePrincipal(CW)], actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: ['*'] }),
+    );
     expect(findings(cmk, RULE)).toEqual([]);
 
     const awsManaged = fixtureStack();
@@ -96,8 +108,27 @@ describe(RULE, () => {
   test('fails when two topic policies cover one topic (the last one written wins)', () => {
     const stack = fixtureStack();
     const topic = new sns.CfnTopic(stack, 'Topic');
-    new cloudwatch.CfnAlarm(stack, 'Alarm', { comparisonOperator: 'GreaterThanThreshold', evaluationPeriods: 1, threshold: 1, metricName: 'Errors', namespace: 'Fixture', period: 60, statistic: 'Sum', alarmActions: [topic.ref] });
-    const allow = { Statement: [{ Effect: 'Allow', Principal: { Service: CW }, Action: 'sns:Publish', Resource: topic.ref, Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:cloudwatch:us-east-1:111122223333:alarm:*' } } }] };
+    new cloudwatch.CfnAlarm(stack, 'Alarm', {
+      comparisonOperator: 'GreaterThanThreshold',
+      evaluationPeriods: 1,
+      threshold: 1,
+      metricName: 'Errors',
+      namespace: 'Fixture',
+      period: 60,
+      statistic: 'Sum',
+      alarmActions: [topic.ref],
+    });
+    const allow = {
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: CW },
+          Action: 'sns:Publish',
+          Resource: topic.ref,
+          Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:cloudwatch:us-east-1:111122223333:alarm:*' } },
+        },
+      ],
+    };
     new sns.CfnTopicPolicy(stack, 'PolicyA', { topics: [topic.ref], policyDocument: allow });
     expect(findings(stack, RULE)).toEqual([]);
     new sns.CfnTopicPolicy(stack, 'PolicyB', { topics: [topic.ref], policyDocument: allow });

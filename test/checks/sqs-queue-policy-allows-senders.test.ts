@@ -18,7 +18,7 @@ describe(RULE, () => {
     expect(findings(stack, RULE)).toEqual(['SendMessage:events.amazonaws.com @ Queue/Resource']);
   });
 
-  test('passes with aws-cdk-lib\'s SqsQueue target and SqsSubscription (both scoped by aws:SourceArn)', () => {
+  test("passes with aws-cdk-lib's SqsQueue target and SqsSubscription (both scoped by aws:SourceArn)", () => {
     const stack = fixtureStack();
     const queue = new sqs.Queue(stack, 'Queue');
     new events.Rule(stack, 'Rule', { eventPattern: { source: ['aws.bedrock'] }, targets: [new targets.SqsQueue(queue)] });
@@ -26,20 +26,25 @@ describe(RULE, () => {
     expect(findings(stack, RULE)).toEqual([]);
   });
 
-  test('fails when the queue\'s customer managed key does not let the sending service use it, passes once it does', () => {
+  test("fails when the queue's customer managed key does not let the sending service use it, passes once it does", () => {
     const stack = fixtureStack();
     const key = new kms.Key(stack, 'Key');
     const queue = new sqs.Queue(stack, 'Queue', { encryptionMasterKey: key });
     const rule = new events.CfnRule(stack, 'Rule', { eventPattern: { source: ['aws.bedrock'] }, targets: [{ id: 'Queue', arn: queue.queueArn }] });
     queue.addToResourcePolicy(
-      new iam.PolicyStatement({ principals: [EVENTS], actions: ['sqs:SendMessage'], resources: [queue.queueArn], conditions: { ArnEquals: { 'aws:SourceArn': rule.attrArn } } }),
+      new iam.PolicyStatement({
+        principals: [EVENTS],
+        actions: ['sqs:SendMessage'],
+        resources: [queue.queueArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': rule.attrArn } },
+      }),
     );
     expect(findings(stack, RULE)).toEqual(['KeyPolicy:events.amazonaws.com @ Queue/Resource']);
     key.grant(EVENTS, 'kms:Decrypt', 'kms:GenerateDataKey*');
     expect(findings(stack, RULE)).toEqual([]);
   });
 
-  test('fails for aws-cdk-lib\'s SqsQueue target on an encrypted queue, which allows events.amazonaws.com without a source condition', () => {
+  test("fails for aws-cdk-lib's SqsQueue target on an encrypted queue, which allows events.amazonaws.com without a source condition", () => {
     const stack = fixtureStack();
     const queue = new sqs.Queue(stack, 'Queue', { encryptionMasterKey: new kms.Key(stack, 'Key') });
     new events.Rule(stack, 'Rule', { eventPattern: { source: ['aws.bedrock'] }, targets: [new targets.SqsQueue(queue)] });

@@ -32,7 +32,7 @@ describe('stale acknowledgements', () => {
     expect(reports[0].violations.map((v) => v.ruleName)).toEqual(['GenAiBlueprint-SnsTopicPolicyAllowsPublishers[Publish:cloudwatch.amazonaws.com]']);
   });
 
-  test('passes for acknowledgements that hide a finding, on the resource or on a construct above it; ignores other plugins\' ids', () => {
+  test("passes for acknowledgements that hide a finding, on the resource or on a construct above it; ignores other plugins' ids", () => {
     const stack = fixtureStack();
     const block = new Construct(stack, 'Block');
     new sqs.Queue(block, 'Queue', { enforceSSL: true });

@@ -90,27 +90,43 @@ describe('-c values are read as their key takes them', () => {
       'guardrail.blockedWords': '["foo","bar"]',
     });
     expect(cfg.tenants).toEqual([{ name: 'acme', tier: 'premium', quotaPerDay: 5000, rateLimit: 10, burstLimit: 20 }]);
-    expect(cfg.router).toMatchObject({ models: ['nova-micro', 'nova-lite'], byTier: { basic: 'nova-micro', standard: 'nova-lite' }, fallbacks: { 'nova-lite': ['nova-micro'] } });
+    expect(cfg.router).toMatchObject({
+      models: ['nova-micro', 'nova-lite'],
+      byTier: { basic: 'nova-micro', standard: 'nova-lite' },
+      fallbacks: { 'nova-lite': ['nova-micro'] },
+    });
     expect(cfg.guardrail.blockedWords).toEqual(['foo', 'bar']);
   });
 
   test('string keys stay strings, even when they look like JSON or a number', () => {
-    const cfg = loadConfig({ 'guardrail.blockedInputMessage': '[blocked] Ask something else.', 'auth.domainPrefix': '123', 'agent.instruction': '{"role":"assistant"} is how you answer every question here.' });
+    const cfg = loadConfig({
+      'guardrail.blockedInputMessage': '[blocked] Ask something else.',
+      'auth.domainPrefix': '123',
+      'agent.instruction': '{"role":"assistant"} is how you answer every question here.',
+    });
     expect(cfg.guardrail.blockedInputMessage).toBe('[blocked] Ask something else.');
     expect(cfg.auth.domainPrefix).toBe('123');
     expect(cfg.agent.instruction).toBe('{"role":"assistant"} is how you answer every question here.');
   });
 
   test.each([
-    [{ tenants: '[{"name":"acme",' }, /tenants = "\[\{\\"name\\":\\"acme\\",": is not valid JSON \(.+\); tenants takes a JSON array: -c tenants='\["\.\.\.", \.\.\.\]'/],
+    [
+      { tenants: '[{"name":"acme",' },
+      /tenants = "\[\{\\"name\\":\\"acme\\",": is not valid JSON \(.+\); tenants takes a JSON array: -c tenants='\["\.\.\.", \.\.\.\]'/,
+    ],
     [{ 'router.models': 'nova-micro,nova-lite' }, /router\.models = "nova-micro,nova-lite": is not valid JSON \(.+\); router\.models takes a JSON array/],
-    [{ 'router.byTier': "{basic:'nova-micro'}" }, /router\.byTier = "\{basic:'nova-micro'\}": is not valid JSON \(.+\); router\.byTier takes a JSON object: -c router\.byTier='\{"key": \.\.\.\}'/],
+    [
+      { 'router.byTier': "{basic:'nova-micro'}" },
+      /router\.byTier = "\{basic:'nova-micro'\}": is not valid JSON \(.+\); router\.byTier takes a JSON object: -c router\.byTier='\{"key": \.\.\.\}'/,
+    ],
   ])('fails on invalid JSON %j naming the key', (context, message) => {
     expect(() => loadConfig(context)).toThrow(message);
   });
 
   test('invalid JSON is listed with the other wrong keys', () => {
-    expect(() => loadConfig({ 'router.models': '[nova-micro]', 'model.maxTokens': '0' })).toThrow(/router\.models = "\[nova-micro\]": is not valid JSON[\s\S]*model\.maxTokens = 0/);
+    expect(() => loadConfig({ 'router.models': '[nova-micro]', 'model.maxTokens': '0' })).toThrow(
+      /router\.models = "\[nova-micro\]": is not valid JSON[\s\S]*model\.maxTokens = 0/,
+    );
   });
 });
 
@@ -133,12 +149,27 @@ describe('router and tenants (ground 4)', () => {
   });
 
   test.each([
-    [{ 'model.inference': 'in-region', 'router.models': '["nova-lite","claude-haiku-4-5"]' }, /router\.models = \["nova-lite","claude-haiku-4-5"\]: claude-haiku-4-5 cannot be reached through model\.inference = in-region/],
+    [
+      { 'model.inference': 'in-region', 'router.models': '["nova-lite","claude-haiku-4-5"]' },
+      /router\.models = \["nova-lite","claude-haiku-4-5"\]: claude-haiku-4-5 cannot be reached through model\.inference = in-region/,
+    ],
     [{ 'router.models': '["nova-micro"]' }, /router\.models = \["nova-micro"\]: must include model\.alias \(nova-lite\)/],
     [{ 'router.models': '["nova-lite","nova-micro"]' }, /router\.byTier\.premium = \(default\): must be one of router\.models: nova-lite, nova-micro/],
-    [{ 'router.models': '["nova-lite"]', 'router.byTier': '{}', 'router.longPromptModel': 'nova-lite', 'router.fallbacks': '{"nova-lite":["nova-pro"]}' }, /router\.fallbacks\.nova-lite = \["nova-pro"\]: names nova-pro/],
-    [{ tenants: '[{"name":"a","tier":"basic","quotaPerDay":1,"rateLimit":1,"burstLimit":1},{"name":"A","tier":"premium","quotaPerDay":1,"rateLimit":1,"burstLimit":1}]' }, /tenants = .*: tenant names must be unique/],
-    [{ tenants: '[{"name":"a b","tier":"gold","quotaPerDay":0,"rateLimit":1,"burstLimit":1}]' }, /tenants\.0\.name = "a b"[\s\S]*tenants\.0\.tier = "gold"[\s\S]*tenants\.0\.quotaPerDay = 0/],
+    [
+      { 'router.models': '["nova-lite"]', 'router.byTier': '{}', 'router.longPromptModel': 'nova-lite', 'router.fallbacks': '{"nova-lite":["nova-pro"]}' },
+      /router\.fallbacks\.nova-lite = \["nova-pro"\]: names nova-pro/,
+    ],
+    [
+      {
+        tenants:
+          '[{"name":"a","tier":"basic","quotaPerDay":1,"rateLimit":1,"burstLimit":1},{"name":"A","tier":"premium","quotaPerDay":1,"rateLimit":1,"burstLimit":1}]',
+      },
+      /tenants = .*: tenant names must be unique/,
+    ],
+    [
+      { tenants: '[{"name":"a b","tier":"gold","quotaPerDay":0,"rateLimit":1,"burstLimit":1}]' },
+      /tenants\.0\.name = "a b"[\s\S]*tenants\.0\.tier = "gold"[\s\S]*tenants\.0\.quotaPerDay = 0/,
+    ],
   ])('fails on %j naming the key, the value and what is allowed', (context, message) => {
     expect(() => loadConfig(context)).toThrow(message);
   });
@@ -160,7 +191,6 @@ describe('ground selection', () => {
     expect(GROUND_NUMBERS).toEqual(GROUNDS.map((g) => g.ground));
   });
 
-
   test('unset selects every ground; a number selects one', () => {
     expect(selectGrounds(undefined)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(selectGrounds('0')).toEqual([0]);
@@ -171,7 +201,9 @@ describe('ground selection', () => {
   });
 
   test.each(['9', '-1', 'one', '0.5'])('fails on ground=%s naming the allowed grounds', (value) => {
-    expect(() => selectGrounds(value)).toThrow(`ground = ${JSON.stringify(value)}; allowed: 0, 1, 2, 3, 4, 5, 6, 7 or unset for all, or ml for the PredictiveMl stack alone`);
+    expect(() => selectGrounds(value)).toThrow(
+      `ground = ${JSON.stringify(value)}; allowed: 0, 1, 2, 3, 4, 5, 6, 7 or unset for all, or ml for the PredictiveMl stack alone`,
+    );
   });
 });
 

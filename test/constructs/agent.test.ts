@@ -33,13 +33,24 @@ function build(opts: BuildOptions = {}) {
   const app = opts.app ?? new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false });
   const stack = new Stack(app, `Test${app.node.children.length}`);
   const guardrail = opts.guardrail === false ? undefined : new Guardrail(stack, 'Guardrail');
-  const agent = new Agent(stack, 'Agent', { model: MODEL, instruction: DEFAULT_AGENT_INSTRUCTION, knowledgeBase: KnowledgeBase.fromKnowledgeBaseAttributes(stack, 'ImportedKnowledgeBase', { knowledgeBaseArn: KB.knowledgeBaseArn }), guardrail, demoTenants: ['acme', 'globex'], seedDemoData: true, ...opts.props });
+  const agent = new Agent(stack, 'Agent', {
+    model: MODEL,
+    instruction: DEFAULT_AGENT_INSTRUCTION,
+    knowledgeBase: KnowledgeBase.fromKnowledgeBaseAttributes(stack, 'ImportedKnowledgeBase', { knowledgeBaseArn: KB.knowledgeBaseArn }),
+    guardrail,
+    demoTenants: ['acme', 'globex'],
+    seedDemoData: true,
+    ...opts.props,
+  });
   const withApi = () => {
     const api = new ModelApi(stack, 'Api');
     api.acknowledgeNoWebAcl('Test fixture: the block alone, without the gateway that adds the web ACL');
     return api;
   };
-  const route = opts.route === false ? undefined : new AgentRoute(stack, 'AgentRoute', { api: withApi(), agent, tenants: [{ apiKeyId: 'key1', name: 'acme', tier: 'standard' }] });
+  const route =
+    opts.route === false
+      ? undefined
+      : new AgentRoute(stack, 'AgentRoute', { api: withApi(), agent, tenants: [{ apiKeyId: 'key1', name: 'acme', tier: 'standard' }] });
   return { app, stack, agent, route, guardrail, template: Template.fromStack(stack) };
 }
 
@@ -85,7 +96,12 @@ describe('Agent', () => {
       expect(group.ActionGroupState).toBe('ENABLED');
     }
     const calculate = cfnAgent.ActionGroups[0].FunctionSchema.Functions[0];
-    expect(calculate).toEqual({ Name: 'calculate', Description: expect.stringMatching(/exactly/), Parameters: { expression: { Type: 'string', Description: expect.any(String), Required: true } }, RequireConfirmation: 'DISABLED' });
+    expect(calculate).toEqual({
+      Name: 'calculate',
+      Description: expect.stringMatching(/exactly/),
+      Parameters: { expression: { Type: 'string', Description: expect.any(String), Required: true } },
+      RequireConfirmation: 'DISABLED',
+    });
     const addToDate = cfnAgent.ActionGroups[0].FunctionSchema.Functions.find((f: any) => f.Name === 'add_to_date');
     expect(addToDate.Parameters.amount).toMatchObject({ Type: 'integer', Required: true });
     expect(addToDate.Parameters.time_zone).toMatchObject({ Type: 'string', Required: false });
@@ -118,7 +134,11 @@ describe('Agent', () => {
         Principal: { Service: 'bedrock.amazonaws.com' },
         Condition: {
           StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-          ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':agent/*']] } },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':agent/*']],
+            },
+          },
         },
       },
     ]);
@@ -126,7 +146,12 @@ describe('Agent', () => {
 
   test('the service role: exactly the model (profile + its foundation model under the profile condition), the knowledge base, the guardrail', () => {
     const statements = statementsOf(template, stack.getLogicalId(agent.serviceRole.node.defaultChild as iam.CfnRole));
-    const profileArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':inference-profile/us.amazon.nova-lite-v1:0']] };
+    const profileArn = {
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':inference-profile/us.amazon.nova-lite-v1:0'],
+      ],
+    };
     const invoke = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'];
     expect(statements).toEqual(
       expect.arrayContaining([
@@ -148,8 +173,16 @@ describe('Agent', () => {
   test('the action function reads and writes its table only, with the two calls it makes', () => {
     const role = stack.getLogicalId((agent.actionsFunction.role as iam.Role).node.defaultChild as iam.CfnRole);
     const dynamo = statementsOf(template, role).filter((s) => JSON.stringify(s.Action).includes('dynamodb'));
-    expect(dynamo).toEqual([{ Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [stack.getLogicalId(agent.table.node.defaultChild as any), 'Arn'] } }]);
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ TABLE_NAME: { Ref: stack.getLogicalId(agent.table.node.defaultChild as any) } }) } });
+    expect(dynamo).toEqual([
+      {
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [stack.getLogicalId(agent.table.node.defaultChild as any), 'Arn'] },
+      },
+    ]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ TABLE_NAME: { Ref: stack.getLogicalId(agent.table.node.defaultChild as any) } }) },
+    });
   });
 
   test('the table: on demand, point-in-time recovery, encrypted with a KMS key, kept on delete', () => {
@@ -170,7 +203,11 @@ describe('Agent', () => {
     expect(alias).toMatchObject({ AgentId: { 'Fn::GetAtt': [agentLogicalId, 'AgentId'] }, AgentAliasName: 'live' });
     expect(alias.RoutingConfiguration).toBeUndefined();
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([{ Action: 'bedrock:InvokeAgent', Effect: 'Allow', Resource: { 'Fn::GetAtt': [stack.getLogicalId(agent.cfnAlias), 'AgentAliasArn'] } }]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Action: 'bedrock:InvokeAgent', Effect: 'Allow', Resource: { 'Fn::GetAtt': [stack.getLogicalId(agent.cfnAlias), 'AgentAliasArn'] } },
+        ]),
+      },
     });
     const invokeAgent = JSON.stringify(template.toJSON()).match(/bedrock:InvokeAgent/g);
     expect(invokeAgent).toHaveLength(1);
@@ -188,7 +225,11 @@ describe('Agent', () => {
     const create = JSON.stringify(stack.resolve(seeds[0].Properties.Create));
     expect(create).toContain('"action\\":\\"batchWriteItem');
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: [{ Action: 'dynamodb:BatchWriteItem', Effect: 'Allow', Resource: { 'Fn::GetAtt': [stack.getLogicalId(agent.table.node.defaultChild as any), 'Arn'] } }] },
+      PolicyDocument: {
+        Statement: [
+          { Action: 'dynamodb:BatchWriteItem', Effect: 'Allow', Resource: { 'Fn::GetAtt': [stack.getLogicalId(agent.table.node.defaultChild as any), 'Arn'] } },
+        ],
+      },
     });
   });
 
@@ -234,7 +275,16 @@ describe('Agent alias version', () => {
     ['instruction', { instruction: `${DEFAULT_AGENT_INSTRUCTION} Answer in French.` }],
     ['model', { model: new BedrockModel(MODEL_CATALOG['nova-micro'], 'us') }],
     ['idle session TTL', { idleSessionTtl: Duration.minutes(30) }],
-    ['knowledge base', { knowledgeBase: { knowledgeBaseId: 'KB99999999', knowledgeBaseArn: KB.knowledgeBaseArn.replace('KB12345678', 'KB99999999'), grantRetrieve: () => undefined as unknown as iam.Grant } }],
+    [
+      'knowledge base',
+      {
+        knowledgeBase: {
+          knowledgeBaseId: 'KB99999999',
+          knowledgeBaseArn: KB.knowledgeBaseArn.replace('KB12345678', 'KB99999999'),
+          grantRetrieve: () => undefined as unknown as iam.Grant,
+        },
+      },
+    ],
     ['knowledge base description', { knowledgeBaseDescription: 'Product manuals of the shop.' }],
   ])('a new %s gives a new description (a new version)', (_label, props) => {
     expect(description({ props })).not.toBe(base);
@@ -267,7 +317,8 @@ describe('Agent validation', () => {
   });
 
   test('warns when the agent has no guardrail, and only then', () => {
-    const warnings = (guardrail: boolean) => Annotations.fromStack(build({ guardrail, route: false }).stack).findWarning('*', Match.stringLikeRegexp('genai-blueprint:agent-no-guardrail'));
+    const warnings = (guardrail: boolean) =>
+      Annotations.fromStack(build({ guardrail, route: false }).stack).findWarning('*', Match.stringLikeRegexp('genai-blueprint:agent-no-guardrail'));
     expect(warnings(false)).toHaveLength(1);
     expect(warnings(true)).toHaveLength(0);
   });
@@ -287,10 +338,17 @@ test('the seeded rows are what the action handler reads (sent to a local DynamoD
   const { stack, template } = build({ route: false, props: { demoTenants: ['acme'] } });
   // The call is a Fn::Join of JSON text around the table's Ref: join it as CloudFormation would.
   const joined = stack.resolve(Object.values(template.findResources('Custom::AWS'))[0].Properties.Create) as { 'Fn::Join': [string, unknown[]] };
-  const call = JSON.parse(joined['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'agent-data')).join('')) as { parameters: ConstructorParameters<typeof BatchWriteItemCommand>[0] };
+  const call = JSON.parse(joined['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'agent-data')).join('')) as {
+    parameters: ConstructorParameters<typeof BatchWriteItemCommand>[0];
+  };
   const db = await startLocalDynamoDb();
   try {
-    await db.createTable({ TableName: 'agent-data', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' });
+    await db.createTable({
+      TableName: 'agent-data',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    });
     await db.client().send(new BatchWriteItemCommand(call.parameters));
     const documents = DynamoDBDocumentClient.from(db.client());
     for (const order of DEMO_ORDERS) {

@@ -27,7 +27,9 @@ describe('BlueprintFunction in a VPC', () => {
     const fnRole = template.findResources('AWS::Lambda::Function', { Properties: { Description: 'test' } });
     const [fn] = Object.values(fnRole);
     const roleId = fn.Properties.Role['Fn::GetAtt'][0];
-    const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, p]) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId));
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, p]) =>
+      p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId),
+    );
     const allowed = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement).flatMap((s: { Action: string | string[] }) => [s.Action].flat());
     for (const action of [...LAMBDA_ENI_ACTIONS.describe, ...LAMBDA_ENI_ACTIONS.manage]) expect(allowed).toContain(action);
     // Created before the function: CreateFunction checks the role's ENI permissions.
@@ -51,7 +53,9 @@ describe('BlueprintFunction in a VPC', () => {
     const groups = (t: Template) => Object.values(t.findResources('AWS::EC2::SecurityGroup')).map((g) => g.Properties.GroupDescription);
     expect(groups(template)).toEqual(['genai-blueprint training-gate function']);
     expect(groups(vpcFunction('Ground7-FullSystem'))).toEqual(groups(template));
-    template.hasResourceProperties('AWS::Lambda::Function', { VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^FnSecurityGroup'), 'GroupId'] }] } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^FnSecurityGroup'), 'GroupId'] }] },
+    });
   });
 });
 

@@ -17,7 +17,11 @@ function build(props: Partial<DocumentPipelineProps> = {}, extend?: (stack: Stac
   const bucket = new s3.Bucket(stack, 'Docs', { enforceSSL: true });
   const topic = new sns.Topic(stack, 'Topic', { masterKey: new kms.Key(stack, 'TopicKey', { enableKeyRotation: true }), enforceSSL: true });
   const pipeline = new DocumentPipeline(stack, 'Pipeline', {
-    knowledgeBase: KnowledgeBase.fromKnowledgeBaseAttributes(stack, 'KnowledgeBase', { knowledgeBaseArn: KB_ARN, dataSourceId: 'DS12345678', documentsBucket: bucket }),
+    knowledgeBase: KnowledgeBase.fromKnowledgeBaseAttributes(stack, 'KnowledgeBase', {
+      knowledgeBaseArn: KB_ARN,
+      dataSourceId: 'DS12345678',
+      documentsBucket: bucket,
+    }),
     topic,
     ...props,
   });
@@ -41,7 +45,10 @@ describe('DocumentPipeline', () => {
     expect(s.CheckInput.Default).toBe('ReadDocument');
     expect(s.ReadDocument).toMatchObject({ Resource: 'arn:aws:states:::aws-sdk:s3:headObject', Next: 'CheckDocument' });
     expect(s.CheckDocument.Default).toBe('StartIngestion');
-    expect(s.StartIngestion).toMatchObject({ Resource: 'arn:aws:states:::aws-sdk:bedrockagent:startIngestionJob', Parameters: { KnowledgeBaseId: 'KB12345678', DataSourceId: 'DS12345678' } });
+    expect(s.StartIngestion).toMatchObject({
+      Resource: 'arn:aws:states:::aws-sdk:bedrockagent:startIngestionJob',
+      Parameters: { KnowledgeBaseId: 'KB12345678', DataSourceId: 'DS12345678' },
+    });
     expect(s.WaitForJob).toMatchObject({ Type: 'Wait', Seconds: 30, Next: 'CheckJob' });
     expect(s.CheckJob).toMatchObject({ Resource: 'arn:aws:states:::aws-sdk:bedrockagent:getIngestionJob', Next: 'CountCheck' });
     const choices = s.JobStatus.Choices;
@@ -58,10 +65,21 @@ describe('DocumentPipeline', () => {
       expect([name, state.TimeoutSeconds]).toEqual([name, 30]);
       expect(state.Retry.length).toBeGreaterThan(0);
       for (const retry of state.Retry) {
-        expect([name, retry]).toEqual([name, expect.objectContaining({ JitterStrategy: 'FULL', MaxDelaySeconds: expect.any(Number), BackoffRate: expect.any(Number), MaxAttempts: expect.any(Number) })]);
+        expect([name, retry]).toEqual([
+          name,
+          expect.objectContaining({
+            JitterStrategy: 'FULL',
+            MaxDelaySeconds: expect.any(Number),
+            BackoffRate: expect.any(Number),
+            MaxAttempts: expect.any(Number),
+          }),
+        ]);
       }
       // Failures are notified (the last catcher catches everything); the failure notification itself can only end the run.
-      expect([name, state.Catch.at(-1)]).toEqual([name, expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: name === 'NotifyFailure' ? 'NotificationFailed' : 'NotifyFailure' })]);
+      expect([name, state.Catch.at(-1)]).toEqual([
+        name,
+        expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: name === 'NotifyFailure' ? 'NotificationFailed' : 'NotifyFailure' }),
+      ]);
       expect([name, state.Catch.length]).toEqual([name, name === 'ReadDocument' ? 2 : 1]);
     }
   });
@@ -69,7 +87,12 @@ describe('DocumentPipeline', () => {
   test('a missing document is rejected at once: S3.NoSuchKeyException is caught before the catch-all and retried by no retrier', () => {
     const s = definition.States;
     expect(s.ReadDocument.Catch[0]).toEqual({ ErrorEquals: ['S3.NoSuchKeyException'], ResultPath: '$.error', Next: 'Missing' });
-    expect(s.Missing).toMatchObject({ Type: 'Pass', Result: { reason: 'The document does not exist in the documents bucket' }, ResultPath: '$.invalid', Next: 'NotifyRejected' });
+    expect(s.Missing).toMatchObject({
+      Type: 'Pass',
+      Result: { reason: 'The document does not exist in the documents bucket' },
+      ResultPath: '$.invalid',
+      Next: 'NotifyRejected',
+    });
     const retried = (s.ReadDocument.Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals);
     expect(retried).toEqual(['States.Timeout', 'S3.SdkClientException', 'S3.S3Exception']);
     // States.ALL and States.TaskFailed would match S3.NoSuchKeyException too.
@@ -104,14 +127,20 @@ describe('DocumentPipeline', () => {
   test('logging ALL to a log group with retention, tracing on, a timeout on the whole machine', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true, Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [id(pipeline.logGroup), 'Arn'] } } }] },
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: true,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [id(pipeline.logGroup), 'Arn'] } } }],
+      },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     expect(definition.TimeoutSeconds).toBe(30 * 20 + 3_600);
   });
 
   test('IAM: head the documents bucket (and list it, so a missing key is a 404), start and read jobs of this knowledge base, publish to the topic; nothing else on a resource', () => {
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[]);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[],
+    );
     const scoped = statements.filter((s) => s.Resource !== '*');
     expect(scoped).toEqual([
       { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id(bucket), 'Arn'] }, '/*']] } },
@@ -128,19 +157,47 @@ describe('DocumentPipeline', () => {
     template.resourceCountIs('AWS::Events::Rule', 0);
     const withTrigger = build({ onUpload: true });
     withTrigger.template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.s3'], 'detail-type': ['Object Created'], detail: { bucket: { name: [{ Ref: withTrigger.stack.getLogicalId(withTrigger.bucket.node.defaultChild as s3.CfnBucket) }] } } },
-      Targets: [{ InputTransformer: { InputPathsMap: { 'detail-object-key': '$.detail.object.key' }, InputTemplate: '{"key":<detail-object-key>}' }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [withTrigger.stack.getLogicalId(withTrigger.pipeline.deadLetterQueue!.node.defaultChild as never), 'Arn'] } }, RetryPolicy: { MaximumRetryAttempts: 10 } }],
+      EventPattern: {
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: { bucket: { name: [{ Ref: withTrigger.stack.getLogicalId(withTrigger.bucket.node.defaultChild as s3.CfnBucket) }] } },
+      },
+      Targets: [
+        {
+          InputTransformer: { InputPathsMap: { 'detail-object-key': '$.detail.object.key' }, InputTemplate: '{"key":<detail-object-key>}' },
+          DeadLetterConfig: {
+            Arn: { 'Fn::GetAtt': [withTrigger.stack.getLogicalId(withTrigger.pipeline.deadLetterQueue!.node.defaultChild as never), 'Arn'] },
+          },
+          RetryPolicy: { MaximumRetryAttempts: 10 },
+        },
+      ],
     });
   });
 
   test('grantStart lets an operator start runs of this pipeline only', () => {
-    const { stack: s, pipeline: p, template: t } = build({}, (st, pl) => pl.grantStart(new iam.Role(st, 'Operator', { assumedBy: new iam.AccountRootPrincipal() })));
-    t.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: s.getLogicalId(p.stateMachine.node.defaultChild as never) } }] } });
+    const {
+      stack: s,
+      pipeline: p,
+      template: t,
+    } = build({}, (st, pl) => pl.grantStart(new iam.Role(st, 'Operator', { assumedBy: new iam.AccountRootPrincipal() })));
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [{ Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: s.getLogicalId(p.stateMachine.node.defaultChild as never) } }],
+      },
+    });
   });
 
   test.each<[string, Partial<DocumentPipelineProps>, string]>([
-    ['the size limit is above 50 MiB', { maxDocumentSize: Size.mebibytes(51) }, 'maxDocumentSize must be between 1 byte and 50 MiB (Bedrock\'s limit per file), got 53477376 bytes'],
-    ['an extension has a dot', { allowedExtensions: ['.pdf'] }, 'allowedExtensions must be a non-empty list of lower-case extensions without the dot, got [".pdf"]'],
+    [
+      'the size limit is above 50 MiB',
+      { maxDocumentSize: Size.mebibytes(51) },
+      "maxDocumentSize must be between 1 byte and 50 MiB (Bedrock's limit per file), got 53477376 bytes",
+    ],
+    [
+      'an extension has a dot',
+      { allowedExtensions: ['.pdf'] },
+      'allowedExtensions must be a non-empty list of lower-case extensions without the dot, got [".pdf"]',
+    ],
     ['no extension is allowed', { allowedExtensions: [] }, 'allowedExtensions must be a non-empty list of lower-case extensions without the dot, got []'],
     ['the check interval is 5 s', { checkInterval: Duration.seconds(5) }, 'checkInterval must be between 10 and 3600 seconds, got 5'],
     ['maxChecks is 0', { maxChecks: 0 }, 'maxChecks must be an integer between 1 and 1000, got 0'],
@@ -153,7 +210,16 @@ describe('DocumentPipeline', () => {
     const checks = new CfnParameter(s, 'MaxChecks', { type: 'Number' }).valueAsNumber;
     const bucket = new s3.Bucket(s, 'Docs');
     expect(
-      () => new DocumentPipeline(s, 'Pipeline', { knowledgeBase: KnowledgeBase.fromKnowledgeBaseAttributes(s, 'KnowledgeBase', { knowledgeBaseArn: KB_ARN, dataSourceId: 'DS', documentsBucket: bucket }), topic: new sns.Topic(s, 'T'), maxChecks: checks }),
+      () =>
+        new DocumentPipeline(s, 'Pipeline', {
+          knowledgeBase: KnowledgeBase.fromKnowledgeBaseAttributes(s, 'KnowledgeBase', {
+            knowledgeBaseArn: KB_ARN,
+            dataSourceId: 'DS',
+            documentsBucket: bucket,
+          }),
+          topic: new sns.Topic(s, 'T'),
+          maxChecks: checks,
+        }),
     ).not.toThrow();
   });
 

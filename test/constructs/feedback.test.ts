@@ -13,7 +13,11 @@ function build(props: Partial<FeedbackProps> = {}, opts: { promptFunction?: bool
   api.acknowledgeNoWebAcl('Test fixture: the block alone, without the gateway that adds the web ACL');
   const feedback = new Feedback(stack, 'Feedback', { api, ...props });
   if (opts.promptFunction) {
-    const fn = new lambda.Function(stack, 'Prompt', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})') });
+    const fn = new lambda.Function(stack, 'Prompt', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    });
     feedback.grantRecordAnswers(fn);
   }
   return { stack, feedback, template: Template.fromStack(stack) };
@@ -56,10 +60,18 @@ describe('Feedback', () => {
         type: 'object',
         required: ['requestId', 'rating'],
         additionalProperties: false,
-        properties: { requestId: { type: 'string', pattern: '^[A-Za-z0-9-]{1,128}$' }, rating: { type: 'string', enum: ['up', 'down'] }, comment: { type: 'string', maxLength: 1000 } },
+        properties: {
+          requestId: { type: 'string', pattern: '^[A-Za-z0-9-]{1,128}$' },
+          rating: { type: 'string', enum: ['up', 'down'] },
+          comment: { type: 'string', maxLength: 1000 },
+        },
       },
     });
-    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', AuthorizationType: 'AWS_IAM', RequestModels: { 'application/json': Match.anyValue() } });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      AuthorizationType: 'AWS_IAM',
+      RequestModels: { 'application/json': Match.anyValue() },
+    });
   });
 
   test('least privilege: the feedback function may GetItem and UpdateItem, the prompt function PutItem, on the table ARN only', () => {
@@ -76,7 +88,9 @@ describe('Feedback', () => {
   test('the prompt function gets FEEDBACK_TABLE and the window; the feedback function also the comment cap', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
-      Environment: { Variables: { FEEDBACK_TABLE: { Ref: Match.stringLikeRegexp('^FeedbackTable') }, FEEDBACK_WINDOW_DAYS: '7', FEEDBACK_RETENTION_DAYS: '365' } },
+      Environment: {
+        Variables: { FEEDBACK_TABLE: { Ref: Match.stringLikeRegexp('^FeedbackTable') }, FEEDBACK_WINDOW_DAYS: '7', FEEDBACK_RETENTION_DAYS: '365' },
+      },
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ FEEDBACK_MAX_COMMENT_CHARS: '1000', FEEDBACK_WINDOW_DAYS: '7' }) },
@@ -95,7 +109,11 @@ describe('Feedback', () => {
         Match.objectLike({
           Id: 'down',
           ReturnData: false,
-          MetricStat: { Metric: { Namespace: 'GenAiBlueprint', MetricName: 'FeedbackDown', Dimensions: [{ Name: 'service', Value: 'feedback' }] }, Period: 3600, Stat: 'Sum' },
+          MetricStat: {
+            Metric: { Namespace: 'GenAiBlueprint', MetricName: 'FeedbackDown', Dimensions: [{ Name: 'service', Value: 'feedback' }] },
+            Period: 3600,
+            Stat: 'Sum',
+          },
         }),
       ]),
     });
@@ -115,16 +133,33 @@ describe('Feedback', () => {
   test('per model and prompt version: the rate for one pair uses the dimension set the function emits', () => {
     const rate = feedback.metricThumbsDownRate(5, { Model: 'nova-lite', PromptVersion: '3' });
     expect(rate.expression).toBe(rateExpression(5));
-    expect((rate.usingMetrics.down as import('aws-cdk-lib/aws-cloudwatch').Metric).dimensions).toEqual({ service: 'feedback', Model: 'nova-lite', PromptVersion: '3' });
+    expect((rate.usingMetrics.down as import('aws-cdk-lib/aws-cloudwatch').Metric).dimensions).toEqual({
+      service: 'feedback',
+      Model: 'nova-lite',
+      PromptVersion: '3',
+    });
   });
 
   test('configured settings reach the route, function and alarm', () => {
-    const { template: t } = build({ maxCommentChars: 200, thumbsDownAlarmRate: 0.5, alarmMinRatings: 3, alarmPeriod: Duration.minutes(15), window: Duration.days(2) });
-    t.hasResourceProperties('AWS::ApiGateway::Model', { Schema: Match.objectLike({ properties: Match.objectLike({ comment: { type: 'string', maxLength: 200 } }) }) });
-    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FEEDBACK_MAX_COMMENT_CHARS: '200', FEEDBACK_WINDOW_DAYS: '2' }) } });
+    const { template: t } = build({
+      maxCommentChars: 200,
+      thumbsDownAlarmRate: 0.5,
+      alarmMinRatings: 3,
+      alarmPeriod: Duration.minutes(15),
+      window: Duration.days(2),
+    });
+    t.hasResourceProperties('AWS::ApiGateway::Model', {
+      Schema: Match.objectLike({ properties: Match.objectLike({ comment: { type: 'string', maxLength: 200 } }) }),
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FEEDBACK_MAX_COMMENT_CHARS: '200', FEEDBACK_WINDOW_DAYS: '2' }) },
+    });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 0.5,
-      Metrics: Match.arrayWith([Match.objectLike({ Expression: rateExpression(3) }), Match.objectLike({ Id: 'up', MetricStat: Match.objectLike({ Period: 900 }) })]),
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: rateExpression(3) }),
+        Match.objectLike({ Id: 'up', MetricStat: Match.objectLike({ Period: 900 }) }),
+      ]),
     });
   });
 

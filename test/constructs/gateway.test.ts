@@ -35,9 +35,19 @@ function build(overrides: Overrides = {}, opts: { app?: App; stackId?: string } 
   });
   const method = api.addJsonRoute('prompt', fn, {
     modelName: 'PromptRequest',
-    bodySchema: { type: apigateway.JsonSchemaType.OBJECT, properties: { query: { type: apigateway.JsonSchemaType.STRING, maxLength: 8000 } }, required: ['query'], additionalProperties: false },
+    bodySchema: {
+      type: apigateway.JsonSchemaType.OBJECT,
+      properties: { query: { type: apigateway.JsonSchemaType.STRING, maxLength: 8000 } },
+      required: ['query'],
+      additionalProperties: false,
+    },
   });
-  const modelSourceArn = stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: MODEL.invocationId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  const modelSourceArn = stack.formatArn({
+    service: 'bedrock',
+    resource: 'inference-profile',
+    resourceName: MODEL.invocationId,
+    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
   const { requireKeys = true, ...props } = overrides;
   const gateway = new ModelGateway(stack, 'Gateway', { api, tenants: [ACME, BETA], modelSourceArn, ...props });
   if (requireKeys) gateway.requireApiKeys([method]);
@@ -123,7 +133,8 @@ describe('ModelGateway', () => {
     });
 
     test('logical ids of a tenant do not move when another tenant is added before it', () => {
-      const ids = (t: Template) => Object.keys(t.findResources('AWS::ApiGateway::ApiKey')).concat(Object.keys(t.findResources('AWS::Bedrock::ApplicationInferenceProfile')));
+      const ids = (t: Template) =>
+        Object.keys(t.findResources('AWS::ApiGateway::ApiKey')).concat(Object.keys(t.findResources('AWS::Bedrock::ApplicationInferenceProfile')));
       const betaOnly = ids(build({ tenants: [BETA] }).template);
       expect(ids(template)).toEqual(expect.arrayContaining(betaOnly));
     });
@@ -144,7 +155,9 @@ describe('ModelGateway', () => {
     test('fails when a method has no authorization', () => {
       const { api, gateway: g } = build({ requireKeys: false });
       const open = api.restApi.root.addResource('open').addMethod('GET', undefined, { authorizationType: apigateway.AuthorizationType.NONE });
-      expect(() => g.requireApiKeys([open])).toThrow('requireApiKeys: method GET /open has no authorization; an API key meters a caller, it does not authenticate one');
+      expect(() => g.requireApiKeys([open])).toThrow(
+        'requireApiKeys: method GET /open has no authorization; an API key meters a caller, it does not authenticate one',
+      );
     });
 
     test('fails when a method belongs to another API', () => {
@@ -163,7 +176,12 @@ describe('ModelGateway', () => {
         VisibilityConfig: { CloudWatchMetricsEnabled: true, MetricName: gateway.webAcl.name, SampledRequestsEnabled: false },
       });
       const rules = webAclRules(template);
-      expect(Object.keys(rules).sort()).toEqual(['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'RateLimitPerIp']);
+      expect(Object.keys(rules).sort()).toEqual([
+        'AWSManagedRulesAmazonIpReputationList',
+        'AWSManagedRulesCommonRuleSet',
+        'AWSManagedRulesKnownBadInputsRuleSet',
+        'RateLimitPerIp',
+      ]);
       for (const [name, rule] of Object.entries(rules)) {
         expect(rule.VisibilityConfig).toEqual({ CloudWatchMetricsEnabled: true, MetricName: name, SampledRequestsEnabled: false });
       }
@@ -178,7 +196,8 @@ describe('ModelGateway', () => {
     });
 
     test('Core Rule Set: SizeRestrictions_BODY only counts by default (long prompts), and blocks with blockLargeBodies', () => {
-      const crs = (t: Template) => (webAclRules(t).AWSManagedRulesCommonRuleSet.Statement as { ManagedRuleGroupStatement: Record<string, unknown> }).ManagedRuleGroupStatement;
+      const crs = (t: Template) =>
+        (webAclRules(t).AWSManagedRulesCommonRuleSet.Statement as { ManagedRuleGroupStatement: Record<string, unknown> }).ManagedRuleGroupStatement;
       expect(crs(template).RuleActionOverrides).toEqual([{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }]);
       expect(crs(build({ blockLargeBodies: true }).template).RuleActionOverrides).toBeUndefined();
       expect(crs(build({ blockLargeBodies: false }).template).RuleActionOverrides).toEqual([{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }]);
@@ -211,7 +230,12 @@ describe('ModelGateway', () => {
       template.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
         ResourceArn: getAtt('^GatewayWebAcl', 'Arn'),
         LogDestinationConfigs: [
-          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:', ref('^GatewayWafLogs')]] },
+          {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:', ref('^GatewayWafLogs')],
+            ],
+          },
         ],
         RedactedFields: [{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'x-api-key' } }],
       });
@@ -247,7 +271,9 @@ describe('ModelGateway', () => {
     });
 
     test('profileArnFor gives the tenant profile ARN, and fails for an unknown tenant', () => {
-      expect(stack.resolve(gateway.profileArnFor('beta-labs'))).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^GatewayTenantBetaLabsInferenceProfile/), 'InferenceProfileArn'] });
+      expect(stack.resolve(gateway.profileArnFor('beta-labs'))).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/^GatewayTenantBetaLabsInferenceProfile/), 'InferenceProfileArn'],
+      });
       expect(() => gateway.profileArnFor('gamma')).toThrow('unknown tenant "gamma"; tenants are acme, beta-labs');
     });
 
@@ -293,12 +319,19 @@ describe('ModelGateway', () => {
     const restApi = new apigateway.RestApi(s, 'Rest', { deploy: false, defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM } });
     const m = restApi.root.addMethod('GET');
     const stage = new apigateway.Stage(s, 'Prod', { deployment: new apigateway.Deployment(s, 'Deployment', { api: restApi }), stageName: 'prod' });
-    const g = new ModelGateway(s, 'Gateway', { api: restApi, stage, tenants: [ACME], modelSourceArn: 'arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0' });
+    const g = new ModelGateway(s, 'Gateway', {
+      api: restApi,
+      stage,
+      tenants: [ACME],
+      modelSourceArn: 'arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0',
+    });
     g.requireApiKeys([m]);
     const t = Template.fromStack(s);
     t.hasResourceProperties('AWS::ApiGateway::UsagePlan', { ApiStages: [{ ApiId: ref('^Rest'), Stage: ref('^Prod') }] });
     t.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: { 'Fn::Join': ['', Match.arrayWith(['/stages/', ref('^Prod')])] } });
-    t.hasResourceProperties('AWS::Bedrock::ApplicationInferenceProfile', { ModelSource: { CopyFrom: 'arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0' } });
+    t.hasResourceProperties('AWS::Bedrock::ApplicationInferenceProfile', {
+      ModelSource: { CopyFrom: 'arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0' },
+    });
     // This API carries no acknowledgement: the association alone satisfies cdk-nag's WAF rule.
     const apig3 = new AwsSolutionsChecks().validateScope(s).violations.filter((v) => v.ruleName.startsWith('AwsSolutions-APIG3'));
     expect(apig3).toEqual([]);
@@ -317,25 +350,48 @@ describe('ModelGateway', () => {
       requestsPer5MinPerIp: num('PerIp'),
     });
     const t = Template.fromStack(s);
-    t.hasResourceProperties('AWS::ApiGateway::UsagePlan', { Quota: { Limit: { Ref: 'Quota' }, Period: 'WEEK' }, Throttle: { RateLimit: { Ref: 'Rate' }, BurstLimit: { Ref: 'Burst' } } });
+    t.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Quota: { Limit: { Ref: 'Quota' }, Period: 'WEEK' },
+      Throttle: { RateLimit: { Ref: 'Rate' }, BurstLimit: { Ref: 'Burst' } },
+    });
     t.hasResourceProperties('AWS::Bedrock::ApplicationInferenceProfile', { ModelSource: { CopyFrom: { Ref: 'ModelSource' } } });
     expect(JSON.stringify(t.findResources('AWS::WAFv2::WebACL'))).toContain('{"Ref":"PerIp"}');
   });
 
-  const tenant = (over: Omit<Partial<Tenant>, 'quota'> & { quota?: Partial<Tenant['quota']> } = {}): Tenant => ({ ...ACME, ...over, quota: { ...ACME.quota, ...over.quota } });
+  const tenant = (over: Omit<Partial<Tenant>, 'quota'> & { quota?: Partial<Tenant['quota']> } = {}): Tenant => ({
+    ...ACME,
+    ...over,
+    quota: { ...ACME.quota, ...over.quota },
+  });
   test.each<[string, Overrides, string]>([
     ['there is no tenant', { tenants: [] }, 'tenants must hold between 1 and 50 tenants, got 0'],
-    ['there are 51 tenants', { tenants: Array.from({ length: 51 }, (_, i) => tenant({ name: `t${i}` })) }, 'tenants must hold between 1 and 50 tenants, got 51'],
+    [
+      'there are 51 tenants',
+      { tenants: Array.from({ length: 51 }, (_, i) => tenant({ name: `t${i}` })) },
+      'tenants must hold between 1 and 50 tenants, got 51',
+    ],
     ['a tenant name has a space', { tenants: [tenant({ name: 'acme corp' })] }, 'tenant name must be 1-64 characters of A-Z, a-z, 0-9 and -, got "acme corp"'],
     ['a tenant name is empty', { tenants: [tenant({ name: '' })] }, 'tenant name must be 1-64 characters of A-Z, a-z, 0-9 and -, got ""'],
-    ['a tenant name is 65 characters', { tenants: [tenant({ name: 'a'.repeat(65) })] }, `tenant name must be 1-64 characters of A-Z, a-z, 0-9 and -, got "${'a'.repeat(65)}"`],
+    [
+      'a tenant name is 65 characters',
+      { tenants: [tenant({ name: 'a'.repeat(65) })] },
+      `tenant name must be 1-64 characters of A-Z, a-z, 0-9 and -, got "${'a'.repeat(65)}"`,
+    ],
     ['a tenant name repeats', { tenants: [ACME, BETA, ACME] }, 'tenant names must be unique, got "acme" twice'],
-    ['two tenant names map to one construct id', { tenants: [tenant({ name: 'a-b' }), tenant({ name: 'aB' })] }, 'tenant names "a-b" and "aB" map to the same construct id TenantAB; rename one'],
+    [
+      'two tenant names map to one construct id',
+      { tenants: [tenant({ name: 'a-b' }), tenant({ name: 'aB' })] },
+      'tenant names "a-b" and "aB" map to the same construct id TenantAB; rename one',
+    ],
     ['a quota limit is 0', { tenants: [tenant({ quota: { limit: 0 } })] }, 'tenants[acme].quota.limit must be a positive integer, got 0'],
     ['a rate limit is fractional', { tenants: [tenant({ rateLimit: 1.5 })] }, 'tenants[acme].rateLimit must be a positive integer, got 1.5'],
     ['a burst limit is 0', { tenants: [tenant({ burstLimit: 0 })] }, 'tenants[acme].burstLimit must be a positive integer, got 0'],
     ['a tier is unknown', { tenants: [tenant({ tier: 'gold' as Tenant['tier'] })] }, 'tenants[acme].tier must be one of basic, standard, premium, got "gold"'],
-    ['a quota period is unknown', { tenants: [tenant({ quota: { period: 'YEAR' as Tenant['quota']['period'] } })] }, 'tenants[acme].quota.period must be one of DAY, WEEK, MONTH, got "YEAR"'],
+    [
+      'a quota period is unknown',
+      { tenants: [tenant({ quota: { period: 'YEAR' as Tenant['quota']['period'] } })] },
+      'tenants[acme].quota.period must be one of DAY, WEEK, MONTH, got "YEAR"',
+    ],
     ['requestsPer5MinPerIp is below the WAF minimum', { requestsPer5MinPerIp: 5 }, 'requestsPer5MinPerIp must be an integer between 10 and 2000000000, got 5'],
     [
       'modelSourceArn is not a model or system profile ARN',
@@ -350,9 +406,14 @@ describe('ModelGateway', () => {
     const s = new Stack(new App(), 'T');
     const api = new ModelApi(s, 'Api');
     const name = new CfnParameter(s, 'Name').valueAsString;
-    expect(() => new ModelGateway(s, 'Gateway', { api, tenants: [tenant({ name })], modelSourceArn: 'arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0' })).toThrow(
-      'tenant name must be a literal string (its construct ids and tags derive from it), got a token',
-    );
+    expect(
+      () =>
+        new ModelGateway(s, 'Gateway', {
+          api,
+          tenants: [tenant({ name })],
+          modelSourceArn: 'arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0',
+        }),
+    ).toThrow('tenant name must be a literal string (its construct ids and tags derive from it), got a token');
   });
 
   test.each([

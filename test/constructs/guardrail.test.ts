@@ -5,12 +5,7 @@ import { App, CfnParameter, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import {
-  DEFAULT_BLOCKED_INPUT_MESSAGE,
-  DEFAULT_BLOCKED_OUTPUT_MESSAGE,
-  Guardrail,
-  type GuardrailProps,
-} from '../../lib/constructs/guardrail/guardrail';
+import { DEFAULT_BLOCKED_INPUT_MESSAGE, DEFAULT_BLOCKED_OUTPUT_MESSAGE, Guardrail, type GuardrailProps } from '../../lib/constructs/guardrail/guardrail';
 import { CDK_JSON_CONTEXT } from '../support/synth';
 
 const TOPIC = {
@@ -51,7 +46,15 @@ describe('Guardrail', () => {
     const harm = filters.filter((f) => f.Type !== 'PROMPT_ATTACK');
     expect(harm.map((f) => f.Type).sort()).toEqual(['HATE', 'INSULTS', 'MISCONDUCT', 'SEXUAL', 'VIOLENCE']);
     for (const f of harm) {
-      expect(f).toEqual({ Type: f.Type, InputStrength: 'HIGH', OutputStrength: 'MEDIUM', InputAction: 'BLOCK', InputEnabled: true, OutputAction: 'BLOCK', OutputEnabled: true });
+      expect(f).toEqual({
+        Type: f.Type,
+        InputStrength: 'HIGH',
+        OutputStrength: 'MEDIUM',
+        InputAction: 'BLOCK',
+        InputEnabled: true,
+        OutputAction: 'BLOCK',
+        OutputEnabled: true,
+      });
     }
   });
 
@@ -65,7 +68,16 @@ describe('Guardrail', () => {
     template.hasResourceProperties('AWS::Bedrock::Guardrail', {
       TopicPolicyConfig: {
         TopicsConfig: [
-          { Name: TOPIC.name, Definition: TOPIC.definition, Examples: TOPIC.examples, Type: 'DENY', InputAction: 'BLOCK', InputEnabled: true, OutputAction: 'BLOCK', OutputEnabled: true },
+          {
+            Name: TOPIC.name,
+            Definition: TOPIC.definition,
+            Examples: TOPIC.examples,
+            Type: 'DENY',
+            InputAction: 'BLOCK',
+            InputEnabled: true,
+            OutputAction: 'BLOCK',
+            OutputEnabled: true,
+          },
         ],
       },
     });
@@ -101,7 +113,16 @@ describe('Guardrail', () => {
     template.hasResourceProperties('AWS::Bedrock::Guardrail', {
       SensitiveInformationPolicyConfig: {
         RegexesConfig: [
-          { Name: REGEX.name, Pattern: REGEX.pattern, Description: REGEX.description, Action: 'ANONYMIZE', InputAction: 'ANONYMIZE', InputEnabled: true, OutputAction: 'ANONYMIZE', OutputEnabled: true },
+          {
+            Name: REGEX.name,
+            Pattern: REGEX.pattern,
+            Description: REGEX.description,
+            Action: 'ANONYMIZE',
+            InputAction: 'ANONYMIZE',
+            InputEnabled: true,
+            OutputAction: 'ANONYMIZE',
+            OutputEnabled: true,
+          },
         ],
       },
     });
@@ -117,7 +138,10 @@ describe('Guardrail', () => {
   });
 
   test('blocked messages: defaults exported for handlers, configured ones reach the guardrail and the members', () => {
-    template.hasResourceProperties('AWS::Bedrock::Guardrail', { BlockedInputMessaging: DEFAULT_BLOCKED_INPUT_MESSAGE, BlockedOutputsMessaging: DEFAULT_BLOCKED_OUTPUT_MESSAGE });
+    template.hasResourceProperties('AWS::Bedrock::Guardrail', {
+      BlockedInputMessaging: DEFAULT_BLOCKED_INPUT_MESSAGE,
+      BlockedOutputsMessaging: DEFAULT_BLOCKED_OUTPUT_MESSAGE,
+    });
     const custom = build({ blockedInputMessage: 'No.', blockedOutputMessage: 'Withheld.' });
     custom.template.hasResourceProperties('AWS::Bedrock::Guardrail', { BlockedInputMessaging: 'No.', BlockedOutputsMessaging: 'Withheld.' });
     expect([custom.guardrail.blockedInputMessage, custom.guardrail.blockedOutputMessage]).toEqual(['No.', 'Withheld.']);
@@ -186,7 +210,10 @@ describe('Guardrail', () => {
     expect(metric.metricName).toBe('InvocationsIntervened');
     expect(metric.statistic).toBe('Sum');
     expect(metric.period.toMinutes()).toBe(5);
-    expect(stack.resolve(metric.dimensions)).toEqual({ GuardrailArn: stack.resolve(guardrail.guardrailArn), GuardrailVersion: stack.resolve(guardrail.guardrailVersion) });
+    expect(stack.resolve(metric.dimensions)).toEqual({
+      GuardrailArn: stack.resolve(guardrail.guardrailArn),
+      GuardrailVersion: stack.resolve(guardrail.guardrailVersion),
+    });
     expect(guardrail.metricInterventions({ statistic: 'Average' }).statistic).toBe('Average');
   });
 
@@ -198,7 +225,9 @@ describe('Guardrail', () => {
     imported.grantApply(role);
     expect(imported.guardrailId).toBe('abc123def456');
     expect(s.resolve(imported.metricInterventions().dimensions)).toEqual({ GuardrailArn: arn, GuardrailVersion: '3' });
-    Template.fromStack(s).hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'bedrock:ApplyGuardrail', Resource: arn }] } });
+    Template.fromStack(s).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'bedrock:ApplyGuardrail', Resource: arn }] },
+    });
   });
 
   test.each<[string, Partial<GuardrailProps>, string | RegExp]>([
@@ -206,12 +235,37 @@ describe('Guardrail', () => {
     ['a harm output strength is NONE', { harmOutputStrength: 'NONE' }, 'harmOutputStrength must be one of MEDIUM, HIGH, got "NONE"'],
     ['the grounding threshold is 1.2', { groundingThreshold: 1.2 }, 'groundingThreshold must be between 0 and 0.99, got 1.2'],
     ['the relevance threshold is negative', { relevanceThreshold: -0.1 }, 'relevanceThreshold must be between 0 and 0.99, got -0.1'],
-    ['a regex does not compile', { regexes: [{ ...REGEX, pattern: 'SEC-[0-9' }] }, /^regexes\[0\]\.pattern must be a valid regular expression, got "SEC-\[0-9" \(/],
+    [
+      'a regex does not compile',
+      { regexes: [{ ...REGEX, pattern: 'SEC-[0-9' }] },
+      /^regexes\[0\]\.pattern must be a valid regular expression, got "SEC-\[0-9" \(/,
+    ],
     ['two regexes share a name', { regexes: [REGEX, { ...REGEX, pattern: 'X' }] }, 'regexes must have unique names, got "Internal ticket id" twice'],
-    ['two topics share a name', { deniedTopics: [TOPIC, { ...TOPIC, definition: 'other' }] }, 'deniedTopics must have unique names, got "Investment advice" twice'],
-    ['a topic name has a forbidden character', { deniedTopics: [{ ...TOPIC, name: 'Stocks/crypto' }] }, 'deniedTopics[0].name must be 1-100 letters, digits, spaces or -_!?., got "Stocks/crypto"'],
-    ['a topic has six examples', { deniedTopics: [{ ...TOPIC, examples: ['a', 'b', 'c', 'd', 'e', 'f'] }] }, 'deniedTopics[0].examples may hold at most 5 entries, got 6'],
-    ['a PII type is listed twice', { pii: [{ type: 'EMAIL', action: 'BLOCK' }, { type: 'EMAIL', action: 'ANONYMIZE' }] }, 'pii must have unique types, got "EMAIL" twice'],
+    [
+      'two topics share a name',
+      { deniedTopics: [TOPIC, { ...TOPIC, definition: 'other' }] },
+      'deniedTopics must have unique names, got "Investment advice" twice',
+    ],
+    [
+      'a topic name has a forbidden character',
+      { deniedTopics: [{ ...TOPIC, name: 'Stocks/crypto' }] },
+      'deniedTopics[0].name must be 1-100 letters, digits, spaces or -_!?., got "Stocks/crypto"',
+    ],
+    [
+      'a topic has six examples',
+      { deniedTopics: [{ ...TOPIC, examples: ['a', 'b', 'c', 'd', 'e', 'f'] }] },
+      'deniedTopics[0].examples may hold at most 5 entries, got 6',
+    ],
+    [
+      'a PII type is listed twice',
+      {
+        pii: [
+          { type: 'EMAIL', action: 'BLOCK' },
+          { type: 'EMAIL', action: 'ANONYMIZE' },
+        ],
+      },
+      'pii must have unique types, got "EMAIL" twice',
+    ],
     ['a PII type is unknown', { pii: [{ type: 'SHOE_SIZE' as 'EMAIL', action: 'BLOCK' }] }, /^pii\[0\]\.type must be one of ADDRESS, .*, got "SHOE_SIZE"$/],
     ['a PII action is NONE', { pii: [{ type: 'EMAIL', action: 'NONE' as 'BLOCK' }] }, 'pii[0].action must be one of BLOCK, ANONYMIZE, got "NONE"'],
     ['the blocked input message is empty', { blockedInputMessage: '' }, 'blockedInputMessage must be 1-500 characters, got 0'],
@@ -232,7 +286,8 @@ describe('Guardrail', () => {
   });
 
   test('warns when no PII is detected, and only then', () => {
-    const warnings = (props: GuardrailProps) => Annotations.fromStack(build(props).stack).findWarning('/Test/Guardrail', Match.stringLikeRegexp('genai-blueprint:guardrail-no-pii'));
+    const warnings = (props: GuardrailProps) =>
+      Annotations.fromStack(build(props).stack).findWarning('/Test/Guardrail', Match.stringLikeRegexp('genai-blueprint:guardrail-no-pii'));
     expect(warnings({ pii: [] })).toHaveLength(1);
     expect(warnings({})).toHaveLength(0);
   });

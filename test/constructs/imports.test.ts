@@ -25,11 +25,14 @@ const GUARDRAIL_ARN = `arn:aws:bedrock:us-east-1:${ACCOUNT}:guardrail/gr12345678
 const CACHE_ARN = `arn:aws:elasticache:us-east-1:${ACCOUNT}:serverlesscache:shared-cache`;
 const USER_ARN = `arn:aws:elasticache:us-east-1:${ACCOUNT}:user:shared-cache-app`;
 
-const newStack = () => new Stack(new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false }), 'Imports', { env: { account: ACCOUNT, region: 'us-east-1' } });
+const newStack = () =>
+  new Stack(new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false }), 'Imports', { env: { account: ACCOUNT, region: 'us-east-1' } });
 const model = new BedrockModel(MODEL_CATALOG['nova-lite'], 'us');
 
 function promptRole(template: Template): { statements: unknown[]; variables: Record<string, unknown> } {
-  const [, fn] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'prompt')!;
+  const [, fn] = Object.entries(template.findResources('AWS::Lambda::Function')).find(
+    ([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'prompt',
+  )!;
   const roleId = fn.Properties.Role['Fn::GetAtt'][0];
   const statements = Object.values(template.findResources('AWS::IAM::Policy'))
     .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
@@ -47,7 +50,10 @@ describe('a model call over imported blocks', () => {
     model,
     retrieval: { knowledgeBase: KnowledgeBase.fromKnowledgeBaseAttributes(stack, 'KnowledgeBase', { knowledgeBaseArn: KB_ARN }) },
     guardrail: Guardrail.fromGuardrailAttributes(stack, 'Guardrail', { guardrailArn: GUARDRAIL_ARN, guardrailVersion: '4' }),
-    sessions: SessionStore.fromSessionStoreAttributes(stack, 'Sessions', { table: dynamodb.Table.fromTableName(stack, 'SessionsTable', 'their-sessions'), historyTurns: 4 }),
+    sessions: SessionStore.fromSessionStoreAttributes(stack, 'Sessions', {
+      table: dynamodb.Table.fromTableName(stack, 'SessionsTable', 'their-sessions'),
+      historyTurns: 4,
+    }),
     feedback: Feedback.fromFeedbackAttributes(stack, 'Feedback', { table: dynamodb.Table.fromTableName(stack, 'FeedbackTable', 'their-feedback') }),
     cache: {
       vpc,
@@ -95,12 +101,22 @@ describe('a model call over imported blocks', () => {
   test('ResponseCache.fromResponseCacheAttributes: Connect on the cache and its user, 6379 into its group, the endpoint in the environment', () => {
     expect(statements).toContainEqual({ Action: 'elasticache:Connect', Effect: 'Allow', Resource: [CACHE_ARN, USER_ARN] });
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { GroupId: 'sg-0123456789abcdef0', FromPort: 6379, ToPort: 6379, IpProtocol: 'tcp' });
-    expect(variables).toMatchObject({ CACHE_ENDPOINT: 'shared-cache.serverless.use1.cache.amazonaws.com', CACHE_PORT: '6379', CACHE_NAME: 'shared-cache', CACHE_USER_ID: 'shared-cache-app' });
+    expect(variables).toMatchObject({
+      CACHE_ENDPOINT: 'shared-cache.serverless.use1.cache.amazonaws.com',
+      CACHE_PORT: '6379',
+      CACHE_NAME: 'shared-cache',
+      CACHE_USER_ID: 'shared-cache-app',
+    });
   });
 
   test('ModelApi.fromModelApiAttributes: POST /prompt on that API, body-validated by a validator of its own', () => {
     const restApiId = { Ref: stack.getLogicalId(api.restApi.node.defaultChild as apigateway.CfnRestApi) };
-    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', RestApiId: restApiId, RequestValidatorId: Match.anyValue(), RequestModels: { 'application/json': Match.anyValue() } });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      RestApiId: restApiId,
+      RequestValidatorId: Match.anyValue(),
+      RequestModels: { 'application/json': Match.anyValue() },
+    });
     template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { RestApiId: restApiId, ValidateRequestBody: true });
     template.hasResourceProperties('AWS::ApiGateway::Model', { RestApiId: restApiId, Name: 'PromptRequest' });
   });
@@ -119,23 +135,63 @@ describe('imports by attributes', () => {
 
     template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', RestApiId: 'abc123defg' });
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: `arn:aws:execute-api:us-east-1:${ACCOUNT}:abc123defg/live/*/*` }]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: `arn:aws:execute-api:us-east-1:${ACCOUNT}:abc123defg/live/*/*` },
+        ]),
+      },
     });
     // Agent.fromAgentAttributes: InvokeAgent on that alias only, its ids and model in the route's environment.
     const aliasArn = `arn:aws:bedrock:us-east-1:${ACCOUNT}:agent-alias/AGENT12345/ALIAS12345`;
     expect(stack.resolve(agent.aliasArn)).toBe(aliasArn);
-    template.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([{ Action: 'bedrock:InvokeAgent', Effect: 'Allow', Resource: aliasArn }]) } });
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ AGENT_ID: 'AGENT12345', AGENT_ALIAS_ID: 'ALIAS12345', MODEL_ALIAS: 'nova-lite' }) } });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([{ Action: 'bedrock:InvokeAgent', Effect: 'Allow', Resource: aliasArn }]) },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ AGENT_ID: 'AGENT12345', AGENT_ALIAS_ID: 'ALIAS12345', MODEL_ALIAS: 'nova-lite' }) },
+    });
     expect(route.routeFunctions).toEqual([route.agentFunction]);
   });
 
   test.each<[string, (stack: Stack) => unknown, string]>([
-    ['a knowledge base ARN is not one', (s) => KnowledgeBase.fromKnowledgeBaseAttributes(s, 'Kb', { knowledgeBaseArn: 'arn:aws:s3:::bucket' }), 'knowledgeBaseArn must be arn:<partition>:bedrock:<region>:<account>:knowledge-base/<10-character id>, got "arn:aws:s3:::bucket"'],
-    ['a data source comes without its bucket', (s) => KnowledgeBase.fromKnowledgeBaseAttributes(s, 'Kb', { knowledgeBaseArn: KB_ARN, dataSourceId: 'DS12345678' }), 'dataSourceId and documentsBucket go together (a data source and its bucket), got dataSourceId alone'],
-    ['an agent id is lower case', (s) => Agent.fromAgentAttributes(s, 'Agent', { agentId: 'agent12345', aliasId: 'ALIAS12345' }), 'agentId must be 10 upper-case letters or digits, got "agent12345"'],
-    ['an imported session window is too long', (s) => SessionStore.fromSessionStoreAttributes(s, 'Sessions', { table: dynamodb.Table.fromTableName(s, 'T', 't'), historyTurns: 51 }), 'historyTurns must be an integer between 0 and 50, got 51'],
-    ['a cache user id has upper case', (s) => ResponseCache.fromResponseCacheAttributes(s, 'Cache', { cacheName: 'c', cacheArn: CACHE_ARN, endpointAddress: 'e', userId: 'App', userArn: USER_ARN, securityGroup: ec2.SecurityGroup.fromSecurityGroupId(s, 'Sg', 'sg-1') }), 'userId must be 1-40 lower-case letters, digits or hyphens starting with a letter, got "App"'],
-    ['an API stage name has a slash', (s) => ModelApi.fromModelApiAttributes(s, 'Api', { restApi: apigateway.RestApi.fromRestApiId(s, 'R', 'abc'), stageName: 'v1/x' }), 'stageName must be 1-128 letters, digits or underscores, got "v1/x"'],
+    [
+      'a knowledge base ARN is not one',
+      (s) => KnowledgeBase.fromKnowledgeBaseAttributes(s, 'Kb', { knowledgeBaseArn: 'arn:aws:s3:::bucket' }),
+      'knowledgeBaseArn must be arn:<partition>:bedrock:<region>:<account>:knowledge-base/<10-character id>, got "arn:aws:s3:::bucket"',
+    ],
+    [
+      'a data source comes without its bucket',
+      (s) => KnowledgeBase.fromKnowledgeBaseAttributes(s, 'Kb', { knowledgeBaseArn: KB_ARN, dataSourceId: 'DS12345678' }),
+      'dataSourceId and documentsBucket go together (a data source and its bucket), got dataSourceId alone',
+    ],
+    [
+      'an agent id is lower case',
+      (s) => Agent.fromAgentAttributes(s, 'Agent', { agentId: 'agent12345', aliasId: 'ALIAS12345' }),
+      'agentId must be 10 upper-case letters or digits, got "agent12345"',
+    ],
+    [
+      'an imported session window is too long',
+      (s) => SessionStore.fromSessionStoreAttributes(s, 'Sessions', { table: dynamodb.Table.fromTableName(s, 'T', 't'), historyTurns: 51 }),
+      'historyTurns must be an integer between 0 and 50, got 51',
+    ],
+    [
+      'a cache user id has upper case',
+      (s) =>
+        ResponseCache.fromResponseCacheAttributes(s, 'Cache', {
+          cacheName: 'c',
+          cacheArn: CACHE_ARN,
+          endpointAddress: 'e',
+          userId: 'App',
+          userArn: USER_ARN,
+          securityGroup: ec2.SecurityGroup.fromSecurityGroupId(s, 'Sg', 'sg-1'),
+        }),
+      'userId must be 1-40 lower-case letters, digits or hyphens starting with a letter, got "App"',
+    ],
+    [
+      'an API stage name has a slash',
+      (s) => ModelApi.fromModelApiAttributes(s, 'Api', { restApi: apigateway.RestApi.fromRestApiId(s, 'R', 'abc'), stageName: 'v1/x' }),
+      'stageName must be 1-128 letters, digits or underscores, got "v1/x"',
+    ],
   ])('fails when %s', (_what, build, message) => {
     expect(() => build(newStack())).toThrow(message);
   });

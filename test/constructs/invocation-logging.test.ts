@@ -30,7 +30,9 @@ describe('InvocationLogging', () => {
       KmsKeyId: { 'Fn::GetAtt': [id(logging.encryptionKey), 'Arn'] },
       RetentionInDays: 90,
     });
-    expect(renderCfn(props.LogGroupName, FIRST_CREATE)).toMatch(/^\/genai-blueprint\/bedrock-invocations\/Test-InvocationLogging-[0-9A-F]{8}-0b1c7a40-0000-11f0-8000-0a1b2c3d4e5f$/);
+    expect(renderCfn(props.LogGroupName, FIRST_CREATE)).toMatch(
+      /^\/genai-blueprint\/bedrock-invocations\/Test-InvocationLogging-[0-9A-F]{8}-0b1c7a40-0000-11f0-8000-0a1b2c3d4e5f$/,
+    );
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
@@ -45,8 +47,15 @@ describe('InvocationLogging', () => {
   test('the key lets CloudWatch Logs use it for this log group only', () => {
     const name = renderCfn(Object.values(logGroupName)[0].Properties.LogGroupName, FIRST_CREATE);
     const [key] = Object.values(template.findResources('AWS::KMS::Key'));
-    const statement = key.Properties.KeyPolicy.Statement.find((s: { Principal: { Service?: unknown } }) => JSON.stringify(s.Principal.Service ?? '').includes('logs.'));
-    expect({ ...statement, Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': renderCfn(statement.Condition.ArnEquals['kms:EncryptionContext:aws:logs:arn'], FIRST_CREATE) } } }).toEqual({
+    const statement = key.Properties.KeyPolicy.Statement.find((s: { Principal: { Service?: unknown } }) =>
+      JSON.stringify(s.Principal.Service ?? '').includes('logs.'),
+    );
+    expect({
+      ...statement,
+      Condition: {
+        ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': renderCfn(statement.Condition.ArnEquals['kms:EncryptionContext:aws:logs:arn'], FIRST_CREATE) },
+      },
+    }).toEqual({
       Effect: 'Allow',
       Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
       Action: ['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
@@ -66,7 +75,11 @@ describe('InvocationLogging', () => {
             Action: 'sts:AssumeRole',
             Condition: {
               StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-              ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':*']] } },
+              ArnLike: {
+                'aws:SourceArn': {
+                  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':*']],
+                },
+              },
             },
           },
         ],
@@ -74,7 +87,11 @@ describe('InvocationLogging', () => {
     });
     const statements = statementsOf(template, id(logging.deliveryRole));
     expect(statements.map((s) => ({ ...s, Resource: renderCfn(s.Resource, FIRST_CREATE) }))).toEqual([
-      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `arn:aws:logs:us-east-1:123456789012:log-group:${name}:log-stream:*` },
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: `arn:aws:logs:us-east-1:123456789012:log-group:${name}:log-stream:*`,
+      },
     ]);
   });
 
@@ -88,7 +105,13 @@ describe('InvocationLogging', () => {
     });
     const onStar = statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat());
     expect(onStar.sort()).toEqual(
-      ['bedrock:DeleteModelInvocationLoggingConfiguration', 'bedrock:GetModelInvocationLoggingConfiguration', 'bedrock:PutModelInvocationLoggingConfiguration', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort(),
+      [
+        'bedrock:DeleteModelInvocationLoggingConfiguration',
+        'bedrock:GetModelInvocationLoggingConfiguration',
+        'bedrock:PutModelInvocationLoggingConfiguration',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
     );
   });
 
@@ -99,7 +122,13 @@ describe('InvocationLogging', () => {
     expect(cr.Properties.TakeOver).toBe('false');
     expect(cr.Properties.TakeOverKey).toBe('observability.invocationLogging');
     const json = JSON.stringify(cr.Properties.Configuration);
-    for (const field of ['textDataDeliveryEnabled\\":true', 'imageDataDeliveryEnabled\\":false', 'embeddingDataDeliveryEnabled\\":false', 'logGroupName', id(logging.deliveryRole)]) {
+    for (const field of [
+      'textDataDeliveryEnabled\\":true',
+      'imageDataDeliveryEnabled\\":false',
+      'embeddingDataDeliveryEnabled\\":false',
+      'logGroupName',
+      id(logging.deliveryRole),
+    ]) {
       expect(json).toContain(field);
     }
     expect(build({ takeOver: true, takeOverKey: 'my.key' }).template.findResources('Custom::BedrockInvocationLogging')).toEqual({
@@ -108,7 +137,12 @@ describe('InvocationLogging', () => {
   });
 
   test('the function runs through the provider framework as a custom-resource caller', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('invocation logging'), TracingConfig: { Mode: 'Active' }, MemorySize: 256, Timeout: 60 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('invocation logging'),
+      TracingConfig: { Mode: 'Active' },
+      MemorySize: 256,
+      Timeout: 60,
+    });
   });
 
   test('fails when the retention is infinite', () => {

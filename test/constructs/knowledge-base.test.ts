@@ -39,7 +39,9 @@ describe('KnowledgeBase (defaults)', () => {
     for (const bucket of ['KnowledgeBaseDocuments', 'KnowledgeBaseAccessLogs']) {
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: { Ref: Match.stringLikeRegexp(`^${bucket}`) },
-        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        },
       });
     }
     template.hasResourceProperties('AWS::S3::Bucket', {
@@ -68,13 +70,18 @@ describe('KnowledgeBase (defaults)', () => {
         KnowledgeBaseConfiguration: {
           Type: 'VECTOR',
           VectorKnowledgeBaseConfiguration: {
-            EmbeddingModelArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, '::foundation-model/amazon.titan-embed-text-v2:0']] },
+            EmbeddingModelArn: {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, '::foundation-model/amazon.titan-embed-text-v2:0']],
+            },
             EmbeddingModelConfiguration: { BedrockEmbeddingModelConfiguration: { Dimensions: 1024, EmbeddingDataType: 'FLOAT32' } },
           },
         },
         StorageConfiguration: {
           Type: 'S3_VECTORS',
-          S3VectorsConfiguration: { IndexArn: ref('KnowledgeBaseVectorIndex', 'IndexArn'), VectorBucketArn: ref('KnowledgeBaseVectorBucket', 'VectorBucketArn') },
+          S3VectorsConfiguration: {
+            IndexArn: ref('KnowledgeBaseVectorIndex', 'IndexArn'),
+            VectorBucketArn: ref('KnowledgeBaseVectorBucket', 'VectorBucketArn'),
+          },
         },
       },
       // Created only once Bedrock may reach the index.
@@ -87,7 +94,9 @@ describe('KnowledgeBase (defaults)', () => {
       KnowledgeBaseId: ref('KnowledgeBaseB1C941BD', 'KnowledgeBaseId'),
       DataDeletionPolicy: 'DELETE',
       DataSourceConfiguration: { Type: 'S3', S3Configuration: { BucketArn: ref('KnowledgeBaseDocuments', 'Arn') } },
-      VectorIngestionConfiguration: { ChunkingConfiguration: { ChunkingStrategy: 'FIXED_SIZE', FixedSizeChunkingConfiguration: { MaxTokens: 300, OverlapPercentage: 20 } } },
+      VectorIngestionConfiguration: {
+        ChunkingConfiguration: { ChunkingStrategy: 'FIXED_SIZE', FixedSizeChunkingConfiguration: { MaxTokens: 300, OverlapPercentage: 20 } },
+      },
     });
   });
 
@@ -101,7 +110,14 @@ describe('KnowledgeBase (defaults)', () => {
             Principal: { Service: 'bedrock.amazonaws.com' },
             Condition: {
               StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-              ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':knowledge-base/*']] } },
+              ArnLike: {
+                'aws:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':knowledge-base/*'],
+                  ],
+                },
+              },
             },
           },
         ],
@@ -114,19 +130,30 @@ describe('KnowledgeBase (defaults)', () => {
       Roles: [{ Ref: Match.stringLikeRegexp('^KnowledgeBaseServiceRole') }],
       PolicyDocument: {
         Statement: [
-      { Effect: 'Allow', Action: 'bedrock:InvokeModel', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, '::foundation-model/amazon.titan-embed-text-v2:0']] } },
-      { Effect: 'Allow', Action: 's3:ListBucket', Resource: ref('KnowledgeBaseDocuments', 'Arn'), Condition: { StringEquals: { 'aws:ResourceAccount': { Ref: 'AWS::AccountId' } } } },
-      {
-        Effect: 'Allow',
-        Action: 's3:GetObject',
-        Resource: { 'Fn::Join': ['', [ref('KnowledgeBaseDocuments', 'Arn'), '/*']] },
-        Condition: { StringEquals: { 'aws:ResourceAccount': { Ref: 'AWS::AccountId' } } },
-      },
-      {
-        Effect: 'Allow',
-        Action: ['s3vectors:DeleteVectors', 's3vectors:GetIndex', 's3vectors:GetVectors', 's3vectors:PutVectors', 's3vectors:QueryVectors'],
-        Resource: ref('KnowledgeBaseVectorIndex', 'IndexArn'),
-      },
+          {
+            Effect: 'Allow',
+            Action: 'bedrock:InvokeModel',
+            Resource: {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, '::foundation-model/amazon.titan-embed-text-v2:0']],
+            },
+          },
+          {
+            Effect: 'Allow',
+            Action: 's3:ListBucket',
+            Resource: ref('KnowledgeBaseDocuments', 'Arn'),
+            Condition: { StringEquals: { 'aws:ResourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+          {
+            Effect: 'Allow',
+            Action: 's3:GetObject',
+            Resource: { 'Fn::Join': ['', [ref('KnowledgeBaseDocuments', 'Arn'), '/*']] },
+            Condition: { StringEquals: { 'aws:ResourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+          {
+            Effect: 'Allow',
+            Action: ['s3vectors:DeleteVectors', 's3vectors:GetIndex', 's3vectors:GetVectors', 's3vectors:PutVectors', 's3vectors:QueryVectors'],
+            Resource: ref('KnowledgeBaseVectorIndex', 'IndexArn'),
+          },
         ],
       },
     });
@@ -156,8 +183,14 @@ describe('KnowledgeBase (defaults)', () => {
 
   test('uploads reach the ingestion queue through EventBridge; the rule has a dead-letter queue', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.s3'], 'detail-type': ['Object Created', 'Object Deleted'], detail: { bucket: { name: [{ Ref: Match.stringLikeRegexp('^KnowledgeBaseDocuments') }] } } },
-      Targets: [Match.objectLike({ Arn: ref('KnowledgeBaseIngestionQueue', 'Arn'), DeadLetterConfig: { Arn: ref('KnowledgeBaseIngestionDeadLetters', 'Arn') } })],
+      EventPattern: {
+        source: ['aws.s3'],
+        'detail-type': ['Object Created', 'Object Deleted'],
+        detail: { bucket: { name: [{ Ref: Match.stringLikeRegexp('^KnowledgeBaseDocuments') }] } },
+      },
+      Targets: [
+        Match.objectLike({ Arn: ref('KnowledgeBaseIngestionQueue', 'Arn'), DeadLetterConfig: { Arn: ref('KnowledgeBaseIngestionDeadLetters', 'Arn') } }),
+      ],
     });
   });
 
@@ -241,7 +274,10 @@ describe('KnowledgeBase (defaults)', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'GenAiBlueprint',
       MetricName: 'IngestionJobsFailed',
-      Dimensions: [{ Name: 'KnowledgeBaseId', Value: ref('KnowledgeBaseB1C941BD', 'KnowledgeBaseId') }, { Name: 'service', Value: 'ingest' }],
+      Dimensions: [
+        { Name: 'KnowledgeBaseId', Value: ref('KnowledgeBaseB1C941BD', 'KnowledgeBaseId') },
+        { Name: 'service', Value: 'ingest' },
+      ],
       Statistic: 'Sum',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
@@ -305,10 +341,16 @@ describe('KnowledgeBase in a fresh App (no feature flags, no context)', () => {
 
 describe('KnowledgeBase chunking strategies', () => {
   test.each([
-    [{ strategy: 'fixed', maxTokens: 512, overlapPercentage: 10 } as const, { ChunkingStrategy: 'FIXED_SIZE', FixedSizeChunkingConfiguration: { MaxTokens: 512, OverlapPercentage: 10 } }],
+    [
+      { strategy: 'fixed', maxTokens: 512, overlapPercentage: 10 } as const,
+      { ChunkingStrategy: 'FIXED_SIZE', FixedSizeChunkingConfiguration: { MaxTokens: 512, OverlapPercentage: 10 } },
+    ],
     [
       { strategy: 'hierarchical', parentMaxTokens: 1500, childMaxTokens: 300, overlapTokens: 60 } as const,
-      { ChunkingStrategy: 'HIERARCHICAL', HierarchicalChunkingConfiguration: { LevelConfigurations: [{ MaxTokens: 1500 }, { MaxTokens: 300 }], OverlapTokens: 60 } },
+      {
+        ChunkingStrategy: 'HIERARCHICAL',
+        HierarchicalChunkingConfiguration: { LevelConfigurations: [{ MaxTokens: 1500 }, { MaxTokens: 300 }], OverlapTokens: 60 },
+      },
     ],
     [
       { strategy: 'semantic', maxTokens: 300, bufferSize: 1, breakpointPercentileThreshold: 95 } as const,
@@ -321,7 +363,8 @@ describe('KnowledgeBase chunking strategies', () => {
   });
 
   test('a chunking change renames the data source (its replacement cannot share the old name)', () => {
-    const name = (chunking: KnowledgeBaseProps['chunking']) => Object.values(build({ chunking }).template.findResources('AWS::Bedrock::DataSource'))[0].Properties.Name;
+    const name = (chunking: KnowledgeBaseProps['chunking']) =>
+      Object.values(build({ chunking }).template.findResources('AWS::Bedrock::DataSource'))[0].Properties.Name;
     expect(name({ strategy: 'none' })).not.toEqual(name({ strategy: 'fixed', maxTokens: 300, overlapPercentage: 20 }));
     expect(name({ strategy: 'none' })).toEqual(name({ strategy: 'none' }));
   });
@@ -332,7 +375,9 @@ describe('KnowledgeBase settings', () => {
     const { template } = build({ dimensions: 512, ingestionBatchWindow: Duration.seconds(120) });
     template.hasResourceProperties('AWS::S3Vectors::Index', { Dimension: 512 });
     template.hasResourceProperties('AWS::Bedrock::KnowledgeBase', {
-      KnowledgeBaseConfiguration: { VectorKnowledgeBaseConfiguration: { EmbeddingModelConfiguration: { BedrockEmbeddingModelConfiguration: { Dimensions: 512 } } } },
+      KnowledgeBaseConfiguration: {
+        VectorKnowledgeBaseConfiguration: { EmbeddingModelConfiguration: { BedrockEmbeddingModelConfiguration: { Dimensions: 512 } } },
+      },
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { MaximumBatchingWindowInSeconds: 120, BatchSize: 1000 });
   });
@@ -348,7 +393,13 @@ describe('KnowledgeBase settings', () => {
     const maxTokens = new CfnParameter(stack, 'MaxTokens', { type: 'Number' }).valueAsNumber;
     const window = new CfnParameter(stack, 'Window', { type: 'Number' }).valueAsNumber;
     expect(
-      () => new KnowledgeBase(stack, 'KnowledgeBase', { embeddingModel: TITAN, dimensions: dims, chunking: { strategy: 'fixed', maxTokens, overlapPercentage: 20 }, ingestionBatchWindow: Duration.seconds(window) }),
+      () =>
+        new KnowledgeBase(stack, 'KnowledgeBase', {
+          embeddingModel: TITAN,
+          dimensions: dims,
+          chunking: { strategy: 'fixed', maxTokens, overlapPercentage: 20 },
+          ingestionBatchWindow: Duration.seconds(window),
+        }),
     ).not.toThrow();
     Template.fromStack(stack).hasResourceProperties('AWS::S3Vectors::Index', { Dimension: { Ref: 'Dims' } });
   });
@@ -356,10 +407,26 @@ describe('KnowledgeBase settings', () => {
 
 describe('KnowledgeBase validation', () => {
   test.each<[string, Partial<KnowledgeBaseProps>, RegExp]>([
-    ['fails when dimensions is not one the model produces', { dimensions: 768 }, /^dimensions must be one of 256, 512, 1024 for amazon\.titan-embed-text-v2:0, got 768$/],
-    ['fails when the vector store is OpenSearch Serverless (not built yet)', { vectorStore: 'opensearch-serverless' }, /^vectorStore 'opensearch-serverless' is not built yet; use 's3-vectors'$/],
-    ['fails when fixed maxTokens is 0', { chunking: { strategy: 'fixed', maxTokens: 0, overlapPercentage: 20 } }, /^chunking\.maxTokens must be an integer between 1 and 8192, got 0$/],
-    ['fails when overlapPercentage is 100', { chunking: { strategy: 'fixed', maxTokens: 300, overlapPercentage: 100 } }, /^chunking\.overlapPercentage must be an integer between 1 and 99, got 100$/],
+    [
+      'fails when dimensions is not one the model produces',
+      { dimensions: 768 },
+      /^dimensions must be one of 256, 512, 1024 for amazon\.titan-embed-text-v2:0, got 768$/,
+    ],
+    [
+      'fails when the vector store is OpenSearch Serverless (not built yet)',
+      { vectorStore: 'opensearch-serverless' },
+      /^vectorStore 'opensearch-serverless' is not built yet; use 's3-vectors'$/,
+    ],
+    [
+      'fails when fixed maxTokens is 0',
+      { chunking: { strategy: 'fixed', maxTokens: 0, overlapPercentage: 20 } },
+      /^chunking\.maxTokens must be an integer between 1 and 8192, got 0$/,
+    ],
+    [
+      'fails when overlapPercentage is 100',
+      { chunking: { strategy: 'fixed', maxTokens: 300, overlapPercentage: 100 } },
+      /^chunking\.overlapPercentage must be an integer between 1 and 99, got 100$/,
+    ],
     [
       'fails when the hierarchical child is not smaller than the parent',
       { chunking: { strategy: 'hierarchical', parentMaxTokens: 300, childMaxTokens: 300, overlapTokens: 60 } },
@@ -370,8 +437,16 @@ describe('KnowledgeBase validation', () => {
       { chunking: { strategy: 'semantic', maxTokens: 300, bufferSize: 0, breakpointPercentileThreshold: 40 } },
       /^chunking\.breakpointPercentileThreshold must be an integer between 50 and 99, got 40$/,
     ],
-    ['fails when the batching window is over 300 s', { ingestionBatchWindow: Duration.minutes(6) }, /^ingestionBatchWindow \(seconds\) must be an integer between 0 and 300, got 360$/],
-    ['fails when the check interval is over 900 s', { ingestionCheckInterval: Duration.minutes(20) }, /^ingestionCheckInterval \(seconds\) must be an integer between 60 and 900, got 1200$/],
+    [
+      'fails when the batching window is over 300 s',
+      { ingestionBatchWindow: Duration.minutes(6) },
+      /^ingestionBatchWindow \(seconds\) must be an integer between 0 and 300, got 360$/,
+    ],
+    [
+      'fails when the check interval is over 900 s',
+      { ingestionCheckInterval: Duration.minutes(20) },
+      /^ingestionCheckInterval \(seconds\) must be an integer between 60 and 900, got 1200$/,
+    ],
   ])('%s', (_name, props, message) => {
     expect(() => build(props)).toThrow(message);
   });

@@ -41,7 +41,10 @@ describe('ManagedPrompt', () => {
   });
 
   test('a pinned version of that prompt', () => {
-    template.hasResourceProperties('AWS::Bedrock::PromptVersion', { PromptArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Prompt[0-9A-F]{8}$'), 'Arn'] }, Description: Match.stringLikeRegexp('^assistant [0-9a-f]{12}$') });
+    template.hasResourceProperties('AWS::Bedrock::PromptVersion', {
+      PromptArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Prompt[0-9A-F]{8}$'), 'Arn'] },
+      Description: Match.stringLikeRegexp('^assistant [0-9a-f]{12}$'),
+    });
   });
 
   test('the version changes exactly when the prompt changes', () => {
@@ -57,7 +60,10 @@ describe('ManagedPrompt', () => {
           {
             Effect: 'Allow',
             Action: 'bedrock:GetPrompt',
-            Resource: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Prompt[0-9A-F]{8}$'), 'Arn'] }, { 'Fn::GetAtt': [Match.stringLikeRegexp('PromptVersion'), 'Arn'] }],
+            Resource: [
+              { 'Fn::GetAtt': [Match.stringLikeRegexp('^Prompt[0-9A-F]{8}$'), 'Arn'] },
+              { 'Fn::GetAtt': [Match.stringLikeRegexp('PromptVersion'), 'Arn'] },
+            ],
           },
         ],
       },
@@ -73,11 +79,17 @@ describe('ManagedPrompt', () => {
     const { prompt: cached, template: t } = build(long, 'claude-sonnet-4-5');
     expect(cached.cachesSystemPrefix).toBe(true);
     t.hasResourceProperties('AWS::Bedrock::Prompt', {
-      Variants: [Match.objectLike({ TemplateConfiguration: { Chat: Match.objectLike({ System: [Match.objectLike({ Text: Match.anyValue() }), { CachePoint: { Type: 'default' } }] }) } })],
+      Variants: [
+        Match.objectLike({
+          TemplateConfiguration: { Chat: Match.objectLike({ System: [Match.objectLike({ Text: Match.anyValue() }), { CachePoint: { Type: 'default' } }] }) },
+        }),
+      ],
     });
   });
 
   test('fails when a prompt declares a reserved variable', () => {
-    expect(() => build({ ...DEFAULT_PROMPT, variables: [{ name: 'context', description: 'x' }] })).toThrow('prompt variable context is reserved (query, context), rename it');
+    expect(() => build({ ...DEFAULT_PROMPT, variables: [{ name: 'context', description: 'x' }] })).toThrow(
+      'prompt variable context is reserved (query, context), rename it',
+    );
   });
 });

@@ -27,7 +27,15 @@ describe('ModelApi', () => {
       TracingEnabled: true,
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
       MethodSettings: [
-        { HttpMethod: '*', ResourcePath: '/*', DataTraceEnabled: false, LoggingLevel: 'ERROR', MetricsEnabled: true, ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+        {
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          DataTraceEnabled: false,
+          LoggingLevel: 'ERROR',
+          MetricsEnabled: true,
+          ThrottlingRateLimit: 10,
+          ThrottlingBurstLimit: 20,
+        },
       ],
     });
     const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
@@ -41,7 +49,11 @@ describe('ModelApi', () => {
 
   test('a GET route requires its path parameters, checked by the same validator, and keeps the API authorization', () => {
     const { template: t } = build({}, (stack, api) => {
-      const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>({})') });
+      const fn = new lambda.Function(stack, 'Fn', {
+        runtime: lambda.Runtime.NODEJS_24_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler=async()=>({})'),
+      });
       api.addGetRoute('things/{id}', fn);
     });
     t.resourceCountIs('AWS::ApiGateway::RequestValidator', 1);
@@ -61,8 +73,14 @@ describe('ModelApi', () => {
         ResponseTemplates: { 'application/json': '{"error":$context.error.messageString,"requestId":"$context.requestId"}' },
       });
     }
-    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'THROTTLED', ResponseParameters: { 'gatewayresponse.header.Retry-After': "'1'" } });
-    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'BAD_REQUEST_BODY', ResponseTemplates: { 'application/json': Match.stringLikeRegexp('^\\{"error":"Request body does not match') } });
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'THROTTLED',
+      ResponseParameters: { 'gatewayresponse.header.Retry-After': "'1'" },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'BAD_REQUEST_BODY',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('^\\{"error":"Request body does not match') },
+    });
   });
 
   test('throttling follows the props', () => {
@@ -79,7 +97,12 @@ describe('ModelApi', () => {
           {
             Effect: 'Allow',
             Action: 'execute-api:Invoke',
-            Resource: { 'Fn::Join': ['', Match.arrayWith([':execute-api:', { Ref: Match.stringLikeRegexp('^Api') }, '/', { Ref: Match.stringLikeRegexp('Stage') }, '/*/*'])] },
+            Resource: {
+              'Fn::Join': [
+                '',
+                Match.arrayWith([':execute-api:', { Ref: Match.stringLikeRegexp('^Api') }, '/', { Ref: Match.stringLikeRegexp('Stage') }, '/*/*']),
+              ],
+            },
           },
         ],
       },

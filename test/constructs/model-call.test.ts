@@ -32,7 +32,12 @@ describe('ModelCall', () => {
       MemorySize: 1024,
       Timeout: 29,
       TracingConfig: { Mode: 'Active' },
-      LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN', LogGroup: { Ref: Match.stringLikeRegexp('PromptFunctionLogs') } },
+      LoggingConfig: {
+        LogFormat: 'JSON',
+        ApplicationLogLevel: 'INFO',
+        SystemLogLevel: 'WARN',
+        LogGroup: { Ref: Match.stringLikeRegexp('PromptFunctionLogs') },
+      },
       Environment: {
         Variables: {
           ROUTING_POLICY: JSON.stringify({
@@ -68,7 +73,11 @@ describe('ModelCall', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('PromptFunctionLogs'), 'Arn'] } },
+          {
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('PromptFunctionLogs'), 'Arn'] },
+          },
           { Effect: 'Allow', Action: 'bedrock:InvokeModel', Resource: profileArn('us.amazon.nova-lite-v1:0') },
           {
             Effect: 'Allow',
@@ -110,8 +119,14 @@ describe('ModelCall', () => {
 
   test('settings reach the function and the body model', () => {
     const t = build({ maxTokens: 256, maxQueryChars: 500, memorySize: 512, timeout: Duration.seconds(15), attemptTimeout: Duration.seconds(5) }).template;
-    t.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 512, Timeout: 15, Environment: { Variables: Match.objectLike({ MAX_TOKENS: '256', BEDROCK_ATTEMPT_TIMEOUT_MS: '5000' }) } });
-    t.hasResourceProperties('AWS::ApiGateway::Model', { Schema: Match.objectLike({ properties: Match.objectLike({ query: { type: 'string', minLength: 1, maxLength: 500 } }) }) });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 512,
+      Timeout: 15,
+      Environment: { Variables: Match.objectLike({ MAX_TOKENS: '256', BEDROCK_ATTEMPT_TIMEOUT_MS: '5000' }) },
+    });
+    t.hasResourceProperties('AWS::ApiGateway::Model', {
+      Schema: Match.objectLike({ properties: Match.objectLike({ query: { type: 'string', minLength: 1, maxLength: 500 } }) }),
+    });
   });
 
   test.each([
@@ -136,7 +151,9 @@ describe('ModelCall', () => {
 
 describe('ModelCall routing (ground 4)', () => {
   const routed = (routing: Partial<NonNullable<ModelCallProps['routing']>>) =>
-    build({ routing: { models: [new BedrockModel(MODEL_CATALOG['nova-micro'], 'us'), new BedrockModel(MODEL_CATALOG['claude-haiku-4-5'], 'us')], ...routing } });
+    build({
+      routing: { models: [new BedrockModel(MODEL_CATALOG['nova-micro'], 'us'), new BedrockModel(MODEL_CATALOG['claude-haiku-4-5'], 'us')], ...routing },
+    });
 
   test('every routed model is granted, the policy and tenants reach the function, requests may name a model', () => {
     const { template: t } = routed({
@@ -150,12 +167,17 @@ describe('ModelCall routing (ground 4)', () => {
     expect(policy).toMatchObject({ defaultAlias: 'nova-lite', byTier: { premium: 'claude-haiku-4-5' }, fallbacks: { 'claude-haiku-4-5': ['nova-lite'] } });
     expect(JSON.parse(fn.Properties.Environment.Variables.TENANTS)).toEqual({ abc123: { tenant: 'acme', tier: 'premium' } });
     const statements = JSON.stringify(t.findResources('AWS::IAM::Policy'));
-    for (const id of ['us.amazon.nova-lite-v1:0', 'us.amazon.nova-micro-v1:0', 'us.anthropic.claude-haiku-4-5-20251001-v1:0']) expect(statements).toContain(`:inference-profile/${id}`);
-    t.hasResourceProperties('AWS::ApiGateway::Model', { Schema: Match.objectLike({ properties: Match.objectLike({ model: { type: 'string', maxLength: 64 } }) }) });
+    for (const id of ['us.amazon.nova-lite-v1:0', 'us.amazon.nova-micro-v1:0', 'us.anthropic.claude-haiku-4-5-20251001-v1:0'])
+      expect(statements).toContain(`:inference-profile/${id}`);
+    t.hasResourceProperties('AWS::ApiGateway::Model', {
+      Schema: Match.objectLike({ properties: Match.objectLike({ model: { type: 'string', maxLength: 64 } }) }),
+    });
   });
 
   test('fails when routing names a model that is not routed to', () => {
-    expect(() => routed({ fallbacks: { 'nova-lite': ['nova-pro'] } })).toThrow('routing names models that are not routed to: nova-pro; routed: nova-lite, nova-micro, claude-haiku-4-5');
+    expect(() => routed({ fallbacks: { 'nova-lite': ['nova-pro'] } })).toThrow(
+      'routing names models that are not routed to: nova-pro; routed: nova-lite, nova-micro, claude-haiku-4-5',
+    );
   });
 });
 
@@ -163,13 +185,24 @@ describe('ModelCall streamed routes (ground 4)', () => {
   const functionNamed = (t: Template, handlerDir: string) =>
     Object.entries(t.findResources('AWS::Lambda::Function')).find(([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === handlerDir)!;
   const { template: t, call } = build((stack) => ({
-    guardrail: Guardrail.fromGuardrailAttributes(stack, 'Guardrail', { guardrailArn: 'arn:aws:bedrock:us-east-1:123456789012:guardrail/gr-1', guardrailVersion: '3' }),
-    routing: { models: [new BedrockModel(MODEL_CATALOG['nova-micro'], 'us')], tenants: [{ apiKeyId: 'key1', name: 'acme', tier: 'basic', modelIds: { 'nova-lite': 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/p1' } }] },
+    guardrail: Guardrail.fromGuardrailAttributes(stack, 'Guardrail', {
+      guardrailArn: 'arn:aws:bedrock:us-east-1:123456789012:guardrail/gr-1',
+      guardrailVersion: '3',
+    }),
+    routing: {
+      models: [new BedrockModel(MODEL_CATALOG['nova-micro'], 'us')],
+      tenants: [
+        { apiKeyId: 'key1', name: 'acme', tier: 'basic', modelIds: { 'nova-lite': 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/p1' } },
+      ],
+    },
     streaming: { timeout: Duration.minutes(2), guardrailWindowChars: 500 },
   }));
 
   test('POST /chat/stream and POST /v1/chat/completions stream from their own functions, IAM-authorized and body-validated', () => {
-    for (const [model, handlerDir] of [['ChatStreamRequest', 'chat-stream'], ['ChatCompletionRequest', 'openai']]) {
+    for (const [model, handlerDir] of [
+      ['ChatStreamRequest', 'chat-stream'],
+      ['ChatCompletionRequest', 'openai'],
+    ]) {
       const [fnId] = functionNamed(t, handlerDir);
       t.hasResourceProperties('AWS::ApiGateway::Method', {
         HttpMethod: 'POST',
@@ -179,7 +212,12 @@ describe('ModelCall streamed routes (ground 4)', () => {
           Type: 'AWS_PROXY',
           ResponseTransferMode: 'STREAM',
           TimeoutInMillis: 120_000,
-          Uri: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/2021-11-15/functions/'), { 'Fn::GetAtt': [fnId, 'Arn'] }, '/response-streaming-invocations'])] },
+          Uri: {
+            'Fn::Join': [
+              '',
+              Match.arrayWith([Match.stringLikeRegexp('/2021-11-15/functions/'), { 'Fn::GetAtt': [fnId, 'Arn'] }, '/response-streaming-invocations']),
+            ],
+          },
         },
       });
     }
@@ -187,19 +225,40 @@ describe('ModelCall streamed routes (ground 4)', () => {
   });
 
   test('both chat routes refuse more messages at API Gateway than the one limit the functions also check (contracts/model-call.ts)', () => {
-    const models = Object.values(t.findResources('AWS::ApiGateway::Model')).filter((m) => ['ChatStreamRequest', 'ChatCompletionRequest'].includes(m.Properties.Name));
+    const models = Object.values(t.findResources('AWS::ApiGateway::Model')).filter((m) =>
+      ['ChatStreamRequest', 'ChatCompletionRequest'].includes(m.Properties.Name),
+    );
     expect(models.map((m) => m.Properties.Schema.properties.messages.maxItems)).toEqual([MAX_CHAT_MESSAGES, MAX_CHAT_MESSAGES]);
   });
 
   test('streaming functions: the stream timeout, the guardrail window, tenants and the default model; out of any VPC', () => {
     const [, chat] = functionNamed(t, 'chat-stream');
-    expect(chat.Properties).toMatchObject({ Timeout: 120, Environment: { Variables: { MODEL_ID: 'us.amazon.nova-lite-v1:0', MODEL_ALIAS: 'nova-lite', GUARDRAIL_WINDOW_CHARS: '500', GUARDRAIL_ID: 'gr-1', GUARDRAIL_VERSION: '3' } } });
-    expect(JSON.parse(chat.Properties.Environment.Variables.TENANTS)).toEqual({ key1: { tenant: 'acme', tier: 'basic', modelIds: { 'nova-lite': 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/p1' } } });
+    expect(chat.Properties).toMatchObject({
+      Timeout: 120,
+      Environment: {
+        Variables: {
+          MODEL_ID: 'us.amazon.nova-lite-v1:0',
+          MODEL_ALIAS: 'nova-lite',
+          GUARDRAIL_WINDOW_CHARS: '500',
+          GUARDRAIL_ID: 'gr-1',
+          GUARDRAIL_VERSION: '3',
+        },
+      },
+    });
+    expect(JSON.parse(chat.Properties.Environment.Variables.TENANTS)).toEqual({
+      key1: { tenant: 'acme', tier: 'basic', modelIds: { 'nova-lite': 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/p1' } },
+    });
     expect(chat.Properties.VpcConfig).toBeUndefined();
     // The price of its model, for the usage record's CostUsd.
-    expect(JSON.parse(chat.Properties.Environment.Variables[MODEL_PRICE_ENV])).toEqual({ inputPerMTok: MODEL_CATALOG['nova-lite'].price.inputPerMTok, outputPerMTok: MODEL_CATALOG['nova-lite'].price.outputPerMTok });
+    expect(JSON.parse(chat.Properties.Environment.Variables[MODEL_PRICE_ENV])).toEqual({
+      inputPerMTok: MODEL_CATALOG['nova-lite'].price.inputPerMTok,
+      outputPerMTok: MODEL_CATALOG['nova-lite'].price.outputPerMTok,
+    });
     const [, openAi] = functionNamed(t, 'openai');
-    expect(JSON.parse(openAi.Properties.Environment.Variables.ROUTING_POLICY).targets.map((x: { alias: string }) => x.alias)).toEqual(['nova-lite', 'nova-micro']);
+    expect(JSON.parse(openAi.Properties.Environment.Variables.ROUTING_POLICY).targets.map((x: { alias: string }) => x.alias)).toEqual([
+      'nova-lite',
+      'nova-micro',
+    ]);
   });
 
   test('streaming roles may stream from every routed model and apply the guardrail, nothing more', () => {
@@ -207,7 +266,14 @@ describe('ModelCall streamed routes (ground 4)', () => {
     const roleRef = fn.Properties.Role['Fn::GetAtt'][0];
     const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(roleRef));
     const actions = new Set(policies.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((st: { Action: string | string[] }) => [st.Action].flat())));
-    expect([...actions].sort()).toEqual(['bedrock:ApplyGuardrail', 'bedrock:InvokeModelWithResponseStream', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    expect([...actions].sort()).toEqual([
+      'bedrock:ApplyGuardrail',
+      'bedrock:InvokeModelWithResponseStream',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
     expect(JSON.stringify(policies)).toContain(':inference-profile/us.amazon.nova-micro-v1:0');
   });
 

@@ -30,7 +30,10 @@ function importedBlocks(stack: Stack): Partial<ObservabilityProps> {
       userArn: 'arn:aws:elasticache:us-east-1:123456789012:user:cache-1-app',
       securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'CacheSecurityGroup', 'sg-0123456789abcdef0'),
     }),
-    guardrail: Guardrail.fromGuardrailAttributes(stack, 'Guardrail', { guardrailArn: 'arn:aws:bedrock:us-east-1:123456789012:guardrail/gr1', guardrailVersion: '1' }),
+    guardrail: Guardrail.fromGuardrailAttributes(stack, 'Guardrail', {
+      guardrailArn: 'arn:aws:bedrock:us-east-1:123456789012:guardrail/gr1',
+      guardrailVersion: '1',
+    }),
     sessions: SessionStore.fromSessionStoreAttributes(stack, 'Sessions', { table: table('Sessions') }),
     feedback: Feedback.fromFeedbackAttributes(stack, 'Feedback', { table: table('Feedback') }),
   };
@@ -39,7 +42,14 @@ function importedBlocks(stack: Stack): Partial<ObservabilityProps> {
 function build(props: Partial<ObservabilityProps> | ((stack: Stack) => Partial<ObservabilityProps>) = {}) {
   const stack = new Stack(new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false }), 'Test');
   const api = new apigateway.RestApi(stack, 'Api', { deployOptions: { stageName: 'v1' } });
-  const fn = new BlueprintFunction(stack, 'Prompt', { handlerDir: 'prompt', description: 'prompt', memorySize: 256, timeout: Duration.seconds(29), logRetention: logs.RetentionDays.ONE_MONTH, invokedBy: 'api-gateway' });
+  const fn = new BlueprintFunction(stack, 'Prompt', {
+    handlerDir: 'prompt',
+    description: 'prompt',
+    memorySize: 256,
+    timeout: Duration.seconds(29),
+    logRetention: logs.RetentionDays.ONE_MONTH,
+    invokedBy: 'api-gateway',
+  });
   api.root.addMethod('POST', new apigateway.LambdaIntegration(fn));
   const observability = new Observability(stack, 'Observability', {
     // Any REST API, wrapped.
@@ -55,7 +65,11 @@ function build(props: Partial<ObservabilityProps> | ((stack: Stack) => Partial<O
 type Alarm = { Properties: Record<string, any> };
 const alarmsOf = (template: Template) => Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Alarm[];
 const byMetric = (template: Template, namespace: string, metricName: string) =>
-  alarmsOf(template).filter((a) => (a.Properties.MetricName === metricName && a.Properties.Namespace === namespace) || JSON.stringify(a.Properties.Metrics ?? []).includes(`"MetricName":"${metricName}","Namespace":"${namespace}"`));
+  alarmsOf(template).filter(
+    (a) =>
+      (a.Properties.MetricName === metricName && a.Properties.Namespace === namespace) ||
+      JSON.stringify(a.Properties.Metrics ?? []).includes(`"MetricName":"${metricName}","Namespace":"${namespace}"`),
+  );
 
 describe('Observability', () => {
   const full = build((stack) => ({ ...importedBlocks(stack), alarmEmail: 'ops@example.com' }));
@@ -93,7 +107,10 @@ describe('Observability', () => {
 
   test('Bedrock: throttles and p99 latency per model id as called', () => {
     const throttles = byMetric(template, 'AWS/Bedrock', 'InvocationThrottles');
-    expect(throttles.map((a) => a.Properties.Dimensions)).toEqual([[{ Name: 'ModelId', Value: 'us.amazon.nova-lite-v1:0' }], [{ Name: 'ModelId', Value: 'us.amazon.nova-micro-v1:0' }]]);
+    expect(throttles.map((a) => a.Properties.Dimensions)).toEqual([
+      [{ Name: 'ModelId', Value: 'us.amazon.nova-lite-v1:0' }],
+      [{ Name: 'ModelId', Value: 'us.amazon.nova-micro-v1:0' }],
+    ]);
     const latency = byMetric(template, 'AWS/Bedrock', 'InvocationLatency');
     expect(latency.map((a) => [a.Properties.ExtendedStatistic, a.Properties.Threshold])).toEqual([
       ['p99', 10_000],
@@ -109,8 +126,22 @@ describe('Observability', () => {
     const metrics = demo.Properties.Metrics as Record<string, any>[];
     expect(metrics[0]).toMatchObject({ Expression: 'FILL(t0m0, 0) + FILL(t0m1, 0)', ReturnData: true });
     expect(metrics.slice(1).map((m) => [m.MetricStat.Period, m.MetricStat.Stat, m.MetricStat.Metric.Dimensions])).toEqual([
-      [86_400, 'Sum', [{ Name: 'Model', Value: 'nova-lite' }, { Name: 'Tenant', Value: 'demo' }]],
-      [86_400, 'Sum', [{ Name: 'Model', Value: 'nova-micro' }, { Name: 'Tenant', Value: 'demo' }]],
+      [
+        86_400,
+        'Sum',
+        [
+          { Name: 'Model', Value: 'nova-lite' },
+          { Name: 'Tenant', Value: 'demo' },
+        ],
+      ],
+      [
+        86_400,
+        'Sum',
+        [
+          { Name: 'Model', Value: 'nova-micro' },
+          { Name: 'Tenant', Value: 'demo' },
+        ],
+      ],
     ]);
   });
 
@@ -119,7 +150,10 @@ describe('Observability', () => {
     expect(total.Properties).toMatchObject({ Threshold: 40, EvaluationPeriods: 1, DatapointsToAlarm: 1 });
     const metrics = total.Properties.Metrics as Record<string, any>[];
     expect(metrics[0]).toMatchObject({ Expression: 'FILL(allm0, 0) + FILL(allm1, 0)', ReturnData: true });
-    expect(metrics.slice(1).map((m) => m.MetricStat.Metric.Dimensions)).toEqual([[{ Name: 'Model', Value: 'nova-lite' }], [{ Name: 'Model', Value: 'nova-micro' }]]);
+    expect(metrics.slice(1).map((m) => m.MetricStat.Metric.Dimensions)).toEqual([
+      [{ Name: 'Model', Value: 'nova-lite' }],
+      [{ Name: 'Model', Value: 'nova-micro' }],
+    ]);
     const { template: t } = build({ totalDailyCostBudgetUsd: 7 });
     expect(byMetric(t, 'GenAiBlueprint', 'CostUsd').map((a) => a.Properties.Threshold)).toEqual([20, 20, 7]);
   });
@@ -170,7 +204,9 @@ describe('Observability', () => {
     expect(byMetric(t, 'AWS/ElastiCache', 'CacheHits')).toHaveLength(0);
     expect(byMetric(t, 'AWS/Bedrock/Guardrails', 'InvocationsIntervened')).toHaveLength(0);
     expect(byMetric(t, 'GenAiBlueprint', 'SessionStoreErrors')).toHaveLength(0);
-    expect(JSON.stringify(Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody)).not.toMatch(/CacheErrors|SessionStoreErrors|FeedbackRecordErrors/);
+    expect(JSON.stringify(Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody)).not.toMatch(
+      /CacheErrors|SessionStoreErrors|FeedbackRecordErrors/,
+    );
     expect(byMetric(t, 'AWS/ApiGateway', '5XXError')[0].Properties.Threshold).toBe(0.05);
     expect(byMetric(t, 'AWS/Bedrock', 'InvocationLatency')[0].Properties.Threshold).toBe(5_000);
     expect(byMetric(t, 'GenAiBlueprint', 'CostUsd')[0].Properties.Threshold).toBe(3);
@@ -184,18 +220,30 @@ describe('Observability', () => {
     });
     template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] })]) },
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] })]),
+      },
     });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: topicId } });
   });
 
   test('alarms may publish: a topic policy replaces the default one, so it allows cloudwatch.amazonaws.com for this account and Region only', () => {
-    const alarmArns = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']] };
+    const alarmArns = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']],
+    };
     const fromAlarms = { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': alarmArns } };
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [{ Ref: topicId }],
       PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Resource: { Ref: topicId }, Condition: fromAlarms })]),
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: { Ref: topicId },
+            Condition: fromAlarms,
+          }),
+        ]),
       },
     });
     template.hasResourceProperties('AWS::KMS::Key', {
@@ -218,7 +266,11 @@ describe('Observability', () => {
     ['the budget is negative', { dailyCostBudgetUsd: -1 }, 'dailyCostBudgetUsd must be between 0.01 and 1000000, got -1'],
     ['the cache floor is 120%', { cacheHitRateFloorPercent: 120 }, 'cacheHitRateFloorPercent must be between 0 and 100, got 120'],
     ['the latency is 30 s', { latencyP99: Duration.seconds(30) }, 'latencyP99 (ms) must be between 100 and 29000, got 30000'],
-    ['eleven models are routed', { models: Array.from({ length: 11 }, () => nova('nova-lite')) }, 'models must hold 1 to 10 models (one cost expression sums them), got 11'],
+    [
+      'eleven models are routed',
+      { models: Array.from({ length: 11 }, () => nova('nova-lite')) },
+      'models must hold 1 to 10 models (one cost expression sums them), got 11',
+    ],
     ['no tenant is named', { tenants: [] }, 'tenants must name at least one tenant, got none'],
     ['the alarm email is not an address', { alarmEmail: 'ops' }, 'alarmEmail must be an email address, got "ops"'],
   ])('fails when %s', (_what, props, message) => {

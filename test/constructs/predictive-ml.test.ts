@@ -27,7 +27,9 @@ function build(props: Partial<PredictiveMlProps> = {}) {
 }
 
 const statements = (template: Template) =>
-  Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Condition?: unknown }[]);
+  Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Condition?: unknown }[],
+  );
 const actions = (s: { Action: string | string[] }) => [s.Action].flat();
 
 /** What follows `"<field>":"` in the state machine's raw DefinitionString: the CloudFormation tokens stateMachines() resolves away. */
@@ -40,7 +42,12 @@ const keyArn = (stack: Stack, ml: PredictiveMl) => ({ 'Fn::GetAtt': [stack.getLo
 
 /** Which state a Choice state moves to for an input: the JSONPath subset the pipeline's choices use. */
 function choose(state: { Choices: Record<string, any>[]; Default?: string }, input: Record<string, unknown>): string | undefined {
-  const at = (path: string) => path.replace(/^\$\.?/, '').split('.').filter(Boolean).reduce<any>((o, k) => (o == null ? undefined : o[k]), input);
+  const at = (path: string) =>
+    path
+      .replace(/^\$\.?/, '')
+      .split('.')
+      .filter(Boolean)
+      .reduce<any>((o, k) => (o == null ? undefined : o[k]), input);
   const holds = (rule: Record<string, any>): boolean => {
     if (rule.And) return rule.And.every(holds);
     if (rule.Or) return rule.Or.some(holds);
@@ -52,7 +59,13 @@ function choose(state: { Choices: Record<string, any>[]; Default?: string }, inp
     if ('StringEqualsPath' in rule) return value === at(rule.StringEqualsPath);
     if ('BooleanEquals' in rule) return value === rule.BooleanEquals;
     if ('NumericLessThan' in rule) return value < rule.NumericLessThan;
-    if ('StringMatches' in rule) return new RegExp(`^${rule.StringMatches.split('*').map((t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's').test(value);
+    if ('StringMatches' in rule)
+      return new RegExp(
+        `^${rule.StringMatches.split('*')
+          .map((t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+        's',
+      ).test(value);
     throw new Error(`choose: unsupported rule ${JSON.stringify(rule)}`);
   };
   return state.Choices.find(holds)?.Next ?? state.Default;
@@ -123,7 +136,11 @@ describe('PredictiveMl', () => {
       const states = definition.States;
       expect(states.Train.Retry).toBeUndefined();
       // The few intrinsics these states use, evaluated as Step Functions would.
-      const path = (p: string, input: any) => p.replace(/^\$\.?/, '').split('.').reduce((o, k) => o?.[k], input);
+      const path = (p: string, input: any) =>
+        p
+          .replace(/^\$\.?/, '')
+          .split('.')
+          .reduce((o, k) => o?.[k], input);
       const evaluate = (expr: string, input: any): unknown => {
         const fmt = /^States\.Format\('([^']*)', (.+)\)$/.exec(expr);
         if (fmt) {
@@ -171,15 +188,23 @@ describe('PredictiveMl', () => {
       expect(states.StopFailedTraining.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'TrainingBackoff' })]);
     });
 
-    test.each(CREATES.map((name) => [name]))('%s retried after it created (SageMaker: "Cannot create already existing ...") goes on as created; any other failure notifies', (name) => {
-      const states = definition.States;
-      expect(states[name].Retry.length).toBeGreaterThan(0);
-      const done = states[states[name].Catch[0].Next];
-      expect(states[name].Catch[0]).toMatchObject({ ErrorEquals: ['States.ALL'], ResultPath: '$.error' });
-      const after = (cause: string) => choose(done, { error: { Error: 'SageMaker.SageMakerException', Cause: `${cause} (Service: SageMaker, Status Code: 400)` } });
-      expect(after(`Cannot create already existing ${name === 'CreateModel' ? 'model' : name === 'CreateEndpoint' ? 'endpoint' : 'endpoint configuration'} "arn:aws:sagemaker:us-east-1:123456789012:x/y"`)).toBe(states[name].Next);
-      expect(after('Could not find model data at s3://b/k')).toBe('NotifyFailure');
-    });
+    test.each(CREATES.map((name) => [name]))(
+      '%s retried after it created (SageMaker: "Cannot create already existing ...") goes on as created; any other failure notifies',
+      (name) => {
+        const states = definition.States;
+        expect(states[name].Retry.length).toBeGreaterThan(0);
+        const done = states[states[name].Catch[0].Next];
+        expect(states[name].Catch[0]).toMatchObject({ ErrorEquals: ['States.ALL'], ResultPath: '$.error' });
+        const after = (cause: string) =>
+          choose(done, { error: { Error: 'SageMaker.SageMakerException', Cause: `${cause} (Service: SageMaker, Status Code: 400)` } });
+        expect(
+          after(
+            `Cannot create already existing ${name === 'CreateModel' ? 'model' : name === 'CreateEndpoint' ? 'endpoint' : 'endpoint configuration'} "arn:aws:sagemaker:us-east-1:123456789012:x/y"`,
+          ),
+        ).toBe(states[name].Next);
+        expect(after('Could not find model data at s3://b/k')).toBe('NotifyFailure');
+      },
+    );
 
     test('trains the built-in XGBoost image of the deploying region (mapping), on the shipped channels, encrypted, isolated', () => {
       const params = definition.States.Train.Parameters;
@@ -222,10 +247,19 @@ describe('PredictiveMl', () => {
         expect(choose(ready, await described({ configName: `${ml.endpointName}-new`, status: 'Creating' }))).toBe('WaitForEndpoint');
       });
 
-      test('a rolled-back update (InService on the previous config) fails and notifies with SageMaker\'s FailureReason', async () => {
-        const input = await described({ configName: `${ml.endpointName}-old`, status: 'InService', failureReason: 'Model container failed the ping health check' });
+      test("a rolled-back update (InService on the previous config) fails and notifies with SageMaker's FailureReason", async () => {
+        const input = await described({
+          configName: `${ml.endpointName}-old`,
+          status: 'InService',
+          failureReason: 'Model container failed the ping health check',
+        });
         expect(choose(ready, input)).toBe('EndpointRolledBack');
-        expect(definition.States.EndpointRolledBack).toMatchObject({ Type: 'Pass', Parameters: { Error: 'EndpointUpdateRolledBack' }, ResultPath: '$.error', Next: 'FailureReason?' });
+        expect(definition.States.EndpointRolledBack).toMatchObject({
+          Type: 'Pass',
+          Parameters: { Error: 'EndpointUpdateRolledBack' },
+          ResultPath: '$.error',
+          Next: 'FailureReason?',
+        });
         expect(definition.States.EndpointRolledBack.Parameters['Cause.$']).toContain('rolled back');
         expect(choose(definition.States['FailureReason?'], input)).toBe('AddFailureReason');
         expect(definition.States.AddFailureReason).toMatchObject({ ResultPath: '$.error', Next: 'NotifyFailure' });
@@ -248,9 +282,17 @@ describe('PredictiveMl', () => {
       });
 
       test('a Failed endpoint found by the gate is deleted, awaited until SageMaker no longer finds it, then created anew', async () => {
-        const gate = decide([{ MetricName: 'validation:auc', Value: 0.82 }], { metricName: 'validation:auc', threshold: 0.8 }, { endpointExists: true, status: 'Failed', metric: 0.95 });
+        const gate = decide(
+          [{ MetricName: 'validation:auc', Value: 0.82 }],
+          { metricName: 'validation:auc', threshold: 0.8 },
+          { endpointExists: true, status: 'Failed', metric: 0.95 },
+        );
         expect(choose(definition.States['EndpointExists?'], { gate })).toBe('DeleteFailedEndpoint');
-        expect(definition.States.DeleteFailedEndpoint).toMatchObject({ Resource: 'arn:aws:states:::aws-sdk:sagemaker:deleteEndpoint', Parameters: { EndpointName: ml.endpointName }, Next: 'WaitForDeletion' });
+        expect(definition.States.DeleteFailedEndpoint).toMatchObject({
+          Resource: 'arn:aws:states:::aws-sdk:sagemaker:deleteEndpoint',
+          Parameters: { EndpointName: ml.endpointName },
+          Next: 'WaitForDeletion',
+        });
         expect(definition.States.WaitForDeletion.Next).toBe('DescribeDeletingEndpoint');
         expect(definition.States.DescribeDeletingEndpoint).toMatchObject({ ResultPath: '$.endpoint', Next: 'StillDeleting?' });
         expect(definition.States.DescribeDeletingEndpoint.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'EndpointGone?' }]);
@@ -263,13 +305,17 @@ describe('PredictiveMl', () => {
         const missing = await client.send(new DescribeEndpointCommand({ EndpointName: ml.endpointName })).catch((e: Error) => e);
         const cause = `${(missing as Error).message} (Service: SageMaker, Status Code: 400, Request ID: 1)`;
         expect(choose(definition.States['EndpointGone?'], { error: { Error: 'SageMaker.AmazonSageMakerException', Cause: cause } })).toBe('CreateEndpoint');
-        expect(choose(definition.States['EndpointGone?'], { error: { Error: 'SageMaker.AmazonSageMakerException', Cause: 'Rate exceeded' } })).toBe('NotifyFailure');
+        expect(choose(definition.States['EndpointGone?'], { error: { Error: 'SageMaker.AmazonSageMakerException', Cause: 'Rate exceeded' } })).toBe(
+          'NotifyFailure',
+        );
       });
     });
 
     test('serverless by default: no data capture (Serverless Inference has none); the promoted metric is tagged on the config', () => {
       const params = definition.States.CreateEndpointConfig.Parameters;
-      expect(params.ProductionVariants).toEqual([{ VariantName: 'AllTraffic', 'ModelName.$': '$.run.name', ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5 } }]);
+      expect(params.ProductionVariants).toEqual([
+        { VariantName: 'AllTraffic', 'ModelName.$': '$.run.name', ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5 } },
+      ]);
       expect(params.DataCaptureConfig).toBeUndefined();
       expect(params.Tags).toEqual([{ Key: 'genai-blueprint:promoted-metric', 'Value.$': '$.gate.metric' }]);
     });
@@ -281,7 +327,9 @@ describe('PredictiveMl', () => {
     });
 
     test('the gate reads the threshold and the endpoint from its environment', () => {
-      template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ENDPOINT_NAME: ml.endpointName, METRIC_NAME: 'validation:auc', THRESHOLD: '0.8' }) } });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ ENDPOINT_NAME: ml.endpointName, METRIC_NAME: 'validation:auc', THRESHOLD: '0.8' }) },
+      });
     });
   });
 
@@ -289,7 +337,11 @@ describe('PredictiveMl', () => {
     test('a customer key with rotation; the bucket is KMS-encrypted, versioned, SSL-only, logged, private', () => {
       template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
       template.hasResourceProperties('AWS::S3::Bucket', {
-        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() }, BucketKeyEnabled: true }] },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() }, BucketKeyEnabled: true },
+          ],
+        },
         VersioningConfiguration: { Status: 'Enabled' },
         LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'data/' }),
         PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
@@ -306,7 +358,11 @@ describe('PredictiveMl', () => {
     });
 
     test('the dataset is in the XGBoost CSV format: label first, no header, one column per feature, values in range', () => {
-      const rows = fs.readFileSync(CHURN_FILES.train, 'utf8').trim().split('\n').map((l) => l.split(',').map(Number));
+      const rows = fs
+        .readFileSync(CHURN_FILES.train, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(',').map(Number));
       expect(rows).toHaveLength(4_000);
       for (const row of rows) {
         expect(row).toHaveLength(CHURN_DATASET.features.length + 1);
@@ -337,10 +393,15 @@ describe('PredictiveMl', () => {
       }
     });
 
-    test('the .sync training integration: create, describe, stop and list tags on this pipeline\'s jobs; the managed rule only', () => {
+    test("the .sync training integration: create, describe, stop and list tags on this pipeline's jobs; the managed rule only", () => {
       const training = all.filter((s) => actions(s).includes('sagemaker:CreateTrainingJob'));
       expect(training).toHaveLength(1);
-      expect(actions(training[0]).sort()).toEqual(['sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:ListTags', 'sagemaker:StopTrainingJob']);
+      expect(actions(training[0]).sort()).toEqual([
+        'sagemaker:CreateTrainingJob',
+        'sagemaker:DescribeTrainingJob',
+        'sagemaker:ListTags',
+        'sagemaker:StopTrainingJob',
+      ]);
       expect(JSON.stringify(training[0].Resource)).toContain(`:training-job/${ml.endpointName}-*"`);
       const rules = all.filter((s) => actions(s).includes('events:PutRule'));
       expect(rules.map((s) => [actions(s).sort(), JSON.stringify(s.Resource)])).toEqual([
@@ -384,7 +445,10 @@ describe('PredictiveMl', () => {
   test('POST /predict with the request schema generated from the dataset', () => {
     template.hasResourceProperties('AWS::ApiGateway::Model', {
       Name: 'PredictRequest',
-      Schema: Match.objectLike({ required: ['features'], properties: { features: Match.objectLike({ required: CHURN_DATASET.features.map((f) => f.name), additionalProperties: false }) } }),
+      Schema: Match.objectLike({
+        required: ['features'],
+        properties: { features: Match.objectLike({ required: CHURN_DATASET.features.map((f) => f.name), additionalProperties: false }) },
+      }),
     });
     template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', AuthorizationType: 'AWS_IAM' });
   });
@@ -396,16 +460,31 @@ describe('PredictiveMl', () => {
 
 describe('PredictiveMl options', () => {
   test('instance hosting: data capture on, KMS volume key, network isolation; schedule and upload triggers with a DLQ; nag clean', () => {
-    const { template, stack, ml } = build({ inference: 'instance', instanceType: 'ml.c5.large', dataCapturePercent: 20, schedule: events.Schedule.rate(Duration.days(7)), retrainOnUpload: true });
+    const { template, stack, ml } = build({
+      inference: 'instance',
+      instanceType: 'ml.c5.large',
+      dataCapturePercent: 20,
+      schedule: events.Schedule.rate(Duration.days(7)),
+      retrainOnUpload: true,
+    });
     const [definition] = Object.values(stateMachines(template));
     expect(aslErrors(definition)).toEqual([]);
     const params = definition.States.CreateEndpointConfig.Parameters;
     expect(params.ProductionVariants[0]).toMatchObject({ InstanceType: 'ml.c5.large', InitialInstanceCount: 1 });
     expect(definitionTokensAfter(template, 'KmsKeyId')).toEqual([keyArn(stack, ml), keyArn(stack, ml), keyArn(stack, ml)]); // artifacts, endpoint volume, captures
-    expect(params.DataCaptureConfig).toMatchObject({ EnableCapture: true, InitialSamplingPercentage: 20, DestinationS3Uri: expect.stringMatching(/^s3:\/\/.+\/capture\/$/) });
+    expect(params.DataCaptureConfig).toMatchObject({
+      EnableCapture: true,
+      InitialSamplingPercentage: 20,
+      DestinationS3Uri: expect.stringMatching(/^s3:\/\/.+\/capture\/$/),
+    });
     expect(definition.States.CreateModel.Parameters.EnableNetworkIsolation).toBe(true);
-    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(7 days)', Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.anyValue() })] });
-    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ 'detail-type': ['Object Created'], detail: Match.objectLike({ object: { key: [{ prefix: 'churn/train/' }] } }) }) });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(7 days)',
+      Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.anyValue() })],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ 'detail-type': ['Object Created'], detail: Match.objectLike({ object: { key: [{ prefix: 'churn/train/' }] } }) }),
+    });
     template.hasResourceProperties('AWS::S3::Bucket', { NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } } });
     for (const checks of [new AwsSolutionsChecks(), new ServerlessChecks()]) expect(checks.validateScope(stack).violations.map((v) => v.ruleName)).toEqual([]);
   });
@@ -413,7 +492,10 @@ describe('PredictiveMl options', () => {
   test('a token threshold is accepted', () => {
     const app = new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false });
     const stack = new Stack(app, 'Tokens');
-    expect(() => new PredictiveMl(stack, 'Ml', { api: new ModelApi(stack, 'Api'), minValidationAuc: new CfnParameter(stack, 'Auc', { type: 'Number' }).valueAsNumber })).not.toThrow();
+    expect(
+      () =>
+        new PredictiveMl(stack, 'Ml', { api: new ModelApi(stack, 'Api'), minValidationAuc: new CfnParameter(stack, 'Auc', { type: 'Number' }).valueAsNumber }),
+    ).not.toThrow();
   });
 
   test.each([
@@ -422,7 +504,10 @@ describe('PredictiveMl options', () => {
     [{ instanceType: 'm5.large' }, 'instanceType must be a SageMaker instance type such as ml.m5.large, got "m5.large"'],
     [{ serverlessMaxConcurrency: 0 }, 'serverlessMaxConcurrency must be between 1 and 200, got 0'],
     [{ attemptTimeout: Duration.seconds(30) }, 'attemptTimeout must be below timeout (29 s), got 30 s'],
-    [{ dataset: { ...CHURN_DATASET, features: [...CHURN_DATASET.features, CHURN_DATASET.features[0]] } }, 'feature names must be unique, got "tenure_months" twice'],
+    [
+      { dataset: { ...CHURN_DATASET, features: [...CHURN_DATASET.features, CHURN_DATASET.features[0]] } },
+      'feature names must be unique, got "tenure_months" twice',
+    ],
   ])('fails when %j', (props, message) => {
     expect(() => build(props as Partial<PredictiveMlProps>)).toThrow(message);
   });
@@ -430,7 +515,9 @@ describe('PredictiveMl options', () => {
   test('fails in a region without the built-in XGBoost image', () => {
     const app = new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false });
     const stack = new Stack(app, 'Elsewhere', { env: { region: 'xx-nowhere-1', account: '123456789012' } });
-    expect(() => new PredictiveMl(stack, 'Ml', { api: new ModelApi(stack, 'Api') })).toThrow(/the built-in XGBoost image is not listed for region xx-nowhere-1; listed: af-south-1/);
+    expect(() => new PredictiveMl(stack, 'Ml', { api: new ModelApi(stack, 'Api') })).toThrow(
+      /the built-in XGBoost image is not listed for region xx-nowhere-1; listed: af-south-1/,
+    );
   });
 });
 
@@ -472,7 +559,9 @@ describe('PredictiveMl in a fresh App (no feature flags, no context)', () => {
       Bucket: { Ref: Match.stringLikeRegexp('^PredictiveMlAccessLogs') },
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' })]) },
     });
-    template.hasResourceProperties('AWS::S3::Bucket', { LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^PredictiveMlAccessLogs') }, LogFilePrefix: 'data/' } });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^PredictiveMlAccessLogs') }, LogFilePrefix: 'data/' },
+    });
     expect(Object.values(template.findResources('AWS::S3::Bucket')).map((b) => b.Properties.AccessControl)).toEqual([undefined, undefined]);
   });
 });

@@ -97,7 +97,13 @@ describe('IsolatedNetwork', () => {
   test('the endpoint security group admits HTTPS from the VPC CIDR only, and sends nothing', () => {
     const sg = template.toJSON().Resources[logicalIdOf(stack, network.endpointSecurityGroup.node.defaultChild)].Properties;
     expect(sg.SecurityGroupIngress).toEqual([
-      { CidrIp: { 'Fn::GetAtt': [logicalIdOf(stack, network.vpc.node.defaultChild), 'CidrBlock'] }, IpProtocol: 'tcp', FromPort: 443, ToPort: 443, Description: 'HTTPS from the VPC' },
+      {
+        CidrIp: { 'Fn::GetAtt': [logicalIdOf(stack, network.vpc.node.defaultChild), 'CidrBlock'] },
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+        Description: 'HTTPS from the VPC',
+      },
     ]);
     expect(sg.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '255.255.255.255/32' })]);
   });
@@ -106,14 +112,21 @@ describe('IsolatedNetwork', () => {
     const app = new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false });
     const s = new Stack(app, 'Test');
     const n = new IsolatedNetwork(s, 'Network', { endpointsOpenToVpc: false });
-    const fn = new lambda.Function(s, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})'), vpc: n.vpc });
+    const fn = new lambda.Function(s, 'Fn', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+      vpc: n.vpc,
+    });
     n.allowEndpointAccessFrom(fn);
     const t = Template.fromStack(s);
     const sg = t.toJSON().Resources[logicalIdOf(s, n.endpointSecurityGroup.node.defaultChild)].Properties;
     expect(sg.SecurityGroupIngress).toBeUndefined();
     const ingress = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress', { Properties: { FromPort: 443 } }));
     expect(ingress).toHaveLength(1);
-    expect(ingress[0].Properties.SourceSecurityGroupId).toEqual({ 'Fn::GetAtt': [logicalIdOf(s, fn.connections.securityGroups[0].node.defaultChild), 'GroupId'] });
+    expect(ingress[0].Properties.SourceSecurityGroupId).toEqual({
+      'Fn::GetAtt': [logicalIdOf(s, fn.connections.securityGroups[0].node.defaultChild), 'GroupId'],
+    });
   });
 
   test('interfaceServices replaces the default list; endpoint ids follow the service, not the position', () => {
@@ -126,7 +139,9 @@ describe('IsolatedNetwork', () => {
 
   test('the default security group is stripped of its rules by the CDK custom resource', () => {
     template.resourceCountIs('Custom::VpcRestrictDefaultSG', 1);
-    template.hasResourceProperties('Custom::VpcRestrictDefaultSG', { DefaultSecurityGroupId: { 'Fn::GetAtt': [logicalIdOf(stack, network.vpc.node.defaultChild), 'DefaultSecurityGroup'] } });
+    template.hasResourceProperties('Custom::VpcRestrictDefaultSG', {
+      DefaultSecurityGroupId: { 'Fn::GetAtt': [logicalIdOf(stack, network.vpc.node.defaultChild), 'DefaultSecurityGroup'] },
+    });
   });
 
   test('fails when the CIDR is not an IPv4 /16 to /24', () => {
@@ -166,17 +181,33 @@ describe('ResponseCache', () => {
   });
 
   test('configured limits and snapshots reach the cache', () => {
-    const p = only(build({ maxDataStorageGb: 10, maxEcpuPerSecond: 20_000, snapshotRetentionLimit: 7, dailySnapshotTime: '22:30' }).template, 'AWS::ElastiCache::ServerlessCache');
-    expect(p).toMatchObject({ CacheUsageLimits: { DataStorage: { Maximum: 10, Unit: 'GB' }, ECPUPerSecond: { Maximum: 20_000 } }, SnapshotRetentionLimit: 7, DailySnapshotTime: '22:30' });
+    const p = only(
+      build({ maxDataStorageGb: 10, maxEcpuPerSecond: 20_000, snapshotRetentionLimit: 7, dailySnapshotTime: '22:30' }).template,
+      'AWS::ElastiCache::ServerlessCache',
+    );
+    expect(p).toMatchObject({
+      CacheUsageLimits: { DataStorage: { Maximum: 10, Unit: 'GB' }, ECPUPerSecond: { Maximum: 20_000 } },
+      SnapshotRetentionLimit: 7,
+      DailySnapshotTime: '22:30',
+    });
   });
 
   test("the cache security group's only ingress is TCP 6379 from the function's security group; no CIDR, no egress", () => {
     const sg = template.toJSON().Resources[cacheSg].Properties;
     expect(sg.SecurityGroupIngress).toBeUndefined();
     expect(sg.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '255.255.255.255/32', IpProtocol: 'icmp' })]);
-    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r.Properties.GroupId).includes(cacheSg));
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).filter((r) =>
+      JSON.stringify(r.Properties.GroupId).includes(cacheSg),
+    );
     expect(ingress.map((r) => r.Properties)).toEqual([
-      { GroupId: { 'Fn::GetAtt': [cacheSg, 'GroupId'] }, SourceSecurityGroupId: { 'Fn::GetAtt': [fnSg, 'GroupId'] }, IpProtocol: 'tcp', FromPort: 6379, ToPort: 6379, Description: expect.any(String) },
+      {
+        GroupId: { 'Fn::GetAtt': [cacheSg, 'GroupId'] },
+        SourceSecurityGroupId: { 'Fn::GetAtt': [fnSg, 'GroupId'] },
+        IpProtocol: 'tcp',
+        FromPort: 6379,
+        ToPort: 6379,
+        Description: expect.any(String),
+      },
     ]);
     for (const r of Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'))) {
       expect(r.Properties.CidrIp).toBeUndefined();
@@ -194,7 +225,8 @@ describe('ResponseCache', () => {
       NoPasswordRequired: Match.absent(),
     });
     expect(DEFAULT_ACCESS_STRING).toMatch(/^on ~genai:\* -@all( \+[a-z|]+)+$/);
-    for (const risky of ['+@all', '~*', '+eval', '+keys', '+flushall', '+flushdb', '+config', '+scan']) expect(DEFAULT_ACCESS_STRING.split(' ')).not.toContain(risky);
+    for (const risky of ['+@all', '~*', '+eval', '+keys', '+flushall', '+flushdb', '+config', '+scan'])
+      expect(DEFAULT_ACCESS_STRING.split(' ')).not.toContain(risky);
   });
 
   test('the default user is replaced by one that is off and may run nothing', () => {
@@ -246,8 +278,17 @@ describe('ResponseCache', () => {
     expect(hitRate.expression).toBe('IF((hits + misses) > 0, hits / (hits + misses), 0)');
     const used = hitRate.usingMetrics as Record<string, any>;
     expect(used.hits).toMatchObject({ namespace: 'AWS/ElastiCache', metricName: 'CacheHits', statistic: 'Sum', dimensions: { clusterId: cache.cacheName } });
-    expect(used.misses).toMatchObject({ namespace: 'AWS/ElastiCache', metricName: 'CacheMisses', statistic: 'Sum', dimensions: { clusterId: cache.cacheName } });
-    expect(cache.metricEcpu()).toMatchObject({ namespace: 'AWS/ElastiCache', metricName: 'ElastiCacheProcessingUnits', dimensions: { clusterId: cache.cacheName } });
+    expect(used.misses).toMatchObject({
+      namespace: 'AWS/ElastiCache',
+      metricName: 'CacheMisses',
+      statistic: 'Sum',
+      dimensions: { clusterId: cache.cacheName },
+    });
+    expect(cache.metricEcpu()).toMatchObject({
+      namespace: 'AWS/ElastiCache',
+      metricName: 'ElastiCacheProcessingUnits',
+      dimensions: { clusterId: cache.cacheName },
+    });
   });
 
   test.each([
@@ -274,8 +315,12 @@ describe('ResponseCache', () => {
     const app = new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false });
     const s = new Stack(app, 'Test');
     const c = new ResponseCache(s, 'ResponseCache', { vpc: new IsolatedNetwork(s, 'Network').vpc });
-    const outside = new lambda.Function(s, 'Outside', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})') });
-    expect(() => c.grantConnect(outside)).toThrow('grantConnect needs a function in the cache\'s VPC, got Test/Outside which has no VPC configuration');
+    const outside = new lambda.Function(s, 'Outside', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    });
+    expect(() => c.grantConnect(outside)).toThrow("grantConnect needs a function in the cache's VPC, got Test/Outside which has no VPC configuration");
   });
 
   test('token values are not validated at synth time', () => {
@@ -285,7 +330,16 @@ describe('ResponseCache', () => {
     const ecpu = new CfnParameter(s, 'Ecpu', { type: 'Number' }).valueAsNumber;
     const keep = new CfnParameter(s, 'Keep', { type: 'Number' }).valueAsNumber;
     const at = new CfnParameter(s, 'At').valueAsString;
-    expect(() => new ResponseCache(s, 'ResponseCache', { vpc: new IsolatedNetwork(s, 'Network').vpc, maxDataStorageGb: gb, maxEcpuPerSecond: ecpu, snapshotRetentionLimit: keep, dailySnapshotTime: at })).not.toThrow();
+    expect(
+      () =>
+        new ResponseCache(s, 'ResponseCache', {
+          vpc: new IsolatedNetwork(s, 'Network').vpc,
+          maxDataStorageGb: gb,
+          maxEcpuPerSecond: ecpu,
+          snapshotRetentionLimit: keep,
+          dailySnapshotTime: at,
+        }),
+    ).not.toThrow();
   });
 
   test('the CloudFormation schema validation built into aws-cdk-lib finds nothing (property names, enums, patterns)', () => {
@@ -297,7 +351,9 @@ describe('ResponseCache', () => {
     // Schema findings (e.g. an AuthenticationMode.Type outside iam/no-password-required/password) are
     // reported as warnings in this file rather than thrown.
     const report = JSON.parse(fs.readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8'));
-    const violations = report.pluginReports.flatMap((r: { violations: { ruleName: string; description: string }[] }) => r.violations.map((v) => `${v.ruleName}: ${v.description}`));
+    const violations = report.pluginReports.flatMap((r: { violations: { ruleName: string; description: string }[] }) =>
+      r.violations.map((v) => `${v.ruleName}: ${v.description}`),
+    );
     expect(violations).toEqual([]);
   });
 

@@ -20,7 +20,11 @@ function withPromptFunction() {
   const app = new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'Test');
   const store = new SessionStore(stack, 'Sessions', { historyTurns: 4, historyChars: 3000, ttl: Duration.days(14) });
-  const fn = new lambda.Function(stack, 'Prompt', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})') });
+  const fn = new lambda.Function(stack, 'Prompt', {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+  });
   store.grantReadWrite(fn);
   return { stack, store, template: Template.fromStack(stack) };
 }
@@ -92,7 +96,15 @@ describe('SessionStore', () => {
     const tableArn = { 'Fn::GetAtt': [s.resolve((st.table.node.defaultChild as unknown as { logicalId: string }).logicalId), 'Arn'] };
     expect(dynamoStatements(t)).toEqual([{ Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], Resource: [tableArn] }]);
     t.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { SESSIONS_TABLE: Match.anyValue(), SESSION_HISTORY_TURNS: '4', SESSION_HISTORY_CHARS: '3000', SESSION_TTL_DAYS: '14', SESSION_MAX_TURNS_RETURNED: '50' } },
+      Environment: {
+        Variables: {
+          SESSIONS_TABLE: Match.anyValue(),
+          SESSION_HISTORY_TURNS: '4',
+          SESSION_HISTORY_CHARS: '3000',
+          SESSION_TTL_DAYS: '14',
+          SESSION_MAX_TURNS_RETURNED: '50',
+        },
+      },
     });
   });
 

@@ -13,7 +13,11 @@ function build(props: Partial<UserAuthProps> = {}) {
   const auth = new UserAuth(stack, 'Auth', { tenants: ['acme', 'globex'], ...props });
   const api = new ModelApi(stack, 'Api', { cognito: { authorizer: auth.authorizer, scopes: [auth.invokeScope] } });
   api.acknowledgeNoWebAcl('Test fixture: the block alone, without the gateway that adds the web ACL');
-  const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>({})') });
+  const fn = new lambda.Function(stack, 'Fn', {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler=async()=>({})'),
+  });
   api.addJsonRoute('prompt', fn, { modelName: 'P', bodySchema: { type: apigateway.JsonSchemaType.OBJECT } });
   return { stack, auth, template: Template.fromStack(stack) };
 }
@@ -28,7 +32,9 @@ describe('UserAuth', () => {
         AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
         MfaConfiguration: 'ON',
         EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
-        Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true }) },
+        Policies: {
+          PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true }),
+        },
         UserPoolTier: 'PLUS',
         UserPoolAddOns: Match.objectLike({ AdvancedSecurityMode: 'ENFORCED' }),
         DeletionProtection: 'ACTIVE',
@@ -52,12 +58,21 @@ describe('UserAuth', () => {
     const people = clients.find((c) => !c.GenerateSecret)!;
     expect(people).toMatchObject({ AllowedOAuthFlows: ['code'], PreventUserExistenceErrors: 'ENABLED', CallbackURLs: ['http://localhost:3000/callback'] });
     expect(people.AllowedOAuthScopes).toEqual(expect.arrayContaining(['openid', invoke]));
-    template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', { Identifier: 'genai', Scopes: [{ ScopeName: 'invoke', ScopeDescription: Match.anyValue() }] });
+    template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
+      Identifier: 'genai',
+      Scopes: [{ ScopeName: 'invoke', ScopeDescription: Match.anyValue() }],
+    });
   });
 
   test('outputs what callers need: the pool, the user client, the token endpoint and each machine client', () => {
     const outputs = Object.keys(template.findOutputs('*'));
-    for (const prefix of ['AuthUserPoolId', 'AuthUserClientId', 'AuthTokenEndpoint', 'AuthUserPoolMachineClientAcmeClientId', 'AuthUserPoolMachineClientGlobexClientId']) {
+    for (const prefix of [
+      'AuthUserPoolId',
+      'AuthUserClientId',
+      'AuthTokenEndpoint',
+      'AuthUserPoolMachineClientAcmeClientId',
+      'AuthUserPoolMachineClientGlobexClientId',
+    ]) {
       expect(outputs.some((o) => o.startsWith(prefix))).toBe(true);
     }
   });
@@ -67,13 +82,20 @@ describe('UserAuth', () => {
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
     expect(methods.length).toBeGreaterThan(0);
     for (const m of methods) {
-      expect(m.Properties).toMatchObject({ AuthorizationType: 'COGNITO_USER_POOLS', AuthorizationScopes: ['genai/invoke'], AuthorizerId: { Ref: expect.stringMatching(/^AuthAuthorizer/) } });
+      expect(m.Properties).toMatchObject({
+        AuthorizationType: 'COGNITO_USER_POOLS',
+        AuthorizationScopes: ['genai/invoke'],
+        AuthorizerId: { Ref: expect.stringMatching(/^AuthAuthorizer/) },
+      });
     }
   });
 
   test('cdk-nag AwsSolutions and Serverless: no finding on the auth resources', () => {
     for (const checks of [new AwsSolutionsChecks(), new ServerlessChecks()]) {
-      const findings = checks.validateScope(stack).violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName}: ${r.constructPath}`)).filter((f) => f.includes('/Auth/') || f.includes('COG'));
+      const findings = checks
+        .validateScope(stack)
+        .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName}: ${r.constructPath}`))
+        .filter((f) => f.includes('/Auth/') || f.includes('COG'));
       expect(findings).toEqual([]);
     }
   });

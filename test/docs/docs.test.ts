@@ -49,7 +49,11 @@ describe('docs', () => {
 
   test('the docs index links every page under docs/', () => {
     const index = fs.readFileSync(path.join(DOCS, 'README.md'), 'utf8');
-    const linked = new Set(links(index).filter(isRelative).map((t) => path.resolve(DOCS, t.split('#')[0])));
+    const linked = new Set(
+      links(index)
+        .filter(isRelative)
+        .map((t) => path.resolve(DOCS, t.split('#')[0])),
+    );
     const pages = markdownFiles().filter((f) => f.startsWith(DOCS + path.sep) && f !== path.join(DOCS, 'README.md'));
     expect(pages.filter((p) => !linked.has(p)).map((p) => path.relative(ROOT, p))).toEqual([]);
   });

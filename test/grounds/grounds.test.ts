@@ -53,7 +53,9 @@ test('ground 0 has none of it', () => {
   const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0];
   expect(Object.keys(fn.Properties.Environment.Variables)).not.toEqual(expect.arrayContaining(['PROMPT_ID']));
   template.resourceCountIs('AWS::Bedrock::Prompt', 0);
-  template.hasResourceProperties('AWS::ApiGateway::Model', { Schema: Match.objectLike({ properties: Match.not(Match.objectLike({ topK: Match.anyValue() })) }) });
+  template.hasResourceProperties('AWS::ApiGateway::Model', {
+    Schema: Match.objectLike({ properties: Match.not(Match.objectLike({ topK: Match.anyValue() })) }),
+  });
 });
 
 describe('ground 4 gateway', () => {
@@ -63,8 +65,10 @@ describe('ground 4 gateway', () => {
     template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', AuthorizationType: 'AWS_IAM', ApiKeyRequired: true });
   });
 
-  test("the function knows each tenant by its API key, with its tier and its own inference profile for the default model", () => {
-    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'prompt')!;
+  test('the function knows each tenant by its API key, with its tier and its own inference profile for the default model', () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find(
+      (f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'prompt',
+    )!;
     const tenants = JSON.stringify(fn.Properties.Environment.Variables.TENANTS);
     expect(tenants).toMatch(/\{"Ref":"GatewayTenantDemoApiKey[0-9A-F]{8}"\}/);
     expect(tenants).toContain('\\"tenant\\":\\"demo\\",\\"tier\\":\\"standard\\"');
@@ -109,6 +113,9 @@ describe('ground 6 spend controls', () => {
       .map((f) => f.Properties.Environment?.Variables ?? {})
       .filter((v) => v.POWERTOOLS_SERVICE_NAME === 'agent');
     expect(agent.MODEL_ALIAS).toBe('nova-lite');
-    expect(JSON.parse(agent.MODEL_PRICE)).toEqual({ inputPerMTok: MODEL_CATALOG['nova-lite'].price.inputPerMTok, outputPerMTok: MODEL_CATALOG['nova-lite'].price.outputPerMTok });
+    expect(JSON.parse(agent.MODEL_PRICE)).toEqual({
+      inputPerMTok: MODEL_CATALOG['nova-lite'].price.inputPerMTok,
+      outputPerMTok: MODEL_CATALOG['nova-lite'].price.outputPerMTok,
+    });
   });
 });

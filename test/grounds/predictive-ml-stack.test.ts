@@ -35,11 +35,18 @@ describe('PredictiveMl stack', () => {
     template.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
     template.resourceCountIs('AWS::Bedrock::ApplicationInferenceProfile', 0);
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ENDPOINT_NAME: Match.anyValue(), SAGEMAKER_ATTEMPT_TIMEOUT_MS: '12000' }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ENDPOINT_NAME: Match.anyValue(), SAGEMAKER_ATTEMPT_TIMEOUT_MS: '12000' }) },
+    });
   });
 
   test('configuration reaches the block', () => {
-    const { predictiveMl: custom } = build({ ground: 'ml', 'predictiveMl.inference': 'instance', 'predictiveMl.schedule': 'rate(1 day)', 'predictiveMl.minValidationAuc': '0.85' });
+    const { predictiveMl: custom } = build({
+      ground: 'ml',
+      'predictiveMl.inference': 'instance',
+      'predictiveMl.schedule': 'rate(1 day)',
+      'predictiveMl.minValidationAuc': '0.85',
+    });
     const t = Template.fromStack(custom!);
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)' });
     t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ THRESHOLD: '0.85' }) } });

@@ -99,13 +99,26 @@ describe('the replacement check itself', () => {
   });
 
   test('a changed create-only property replaces the resource; a mutable one does not', () => {
-    const lower = { Resources: { Sg: sg('Automatic security group for Lambda Function Ground5CachesFn'), Fn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 256 } } } };
-    const upper = { Resources: { Sg: sg('Automatic security group for Lambda Function Ground6AgentsFn'), Fn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 512 } } } };
+    const lower = {
+      Resources: {
+        Sg: sg('Automatic security group for Lambda Function Ground5CachesFn'),
+        Fn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 256 } },
+      },
+    };
+    const upper = {
+      Resources: {
+        Sg: sg('Automatic security group for Lambda Function Ground6AgentsFn'),
+        Fn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 512 } },
+      },
+    };
     expect(describeReplacements(upgradeReplacements(lower, upper, spec))).toEqual(['Sg (AWS::EC2::SecurityGroup) replaced: GroupDescription']);
   });
 
   test('a tag that changes replaces a resource whose Tags are create-only', () => {
-    const version = (ground: string) => ({ Type: 'AWS::Bedrock::PromptVersion', Properties: { PromptArn: { 'Fn::GetAtt': ['Prompt', 'Arn'] }, Tags: { ground } } });
+    const version = (ground: string) => ({
+      Type: 'AWS::Bedrock::PromptVersion',
+      Properties: { PromptArn: { 'Fn::GetAtt': ['Prompt', 'Arn'] }, Tags: { ground } },
+    });
     expect(describeReplacements(upgradeReplacements({ Resources: { V: version('5') } }, { Resources: { V: version('6') } }, spec))).toEqual([
       'V (AWS::Bedrock::PromptVersion) replaced: Tags',
     ]);
@@ -130,13 +143,19 @@ describe('the replacement check itself', () => {
   test('a create-only property nested in a mutable one is found, and a retyped id is a replacement', () => {
     const lower = {
       Resources: {
-        Kb: { Type: 'AWS::Bedrock::DataSource', Properties: { Name: 'docs', VectorIngestionConfiguration: { ChunkingConfiguration: { ChunkingStrategy: 'FIXED_SIZE' } } } },
+        Kb: {
+          Type: 'AWS::Bedrock::DataSource',
+          Properties: { Name: 'docs', VectorIngestionConfiguration: { ChunkingConfiguration: { ChunkingStrategy: 'FIXED_SIZE' } } },
+        },
         T: { Type: 'AWS::DynamoDB::Table', Properties: {} },
       },
     };
     const upper = {
       Resources: {
-        Kb: { Type: 'AWS::Bedrock::DataSource', Properties: { Name: 'docs', VectorIngestionConfiguration: { ChunkingConfiguration: { ChunkingStrategy: 'SEMANTIC' } } } },
+        Kb: {
+          Type: 'AWS::Bedrock::DataSource',
+          Properties: { Name: 'docs', VectorIngestionConfiguration: { ChunkingConfiguration: { ChunkingStrategy: 'SEMANTIC' } } },
+        },
         T: { Type: 'AWS::DynamoDB::GlobalTable', Properties: {} },
       },
     };
@@ -148,17 +167,27 @@ describe('the replacement check itself', () => {
   });
 
   test('a resource that moves to a new logical id with the same properties is reported as renamed', () => {
-    const rule = { Type: 'AWS::EC2::SecurityGroupIngress', Properties: { GroupId: 'sg-1', SourceSecurityGroupId: 'sg-2', IpProtocol: 'tcp', FromPort: 6379, ToPort: 6379 } };
+    const rule = {
+      Type: 'AWS::EC2::SecurityGroupIngress',
+      Properties: { GroupId: 'sg-1', SourceSecurityGroupId: 'sg-2', IpProtocol: 'tcp', FromPort: 6379, ToPort: 6379 },
+    };
     expect(removedResources({ Resources: { FromGround5Fn: rule } }, { Resources: { FromGround6Fn: rule } })).toEqual([
       { logicalId: 'FromGround5Fn', type: 'AWS::EC2::SecurityGroupIngress', renamedTo: 'FromGround6Fn' },
     ]);
   });
 
   test('a new Lambda version for a function whose versioned properties did not change is spurious', () => {
-    const fn = (ground: string, memory = 256) => ({ Type: 'AWS::Lambda::Function', Properties: { MemorySize: memory, Tags: [{ Key: 'ground', Value: ground }] } });
+    const fn = (ground: string, memory = 256) => ({
+      Type: 'AWS::Lambda::Function',
+      Properties: { MemorySize: memory, Tags: [{ Key: 'ground', Value: ground }] },
+    });
     const version = { Type: 'AWS::Lambda::Version', Properties: { FunctionName: { Ref: 'Fn' } } };
     const lower = { Resources: { Fn: fn('5'), FnCurrentVersionAAAA: version } };
-    expect(newLambdaVersions(lower, { Resources: { Fn: fn('6'), FnCurrentVersionBBBB: version } })).toEqual([{ functionId: 'Fn', versionId: 'FnCurrentVersionBBBB', changed: [] }]);
-    expect(newLambdaVersions(lower, { Resources: { Fn: fn('6', 512), FnCurrentVersionCCCC: version } })).toEqual([{ functionId: 'Fn', versionId: 'FnCurrentVersionCCCC', changed: ['MemorySize'] }]);
+    expect(newLambdaVersions(lower, { Resources: { Fn: fn('6'), FnCurrentVersionBBBB: version } })).toEqual([
+      { functionId: 'Fn', versionId: 'FnCurrentVersionBBBB', changed: [] },
+    ]);
+    expect(newLambdaVersions(lower, { Resources: { Fn: fn('6', 512), FnCurrentVersionCCCC: version } })).toEqual([
+      { functionId: 'Fn', versionId: 'FnCurrentVersionCCCC', changed: ['MemorySize'] },
+    ]);
   });
 });

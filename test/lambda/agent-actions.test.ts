@@ -19,12 +19,23 @@ let handler: ActionHandler;
 beforeAll(async () => {
   db = await startLocalDynamoDb();
   db.exportEndpoint();
-  await db.createTable({ TableName: TABLE, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' });
+  await db.createTable({
+    TableName: TABLE,
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  });
   documents = DynamoDBDocumentClient.from(db.client());
   // The demo rows as the construct seeds them, for the tenant acme only.
-  await documents.send(new BatchWriteCommand({ RequestItems: { [TABLE]: DEMO_ORDERS.map((o) => ({ PutRequest: { Item: { pk: orderKey('acme', o.orderId), tenant: 'acme', ...o } } })) } }));
+  await documents.send(
+    new BatchWriteCommand({
+      RequestItems: { [TABLE]: DEMO_ORDERS.map((o) => ({ PutRequest: { Item: { pk: orderKey('acme', o.orderId), tenant: 'acme', ...o } } })) },
+    }),
+  );
   // One order of another tenant, under an id acme also has.
-  await documents.send(new PutCommand({ TableName: TABLE, Item: { pk: orderKey('globex', 'ORD-1001'), tenant: 'globex', ...DEMO_ORDERS[0], total: '999.00' } }));
+  await documents.send(
+    new PutCommand({ TableName: TABLE, Item: { pk: orderKey('globex', 'ORD-1001'), tenant: 'globex', ...DEMO_ORDERS[0], total: '999.00' } }),
+  );
   process.env.TABLE_NAME = TABLE;
   jest.isolateModules(() => {
     handler = (require('../../lambda/agent-actions/handler') as { handler: ActionHandler }).handler;
@@ -73,7 +84,12 @@ describe('calculate: exact decimal arithmetic', () => {
   });
 
   test('a value without a finite decimal form is exact as a fraction, rounded as a decimal', async () => {
-    expect((await invoke('calculate', { expression: '2 / 3' })).json()).toEqual({ expression: '2 / 3', value: '0.66666666666666666667', exact: false, fraction: '2/3' });
+    expect((await invoke('calculate', { expression: '2 / 3' })).json()).toEqual({
+      expression: '2 / 3',
+      value: '0.66666666666666666667',
+      exact: false,
+      fraction: '2/3',
+    });
   });
 
   test('division by zero asks the agent to reprompt', async () => {
@@ -102,7 +118,10 @@ describe('date and time', () => {
     const r = await invoke('date_difference', { start: '2024-02-01', end: '2024-03-01' });
     expect(r.json()).toEqual({ start: '2024-02-01', end: '2024-03-01', timeZone: 'UTC', days: 29, calendar: { years: 0, months: 1, days: 0 } });
     expect((await invoke('date_difference', { start: '2023-02-01', end: '2023-03-01' })).json()).toMatchObject({ days: 28 });
-    expect((await invoke('date_difference', { start: '2023-03-15', end: '2024-03-15' })).json()).toMatchObject({ days: 366, calendar: { years: 1, months: 0, days: 0 } });
+    expect((await invoke('date_difference', { start: '2023-03-15', end: '2024-03-15' })).json()).toMatchObject({
+      days: 366,
+      calendar: { years: 1, months: 0, days: 0 },
+    });
   });
 
   test('date_difference across the spring-forward night in New York: one calendar day, 23 hours', async () => {
@@ -111,7 +130,10 @@ describe('date and time', () => {
   });
 
   test('date_difference backwards is negative', async () => {
-    expect((await invoke('date_difference', { start: '2024-12-25', end: '2024-12-01' })).json()).toMatchObject({ days: -24, calendar: { years: 0, months: 0, days: 24 } });
+    expect((await invoke('date_difference', { start: '2024-12-25', end: '2024-12-01' })).json()).toMatchObject({
+      days: -24,
+      calendar: { years: 0, months: 0, days: 24 },
+    });
   });
 
   test.each([
@@ -141,7 +163,13 @@ describe('date and time', () => {
   });
 
   test('day_of_week of a leap day and of a century year', async () => {
-    expect((await invoke('day_of_week', { date: '2024-02-29' })).json()).toEqual({ date: '2024-02-29', dayOfWeek: 'Thursday', isoWeekday: 4, dayOfYear: 60, leapYear: true });
+    expect((await invoke('day_of_week', { date: '2024-02-29' })).json()).toEqual({
+      date: '2024-02-29',
+      dayOfWeek: 'Thursday',
+      isoWeekday: 4,
+      dayOfYear: 60,
+      leapYear: true,
+    });
     expect((await invoke('day_of_week', { date: '2100-03-01' })).json()).toMatchObject({ dayOfWeek: 'Monday', dayOfYear: 60, leapYear: false });
   });
 
@@ -152,7 +180,9 @@ describe('date and time', () => {
       utc: '2026-06-01T13:00:00+00:00',
     });
     // Between the US and the EU starts of summer time, New York is 5 hours behind Paris, not 6.
-    expect((await invoke('convert_timezone', { date_time: '2026-03-10T09:00', from_time_zone: 'America/New_York', to_time_zone: 'Europe/Paris' })).json()).toMatchObject({ to: '2026-03-10T14:00:00+01:00' });
+    expect(
+      (await invoke('convert_timezone', { date_time: '2026-03-10T09:00', from_time_zone: 'America/New_York', to_time_zone: 'Europe/Paris' })).json(),
+    ).toMatchObject({ to: '2026-03-10T14:00:00+01:00' });
   });
 
   test.each([
@@ -216,7 +246,14 @@ describe('create_support_ticket: confirmed by the caller, written once', () => {
     expect(status).toBe('created');
     expect(ticketId).toMatch(/^TCK-[0-9A-F]{12}$/);
     const stored = await documents.send(new GetCommand({ TableName: TABLE, Key: { pk: ticketKey('acme', ticketId) } }));
-    expect(stored.Item).toMatchObject({ tenant: 'acme', principal: 'apikey:key1', subject: 'Broken zipper', orderId: 'ORD-1003', priority: 'high', agentSessionId: 'session-1' });
+    expect(stored.Item).toMatchObject({
+      tenant: 'acme',
+      principal: 'apikey:key1',
+      subject: 'Broken zipper',
+      orderId: 'ORD-1003',
+      priority: 'high',
+      agentSessionId: 'session-1',
+    });
   });
 
   test('the same request again (a retry) writes no second ticket', async () => {
@@ -274,7 +311,10 @@ test('a store failure is a FAILURE response with a generic message, not an excep
   });
   process.env.TABLE_NAME = saved;
   const response = await broken(actionEvent('lookup_order', { order_id: 'ORD-1001' }));
-  expect(response.response.functionResponse).toEqual({ responseState: 'FAILURE', responseBody: { TEXT: { body: 'lookup_order failed: the service is unavailable, try again later' } } });
+  expect(response.response.functionResponse).toEqual({
+    responseState: 'FAILURE',
+    responseBody: { TEXT: { body: 'lookup_order failed: the service is unavailable, try again later' } },
+  });
 });
 
 describe('bad input: always a well-formed response, never an exception', () => {
@@ -282,27 +322,61 @@ describe('bad input: always a well-formed response, never an exception', () => {
   const anything = fc.anything({ maxDepth: 3 });
   const hostile = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 80 }),
-    fc.constantFrom('', ' ', '1e999', 'NaN', '-0', '((((', '2024-02-30', '9999-12-31T23:59', 'Europe/../../x', '__proto__', "'; DROP TABLE x; --", 'ORD-1001#x', '0x10', '1_000'),
+    fc.constantFrom(
+      '',
+      ' ',
+      '1e999',
+      'NaN',
+      '-0',
+      '((((',
+      '2024-02-30',
+      '9999-12-31T23:59',
+      'Europe/../../x',
+      '__proto__',
+      "'; DROP TABLE x; --",
+      'ORD-1001#x',
+      '0x10',
+      '1_000',
+    ),
     // Valid values too, so some events get through to the action.
     fc.constantFrom('1 + 1', '2024-02-29', 'ORD-1001', 'UTC', 'days', '3', 'Broken zipper'),
   );
   /** Events with a known function and hostile parameter values or lists. */
-  const knownFunction = fc.constantFrom(...names).chain(({ group, fn, params }) =>
-    fc
-      .tuple(
-        fc.oneof(
-          fc.array(fc.record({ name: fc.oneof(fc.constantFrom(...params, '__proto__', 'constructor'), fc.string({ maxLength: 10 })), type: fc.constantFrom('string', 'integer'), value: hostile }), { maxLength: 6 }),
-          fc.array(anything, { maxLength: 12 }),
-          anything,
-        ),
-        fc.constantFrom<Record<string, string>>(ACME, {}),
-      )
-      .map(([parameters, attributes]) => ({ ...actionEvent(fn, {}, attributes), actionGroup: group, parameters })),
-  );
+  const knownFunction = fc
+    .constantFrom(...names)
+    .chain(({ group, fn, params }) =>
+      fc
+        .tuple(
+          fc.oneof(
+            fc.array(
+              fc.record({
+                name: fc.oneof(fc.constantFrom(...params, '__proto__', 'constructor'), fc.string({ maxLength: 10 })),
+                type: fc.constantFrom('string', 'integer'),
+                value: hostile,
+              }),
+              { maxLength: 6 },
+            ),
+            fc.array(anything, { maxLength: 12 }),
+            anything,
+          ),
+          fc.constantFrom<Record<string, string>>(ACME, {}),
+        )
+        .map(([parameters, attributes]) => ({ ...actionEvent(fn, {}, attributes), actionGroup: group, parameters })),
+    );
   /** Events whose envelope itself is wrong. */
   const brokenEnvelope = fc.oneof(
     anything,
-    fc.record({ messageVersion: fc.oneof(fc.constant('1.0'), anything), actionGroup: anything, function: anything, parameters: anything, sessionAttributes: anything, sessionId: anything }, { requiredKeys: [] }),
+    fc.record(
+      {
+        messageVersion: fc.oneof(fc.constant('1.0'), anything),
+        actionGroup: anything,
+        function: anything,
+        parameters: anything,
+        sessionAttributes: anything,
+        sessionId: anything,
+      },
+      { requiredKeys: [] },
+    ),
   );
 
   test('5,000 hostile events each get the response envelope', async () => {

@@ -10,7 +10,13 @@ import { BedrockFake, throttle } from '../support/bedrock-fake';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-const AGENT_ENV = { AGENT_ID: 'AGENT12345', AGENT_ALIAS_ID: 'ALIAS12345', MAX_INPUT_CHARS: '4000', BEDROCK_MAX_ATTEMPTS: '2', BEDROCK_ATTEMPT_TIMEOUT_MS: '2000' };
+const AGENT_ENV = {
+  AGENT_ID: 'AGENT12345',
+  AGENT_ALIAS_ID: 'ALIAS12345',
+  MAX_INPUT_CHARS: '4000',
+  BEDROCK_MAX_ATTEMPTS: '2',
+  BEDROCK_ATTEMPT_TIMEOUT_MS: '2000',
+};
 const TENANTS = { key1: { tenant: 'acme', tier: 'standard' }, key2: { tenant: 'globex', tier: 'basic' } };
 
 let fake: BedrockFake;
@@ -85,7 +91,13 @@ test('a side-effecting action comes back as a confirmation question, and the ans
     kind: 'answer',
     override: {
       chunks: [],
-      traces: [{ orchestrationTrace: { invocationInput: { traceId: 'trace-7-1', actionGroupInvocationInput: { actionGroupName: 'CustomerSupport', function: 'create_support_ticket' } } } }],
+      traces: [
+        {
+          orchestrationTrace: {
+            invocationInput: { traceId: 'trace-7-1', actionGroupInvocationInput: { actionGroupName: 'CustomerSupport', function: 'create_support_ticket' } },
+          },
+        },
+      ],
       returnControl: {
         invocationId: 'b3c1a0de-1111-2222-3333-444455556666',
         invocationInputs: [
@@ -118,7 +130,10 @@ test('a side-effecting action comes back as a confirmation question, and the ans
     },
   });
 
-  const confirmed = await call({ sessionId: 'conv-9', confirm: { invocationId: 'b3c1a0de-1111-2222-3333-444455556666', function: 'create_support_ticket', confirmed: true } });
+  const confirmed = await call({
+    sessionId: 'conv-9',
+    confirm: { invocationId: 'b3c1a0de-1111-2222-3333-444455556666', function: 'create_support_ticket', confirmed: true },
+  });
   expect(confirmed.statusCode).toBe(200);
   expect(confirmed.json.answer).toBe('fake agent: create_support_ticket done');
   const request = lastAgentRequest();
@@ -132,15 +147,26 @@ test('a side-effecting action comes back as a confirmation question, and the ans
     },
   });
 
-  const denied = await call({ sessionId: 'conv-9', confirm: { invocationId: 'b3c1a0de-1111-2222-3333-444455556666', function: 'create_support_ticket', confirmed: false } });
+  const denied = await call({
+    sessionId: 'conv-9',
+    confirm: { invocationId: 'b3c1a0de-1111-2222-3333-444455556666', function: 'create_support_ticket', confirmed: false },
+  });
   expect(denied.json.answer).toBe('fake agent: create_support_ticket cancelled');
   expect(lastAgentRequest().body).toMatchObject({ sessionState: { returnControlInvocationResults: [{ functionResult: { confirmationState: 'DENY' } }] } });
 });
 
 test('a confirmation for a session the agent no longer holds is a 409 asking to start over; a missing alias for new input stays a 500', async () => {
-  const gone = { kind: 'error', status: 404, type: 'ResourceNotFoundException', message: 'Session not found for arn:aws:bedrock:us-east-1:123456789012:agent-alias/A/B' } as const;
+  const gone = {
+    kind: 'error',
+    status: 404,
+    type: 'ResourceNotFoundException',
+    message: 'Session not found for arn:aws:bedrock:us-east-1:123456789012:agent-alias/A/B',
+  } as const;
   fake.enqueue('InvokeAgent', gone);
-  const expired = await call({ sessionId: 'conv-9', confirm: { invocationId: 'b3c1a0de-1111-2222-3333-444455556666', function: 'create_support_ticket', confirmed: true } });
+  const expired = await call({
+    sessionId: 'conv-9',
+    confirm: { invocationId: 'b3c1a0de-1111-2222-3333-444455556666', function: 'create_support_ticket', confirmed: true },
+  });
   expect(expired.statusCode).toBe(409);
   expect(expired.json.error).toMatch(/expired; send the request again/);
   fake.enqueue('InvokeAgent', gone);
@@ -157,7 +183,10 @@ test('only functions that require confirmation can be confirmed', async () => {
 });
 
 test('a guardrail intervention in the trace marks the answer as blocked', async () => {
-  fake.enqueue('InvokeAgent', { kind: 'answer', override: { chunks: [{ text: 'Sorry, I cannot help with that.' }], traces: [{ guardrailTrace: { action: 'INTERVENED', traceId: 'g-1' } }] } });
+  fake.enqueue('InvokeAgent', {
+    kind: 'answer',
+    override: { chunks: [{ text: 'Sorry, I cannot help with that.' }], traces: [{ guardrailTrace: { action: 'INTERVENED', traceId: 'g-1' } }] },
+  });
   const res = await call({ input: 'something unsafe' });
   expect(res.json).toMatchObject({ answer: 'Sorry, I cannot help with that.', blocked: true, traceId: 'g-1' });
 });
@@ -172,12 +201,22 @@ describe('agent errors map like the other routes', () => {
   const cases: [string, Parameters<BedrockFake['enqueue']>[1], number, RegExp][] = [
     ['throttled request', throttle(), 429, /busy; retry after the delay in Retry-After/],
     ['throttling inside the stream', { kind: 'stream-error', afterChunks: 0, type: 'throttlingException' }, 429, /busy/],
-    ['a failing action or knowledge base inside the stream', { kind: 'stream-error', afterChunks: 1, type: 'dependencyFailedException', message: 'Lambda arn:aws:lambda:us-east-1:123456789012:function:x failed' }, 502, /tools or knowledge base failed/],
+    [
+      'a failing action or knowledge base inside the stream',
+      { kind: 'stream-error', afterChunks: 1, type: 'dependencyFailedException', message: 'Lambda arn:aws:lambda:us-east-1:123456789012:function:x failed' },
+      502,
+      /tools or knowledge base failed/,
+    ],
     ['a bad gateway inside the stream', { kind: 'stream-error', afterChunks: 0, type: 'badGatewayException' }, 502, /tools or knowledge base failed/],
     ['a validation error inside the stream', { kind: 'stream-error', afterChunks: 0, type: 'validationException' }, 400, /agent rejected the request/],
     ['a busy session', { kind: 'error', status: 409, type: 'ConflictException' }, 409, /busy with another request/],
     ['an internal error inside the stream', { kind: 'stream-error', afterChunks: 0, type: 'internalServerException' }, 502, /failed to answer/],
-    ['access denied', { kind: 'error', status: 403, type: 'AccessDeniedException', message: 'User arn:aws:iam::123456789012:role/x is not authorized' }, 500, /not configured correctly/],
+    [
+      'access denied',
+      { kind: 'error', status: 403, type: 'AccessDeniedException', message: 'User arn:aws:iam::123456789012:role/x is not authorized' },
+      500,
+      /not configured correctly/,
+    ],
     ['a model not ready', { kind: 'stream-error', afterChunks: 0, type: 'modelNotReadyException' }, 503, /unavailable/],
   ];
   test.each(cases)('%s', async (_label, behaviour, status, message) => {

@@ -92,7 +92,14 @@ describe('CacheAuthTokenProvider', () => {
   });
 
   test('a node-based replication group is signed without ResourceType', async () => {
-    const p = new CacheAuthTokenProvider({ cacheName: 'my-group', userId: 'app', region: 'eu-west-3', serverless: false, now: () => T0, credentials: CREDENTIALS });
+    const p = new CacheAuthTokenProvider({
+      cacheName: 'my-group',
+      userId: 'app',
+      region: 'eu-west-3',
+      serverless: false,
+      now: () => T0,
+      credentials: CREDENTIALS,
+    });
     expect(parse(await p.token()).query.has('ResourceType')).toBe(false);
   });
 

@@ -23,7 +23,12 @@ test('logs in as the user with a freshly fetched password, and may use only its 
 
 test('a wrong or expired token fails the connection, which the cache layer treats as down', async () => {
   const errors: Error[] = [];
-  const store = new ValkeyCacheStore({ host: server.host, port: server.port, credentials: { username: 'app', password: async () => 'expired' }, onConnectionError: (e) => errors.push(e) });
+  const store = new ValkeyCacheStore({
+    host: server.host,
+    port: server.port,
+    credentials: { username: 'app', password: async () => 'expired' },
+    onConnectionError: (e) => errors.push(e),
+  });
   try {
     await expect(store.get('genai:exact:x')).rejects.toThrow();
     expect(errors.map(String).join('\n')).toMatch(/WRONGPASS|invalid username-password/);

@@ -25,7 +25,10 @@ beforeEach(async () => {
   server = await startRedisServer();
   failures = [];
   store = new ValkeyCacheStore({ host: server.host, port: server.port, commandTimeoutMs: TIMEOUT_MS, maxReconnectDelayMs: 100 });
-  cache = new ResponseCache({ ttlSeconds: 60, timeoutMs: TIMEOUT_MS, semantic: { dimensions: 256, threshold: 0.8 } }, { store, embeddings, onCacheError: (f) => failures.push(f) });
+  cache = new ResponseCache(
+    { ttlSeconds: 60, timeoutMs: TIMEOUT_MS, semantic: { dimensions: 256, threshold: 0.8 } },
+    { store, embeddings, onCacheError: (f) => failures.push(f) },
+  );
 });
 
 afterEach(async () => {
@@ -101,7 +104,10 @@ test('server paused during the semantic lookup: a miss within the timeout', asyn
       return embeddings.embed(text, signal);
     },
   };
-  const c = new ResponseCache({ ttlSeconds: 60, timeoutMs: TIMEOUT_MS, semantic: { dimensions: 256, threshold: 0.8 } }, { store, embeddings: pausing, onCacheError: (f) => failures.push(f) });
+  const c = new ResponseCache(
+    { ttlSeconds: 60, timeoutMs: TIMEOUT_MS, semantic: { dimensions: 256, threshold: 0.8 } },
+    { store, embeddings: pausing, onCacheError: (f) => failures.push(f) },
+  );
   try {
     const { value, ms } = await timed(() => c.lookup(SCOPE, { query: 'what is s3' }));
     expect(value).toMatchObject({ source: 'none', degraded: true, embedding: expect.any(Array) });
@@ -125,12 +131,15 @@ test('server down from the start: the first lookup misses, and the cache works o
 });
 
 test('a throwing error callback does not break the request', async () => {
-  const c = new ResponseCache<{ text: string }>({ ttlSeconds: 60, timeoutMs: TIMEOUT_MS }, {
-    store,
-    onCacheError: () => {
-      throw new Error('metrics down');
+  const c = new ResponseCache<{ text: string }>(
+    { ttlSeconds: 60, timeoutMs: TIMEOUT_MS },
+    {
+      store,
+      onCacheError: () => {
+        throw new Error('metrics down');
+      },
     },
-  });
+  );
   await server.kill();
   expect(await c.lookup(SCOPE, { query: 'q' })).toEqual({ source: 'none', degraded: true });
 });

@@ -127,7 +127,9 @@ describe('exact cache', () => {
   test('variables and filters hit in any key order; an omitted value equals its default', async () => {
     const c = cache({ requestDefaults: { temperature: 0.2, maxTokens: 512, topK: 5 } });
     await c.store(SCOPE, { query: 'q', variables: { a: '1', b: '2' }, filter: { x: 1, y: true } }, { text: 'A' }, CLEAN);
-    expect((await c.lookup(SCOPE, { query: 'q', variables: { b: '2', a: '1' }, filter: { y: true, x: 1 }, temperature: 0.2, maxTokens: 512, topK: 5 })).source).toBe('exact');
+    expect(
+      (await c.lookup(SCOPE, { query: 'q', variables: { b: '2', a: '1' }, filter: { y: true, x: 1 }, temperature: 0.2, maxTokens: 512, topK: 5 })).source,
+    ).toBe('exact');
   });
 
   test('an entry expires after the configured TTL', async () => {
@@ -236,7 +238,12 @@ describe('semantic cache', () => {
   test('never hits across tenants, models, prompt versions or request parameters', async () => {
     const c = cache(semanticSettings(0.9), controlledEmbeddings());
     await c.store(SCOPE, { query: 'base:1', variables: { language: 'English' } }, { text: 'A' }, CLEAN);
-    for (const scope of [{ ...SCOPE, tenant: 'tenant-b' }, { ...SCOPE, modelId: 'other' }, { ...SCOPE, promptVersion: '9' }, { ...SCOPE, guardrailVersion: '9' }]) {
+    for (const scope of [
+      { ...SCOPE, tenant: 'tenant-b' },
+      { ...SCOPE, modelId: 'other' },
+      { ...SCOPE, promptVersion: '9' },
+      { ...SCOPE, guardrailVersion: '9' },
+    ]) {
       expect((await c.lookup(scope, { query: 'near:1:0.99', variables: { language: 'English' } })).source).toBe('none');
     }
     expect((await c.lookup(SCOPE, { query: 'near:1:0.99', variables: { language: 'French' } })).source).toBe('none');

@@ -40,7 +40,8 @@ afterAll(() => fake.stop());
 beforeEach(() => fake.reset());
 
 const user = (content: string) => ({ messages: [{ role: 'user', content }] });
-const chat = (h: StreamingHandler, body: unknown, event?: Partial<APIGatewayProxyEvent>) => invokeStreaming(h, apiEvent('chat/stream', body, event), localContext());
+const chat = (h: StreamingHandler, body: unknown, event?: Partial<APIGatewayProxyEvent>) =>
+  invokeStreaming(h, apiEvent('chat/stream', body, event), localContext());
 
 /** The SSE frames of a body: `{event, data}` with data parsed. */
 function sse(body: string): { event?: string; data: Record<string, unknown> }[] {
@@ -78,7 +79,15 @@ describe('POST /chat/stream over ConverseStream (real SDK client, event-stream f
   });
 
   test('sends the conversation and the caps to ConverseStream on the configured model', async () => {
-    await chat(handler, { messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: 'c' }], maxTokens: 64, temperature: 0 });
+    await chat(handler, {
+      messages: [
+        { role: 'user', content: 'a' },
+        { role: 'assistant', content: 'b' },
+        { role: 'user', content: 'c' },
+      ],
+      maxTokens: 64,
+      temperature: 0,
+    });
     expect(fake.requests.map((r) => r.operation)).toEqual(['ConverseStream']);
     expect(fake.requests[0].params.modelId).toBe(ENV.MODEL_ID);
     expect(fake.requests[0].body).toEqual({
@@ -129,14 +138,30 @@ describe('POST /chat/stream over ConverseStream (real SDK client, event-stream f
 });
 
 describe('guardrail on the stream (windows checked with ApplyGuardrail before release)', () => {
-  const blocked = (output: string) => ({ kind: 'answer' as const, override: { action: 'GUARDRAIL_INTERVENED', outputs: [{ text: output }], assessments: [{ contentPolicy: { filters: [{ type: 'VIOLENCE', confidence: 'HIGH', action: 'BLOCKED' }] } }] } });
-  const masked = (output: string) => ({ kind: 'answer' as const, override: { action: 'GUARDRAIL_INTERVENED', outputs: [{ text: output }], assessments: [{ sensitiveInformationPolicy: { piiEntities: [{ type: 'EMAIL', match: 'x', action: 'ANONYMIZED' }] } }] } });
+  const blocked = (output: string) => ({
+    kind: 'answer' as const,
+    override: {
+      action: 'GUARDRAIL_INTERVENED',
+      outputs: [{ text: output }],
+      assessments: [{ contentPolicy: { filters: [{ type: 'VIOLENCE', confidence: 'HIGH', action: 'BLOCKED' }] } }],
+    },
+  });
+  const masked = (output: string) => ({
+    kind: 'answer' as const,
+    override: {
+      action: 'GUARDRAIL_INTERVENED',
+      outputs: [{ text: output }],
+      assessments: [{ sensitiveInformationPolicy: { piiEntities: [{ type: 'EMAIL', match: 'x', action: 'ANONYMIZED' }] } }],
+    },
+  });
   const CHUNKS = ['First sentence ', 'is here. ', 'Second sentence ', 'follows it. ', 'Third one ', 'ends the answer.'];
 
   test('every character sent was checked first, in windows cut at sentence ends', async () => {
     fake.setDefault('ConverseStream', { kind: 'answer', override: { chunks: CHUNKS } });
     const frames = sse((await chat(guarded, user('hi'))).body);
-    const checks = fake.requests.filter((r) => r.operation === 'ApplyGuardrail').map((r) => r.body as { source: string; content: { text: { text: string } }[] });
+    const checks = fake.requests
+      .filter((r) => r.operation === 'ApplyGuardrail')
+      .map((r) => r.body as { source: string; content: { text: { text: string } }[] });
     expect(checks[0].source).toBe('INPUT');
     const outputs = checks.filter((c) => c.source === 'OUTPUT').map((c) => c.content[0].text.text);
     expect(outputs).toEqual(['First sentence is here. ', 'Second sentence follows it. ', 'Third one ends the answer.']);

@@ -18,7 +18,11 @@ beforeEach(() => {
   }
 });
 
-const event = (RequestType: 'Create' | 'Update' | 'Delete', EndpointName: unknown = 'churn') => ({ RequestType, PhysicalResourceId: RequestType === 'Create' ? undefined : 'churn', ResourceProperties: { EndpointName } });
+const event = (RequestType: 'Create' | 'Update' | 'Delete', EndpointName: unknown = 'churn') => ({
+  RequestType,
+  PhysicalResourceId: RequestType === 'Create' ? undefined : 'churn',
+  ResourceProperties: { EndpointName },
+});
 
 describe('endpoint teardown (custom resource, real SageMaker client against a fake)', () => {
   test('Delete removes the endpoint and the configs and models the pipeline named <endpoint>-*, and nothing else', async () => {

@@ -36,11 +36,26 @@ interface BadCase {
 }
 
 const jsonValue = fc.jsonValue({ maxDepth: 3 });
-const notAString = fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(jsonValue, { maxLength: 3 }), fc.dictionary(fc.string(), jsonValue, { maxKeys: 3 }));
+const notAString = fc.oneof(
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(jsonValue, { maxLength: 3 }),
+  fc.dictionary(fc.string(), jsonValue, { maxKeys: 3 }),
+);
 const hostileText = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 200 }),
   fc.string({ unit: 'binary', maxLength: 200 }),
-  fc.constantFrom('<script>alert(1)</script>', "'; DROP TABLE feedback; --", '${jndi:ldap://x}', '\u0000\u0001\u001b[31m', '../../etc/passwd', 'attribute_not_exists(requestId)', '#comment = :x'),
+  fc.constantFrom(
+    '<script>alert(1)</script>',
+    "'; DROP TABLE feedback; --",
+    '${jndi:ldap://x}',
+    '\u0000\u0001\u001b[31m',
+    '../../etc/passwd',
+    'attribute_not_exists(requestId)',
+    '#comment = :x',
+  ),
 );
 const validRequestId = fc.stringMatching(/^[A-Za-z0-9-]{1,64}$/);
 const rating = fc.constantFrom('up', 'down');
@@ -50,33 +65,82 @@ const unknownKey = fc.oneof(
 );
 
 const badCases: fc.Arbitrary<BadCase> = fc.oneof(
-  fc.string({ unit: 'binary', maxLength: 300 })
+  fc
+    .string({ unit: 'binary', maxLength: 300 })
     .filter((s) => s.length > 0 && !isJson(s))
     .map((s): BadCase => ({ label: 'not JSON', event: bodyOf(s), names: /^Invalid JSON body$/ })),
-  fc.oneof(fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.array(jsonValue, { maxLength: 4 }))
+  fc
+    .oneof(fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.array(jsonValue, { maxLength: 4 }))
     .map((v): BadCase => ({ label: 'not an object', event: bodyOf(JSON.stringify(v)), names: /must be a JSON object/ })),
   rating.map((r): BadCase => ({ label: 'missing requestId', event: bodyOf({ rating: r }), names: /requestId is required/ })),
   validRequestId.map((id): BadCase => ({ label: 'missing rating', event: bodyOf({ requestId: id }), names: /rating is required/ })),
-  fc.tuple(notAString, rating).map(([id, r]): BadCase => ({ label: 'requestId type', event: bodyOf({ requestId: id, rating: r }), names: /requestId must be a string/ })),
-  fc.tuple(fc.oneof(hostileText, fc.string({ minLength: 129, maxLength: 300 })).filter((s) => !/^[A-Za-z0-9-]{1,128}$/.test(s)), rating)
-    .map(([id, r]): BadCase => ({ label: 'requestId shape', event: bodyOf({ requestId: id, rating: r }), names: /requestId must be the requestId of an answer/ })),
-  fc.tuple(validRequestId, fc.oneof(hostileText.filter((s) => s !== 'up' && s !== 'down'), notAString, fc.constantFrom('UP', 'Down', 'thumbs-up', '👍', ' up')))
+  fc
+    .tuple(notAString, rating)
+    .map(([id, r]): BadCase => ({ label: 'requestId type', event: bodyOf({ requestId: id, rating: r }), names: /requestId must be a string/ })),
+  fc
+    .tuple(
+      fc.oneof(hostileText, fc.string({ minLength: 129, maxLength: 300 })).filter((s) => !/^[A-Za-z0-9-]{1,128}$/.test(s)),
+      rating,
+    )
+    .map(([id, r]): BadCase => ({
+      label: 'requestId shape',
+      event: bodyOf({ requestId: id, rating: r }),
+      names: /requestId must be the requestId of an answer/,
+    })),
+  fc
+    .tuple(
+      validRequestId,
+      fc.oneof(
+        hostileText.filter((s) => s !== 'up' && s !== 'down'),
+        notAString,
+        fc.constantFrom('UP', 'Down', 'thumbs-up', '👍', ' up'),
+      ),
+    )
     .map(([id, r]): BadCase => ({ label: 'rating', event: bodyOf({ requestId: id, rating: r }), names: /rating must be one of "up", "down"/ })),
-  fc.tuple(validRequestId, rating, fc.oneof(notAString.filter((c) => c !== null), fc.integer({ min: MAX_COMMENT + 1, max: MAX_COMMENT + 3000 }).map((n) => 'x'.repeat(n))))
-    .map(([id, r, comment]): BadCase => ({ label: 'comment', event: bodyOf({ requestId: id, rating: r, comment }), names: /comment must be (a string|at most \d+ characters)/ })),
-  fc.tuple(validRequestId, rating, unknownKey, jsonValue).map(
-    ([id, r, key, value]): BadCase => ({
-      label: 'unknown field',
-      event: bodyOf(`{"requestId":${JSON.stringify(id)},"rating":"${r}",${JSON.stringify(key)}:${JSON.stringify(value) ?? 'null'}}`),
-      names: /unknown field/,
-    }),
-  ),
-  fc.tuple(validRequestId, fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/xml', ''))
-    .map(([id, type]): BadCase => ({ label: 'content type', event: bodyOf({ requestId: id, rating: 'up' }, { 'content-type': type }), names: /Content-Type must be application\/json/, status: 415 })),
+  fc
+    .tuple(
+      validRequestId,
+      rating,
+      fc.oneof(
+        notAString.filter((c) => c !== null),
+        fc.integer({ min: MAX_COMMENT + 1, max: MAX_COMMENT + 3000 }).map((n) => 'x'.repeat(n)),
+      ),
+    )
+    .map(([id, r, comment]): BadCase => ({
+      label: 'comment',
+      event: bodyOf({ requestId: id, rating: r, comment }),
+      names: /comment must be (a string|at most \d+ characters)/,
+    })),
+  fc.tuple(validRequestId, rating, unknownKey, jsonValue).map(([id, r, key, value]): BadCase => ({
+    label: 'unknown field',
+    event: bodyOf(`{"requestId":${JSON.stringify(id)},"rating":"${r}",${JSON.stringify(key)}:${JSON.stringify(value) ?? 'null'}}`),
+    names: /unknown field/,
+  })),
+  fc
+    .tuple(validRequestId, fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/xml', ''))
+    .map(([id, type]): BadCase => ({
+      label: 'content type',
+      event: bodyOf({ requestId: id, rating: 'up' }, { 'content-type': type }),
+      names: /Content-Type must be application\/json/,
+      status: 415,
+    })),
   fc.constantFrom(null, '').map((b): BadCase => ({ label: 'no body', event: { ...bodyOf('x'), body: b }, names: /Request body is required/ })),
   // Well-formed, but about no answer of the caller's: a 404 whatever the id.
-  fc.tuple(validRequestId, rating, fc.option(hostileText.map((c) => c.slice(0, MAX_COMMENT)), { nil: undefined }))
-    .map(([id, r, comment]): BadCase => ({ label: 'unknown answer', event: bodyOf({ requestId: id, rating: r, ...(comment === undefined ? {} : { comment }) }), names: /^No answer with this requestId to rate/, status: 404 })),
+  fc
+    .tuple(
+      validRequestId,
+      rating,
+      fc.option(
+        hostileText.map((c) => c.slice(0, MAX_COMMENT)),
+        { nil: undefined },
+      ),
+    )
+    .map(([id, r, comment]): BadCase => ({
+      label: 'unknown answer',
+      event: bodyOf({ requestId: id, rating: r, ...(comment === undefined ? {} : { comment }) }),
+      names: /^No answer with this requestId to rate/,
+      status: 404,
+    })),
 );
 
 test('3,000+ malformed and hostile feedback requests each get a 4xx JSON error naming the problem, and nothing is written', async () => {
@@ -97,7 +161,20 @@ test('3,000+ malformed and hostile feedback requests each get a 4xx JSON error n
     { numRuns: 3_000 },
   );
   expect([...seen.keys()].sort()).toEqual(
-    ['comment', 'content type', 'missing rating', 'missing requestId', 'no body', 'not JSON', 'not an object', 'rating', 'requestId shape', 'requestId type', 'unknown answer', 'unknown field'].sort(),
+    [
+      'comment',
+      'content type',
+      'missing rating',
+      'missing requestId',
+      'no body',
+      'not JSON',
+      'not an object',
+      'rating',
+      'requestId shape',
+      'requestId type',
+      'unknown answer',
+      'unknown field',
+    ].sort(),
   );
   const { ScanCommand } = await import('@aws-sdk/client-dynamodb');
   expect((await db.client().send(new ScanCommand({ TableName: 'feedback' }))).Count).toBe(0);

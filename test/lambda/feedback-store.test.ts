@@ -9,7 +9,15 @@ import { FeedbackStore } from '../../lambda/shared/feedback-store';
  */
 function tableWithLostResponse() {
   const now = Date.now();
-  const item: Record<string, unknown> = { requestId: 'r1', principal: 'alice', tenant: '-', model: 'nova-lite', modelId: 'm', createdAt: new Date(now).toISOString(), expiresAt: Math.floor(now / 1000) + 86_400 };
+  const item: Record<string, unknown> = {
+    requestId: 'r1',
+    principal: 'alice',
+    tenant: '-',
+    model: 'nova-lite',
+    modelId: 'm',
+    createdAt: new Date(now).toISOString(),
+    expiresAt: Math.floor(now / 1000) + 86_400,
+  };
   let updates = 0;
   const db = {
     async send(command: unknown) {
@@ -18,7 +26,8 @@ function tableWithLostResponse() {
         updates++;
         const values = command.input.ExpressionAttributeValues as Record<string, unknown>;
         // The first attempt lands: every SET of the expression is applied...
-        for (const [, name, value] of (command.input.UpdateExpression as string).matchAll(/([#\w]+) = (:\w+)/g)) item[name === '#comment' ? 'comment' : name] = values[value];
+        for (const [, name, value] of (command.input.UpdateExpression as string).matchAll(/([#\w]+) = (:\w+)/g))
+          item[name === '#comment' ? 'comment' : name] = values[value];
         // ...and the SDK's retry of it finds the revision moved on: what the store sees is the condition failure.
         const error = new Error('The conditional request failed');
         error.name = 'ConditionalCheckFailedException';

@@ -34,7 +34,12 @@ describe('callerOf', () => {
   });
 
   test("an API key (ground 4) is its tenant, with the tenant's tier and inference profiles", () => {
-    expect(callerOf(event({ apiKeyId: 'keyGlobex', userArn: 'arn:aws:iam::1:user/x' }), directory)).toEqual({ principal: 'apikey:keyGlobex', kind: 'api-key', tenant: 'globex', tier: 'basic' });
+    expect(callerOf(event({ apiKeyId: 'keyGlobex', userArn: 'arn:aws:iam::1:user/x' }), directory)).toEqual({
+      principal: 'apikey:keyGlobex',
+      kind: 'api-key',
+      tenant: 'globex',
+      tier: 'basic',
+    });
   });
 
   test('a user token (ground 7): the tenant group names the tenant, the subject is the principal', () => {
@@ -46,12 +51,19 @@ describe('callerOf', () => {
   });
 
   test("a machine client's access token (client credentials) is its tenant's app client", () => {
-    expect(callerOf(event({ claims: { sub: 'clientAcme', client_id: 'clientAcme', scope: 'genai/invoke' } }), directory)).toMatchObject({ principal: 'client:clientAcme', kind: 'machine', tenant: 'acme' });
+    expect(callerOf(event({ claims: { sub: 'clientAcme', client_id: 'clientAcme', scope: 'genai/invoke' } }), directory)).toMatchObject({
+      principal: 'client:clientAcme',
+      kind: 'machine',
+      tenant: 'acme',
+    });
   });
 
   test('the token wins over the API key, and they must name the same tenant', () => {
     expect(callerOf(event({ apiKeyId: 'keyAcme', claims: { sub: 'u-1', 'cognito:groups': 'tenant-acme' } }), directory).principal).toBe('user:u-1');
-    expect(refused(event({ apiKeyId: 'keyGlobex', claims: { sub: 'u-1', 'cognito:groups': 'tenant-acme' } }))).toEqual({ status: 403, message: "The API key belongs to another tenant than the caller's token" });
+    expect(refused(event({ apiKeyId: 'keyGlobex', claims: { sub: 'u-1', 'cognito:groups': 'tenant-acme' } }))).toEqual({
+      status: 403,
+      message: "The API key belongs to another tenant than the caller's token",
+    });
   });
 
   test.each([
@@ -68,6 +80,9 @@ describe('callerOf', () => {
   });
 
   test('an API key id API Gateway did not issue to a tenant is not a tenant', () => {
-    expect(callerOf(event({ apiKeyId: 'unknownKey', userArn: 'arn:aws:iam::1:user/x' }), directory)).toEqual({ principal: 'iam:arn:aws:iam::1:user/x', kind: 'iam' });
+    expect(callerOf(event({ apiKeyId: 'unknownKey', userArn: 'arn:aws:iam::1:user/x' }), directory)).toEqual({
+      principal: 'iam:arn:aws:iam::1:user/x',
+      kind: 'iam',
+    });
   });
 });

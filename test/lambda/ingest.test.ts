@@ -268,7 +268,11 @@ describe('handler through the real bedrock-agent client', () => {
     expect(sqs.sent).toHaveLength(1);
     expect(sqs.sent[0].target).toBe('AmazonSQS.SendMessage');
     expect(sqs.sent[0].authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIAFAKEFAKEFAKEFAKE\/\d{8}\/us-east-1\/sqs\/aws4_request/);
-    expect(sqs.sent[0].body).toEqual({ QueueUrl: sqs.queueUrl, DelaySeconds: 120, MessageBody: JSON.stringify({ kind: 'check', ingestionJobId: 'JOB0000001', checks: 0 }) });
+    expect(sqs.sent[0].body).toEqual({
+      QueueUrl: sqs.queueUrl,
+      DelaySeconds: 120,
+      MessageBody: JSON.stringify({ kind: 'check', ingestionJobId: 'JOB0000001', checks: 0 }),
+    });
   });
 
   test('throttling then success: the SDK retries and the job starts', async () => {
@@ -297,7 +301,9 @@ describe('handler through the real bedrock-agent client', () => {
 
   test('malformed records are dropped with a warning; the valid one in the same batch is processed', async () => {
     const warn = jest.spyOn(observability.logger, 'warn');
-    const res = await handler(sqsEvent('not json', '{"kind":"check"}', JSON.stringify({ source: 'aws.s3', 'detail-type': 'Object Created', detail: {} }), '[]', s3Event('ok.md')));
+    const res = await handler(
+      sqsEvent('not json', '{"kind":"check"}', JSON.stringify({ source: 'aws.s3', 'detail-type': 'Object Created', detail: {} }), '[]', s3Event('ok.md')),
+    );
     expect(res.batchItemFailures).toEqual([]);
     expect(bedrock.count('StartIngestionJob')).toBe(1);
     expect(warn).toHaveBeenCalledTimes(4);
@@ -311,7 +317,15 @@ describe('handler through the real bedrock-agent client', () => {
     const res = await handler(sqsEvent(JSON.stringify({ kind: 'check', ingestionJobId: 'JOB0000001', checks: 1 })));
     expect(res.batchItemFailures).toEqual([]);
     expect(bedrock.requests.find((r) => r.operation === 'GetIngestionJob')?.params).toMatchObject({ ingestionJobId: 'JOB0000001' });
-    expect(error).toHaveBeenCalledWith('Ingestion job failed', expect.objectContaining({ ingestionJobId: 'JOB0000001', status: 'FAILED', failureReasons: ['fake: the embedding model was throttled'], documentsFailed: 3 }));
+    expect(error).toHaveBeenCalledWith(
+      'Ingestion job failed',
+      expect.objectContaining({
+        ingestionJobId: 'JOB0000001',
+        status: 'FAILED',
+        failureReasons: ['fake: the embedding model was throttled'],
+        documentsFailed: 3,
+      }),
+    );
     expect(metric).toHaveBeenCalledWith('IngestionJobsFailed', 'Count', 1);
     expect(metric).toHaveBeenCalledWith('DocumentsFailed', 'Count', 3);
     expect(sqs.sent).toEqual([]);
@@ -335,9 +349,9 @@ describe('handler through the real bedrock-agent client', () => {
     const error = jest.spyOn(observability.logger, 'error');
     const res = await handler(sqsEvent(s3Event('a.md')));
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'msg-0' }]);
-    expect(error).toHaveBeenCalledWith(
-      'Ingestion job started but its check could not be queued: uploads return to the queue',
-      { ingestionJobId: 'JOB0000001', error: 'QueueDoesNotExist: fake' },
-    );
+    expect(error).toHaveBeenCalledWith('Ingestion job started but its check could not be queued: uploads return to the queue', {
+      ingestionJobId: 'JOB0000001',
+      error: 'QueueDoesNotExist: fake',
+    });
   });
 });

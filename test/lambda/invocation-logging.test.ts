@@ -22,9 +22,25 @@ const FOREIGN = {
 };
 const KEY = 'observability.invocationLogging';
 
-const props = (config: object, takeOver = false) => ({ ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider', Configuration: JSON.stringify(config), TakeOver: String(takeOver), TakeOverKey: KEY });
-const base = { ServiceToken: 'x', ResponseURL: 'https://example.invalid', StackId: 'stack', RequestId: 'req', LogicalResourceId: 'InvocationLogging', ResourceType: 'Custom::BedrockInvocationLogging' };
-const createEvent = (config: object, takeOver = false): CloudFormationCustomResourceEvent => ({ ...base, RequestType: 'Create', ResourceProperties: props(config, takeOver) });
+const props = (config: object, takeOver = false) => ({
+  ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider',
+  Configuration: JSON.stringify(config),
+  TakeOver: String(takeOver),
+  TakeOverKey: KEY,
+});
+const base = {
+  ServiceToken: 'x',
+  ResponseURL: 'https://example.invalid',
+  StackId: 'stack',
+  RequestId: 'req',
+  LogicalResourceId: 'InvocationLogging',
+  ResourceType: 'Custom::BedrockInvocationLogging',
+};
+const createEvent = (config: object, takeOver = false): CloudFormationCustomResourceEvent => ({
+  ...base,
+  RequestType: 'Create',
+  ResourceProperties: props(config, takeOver),
+});
 const updateEvent = (id: string, config: object, old: object, takeOver = false): CloudFormationCustomResourceEvent => ({
   ...base,
   RequestType: 'Update',
@@ -32,7 +48,12 @@ const updateEvent = (id: string, config: object, old: object, takeOver = false):
   ResourceProperties: props(config, takeOver),
   OldResourceProperties: props(old, takeOver),
 });
-const deleteEvent = (id: string, config: object): CloudFormationCustomResourceEvent => ({ ...base, RequestType: 'Delete', PhysicalResourceId: id, ResourceProperties: props(config) });
+const deleteEvent = (id: string, config: object): CloudFormationCustomResourceEvent => ({
+  ...base,
+  RequestType: 'Delete',
+  PhysicalResourceId: id,
+  ResourceProperties: props(config),
+});
 const operations = () => fake.calls.map((c) => c.operation);
 
 beforeAll(async () => {
@@ -141,7 +162,10 @@ describe('delete is best-effort: a failure is logged and the stack still deletes
     await expect(handler(deleteEvent(id, OURS))).resolves.toEqual({ PhysicalResourceId: id });
     expect(fake.config).toEqual(OURS);
     expect(operations()).toEqual(['Get', 'Put', 'Get']);
-    expect(noted()).toContainEqual({ message: 'could not read the invocation logging configuration: left as it is', details: { reason: expect.stringContaining('(AccessDeniedException)') } });
+    expect(noted()).toContainEqual({
+      message: 'could not read the invocation logging configuration: left as it is',
+      details: { reason: expect.stringContaining('(AccessDeniedException)') },
+    });
   });
 });
 
@@ -184,7 +208,10 @@ describe('API errors become a message for the stack events, without the service 
   });
 
   test('fails when the properties are not what the construct sends, naming the field', async () => {
-    const event = { ...createEvent(OURS), ResourceProperties: { ServiceToken: 'x', Configuration: '{}', TakeOver: 'yes', TakeOverKey: KEY } } as CloudFormationCustomResourceEvent;
+    const event = {
+      ...createEvent(OURS),
+      ResourceProperties: { ServiceToken: 'x', Configuration: '{}', TakeOver: 'yes', TakeOverKey: KEY },
+    } as CloudFormationCustomResourceEvent;
     await expect(handler(event)).rejects.toThrow('Custom resource properties are invalid: TakeOver');
   });
 });

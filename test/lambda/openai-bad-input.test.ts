@@ -19,7 +19,11 @@ beforeAll(async () => {
   installLocalStreamingRuntime();
   for (const key of ['GUARDRAIL_ID', 'GUARDRAIL_VERSION', 'GUARDRAIL_WINDOW_CHARS']) delete process.env[key];
   Object.assign(process.env, {
-    ROUTING_POLICY: JSON.stringify({ targets: [{ alias: 'nova-lite', modelId: 'us.amazon.nova-lite-v1:0', price: { inputPerMTok: 0.06, outputPerMTok: 0.24 } }], defaultAlias: 'nova-lite', fallbacks: {} }),
+    ROUTING_POLICY: JSON.stringify({
+      targets: [{ alias: 'nova-lite', modelId: 'us.amazon.nova-lite-v1:0', price: { inputPerMTok: 0.06, outputPerMTok: 0.24 } }],
+      defaultAlias: 'nova-lite',
+      fallbacks: {},
+    }),
     MAX_TOKENS: '1024',
     TEMPERATURE: '0.5',
     MAX_QUERY_CHARS: '500',
@@ -47,20 +51,68 @@ const withField = (field: string, values: fc.Arbitrary<unknown>, names: RegExp, 
   values.map((value): BadCase => ({ label, event: bodyOf({ model: 'nova-lite', messages: hello, [field]: value }), names, param: field }));
 
 const badCases: fc.Arbitrary<BadCase> = fc.oneof(
-  fc.string({ unit: 'binary', maxLength: 200 }).filter((s) => s.length > 0 && !isJson(s)).map((s): BadCase => ({ label: 'not JSON', event: bodyOf(s), names: /^Invalid JSON body$/, param: null })),
-  fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.array(jsonValue, { maxLength: 3 })).map((v): BadCase => ({ label: 'not an object', event: bodyOf(JSON.stringify(v)), names: /must be a JSON object/, param: null })),
-  fc.dictionary(fc.constantFrom('model', 'temperature', 'stream'), fc.constant(null)).map((o): BadCase => ({ label: 'no messages', event: bodyOf(o), names: /^messages is required$/, param: 'messages' })),
+  fc
+    .string({ unit: 'binary', maxLength: 200 })
+    .filter((s) => s.length > 0 && !isJson(s))
+    .map((s): BadCase => ({ label: 'not JSON', event: bodyOf(s), names: /^Invalid JSON body$/, param: null })),
+  fc
+    .oneof(fc.integer(), fc.string(), fc.constant(null), fc.array(jsonValue, { maxLength: 3 }))
+    .map((v): BadCase => ({ label: 'not an object', event: bodyOf(JSON.stringify(v)), names: /must be a JSON object/, param: null })),
+  fc
+    .dictionary(fc.constantFrom('model', 'temperature', 'stream'), fc.constant(null))
+    .map((o): BadCase => ({ label: 'no messages', event: bodyOf(o), names: /^messages is required$/, param: 'messages' })),
   withField('messages', scalar, /^messages must be an array$/),
-  withField('messages', fc.oneof(fc.string(), fc.constantFrom('tool', 'function', 'USER')).filter((r) => !['system', 'developer', 'user', 'assistant'].includes(r)).map((role) => [{ role, content: 'x' }]), /^messages\.0\.role must be one of/, 'role').map((c) => ({ ...c, param: 'messages.0.role' })),
-  withField('messages', scalar.map((content) => [{ role: 'user', content }]), /^messages\.0\.content must be a string or an array of text parts$/, 'content').map((c) => ({ ...c, param: 'messages.0.content' })),
-  withField('messages', fc.integer({ min: 501, max: 3000 }).map((n) => [{ role: 'user', content: 'z'.repeat(n) }]), /^messages\.0\.content must be (a string or an array of text parts|at most 500 characters)$/, 'long content').map((c) => ({ ...c, param: 'messages.0.content' })),
-  withField('model', fc.string({ maxLength: 40 }).filter((m) => m !== 'nova-lite' && m.length > 0), /^model must be one of nova-lite$/),
-  withField('max_tokens', fc.oneof(fc.double({ noInteger: true, noNaN: true, noDefaultInfinity: true }), fc.string(), fc.integer({ max: 0 }), fc.integer({ min: 1025 })), /^max_tokens must be (an integer|at least 1|at most 1024)$/),
+  withField(
+    'messages',
+    fc
+      .oneof(fc.string(), fc.constantFrom('tool', 'function', 'USER'))
+      .filter((r) => !['system', 'developer', 'user', 'assistant'].includes(r))
+      .map((role) => [{ role, content: 'x' }]),
+    /^messages\.0\.role must be one of/,
+    'role',
+  ).map((c) => ({ ...c, param: 'messages.0.role' })),
+  withField(
+    'messages',
+    scalar.map((content) => [{ role: 'user', content }]),
+    /^messages\.0\.content must be a string or an array of text parts$/,
+    'content',
+  ).map((c) => ({ ...c, param: 'messages.0.content' })),
+  withField(
+    'messages',
+    fc.integer({ min: 501, max: 3000 }).map((n) => [{ role: 'user', content: 'z'.repeat(n) }]),
+    /^messages\.0\.content must be (a string or an array of text parts|at most 500 characters)$/,
+    'long content',
+  ).map((c) => ({ ...c, param: 'messages.0.content' })),
+  withField(
+    'model',
+    fc.string({ maxLength: 40 }).filter((m) => m !== 'nova-lite' && m.length > 0),
+    /^model must be one of nova-lite$/,
+  ),
+  withField(
+    'max_tokens',
+    fc.oneof(fc.double({ noInteger: true, noNaN: true, noDefaultInfinity: true }), fc.string(), fc.integer({ max: 0 }), fc.integer({ min: 1025 })),
+    /^max_tokens must be (an integer|at least 1|at most 1024)$/,
+  ),
   withField('max_completion_tokens', fc.oneof(fc.string(), fc.integer({ min: 1025 })), /^max_completion_tokens must be (an integer|at most 1024)$/),
-  withField('temperature', fc.oneof(fc.string(), fc.double({ min: 2.0001, noNaN: true, noDefaultInfinity: true }), fc.double({ max: -0.0001, noNaN: true, noDefaultInfinity: true })), /^temperature must be/),
+  withField(
+    'temperature',
+    fc.oneof(fc.string(), fc.double({ min: 2.0001, noNaN: true, noDefaultInfinity: true }), fc.double({ max: -0.0001, noNaN: true, noDefaultInfinity: true })),
+    /^temperature must be/,
+  ),
   withField('stream', fc.oneof(fc.string(), fc.integer()), /^stream must be a boolean$/),
-  withField('n', fc.integer().filter((n) => n !== 1), /^n must be 1/),
-  fc.constantFrom('text/plain', 'application/xml').map((type): BadCase => ({ label: 'content type', event: bodyOf({ messages: hello }, { 'content-type': type }), names: /Content-Type must be application\/json/, param: null })),
+  withField(
+    'n',
+    fc.integer().filter((n) => n !== 1),
+    /^n must be 1/,
+  ),
+  fc
+    .constantFrom('text/plain', 'application/xml')
+    .map((type): BadCase => ({
+      label: 'content type',
+      event: bodyOf({ messages: hello }, { 'content-type': type }),
+      names: /Content-Type must be application\/json/,
+      param: null,
+    })),
 );
 
 test('2,000 malformed and hostile requests each get a 4xx in OpenAI’s envelope naming the problem', async () => {

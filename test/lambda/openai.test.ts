@@ -115,7 +115,11 @@ describe('chat.completions.create through the openai client', () => {
   });
 
   test('streaming raw: text/event-stream ending with data: [DONE]', async () => {
-    const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: HELLO, stream: true }) });
+    const res = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: HELLO, stream: true }),
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     const body = await res.text();
@@ -147,8 +151,16 @@ describe('errors in OpenAI’s envelope, raised by the client as its own error c
   });
 
   test.each([
-    [{ messages: [{ role: 'tool', content: 'x', tool_call_id: '1' }] }, 'messages.0.role', /^messages\.0\.role must be one of "system", "developer", "user", "assistant"$/],
-    [{ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x' } }] }] }, 'messages.0.content', /must be a string or an array of text parts/],
+    [
+      { messages: [{ role: 'tool', content: 'x', tool_call_id: '1' }] },
+      'messages.0.role',
+      /^messages\.0\.role must be one of "system", "developer", "user", "assistant"$/,
+    ],
+    [
+      { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x' } }] }] },
+      'messages.0.content',
+      /must be a string or an array of text parts/,
+    ],
     [{ messages: [{ role: 'assistant', content: 'hi' }] }, 'messages', /a user message before any assistant message/],
     [{ messages: [...HELLO, { role: 'assistant', content: 'prefill' }] }, 'messages', /must end with a user message/],
     [{ messages: [{ role: 'user', content: '   ' }] }, 'messages.0.content', /must not be empty/],
@@ -158,7 +170,9 @@ describe('errors in OpenAI’s envelope, raised by the client as its own error c
     [{ messages: HELLO, n: 2 }, 'n', /n must be 1/],
     [{ messages: HELLO, tools: [{ type: 'function', function: { name: 'f' } }] }, 'tools', /tools are not supported/],
   ])('bad request %j: 400 with param %s', async (body, param, message) => {
-    const error = await caught(client.chat.completions.create({ model: 'nova-lite', ...(body as object) } as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming));
+    const error = await caught(
+      client.chat.completions.create({ model: 'nova-lite', ...(body as object) } as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming),
+    );
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     const e = (error as InstanceType<typeof OpenAI.BadRequestError>).error as { message: string; type: string; param: string };
     expect(e.type).toBe('invalid_request_error');
@@ -173,12 +187,22 @@ describe('errors in OpenAI’s envelope, raised by the client as its own error c
       expect(error).toBeInstanceOf(OpenAI.RateLimitError);
       const e = error as InstanceType<typeof OpenAI.RateLimitError>;
       expect(e.headers.get('retry-after')).toBe('2');
-      expect(e.error).toEqual({ message: 'The model is busy; retry after the delay in Retry-After', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' });
+      expect(e.error).toEqual({
+        message: 'The model is busy; retry after the delay in Retry-After',
+        type: 'rate_limit_error',
+        param: null,
+        code: 'rate_limit_exceeded',
+      });
     }
   });
 
   test('a failure after the stream started: the client raises an APIError with our message, never AWS text', async () => {
-    fake.setDefault('ConverseStream', { kind: 'stream-error', afterChunks: 2, type: 'modelStreamErrorException', message: 'arn:aws:bedrock internal failure detail' });
+    fake.setDefault('ConverseStream', {
+      kind: 'stream-error',
+      afterChunks: 2,
+      type: 'modelStreamErrorException',
+      message: 'arn:aws:bedrock internal failure detail',
+    });
     const stream = await client.chat.completions.create({ model: 'nova-lite', messages: HELLO, stream: true });
     const text: string[] = [];
     const error = await caught(

@@ -38,7 +38,13 @@ const validFeatures = fc.record(Object.fromEntries(FEATURES.map((f) => [f.name, 
 const jsonValue = fc.jsonValue({ maxDepth: 2 });
 /** A value of the wrong type or out of range for `f`, and what the error must say. */
 const badValue = (f: FeatureSpec): fc.Arbitrary<{ value: unknown; says: RegExp }> => {
-  const notNumber = fc.oneof(fc.string(), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }), fc.dictionary(fc.string(), fc.integer(), { maxKeys: 2 }));
+  const notNumber = fc.oneof(
+    fc.string(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(fc.integer(), { maxLength: 2 }),
+    fc.dictionary(fc.string(), fc.integer(), { maxKeys: 2 }),
+  );
   switch (f.type) {
     case 'integer':
       return fc.oneof(
@@ -50,13 +56,25 @@ const badValue = (f: FeatureSpec): fc.Arbitrary<{ value: unknown; says: RegExp }
     case 'number':
       return fc.oneof(
         notNumber.map((value) => ({ value, says: /must be a number/ })),
-        fc.double({ max: f.min, maxExcluded: true, noNaN: true, noDefaultInfinity: true }).filter((v) => v < f.min).map((value) => ({ value, says: new RegExp(`must be at least ${f.min}`) })),
-        fc.double({ min: f.max, minExcluded: true, noNaN: true, noDefaultInfinity: true }).filter((v) => v > f.max).map((value) => ({ value, says: new RegExp(`must be at most ${f.max}`) })),
+        fc
+          .double({ max: f.min, maxExcluded: true, noNaN: true, noDefaultInfinity: true })
+          .filter((v) => v < f.min)
+          .map((value) => ({ value, says: new RegExp(`must be at least ${f.min}`) })),
+        fc
+          .double({ min: f.max, minExcluded: true, noNaN: true, noDefaultInfinity: true })
+          .filter((v) => v > f.max)
+          .map((value) => ({ value, says: new RegExp(`must be at most ${f.max}`) })),
       );
     case 'boolean':
       return fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.constantFrom('true', 0, 1)).map((value) => ({ value, says: /must be a boolean/ }));
     case 'choice':
-      return fc.oneof(fc.integer().filter((v) => !f.values.includes(v)), fc.string(), fc.constant(null)).map((value) => ({ value, says: /must be one of 1, 12, 24/ }));
+      return fc
+        .oneof(
+          fc.integer().filter((v) => !f.values.includes(v)),
+          fc.string(),
+          fc.constant(null),
+        )
+        .map((value) => ({ value, says: /must be one of 1, 12, 24/ }));
   }
 };
 
@@ -71,9 +89,15 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const badCases: fc.Arbitrary<BadCase> = fc.oneof(
   // A feature of the wrong type or out of range (-0 is 0 in JSON, hence the filters): the error names the feature.
-  fc.tuple(validFeatures, fc.constantFrom(...FEATURES)).chain(([features, f]) =>
-    badValue(f).map(({ value, says }): BadCase => ({ label: `bad ${f.name}`, event: bodyOf({ features: { ...features, [f.name]: value } }), names: new RegExp(`features\\.${f.name} ${says.source}`) })),
-  ),
+  fc
+    .tuple(validFeatures, fc.constantFrom(...FEATURES))
+    .chain(([features, f]) =>
+      badValue(f).map(({ value, says }): BadCase => ({
+        label: `bad ${f.name}`,
+        event: bodyOf({ features: { ...features, [f.name]: value } }),
+        names: new RegExp(`features\\.${f.name} ${says.source}`),
+      })),
+    ),
   // A missing feature.
   fc.tuple(validFeatures, fc.constantFrom(...NAMES)).map(([features, name]): BadCase => {
     const { [name]: _dropped, ...rest } = features;
@@ -81,10 +105,20 @@ const badCases: fc.Arbitrary<BadCase> = fc.oneof(
   }),
   // An unknown feature, prototype-pollution keys included: named (quoted) in the error.
   fc
-    .tuple(validFeatures, fc.oneof(fc.string({ minLength: 1, maxLength: 30 }), fc.constantFrom('__proto__', 'constructor', 'prototype', 'Tenure_Months', 'label')).filter((k) => !NAMES.includes(k)), jsonValue)
+    .tuple(
+      validFeatures,
+      fc
+        .oneof(fc.string({ minLength: 1, maxLength: 30 }), fc.constantFrom('__proto__', 'constructor', 'prototype', 'Tenure_Months', 'label'))
+        .filter((k) => !NAMES.includes(k)),
+      jsonValue,
+    )
     .map(([features, key, value]): BadCase => ({
       label: 'unknown feature',
-      event: bodyOf(`{"features":{${Object.entries(features).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')},${JSON.stringify(key)}:${JSON.stringify(value) ?? 'null'}}}`),
+      event: bodyOf(
+        `{"features":{${Object.entries(features)
+          .map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`)
+          .join(',')},${JSON.stringify(key)}:${JSON.stringify(value) ?? 'null'}}}`,
+      ),
       names: new RegExp(`unknown field: ${escape(JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key))}`),
     })),
   // No features object, or not an object.
@@ -100,8 +134,18 @@ const badCases: fc.Arbitrary<BadCase> = fc.oneof(
     names: /unknown field/,
   })),
   // Bytes that are not a JSON object.
-  fc.string({ unit: 'binary', maxLength: 200 }).filter((s) => s.length > 0 && !isJson(s)).map((s): BadCase => ({ label: 'not JSON', event: bodyOf(s), names: /^Invalid JSON body$/ })),
-  fc.constantFrom('text/plain', 'application/xml', 'text/csv').map((type): BadCase => ({ label: 'content type', event: bodyOf({ features: {} }, { 'content-type': type }), names: /Content-Type must be application\/json/, status: 415 })),
+  fc
+    .string({ unit: 'binary', maxLength: 200 })
+    .filter((s) => s.length > 0 && !isJson(s))
+    .map((s): BadCase => ({ label: 'not JSON', event: bodyOf(s), names: /^Invalid JSON body$/ })),
+  fc
+    .constantFrom('text/plain', 'application/xml', 'text/csv')
+    .map((type): BadCase => ({
+      label: 'content type',
+      event: bodyOf({ features: {} }, { 'content-type': type }),
+      names: /Content-Type must be application\/json/,
+      status: 415,
+    })),
 );
 
 test('5,000 malformed and hostile requests each get a 4xx JSON error naming the feature or the problem', async () => {

@@ -14,7 +14,16 @@ beforeEach(() => {
   fake.endpoints.set(PREDICT_ENDPOINT, { name: PREDICT_ENDPOINT, configName: `${PREDICT_ENDPOINT}-run1`, status: 'InService' });
 });
 
-const LOYAL = { tenure_months: 60, monthly_charges: 25.5, support_calls: 0, contract_months: 24, fiber: false, late_payments: 0, data_usage_gb: 120.5, age: 45 };
+const LOYAL = {
+  tenure_months: 60,
+  monthly_charges: 25.5,
+  support_calls: 0,
+  contract_months: 24,
+  fiber: false,
+  late_payments: 0,
+  data_usage_gb: 120.5,
+  age: 45,
+};
 const AT_RISK = { tenure_months: 2, monthly_charges: 110, support_calls: 6, contract_months: 1, fiber: true, late_payments: 4, data_usage_gb: 20, age: 30 };
 
 const predict = async (features: unknown) => parseResult(await handler(apiEvent('predict', { features }), lambdaContext()));

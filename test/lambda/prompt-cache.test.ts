@@ -56,7 +56,9 @@ test('a near-identical question is answered from the semantic cache (embedding t
 test("one tenant's cached answer is never served to another tenant (the tenant is part of the key)", async () => {
   const asTenant = async (apiKeyId: string, query: string) => {
     const event = apiEvent('prompt', { query });
-    return parseResult(await handler({ ...event, requestContext: { ...event.requestContext, identity: { ...event.requestContext.identity, apiKeyId } } }, lambdaContext()));
+    return parseResult(
+      await handler({ ...event, requestContext: { ...event.requestContext, identity: { ...event.requestContext.identity, apiKeyId } } }, lambdaContext()),
+    );
   };
   expect((await asTenant('keyAcme', 'What is our refund policy?')).json.cache).toBe('none');
   expect((await asTenant('keyAcme', 'What is our refund policy?')).json.cache).toBe('exact');

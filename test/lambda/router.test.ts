@@ -43,7 +43,9 @@ describe('routing policy', () => {
   });
 
   test('fails when the policy names a model that is not a target', () => {
-    expect(() => validatePolicy({ ...POLICY, fallbacks: { 'nova-lite': ['claude-opus'] } })).toThrow('routing policy names models that are not targets: claude-opus');
+    expect(() => validatePolicy({ ...POLICY, fallbacks: { 'nova-lite': ['claude-opus'] } })).toThrow(
+      'routing policy names models that are not targets: claude-opus',
+    );
     expect(() => validatePolicy(POLICY)).not.toThrow();
   });
 

@@ -46,7 +46,13 @@ const hostileText = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 100 }),
   fc.constantFrom('../../etc/passwd', '%2e%2e%2f', "' OR 1=1 --", '<script>', 'SESSION', 'TURN#0000000000000#x', '\u0000', 'a'.repeat(65), 'short'),
 );
-const notAString = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }));
+const notAString = fc.oneof(
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string(), { maxLength: 2 }),
+  fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }),
+);
 
 const badCases: fc.Arbitrary<BadCase> = fc.oneof(
   fc.constantFrom(null, undefined, {}).map((p): BadCase => ({ label: 'no id', pathParameters: p, names: /^id is required$/, status: 400 })),
@@ -54,7 +60,9 @@ const badCases: fc.Arbitrary<BadCase> = fc.oneof(
     .filter((id) => !/^[A-Za-z0-9_-]{16,64}$/.test(id))
     .map((id): BadCase => ({ label: 'id shape', pathParameters: { id }, names: /^id must be a session id: 16-64 letters, digits, _ or -$/, status: 400 })),
   notAString.map((id): BadCase => ({ label: 'id type', pathParameters: { id }, names: /^id must be a string$/, status: 400 })),
-  fc.stringMatching(/^[A-Za-z0-9_-]{16,64}$/).map((id): BadCase => ({ label: 'not the caller’s', pathParameters: { id }, names: /^Session not found$/, status: 404 })),
+  fc
+    .stringMatching(/^[A-Za-z0-9_-]{16,64}$/)
+    .map((id): BadCase => ({ label: 'not the caller’s', pathParameters: { id }, names: /^Session not found$/, status: 404 })),
 );
 
 /** A body, a query string or odd headers on a GET change nothing: the path is the only input. */

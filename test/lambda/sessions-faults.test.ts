@@ -5,7 +5,15 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { apiEvent, lambdaContext, LEAK_PATTERNS, parseResult } from '../support/api-event';
 import type { BedrockFake } from '../support/bedrock-fake';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../support/dynamodb-local';
-import { FEEDBACK_TABLE_DEFINITION, type Handler, loadRouteHandler, SESSIONS_TABLE_DEFINITION, startPromptHandler, STORE_ENV, TWO_TENANTS } from '../support/prompt-handler';
+import {
+  FEEDBACK_TABLE_DEFINITION,
+  type Handler,
+  loadRouteHandler,
+  SESSIONS_TABLE_DEFINITION,
+  startPromptHandler,
+  STORE_ENV,
+  TWO_TENANTS,
+} from '../support/prompt-handler';
 
 /**
  * "Nothing lost": the session and feedback stores failing mid-run, through a TCP proxy in front of
@@ -91,7 +99,12 @@ beforeAll(async () => {
   await db.createTable({ TableName: 'feedback', ...FEEDBACK_TABLE_DEFINITION });
   proxy = await FaultyProxy.start(db.endpoint);
   process.env.AWS_ENDPOINT_URL_DYNAMODB = proxy.endpoint;
-  ({ fake, handler: prompt } = await startPromptHandler({ SESSIONS_TABLE: 'sessions', FEEDBACK_TABLE: 'feedback', TENANTS: JSON.stringify(TWO_TENANTS), ...STORE_ENV }));
+  ({ fake, handler: prompt } = await startPromptHandler({
+    SESSIONS_TABLE: 'sessions',
+    FEEDBACK_TABLE: 'feedback',
+    TENANTS: JSON.stringify(TWO_TENANTS),
+    ...STORE_ENV,
+  }));
   ({ handler: feedback } = loadRouteHandler('feedback'));
 });
 afterAll(async () => {
@@ -109,9 +122,17 @@ const withClaims = (event: APIGatewayProxyEvent): APIGatewayProxyEvent => ({ ...
 const ask = async (body: Record<string, unknown>) => parseResult(await prompt(withClaims(apiEvent('prompt', body)), lambdaContext()));
 const rate = async (event: APIGatewayProxyEvent) => parseResult(await feedback(event, lambdaContext()));
 const turnsOf = async (sessionId: string) =>
-  ((await documents.send(new QueryCommand({ TableName: 'sessions', KeyConditionExpression: 'sessionId = :id AND begins_with(sk, :t)', ExpressionAttributeValues: { ':id': sessionId, ':t': 'TURN#' } }))).Items ?? []).map(
-    (i) => i.user as string,
-  );
+  (
+    (
+      await documents.send(
+        new QueryCommand({
+          TableName: 'sessions',
+          KeyConditionExpression: 'sessionId = :id AND begins_with(sk, :t)',
+          ExpressionAttributeValues: { ':id': sessionId, ':t': 'TURN#' },
+        }),
+      )
+    ).Items ?? []
+  ).map((i) => i.user as string);
 
 function expectClean503(res: { statusCode: number; headers: Record<string, string>; json: Record<string, unknown> }, message: string): void {
   expect(res.statusCode).toBe(503);

@@ -35,7 +35,14 @@ interface Emf {
 
 const PRICE = { inputPerMTok: 0.06, outputPerMTok: 0.24 };
 const ROUTING = { targets: [{ alias: 'nova-lite', modelId: 'us.amazon.nova-lite-v1:0', price: PRICE }], defaultAlias: 'nova-lite', fallbacks: {} };
-const COMMON = { MAX_TOKENS: '1024', TEMPERATURE: '0.5', MAX_QUERY_CHARS: '8000', BEDROCK_MAX_ATTEMPTS: '2', BEDROCK_ATTEMPT_TIMEOUT_MS: '2000', TENANTS: JSON.stringify(TWO_TENANTS) };
+const COMMON = {
+  MAX_TOKENS: '1024',
+  TEMPERATURE: '0.5',
+  MAX_QUERY_CHARS: '8000',
+  BEDROCK_MAX_ATTEMPTS: '2',
+  BEDROCK_ATTEMPT_TIMEOUT_MS: '2000',
+  TENANTS: JSON.stringify(TWO_TENANTS),
+};
 
 let fake: BedrockFake;
 let lines: string[] = [];
@@ -44,7 +51,17 @@ const handlers: { prompt?: Handler; chat?: StreamingHandler; openai?: StreamingH
 const AGENT_ENV = { AGENT_ID: 'AGENT12345', AGENT_ALIAS_ID: 'ALIAS12345', MAX_INPUT_CHARS: '4000' };
 
 function load<T>(path: string, env: Record<string, string>): T {
-  for (const key of ['PROMPT_ID', 'PROMPT_VERSION', 'KNOWLEDGE_BASE_ID', 'GUARDRAIL_ID', 'GUARDRAIL_VERSION', 'SESSIONS_TABLE', 'FEEDBACK_TABLE', 'CACHE_ENDPOINT']) delete process.env[key];
+  for (const key of [
+    'PROMPT_ID',
+    'PROMPT_VERSION',
+    'KNOWLEDGE_BASE_ID',
+    'GUARDRAIL_ID',
+    'GUARDRAIL_VERSION',
+    'SESSIONS_TABLE',
+    'FEEDBACK_TABLE',
+    'CACHE_ENDPOINT',
+  ])
+    delete process.env[key];
   Object.assign(process.env, env);
   let handler!: T;
   jest.isolateModules(() => {
@@ -60,7 +77,12 @@ beforeAll(async () => {
   // Metrics on, written through the global console (POWERTOOLS_DEV), in the stack's namespace.
   Object.assign(process.env, { POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_DEV: 'true', POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE });
   handlers.prompt = load<Handler>('../../lambda/prompt/handler', { ...PROMPT_ENV, ...COMMON, ROUTING_POLICY: JSON.stringify(ROUTING) });
-  handlers.chat = load<StreamingHandler>('../../lambda/chat-stream/handler', { ...COMMON, MODEL_ID: 'us.amazon.nova-lite-v1:0', MODEL_ALIAS: 'nova-lite', MODEL_PRICE: JSON.stringify(PRICE) });
+  handlers.chat = load<StreamingHandler>('../../lambda/chat-stream/handler', {
+    ...COMMON,
+    MODEL_ID: 'us.amazon.nova-lite-v1:0',
+    MODEL_ALIAS: 'nova-lite',
+    MODEL_PRICE: JSON.stringify(PRICE),
+  });
   handlers.openai = load<StreamingHandler>('../../lambda/openai/handler', { ...COMMON, ROUTING_POLICY: JSON.stringify(ROUTING) });
   // The agent's model alias and price as AgentRoute writes them (checked below against the synthesized function).
   handlers.agent = load<Handler>('../../lambda/agent/handler', { ...COMMON, ...AGENT_ENV, MODEL_ALIAS: 'nova-lite', [MODEL_PRICE_ENV]: JSON.stringify(PRICE) });
@@ -97,57 +119,106 @@ const askAgent = async (body: unknown = { input: 'What does ground 6 add?' }) =>
 /** Each route, and the Bedrock operation through which it reaches the model. */
 const ROUTES: [string, () => Promise<number>, Operation[]][] = [
   ['POST /prompt', async () => (await handlers.prompt!(asAcme('prompt', { query: 'What does ground 4 add?' }), lambdaContext())).statusCode, ['Converse']],
-  ['POST /chat/stream', async () => (await invokeStreaming(handlers.chat!, asAcme('chat/stream', { messages: [{ role: 'user', content: 'What does ground 4 add?' }] }), localContext())).statusCode, ['ConverseStream']],
-  ['POST /v1/chat/completions', async () => (await invokeStreaming(handlers.openai!, asAcme('v1/chat/completions', { messages: [{ role: 'user', content: 'What does ground 4 add?' }] }), localContext())).statusCode, ['Converse', 'ConverseStream']],
+  [
+    'POST /chat/stream',
+    async () =>
+      (await invokeStreaming(handlers.chat!, asAcme('chat/stream', { messages: [{ role: 'user', content: 'What does ground 4 add?' }] }), localContext()))
+        .statusCode,
+    ['ConverseStream'],
+  ],
+  [
+    'POST /v1/chat/completions',
+    async () =>
+      (
+        await invokeStreaming(
+          handlers.openai!,
+          asAcme('v1/chat/completions', { messages: [{ role: 'user', content: 'What does ground 4 add?' }] }),
+          localContext(),
+        )
+      ).statusCode,
+    ['Converse', 'ConverseStream'],
+  ],
   [
     'POST /v1/chat/completions (stream)',
-    async () => (await invokeStreaming(handlers.openai!, asAcme('v1/chat/completions', { messages: [{ role: 'user', content: 'What does ground 4 add?' }], stream: true }), localContext())).statusCode,
+    async () =>
+      (
+        await invokeStreaming(
+          handlers.openai!,
+          asAcme('v1/chat/completions', { messages: [{ role: 'user', content: 'What does ground 4 add?' }], stream: true }),
+          localContext(),
+        )
+      ).statusCode,
     ['Converse', 'ConverseStream'],
   ],
   ['POST /agent', async () => (await askAgent()).statusCode, ['InvokeAgent']],
 ];
 
 describe('one usage record from every route that calls a model', () => {
-  test.each(ROUTES)('%s: CostUsd, InputTokens and OutputTokens under {Model, Tenant} and {Model}, in the stack namespace, priced from the catalog', async (_route, call, operations) => {
-    expect(await call()).toBe(200);
-    const records = emfWith(USAGE_METRICS.cost);
-    expect(records.map((r) => r._aws.CloudWatchMetrics[0].Dimensions)).toEqual(USAGE_DIMENSION_SETS.map((set) => [[...set]]));
-    const upstream = fake.requests.find((r) => operations.includes(r.operation))!;
-    expect(upstream).toBeDefined();
-    for (const record of records) {
-      const [directive] = record._aws.CloudWatchMetrics;
-      expect(directive.Namespace).toBe(METRICS_NAMESPACE);
-      expect(directive.Metrics).toEqual(Object.values(USAGE_METRICS).map((name) => ({ Name: name, Unit: USAGE_UNITS[name] })));
-      expect(record.Model).toBe('nova-lite');
-      const input = record.InputTokens as number;
-      const output = record.OutputTokens as number;
-      expect(input).toBeGreaterThan(0);
-      expect(record.CostUsd).toBeCloseTo((input * PRICE.inputPerMTok + output * PRICE.outputPerMTok) / 1_000_000, 12);
-    }
-    expect(records[0].Tenant).toBe('acme');
-    // No other line carries a cost: one record, one shape.
-    expect(emfWith(USAGE_METRICS.cost)).toHaveLength(USAGE_DIMENSION_SETS.length);
-  });
+  test.each(ROUTES)(
+    '%s: CostUsd, InputTokens and OutputTokens under {Model, Tenant} and {Model}, in the stack namespace, priced from the catalog',
+    async (_route, call, operations) => {
+      expect(await call()).toBe(200);
+      const records = emfWith(USAGE_METRICS.cost);
+      expect(records.map((r) => r._aws.CloudWatchMetrics[0].Dimensions)).toEqual(USAGE_DIMENSION_SETS.map((set) => [[...set]]));
+      const upstream = fake.requests.find((r) => operations.includes(r.operation))!;
+      expect(upstream).toBeDefined();
+      for (const record of records) {
+        const [directive] = record._aws.CloudWatchMetrics;
+        expect(directive.Namespace).toBe(METRICS_NAMESPACE);
+        expect(directive.Metrics).toEqual(Object.values(USAGE_METRICS).map((name) => ({ Name: name, Unit: USAGE_UNITS[name] })));
+        expect(record.Model).toBe('nova-lite');
+        const input = record.InputTokens as number;
+        const output = record.OutputTokens as number;
+        expect(input).toBeGreaterThan(0);
+        expect(record.CostUsd).toBeCloseTo((input * PRICE.inputPerMTok + output * PRICE.outputPerMTok) / 1_000_000, 12);
+      }
+      expect(records[0].Tenant).toBe('acme');
+      // No other line carries a cost: one record, one shape.
+      expect(emfWith(USAGE_METRICS.cost)).toHaveLength(USAGE_DIMENSION_SETS.length);
+    },
+  );
 });
 
 describe('the budget alarms read the record the routes publish', () => {
   test('every CostUsd metric of every budget alarm has the namespace and a dimension set of the usage record; per tenant and in total', async () => {
     const stack = new Stack(new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false }), 'Usage');
     const api = new apigateway.RestApi(stack, 'Api');
-    const fn = new BlueprintFunction(stack, 'Prompt', { handlerDir: 'prompt', description: 'prompt', memorySize: 256, timeout: Duration.seconds(29), logRetention: logs.RetentionDays.ONE_MONTH, invokedBy: 'api-gateway' });
+    const fn = new BlueprintFunction(stack, 'Prompt', {
+      handlerDir: 'prompt',
+      description: 'prompt',
+      memorySize: 256,
+      timeout: Duration.seconds(29),
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      invokedBy: 'api-gateway',
+    });
     api.root.addMethod('POST', new apigateway.LambdaIntegration(fn));
-    new Observability(stack, 'Observability', { api, functions: [fn], models: [new BedrockModel(MODEL_CATALOG['nova-lite'], 'us')], tenants: ['acme', 'globex'] });
-    const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')) as { Properties: { Metrics?: { MetricStat?: { Metric: { MetricName: string; Namespace: string; Dimensions: { Name: string; Value: string }[] } } }[] } }[];
+    new Observability(stack, 'Observability', {
+      api,
+      functions: [fn],
+      models: [new BedrockModel(MODEL_CATALOG['nova-lite'], 'us')],
+      tenants: ['acme', 'globex'],
+    });
+    const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')) as {
+      Properties: { Metrics?: { MetricStat?: { Metric: { MetricName: string; Namespace: string; Dimensions: { Name: string; Value: string }[] } } }[] };
+    }[];
     const read = alarms.flatMap((a) => (a.Properties.Metrics ?? []).map((m) => m.MetricStat?.Metric).filter((m) => m?.MetricName === USAGE_METRICS.cost));
     // What the routes publish, for the same call as above.
     await ROUTES[1][1]();
     const published = emfWith(USAGE_METRICS.cost);
     const matches = (metric: NonNullable<(typeof read)[number]>) =>
-      published.some((r) => r._aws.CloudWatchMetrics[0].Namespace === metric.Namespace && r._aws.CloudWatchMetrics[0].Dimensions.some((set) => JSON.stringify([...set].sort()) === JSON.stringify(metric.Dimensions.map((d) => d.Name).sort())));
+      published.some(
+        (r) =>
+          r._aws.CloudWatchMetrics[0].Namespace === metric.Namespace &&
+          r._aws.CloudWatchMetrics[0].Dimensions.some((set) => JSON.stringify([...set].sort()) === JSON.stringify(metric.Dimensions.map((d) => d.Name).sort())),
+      );
     expect(read.length).toBe(3);
     for (const metric of read) expect(matches(metric!)).toBe(true);
     // Per tenant (acme, globex) and in total (every tenant, and callers without one).
-    expect(read.map((m) => m!.Dimensions.map((d) => `${d.Name}=${d.Value}`).join(','))).toEqual(['Model=nova-lite,Tenant=acme', 'Model=nova-lite,Tenant=globex', 'Model=nova-lite']);
+    expect(read.map((m) => m!.Dimensions.map((d) => `${d.Name}=${d.Value}`).join(','))).toEqual([
+      'Model=nova-lite,Tenant=acme',
+      'Model=nova-lite,Tenant=globex',
+      'Model=nova-lite',
+    ]);
   });
 });
 
@@ -194,7 +265,11 @@ describe('POST /agent: one record per answer, from the usage its trace reports',
           modelCall('preProcessingTrace', 100, 10),
           { orchestrationTrace: { modelInvocationInput: { traceId, type: 'ORCHESTRATION', text: '(prompt)' } } },
           modelCall('orchestrationTrace', 1_200, 80),
-          { orchestrationTrace: { invocationInput: { traceId, invocationType: 'ACTION_GROUP', actionGroupInvocationInput: { actionGroupName: 'compute', function: 'calculate' } } } },
+          {
+            orchestrationTrace: {
+              invocationInput: { traceId, invocationType: 'ACTION_GROUP', actionGroupInvocationInput: { actionGroupName: 'compute', function: 'calculate' } },
+            },
+          },
           modelCall('orchestrationTrace', 1_500, 120),
           modelCall('postProcessingTrace', 300, 40),
         ],
@@ -203,7 +278,15 @@ describe('POST /agent: one record per answer, from the usage its trace reports',
     const res = await askAgent({ input: 'What is 6 * 7?', sessionId: 'conv-usage' });
     expect(res.statusCode).toBe(200);
     // The body has the fields it always had, and no usage.
-    expect(res.json).toEqual({ sessionId: 'conv-usage', answer: '42', citations: [], traceId, actions: ['calculate'], blocked: false, requestId: expect.any(String) });
+    expect(res.json).toEqual({
+      sessionId: 'conv-usage',
+      answer: '42',
+      citations: [],
+      traceId,
+      actions: ['calculate'],
+      blocked: false,
+      requestId: expect.any(String),
+    });
 
     const records = usageLines();
     expect(records).toHaveLength(USAGE_DIMENSION_SETS.length);
@@ -217,7 +300,13 @@ describe('POST /agent: one record per answer, from the usage its trace reports',
 
   test.each([
     ['no trace at all', []],
-    ['traces without a model output (input, guardrail)', [{ orchestrationTrace: { modelInvocationInput: { traceId, type: 'ORCHESTRATION', text: '(prompt)' } } }, { guardrailTrace: { action: 'NONE', traceId: 'g-1' } }]],
+    [
+      'traces without a model output (input, guardrail)',
+      [
+        { orchestrationTrace: { modelInvocationInput: { traceId, type: 'ORCHESTRATION', text: '(prompt)' } } },
+        { guardrailTrace: { action: 'NONE', traceId: 'g-1' } },
+      ],
+    ],
     ['a model output without metadata', [{ orchestrationTrace: { modelInvocationOutput: { traceId, rawResponse: { content: '(model output)' } } } }]],
   ])('no usage reported (%s): the agent answers and no usage record is published', async (_case, traces) => {
     fake.enqueue('InvokeAgent', { kind: 'answer', override: { chunks: [{ text: 'hello' }], traces } });
@@ -235,7 +324,12 @@ describe('POST /agent: one record per answer, from the usage its trace reports',
       agentId: `AGENT${id}`,
       aliasId: `ALIAS${id}`,
       ...(model ? { model } : {}),
-      grantInvoke: (grantee: iam.IGrantable) => iam.Grant.addToPrincipal({ grantee, actions: ['bedrock:InvokeAgent'], resourceArns: [`arn:aws:bedrock:us-east-1:123456789012:agent-alias/AGENT${id}/ALIAS${id}`] }),
+      grantInvoke: (grantee: iam.IGrantable) =>
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['bedrock:InvokeAgent'],
+          resourceArns: [`arn:aws:bedrock:us-east-1:123456789012:agent-alias/AGENT${id}/ALIAS${id}`],
+        }),
     });
     const api = () => {
       const modelApi = new ModelApi(stack, `Api${stack.node.children.length}`);
@@ -245,7 +339,11 @@ describe('POST /agent: one record per answer, from the usage its trace reports',
     const priced = new AgentRoute(stack, 'Priced', { api: api(), agent: agent('1', new BedrockModel(MODEL_CATALOG['nova-lite'], 'us')) });
     const unpriced = new AgentRoute(stack, 'Unpriced', { api: api(), agent: agent('2') });
     const template = Template.fromStack(stack);
-    const variables = (route: AgentRoute) => template.toJSON().Resources[stack.getLogicalId(route.agentFunction.node.defaultChild as never)].Properties.Environment.Variables as Record<string, string>;
+    const variables = (route: AgentRoute) =>
+      template.toJSON().Resources[stack.getLogicalId(route.agentFunction.node.defaultChild as never)].Properties.Environment.Variables as Record<
+        string,
+        string
+      >;
 
     const catalog = MODEL_CATALOG['nova-lite'];
     if (catalog.kind !== 'text') throw new Error('nova-lite is a text model');

@@ -22,9 +22,17 @@ let files: string[];
 
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'package-'));
-  const offline: NodeJS.ProcessEnv = { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+  const offline: NodeJS.ProcessEnv = {
+    ...process.env,
+    npm_config_offline: 'true',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_update_notifier: 'false',
+  };
   // `prepack` runs the build: the tarball holds the dist/ it made.
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, env: offline, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, env: offline, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   files = packed[0].files.map((f: { path: string }) => f.path);
 
   app = path.join(work, 'my-app');
@@ -36,7 +44,12 @@ beforeAll(() => {
   const manifest = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
   const pkg = manifest(installed);
   const own = manifest(app);
-  const needed = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies), ...Object.keys(own.dependencies), ...Object.keys(own.devDependencies)]);
+  const needed = new Set([
+    ...Object.keys(pkg.dependencies),
+    ...Object.keys(pkg.peerDependencies),
+    ...Object.keys(own.dependencies),
+    ...Object.keys(own.devDependencies),
+  ]);
   needed.delete('genai-blueprint');
   for (const name of needed) {
     const link = path.join(app, 'node_modules', name);
@@ -51,7 +64,11 @@ beforeAll(() => {
 /** Runs the example's bin as the CDK CLI would (CDK_OUTDIR set: the App synthesizes on exit). */
 function synthesize(outdir: string) {
   const { CDK_CONTEXT_JSON: _context, ...env } = process.env;
-  return spawnSync(process.execPath, ['--import', 'tsx', 'bin/my-app.ts'], { cwd: app, env: { ...env, CDK_OUTDIR: path.join(app, outdir), CDK_DISABLE_VERSION_CHECK: '1' }, encoding: 'utf8' });
+  return spawnSync(process.execPath, ['--import', 'tsx', 'bin/my-app.ts'], {
+    cwd: app,
+    env: { ...env, CDK_OUTDIR: path.join(app, outdir), CDK_DISABLE_VERSION_CHECK: '1' },
+    encoding: 'utf8',
+  });
 }
 
 afterAll(() => {
@@ -59,13 +76,24 @@ afterAll(() => {
 });
 
 test('the tarball holds the compiled API with declarations, the function sources and contracts, and no tests or grounds', () => {
-  expect(files).toEqual(expect.arrayContaining(['package.json', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'lambda/prompt/handler.ts', 'lambda/ingest/handler.ts', 'contracts/model-call.ts']));
+  expect(files).toEqual(
+    expect.arrayContaining([
+      'package.json',
+      'dist/lib/index.js',
+      'dist/lib/index.d.ts',
+      'lambda/prompt/handler.ts',
+      'lambda/ingest/handler.ts',
+      'contracts/model-call.ts',
+    ]),
+  );
   expect(files.filter((f) => /^(test|bin|bench|lib|scripts|examples)\/|^dist\/lib\/grounds\/|\.test\.ts$|^cdk\.json$/.test(f))).toEqual([]);
 });
 
 test('the example app synthesizes from the installed package in a plain App, cdk-nag AwsSolutions clean', () => {
   // CDK reports each asset it bundles on stderr; anything else there is a warning or an error.
-  const stderr = String(synth.stderr).split('\n').filter((line) => line && !/^Bundling asset MyGenAi\/.*\.\.\.$/.test(line));
+  const stderr = String(synth.stderr)
+    .split('\n')
+    .filter((line) => line && !/^Bundling asset MyGenAi\/.*\.\.\.$/.test(line));
   expect({ status: synth.status, stderr }).toEqual({ status: 0, stderr: [] });
   // The report lists the plugins that found something.
   expect(JSON.parse(fs.readFileSync(path.join(app, 'cdk.out', 'validation-report.json'), 'utf8')).pluginReports).toEqual([]);
@@ -82,9 +110,9 @@ test("the pack is on and the example's one acknowledgement is live: without it, 
     expect(failed.status).not.toBe(0);
     expect(failed.stderr).toContain('AwsSolutions-APIG3');
     const report = JSON.parse(fs.readFileSync(path.join(app, 'cdk.out.no-ack', 'validation-report.json'), 'utf8'));
-    expect(report.pluginReports.map((r: { pluginName: string; violations: { ruleName: string }[] }) => [r.pluginName, r.violations.map((v) => v.ruleName)])).toEqual([
-      ['AwsSolutions', [expect.stringContaining('AwsSolutions-APIG3')]],
-    ]);
+    expect(
+      report.pluginReports.map((r: { pluginName: string; violations: { ruleName: string }[] }) => [r.pluginName, r.violations.map((v) => v.ruleName)]),
+    ).toEqual([['AwsSolutions', [expect.stringContaining('AwsSolutions-APIG3')]]]);
   } finally {
     fs.writeFileSync(stack, source);
   }

@@ -21,7 +21,11 @@ interface Violation {
 }
 
 function cruise(cwd: string, folders: readonly string[]): { modules: number; violations: Violation[] } {
-  const run = spawnSync(process.execPath, [CLI, ...folders, '--config', CONFIG, '--output-type', 'json', '--no-cache'], { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const run = spawnSync(process.execPath, [CLI, ...folders, '--config', CONFIG, '--output-type', 'json', '--no-cache'], {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (run.error) throw run.error;
   if (!run.stdout.trim()) throw new Error(`dependency-cruiser printed nothing (exit ${run.status}): ${run.stderr}`);
   const result = JSON.parse(run.stdout) as {
@@ -49,7 +53,8 @@ describe('import boundaries (dependency-cruiser)', () => {
       'contracts/ids.ts': "import * as z from 'zod/mini';\nimport { TIERS } from './tiers';\nexport const ID = z.string();\nexport const T = TIERS;\n",
       'contracts/tiers.ts': 'export const TIERS = [1];\n',
       'lib/config/schema.ts': "import { ID } from '../../contracts/ids';\nexport const SCHEMA = ID;\n",
-      'lib/constructs/block/block.ts': "import { SCHEMA } from '../../config/schema';\nimport { ID } from '../../../contracts/ids';\nexport const BLOCK = [SCHEMA, ID];\n",
+      'lib/constructs/block/block.ts':
+        "import { SCHEMA } from '../../config/schema';\nimport { ID } from '../../../contracts/ids';\nexport const BLOCK = [SCHEMA, ID];\n",
       'lib/grounds/ground.ts': "import { BLOCK } from '../constructs/block/block';\nexport const GROUND = BLOCK;\n",
       'bin/app.ts': "import { GROUND } from '../lib/grounds/ground';\nexport const APP = GROUND;\n",
       'lambda/shared/http.ts': "import { ID } from '../../contracts/ids';\nexport const HTTP = ID;\n",

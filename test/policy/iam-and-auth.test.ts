@@ -29,7 +29,11 @@ const asList = <T>(v: T | T[]) => (Array.isArray(v) ? v : [v]);
  * Bedrock's model invocation logging is one setting per account and Region (ground 7 sets it
  * through a custom resource): its three actions have no resource type to scope them to.
  */
-const INVOCATION_LOGGING = ['bedrock:GetModelInvocationLoggingConfiguration', 'bedrock:PutModelInvocationLoggingConfiguration', 'bedrock:DeleteModelInvocationLoggingConfiguration'];
+const INVOCATION_LOGGING = [
+  'bedrock:GetModelInvocationLoggingConfiguration',
+  'bedrock:PutModelInvocationLoggingConfiguration',
+  'bedrock:DeleteModelInvocationLoggingConfiguration',
+];
 /** Actions that AWS documents as having no resource-level permissions. */
 const STAR_ALLOWED = new Set([
   'xray:PutTraceSegments',
@@ -77,15 +81,18 @@ describe.each(cases)('%s', (_id, template) => {
       for (const resource of asList(s.Resource)) {
         const getAtt = (resource as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
         if (getAtt) expect((template as { Resources: Record<string, { Type: string }> }).Resources[getAtt[0]].Type).toMatch(/^AWS::Bedrock::/);
-        else expect(JSON.stringify(resource)).toMatch(/:bedrock:.*(foundation-model|inference-profile|application-inference-profile|guardrail|knowledge-base|prompt|agent-alias)\//);
+        else
+          expect(JSON.stringify(resource)).toMatch(
+            /:bedrock:.*(foundation-model|inference-profile|application-inference-profile|guardrail|knowledge-base|prompt|agent-alias)\//,
+          );
       }
     }
   });
 
   test('every API method requires authorization', () => {
-    const methods = Object.values((template as { Resources: Record<string, { Type: string; Properties: { HttpMethod: string; AuthorizationType?: string } }> }).Resources).filter(
-      (r) => r.Type === 'AWS::ApiGateway::Method',
-    );
+    const methods = Object.values(
+      (template as { Resources: Record<string, { Type: string; Properties: { HttpMethod: string; AuthorizationType?: string } }> }).Resources,
+    ).filter((r) => r.Type === 'AWS::ApiGateway::Method');
     expect(methods.length).toBeGreaterThan(0);
     for (const m of methods) {
       if (m.Properties.HttpMethod === 'OPTIONS') continue;
@@ -100,7 +107,9 @@ describe.each(cases)('%s', (_id, template) => {
     // The only others: handlers aws-cdk-lib provides (BucketDeployment, AwsCustomResource, the VPC's
     // default-SG lock-down, the custom resource provider framework in front of our own handlers).
     for (const [id] of all.filter(([, r]) => !fns.some(([, f]) => f === r))) {
-      expect(id).toMatch(/^(CustomCDKBucketDeployment|AWS679f53fac002430cb0da5b7982bd2287|CustomVpcRestrictDefaultSGCustomResourceProvider)|ProviderframeworkonEvent[0-9A-F]{8}$/);
+      expect(id).toMatch(
+        /^(CustomCDKBucketDeployment|AWS679f53fac002430cb0da5b7982bd2287|CustomVpcRestrictDefaultSGCustomResourceProvider)|ProviderframeworkonEvent[0-9A-F]{8}$/,
+      );
     }
     expect(fns.length).toBeGreaterThan(0);
     for (const [, fn] of fns) {

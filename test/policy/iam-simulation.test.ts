@@ -32,9 +32,18 @@ const ACKNOWLEDGED: Record<string, Record<string, string>> = {
 /** Functions in the templates that are not built from lambda/ (aws-cdk-lib's own handlers), and why they are not simulated. */
 const CDK_HANDLERS: [RegExp, string][] = [
   [/^CustomCDKBucketDeployment/, 'aws-cdk-lib BucketDeployment handler (Python, prebuilt): its grants come from BucketDeployment'],
-  [/^AWS679f53fac002430cb0da5b7982bd2287/, 'aws-cdk-lib AwsCustomResource singleton: each AwsCustomResource grants exactly the one SDK call its properties name'],
-  [/^CustomVpcRestrictDefaultSGCustomResourceProvider/, 'aws-cdk-lib VPC restrictDefaultSecurityGroup handler: grants its four ec2 actions on the default security group only'],
-  [/ProviderframeworkonEvent/, 'aws-cdk-lib custom-resource Provider framework: invokes the user function (lambda:InvokeFunction, lambda:GetFunction on that function only)'],
+  [
+    /^AWS679f53fac002430cb0da5b7982bd2287/,
+    'aws-cdk-lib AwsCustomResource singleton: each AwsCustomResource grants exactly the one SDK call its properties name',
+  ],
+  [
+    /^CustomVpcRestrictDefaultSGCustomResourceProvider/,
+    'aws-cdk-lib VPC restrictDefaultSecurityGroup handler: grants its four ec2 actions on the default security group only',
+  ],
+  [
+    /ProviderframeworkonEvent/,
+    'aws-cdk-lib custom-resource Provider framework: invokes the user function (lambda:InvokeFunction, lambda:GetFunction on that function only)',
+  ],
 ];
 
 const { app } = buildApp();
@@ -58,7 +67,11 @@ function bundleOf(fn: BlueprintFunction): string {
 /** A custom-resource handler's inputs: the properties of the custom resources whose provider invokes it. */
 function customResourceInputs(r: TemplateResolver, functionLogicalId: string): Record<string, unknown> {
   const providers = Object.entries(r.template.Resources)
-    .filter(([, res]) => res.Type === 'AWS::Lambda::Function' && JSON.stringify(res.Properties?.Environment?.Variables?.USER_ON_EVENT_FUNCTION_ARN) === JSON.stringify({ 'Fn::GetAtt': [functionLogicalId, 'Arn'] }))
+    .filter(
+      ([, res]) =>
+        res.Type === 'AWS::Lambda::Function' &&
+        JSON.stringify(res.Properties?.Environment?.Variables?.USER_ON_EVENT_FUNCTION_ARN) === JSON.stringify({ 'Fn::GetAtt': [functionLogicalId, 'Arn'] }),
+    )
     .map(([id]) => id);
   const inputs: Record<string, unknown> = {};
   for (const res of Object.values(r.template.Resources)) {
@@ -177,7 +190,8 @@ describe('the simulation can fail', () => {
   const prompt = ground7.functions.find((f) => f.service === 'prompt')!;
 
   test('extraction finds the commands of a bundle, paginators included', () => {
-    const text = 'var a=require("@aws-sdk/client-sagemaker"),b=require("@aws-sdk/lib-dynamodb");new a.DeleteModelCommand({});(0,a.paginateListModels)({});new b.PutCommand({});c.sendCommand()';
+    const text =
+      'var a=require("@aws-sdk/client-sagemaker"),b=require("@aws-sdk/lib-dynamodb");new a.DeleteModelCommand({});(0,a.paginateListModels)({});new b.PutCommand({});c.sendCommand()';
     expect(sdkCalls(text).map((c) => c.command)).toEqual(['DeleteModelCommand', 'ListModelsCommand', 'PutCommand']);
   });
 
@@ -197,7 +211,9 @@ describe('the simulation can fail', () => {
     const r = new TemplateResolver(copy, ground7.resolver.stackName);
     const { calls } = functionSdkCalls(r, prompt);
     const denied = await denials(r, prompt.roleLogicalId, rolePolicies(r, prompt.roleLogicalId), calls);
-    expect(denied).toEqual([expect.stringMatching(/^RetrieveCommand: bedrock:Retrieve on arn:aws:bedrock:us-east-1:123456789012:knowledge-base\/\w+ → ImplicitlyDenied$/)]);
+    expect(denied).toEqual([
+      expect.stringMatching(/^RetrieveCommand: bedrock:Retrieve on arn:aws:bedrock:us-east-1:123456789012:knowledge-base\/\w+ → ImplicitlyDenied$/),
+    ]);
   });
 
   test('a foundation model reached through another profile than the granted one is denied (bedrock:InferenceProfileArn)', async () => {
@@ -213,7 +229,11 @@ describe('the simulation can fail', () => {
 
   test('a resource-type wildcard (the ENI grant) matches only the account and Region it names', async () => {
     const policies = rolePolicies(ground7.resolver, prompt.roleLogicalId);
-    const eni = (account: string) => ({ action: 'ec2:DeleteNetworkInterface', resource: `arn:${PARTITION}:ec2:us-east-1:${account}:network-interface/eni-0123456789abcdef0`, why: 'fixture' });
+    const eni = (account: string) => ({
+      action: 'ec2:DeleteNetworkInterface',
+      resource: `arn:${PARTITION}:ec2:us-east-1:${account}:network-interface/eni-0123456789abcdef0`,
+      why: 'fixture',
+    });
     expect((await evaluate(roleArn(ground7.resolver, prompt.roleLogicalId), policies, eni(ACCOUNT))).result).toBe('Allowed');
     expect((await evaluate(roleArn(ground7.resolver, prompt.roleLogicalId), policies, eni('210987654321'))).result).toBe('ImplicitlyDenied');
   });

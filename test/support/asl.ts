@@ -1,7 +1,10 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 
 // asl-validator ships no type definitions.
-const validateAsl = require('asl-validator') as (definition: unknown, opts?: { checkPaths: boolean; checkArn: boolean }) => { isValid: boolean; errors: unknown[] };
+const validateAsl = require('asl-validator') as (
+  definition: unknown,
+  opts?: { checkPaths: boolean; checkArn: boolean },
+) => { isValid: boolean; errors: unknown[] };
 
 /** What a CloudFormation intrinsic inside a definition string stands for once deployed. */
 function placeholder(part: unknown): string {

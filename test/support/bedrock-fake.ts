@@ -13,7 +13,17 @@ import * as zlib from 'node:zlib';
  * operation with `enqueue` (consumed one request at a time) or `setDefault`.
  */
 
-export type Operation = 'Converse' | 'InvokeModel' | 'ConverseStream' | 'ApplyGuardrail' | 'Retrieve' | 'GetPrompt' | 'StartIngestionJob' | 'GetIngestionJob' | 'ListIngestionJobs' | 'InvokeAgent';
+export type Operation =
+  | 'Converse'
+  | 'InvokeModel'
+  | 'ConverseStream'
+  | 'ApplyGuardrail'
+  | 'Retrieve'
+  | 'GetPrompt'
+  | 'StartIngestionJob'
+  | 'GetIngestionJob'
+  | 'ListIngestionJobs'
+  | 'InvokeAgent';
 
 /** A retrieved passage as the fake's Retrieve returns it. */
 export interface FakePassage {
@@ -147,7 +157,11 @@ const OPERATIONS: Record<Operation, OperationSpec> = {
     path: /^\/model\/(?<modelId>[^/]+)\/converse$/,
     answer: (req) => {
       const body = req.body as { messages?: { content?: { text?: string }[] }[]; inferenceConfig?: { maxTokens?: number } };
-      const prompt = body.messages?.at(-1)?.content?.map((c) => c.text ?? '').join('') ?? '';
+      const prompt =
+        body.messages
+          ?.at(-1)
+          ?.content?.map((c) => c.text ?? '')
+          .join('') ?? '';
       const text = `fake answer to: ${prompt.slice(0, 60)}`;
       const inputTokens = Math.ceil(prompt.length / 4);
       const outputTokens = Math.ceil(text.length / 4);
@@ -165,12 +179,20 @@ const OPERATIONS: Record<Operation, OperationSpec> = {
     eventStream: (res, _req, answer, error) => sendEventStream(res, answer as unknown as StreamAnswer, error),
     answer: (req) => {
       const body = req.body as { messages?: { content?: { text?: string }[] }[] };
-      const prompt = body.messages?.at(-1)?.content?.map((c) => c.text ?? '').join('') ?? '';
+      const prompt =
+        body.messages
+          ?.at(-1)
+          ?.content?.map((c) => c.text ?? '')
+          .join('') ?? '';
       const text = `fake answer to: ${prompt.slice(0, 60)}`;
       const inputTokens = Math.ceil(prompt.length / 4);
       const outputTokens = Math.ceil(text.length / 4);
       // Word-sized chunks, as models stream them.
-      const answer: StreamAnswer = { chunks: text.match(/\S+\s*|\s+/g) ?? [], stopReason: 'end_turn', usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens } };
+      const answer: StreamAnswer = {
+        chunks: text.match(/\S+\s*|\s+/g) ?? [],
+        stopReason: 'end_turn',
+        usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
+      };
       return { ...answer };
     },
   },
@@ -180,9 +202,14 @@ const OPERATIONS: Record<Operation, OperationSpec> = {
     eventStream: (res, req, answer, error) => sendAgentStream(res, req, answer as unknown as AgentAnswer, error),
     // An answer citing the first passage of `data.passages`; a confirmation reply is acknowledged.
     answer: (req, data) => {
-      const body = req.body as { inputText?: string; sessionState?: { returnControlInvocationResults?: { functionResult?: { function?: string; confirmationState?: string } }[] } };
+      const body = req.body as {
+        inputText?: string;
+        sessionState?: { returnControlInvocationResults?: { functionResult?: { function?: string; confirmationState?: string } }[] };
+      };
       const result = body.sessionState?.returnControlInvocationResults?.[0]?.functionResult;
-      const text = result ? `fake agent: ${result.function} ${result.confirmationState === 'CONFIRM' ? 'done' : 'cancelled'}` : `fake agent answer to: ${(body.inputText ?? '').slice(0, 60)}`;
+      const text = result
+        ? `fake agent: ${result.function} ${result.confirmationState === 'CONFIRM' ? 'done' : 'cancelled'}`
+        : `fake agent answer to: ${(body.inputText ?? '').slice(0, 60)}`;
       const passage = data.passages[0];
       const traceId = `fake-trace-${req.params.sessionId.slice(0, 8)}-0`;
       const answer: AgentAnswer = {
@@ -190,7 +217,11 @@ const OPERATIONS: Record<Operation, OperationSpec> = {
         traces: [
           { orchestrationTrace: { modelInvocationInput: { traceId, type: 'ORCHESTRATION', text: '(prompt)' } } },
           // The model call's output carries its token usage (OrchestrationModelInvocationOutput.metadata.usage).
-          { orchestrationTrace: { modelInvocationOutput: { traceId, rawResponse: { content: text }, metadata: { usage: agentUsage(body.inputText ?? text, text) } } } },
+          {
+            orchestrationTrace: {
+              modelInvocationOutput: { traceId, rawResponse: { content: text }, metadata: { usage: agentUsage(body.inputText ?? text, text) } },
+            },
+          },
         ],
       };
       return { ...answer };
@@ -209,15 +240,29 @@ const OPERATIONS: Record<Operation, OperationSpec> = {
     method: 'POST',
     path: /^\/guardrail\/(?<guardrailIdentifier>[^/]+)\/version\/(?<guardrailVersion>[^/]+)\/apply$/,
     answer: (req, data) => {
-      const usage = { topicPolicyUnits: 1, contentPolicyUnits: 1, wordPolicyUnits: 1, sensitiveInformationPolicyUnits: 1, sensitiveInformationPolicyFreeUnits: 0, contextualGroundingPolicyUnits: 0 };
+      const usage = {
+        topicPolicyUnits: 1,
+        contentPolicyUnits: 1,
+        wordPolicyUnits: 1,
+        sensitiveInformationPolicyUnits: 1,
+        sensitiveInformationPolicyFreeUnits: 0,
+        contextualGroundingPolicyUnits: 0,
+      };
       const policy = data.guardrailPolicy;
       const texts = guardrailTexts(req);
       const matches = (re: RegExp, text: string) => new RegExp(re.source, re.flags.replace('g', '')).test(text);
       if (policy && texts.some((t) => matches(policy.block, t))) {
-        return { action: 'GUARDRAIL_INTERVENED', outputs: [{ text: policy.blockedMessage }], assessments: [{ contentPolicy: { filters: [{ type: 'PROMPT_ATTACK', confidence: 'HIGH', action: 'BLOCKED' }] } }], usage };
+        return {
+          action: 'GUARDRAIL_INTERVENED',
+          outputs: [{ text: policy.blockedMessage }],
+          assessments: [{ contentPolicy: { filters: [{ type: 'PROMPT_ATTACK', confidence: 'HIGH', action: 'BLOCKED' }] } }],
+          usage,
+        };
       }
       if (policy && texts.some((t) => matches(policy.mask, t))) {
-        const masked = texts.map((t) => t.replace(new RegExp(policy.mask.source, policy.mask.flags.includes('g') ? policy.mask.flags : `${policy.mask.flags}g`), policy.maskWith));
+        const masked = texts.map((t) =>
+          t.replace(new RegExp(policy.mask.source, policy.mask.flags.includes('g') ? policy.mask.flags : `${policy.mask.flags}g`), policy.maskWith),
+        );
         return {
           action: 'GUARDRAIL_INTERVENED',
           outputs: policy.perBlockOutputs === false ? [{ text: masked.join('') }] : masked.map((text) => ({ text })),
@@ -232,7 +277,12 @@ const OPERATIONS: Record<Operation, OperationSpec> = {
     method: 'POST',
     path: /^\/knowledgebases\/(?<knowledgeBaseId>[^/]+)\/retrieve$/,
     answer: (_req, data) => ({
-      retrievalResults: data.passages.map((p) => ({ content: { text: p.text, type: 'TEXT' }, location: { type: 'S3', s3Location: { uri: p.uri } }, score: p.score, metadata: p.metadata ?? {} })),
+      retrievalResults: data.passages.map((p) => ({
+        content: { text: p.text, type: 'TEXT' },
+        location: { type: 'S3', s3Location: { uri: p.uri } },
+        score: p.score,
+        metadata: p.metadata ?? {},
+      })),
     }),
   },
   GetPrompt: {
@@ -247,7 +297,11 @@ const OPERATIONS: Record<Operation, OperationSpec> = {
     method: 'PUT',
     path: new RegExp(`^${INGESTION}$`),
     answer: (req, data) => {
-      const job = { ingestionJobId: `JOB${String(data.jobs.length + 1).padStart(7, '0')}`, knowledgeBaseId: req.params.knowledgeBaseId, dataSourceId: req.params.dataSourceId };
+      const job = {
+        ingestionJobId: `JOB${String(data.jobs.length + 1).padStart(7, '0')}`,
+        knowledgeBaseId: req.params.knowledgeBaseId,
+        dataSourceId: req.params.dataSourceId,
+      };
       data.jobs.push(job);
       return { ingestionJob: { ...job, status: 'STARTING', startedAt: new Date().toISOString(), updatedAt: new Date().toISOString() } };
     },
@@ -269,7 +323,11 @@ const OPERATIONS: Record<Operation, OperationSpec> = {
         dataSourceId: req.params.dataSourceId,
         status: data.jobStatus,
         failureReasons: data.jobStatus === 'FAILED' ? ['fake: the embedding model was throttled'] : undefined,
-        statistics: { numberOfDocumentsScanned: 3, numberOfNewDocumentsIndexed: data.jobStatus === 'COMPLETE' ? 3 : 0, numberOfDocumentsFailed: data.jobStatus === 'FAILED' ? 3 : 0 },
+        statistics: {
+          numberOfDocumentsScanned: 3,
+          numberOfNewDocumentsIndexed: data.jobStatus === 'COMPLETE' ? 3 : 0,
+          numberOfDocumentsFailed: data.jobStatus === 'FAILED' ? 3 : 0,
+        },
         startedAt: new Date().toISOString(),
         updatedAt: new Date().toISOString(),
       },
@@ -380,7 +438,12 @@ export class BedrockFake {
     if (res.destroyed) return;
     if (match.spec.eventStream && (behaviour.kind === 'answer' || behaviour.kind === 'stream-error')) {
       const answer = match.spec.answer(recorded, this.data) as Record<string, unknown>;
-      await match.spec.eventStream(res, recorded, behaviour.kind === 'answer' ? { ...answer, ...behaviour.override } : answer, behaviour.kind === 'stream-error' ? behaviour : undefined);
+      await match.spec.eventStream(
+        res,
+        recorded,
+        behaviour.kind === 'answer' ? { ...answer, ...behaviour.override } : answer,
+        behaviour.kind === 'stream-error' ? behaviour : undefined,
+      );
       return;
     }
     switch (behaviour.kind) {
@@ -418,7 +481,8 @@ function send(res: http.ServerResponse, status: number, body: unknown, errorType
  */
 async function sendEventStream(res: http.ServerResponse, answer: StreamAnswer, error?: { afterChunks: number; type: string; message?: string }): Promise<void> {
   res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': 'fake-request-id' });
-  const event = (type: string, payload: unknown) => res.write(eventFrame({ ':event-type': type, ':content-type': 'application/json', ':message-type': 'event' }, payload));
+  const event = (type: string, payload: unknown) =>
+    res.write(eventFrame({ ':event-type': type, ':content-type': 'application/json', ':message-type': 'event' }, payload));
   event('messageStart', { role: 'assistant' });
   const chunks = error ? answer.chunks.slice(0, error.afterChunks) : answer.chunks;
   for (const text of chunks) {
@@ -427,7 +491,12 @@ async function sendEventStream(res: http.ServerResponse, answer: StreamAnswer, e
     event('contentBlockDelta', { contentBlockIndex: 0, delta: { text } });
   }
   if (error) {
-    res.end(eventFrame({ ':exception-type': error.type, ':content-type': 'application/json', ':message-type': 'exception' }, { message: error.message ?? `fake ${error.type}` }));
+    res.end(
+      eventFrame(
+        { ':exception-type': error.type, ':content-type': 'application/json', ':message-type': 'exception' },
+        { message: error.message ?? `fake ${error.type}` },
+      ),
+    );
     return;
   }
   event('contentBlockStop', { contentBlockIndex: 0 });
@@ -454,7 +523,8 @@ async function sendAgentStream(res: http.ServerResponse, req: RecordedRequest, a
     'x-amz-bedrock-agent-session-id': sessionId,
     'x-amzn-bedrock-agent-content-type': 'application/json',
   });
-  const event = (type: string, payload: unknown) => res.write(eventFrame({ ':event-type': type, ':content-type': 'application/json', ':message-type': 'event' }, payload));
+  const event = (type: string, payload: unknown) =>
+    res.write(eventFrame({ ':event-type': type, ':content-type': 'application/json', ':message-type': 'event' }, payload));
   for (const trace of answer.traces) event('trace', { agentId, agentAliasId, sessionId, agentVersion: '1', trace });
   const chunks = error ? answer.chunks.slice(0, error.afterChunks) : answer.chunks;
   for (const chunk of chunks) {
@@ -462,12 +532,21 @@ async function sendAgentStream(res: http.ServerResponse, req: RecordedRequest, a
     if (res.destroyed) return;
     const citations = (chunk.citations ?? []).map((c) => ({
       generatedResponsePart: { textResponsePart: { text: c.text, span: { start: 0, end: Math.max(0, c.text.length - 1) } } },
-      retrievedReferences: c.references.map((r) => ({ content: { text: r.text, type: 'TEXT' }, location: { type: 'S3', s3Location: { uri: r.uri } }, metadata: {} })),
+      retrievedReferences: c.references.map((r) => ({
+        content: { text: r.text, type: 'TEXT' },
+        location: { type: 'S3', s3Location: { uri: r.uri } },
+        metadata: {},
+      })),
     }));
     event('chunk', { bytes: Buffer.from(chunk.text, 'utf8').toString('base64'), ...(citations.length ? { attribution: { citations } } : {}) });
   }
   if (error) {
-    res.end(eventFrame({ ':exception-type': error.type, ':content-type': 'application/json', ':message-type': 'exception' }, { message: error.message ?? `fake ${error.type}` }));
+    res.end(
+      eventFrame(
+        { ':exception-type': error.type, ':content-type': 'application/json', ':message-type': 'exception' },
+        { message: error.message ?? `fake ${error.type}` },
+      ),
+    );
     return;
   }
   if (answer.returnControl) event('returnControl', answer.returnControl);

@@ -31,7 +31,10 @@ export function renderCfn(value: unknown, d: Deployment): string {
   if (typeof value === 'string') return value;
   const v = value as Record<string, any>;
   if (v?.Ref && v.Ref in pseudo) return pseudo[v.Ref];
-  if (v?.['Fn::Join']) return list(v['Fn::Join'][1]).map((p) => renderCfn(p, d)).join(v['Fn::Join'][0]);
+  if (v?.['Fn::Join'])
+    return list(v['Fn::Join'][1])
+      .map((p) => renderCfn(p, d))
+      .join(v['Fn::Join'][0]);
   if (v?.['Fn::Select']) return renderCfn(list(v['Fn::Select'][1])[Number(v['Fn::Select'][0])], d);
   throw new Error(`cannot render ${JSON.stringify(value)}`);
 }

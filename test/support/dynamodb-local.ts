@@ -32,7 +32,12 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
   const clients: DynamoDBClient[] = [];
   const client = () => {
     // dynalite checks no signature; fixed fake credentials keep callers free of any AWS identity.
-    const c = new DynamoDBClient({ endpoint, region: process.env.AWS_REGION ?? 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake' } });
+    const c = new DynamoDBClient({
+      endpoint,
+      region: process.env.AWS_REGION ?? 'us-east-1',
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake' },
+    });
     clients.push(c);
     return c;
   };

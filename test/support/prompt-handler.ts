@@ -41,7 +41,18 @@ export const CONTENTION_STORE_ENV = { ...STORE_ENV, DYNAMODB_ATTEMPT_TIMEOUT_MS:
 const STORE_KEYS = ['SESSIONS_TABLE', 'FEEDBACK_TABLE', ...Object.keys(STORE_ENV)];
 
 /** Settings of grounds 1-3 (and 7); unset unless a test asks for them. */
-const GROUND_KEYS = ['TENANTS', 'PROMPT_ID', 'PROMPT_VERSION', 'KNOWLEDGE_BASE_ID', 'DEFAULT_TOP_K', 'MAX_TOP_K', 'MIN_SCORE', 'GUARDRAIL_ID', 'GUARDRAIL_VERSION', ...STORE_KEYS];
+const GROUND_KEYS = [
+  'TENANTS',
+  'PROMPT_ID',
+  'PROMPT_VERSION',
+  'KNOWLEDGE_BASE_ID',
+  'DEFAULT_TOP_K',
+  'MAX_TOP_K',
+  'MIN_SCORE',
+  'GUARDRAIL_ID',
+  'GUARDRAIL_VERSION',
+  ...STORE_KEYS,
+];
 
 export type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 

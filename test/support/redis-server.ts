@@ -48,7 +48,22 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   let child: ChildProcess | undefined;
 
   const launch = async () => {
-    const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir, '--loglevel', 'warning'];
+    const args = [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--dir',
+      dir,
+      '--loglevel',
+      'warning',
+    ];
     // A lone node does not know its own address (CLUSTER SLOTS would name an empty host): announce it.
     if (options.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, 'nodes.conf'), '--cluster-announce-ip', '127.0.0.1');
     args.push(...(options.extraArgs ?? []));
@@ -61,7 +76,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       proc.once('error', (error: NodeJS.ErrnoException) =>
         reject(
           error.code === 'ENOENT'
-            ? new Error(`redis-server not found (tried "${binary}"). The cache tests need a real server: install it (apt-get install redis-server) or set REDIS_SERVER_BIN.`)
+            ? new Error(
+                `redis-server not found (tried "${binary}"). The cache tests need a real server: install it (apt-get install redis-server) or set REDIS_SERVER_BIN.`,
+              )
             : error,
         ),
       );

@@ -47,7 +47,12 @@ function same(a: Json, b: Json): boolean {
 }
 function canonical(v: Json): Json {
   if (Array.isArray(v)) return v.map(canonical);
-  if (isObject(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])]));
+  if (isObject(v))
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canonical(v[k])]),
+    );
   return v;
 }
 
@@ -91,7 +96,9 @@ function holdsReplacing(db: SpecDatabase, t: PropertyType, seen = new Set<string
       const id = t.reference.$ref;
       if (seen.has(id)) return false;
       seen.add(id);
-      return Object.values(db.get('typeDefinition', t.reference).properties).some((p) => p.causesReplacement === 'yes' || p.causesReplacement === 'maybe' || holdsReplacing(db, p.type, seen));
+      return Object.values(db.get('typeDefinition', t.reference).properties).some(
+        (p) => p.causesReplacement === 'yes' || p.causesReplacement === 'maybe' || holdsReplacing(db, p.type, seen),
+      );
     }
     default:
       return false;
@@ -157,7 +164,13 @@ function atPath(v: Json, path: string[]): Json {
 }
 
 /** Why CloudFormation would replace `logicalId` going from `lower` to `upper`, given the resources already replaced. */
-function resourceCauses(db: SpecDatabase, type: string, lowerProps: Record<string, Json>, upperProps: Record<string, Json>, replaced: ReadonlySet<string>): string[] {
+function resourceCauses(
+  db: SpecDatabase,
+  type: string,
+  lowerProps: Record<string, Json>,
+  upperProps: Record<string, Json>,
+  replaced: ReadonlySet<string>,
+): string[] {
   const spec = resourceSpec(db, type);
   if (spec === undefined) {
     // Custom resources: CloudFormation sends an Update to the provider, never replaces by itself.
@@ -193,7 +206,7 @@ export function upgradeReplacements(lower: TemplateJson, upper: TemplateJson, db
     if (before[id].Type !== after[id].Type) found.set(id, { logicalId: id, type: before[id].Type, causes: [`type ${before[id].Type} → ${after[id].Type}`] });
   }
   // Replacement propagates through references: repeat until no new resource is replaced.
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     const replaced = new Set(found.keys());
     for (const id of common) {

@@ -15,8 +15,7 @@ import { churnProbability } from '../../lib/constructs/predictive-ml/dataset';
  */
 
 export type Behaviour =
-  | { readonly kind: 'answer'; readonly body?: string }
-  | { readonly kind: 'error'; readonly status: number; readonly type: string; readonly message?: string };
+  { readonly kind: 'answer'; readonly body?: string } | { readonly kind: 'error'; readonly status: number; readonly type: string; readonly message?: string };
 
 export interface FakeEndpoint {
   readonly name: string;
@@ -139,7 +138,12 @@ export class SageMakerFake {
       }
       case 'DescribeEndpointConfig':
         if (!this.endpointConfigs.has(input.EndpointConfigName)) return { error: `Could not find endpoint configuration "${input.EndpointConfigName}".` };
-        return { EndpointConfigName: input.EndpointConfigName, EndpointConfigArn: arn('endpoint-config', input.EndpointConfigName), ProductionVariants: [], CreationTime: 1 };
+        return {
+          EndpointConfigName: input.EndpointConfigName,
+          EndpointConfigArn: arn('endpoint-config', input.EndpointConfigName),
+          ProductionVariants: [],
+          CreationTime: 1,
+        };
       case 'ListTags': {
         const name = [...this.endpointConfigs.keys()].find((n) => arn('endpoint-config', n) === input.ResourceArn);
         return { Tags: Object.entries(name ? this.endpointConfigs.get(name)! : {}).map(([Key, Value]) => ({ Key, Value })) };
@@ -148,7 +152,13 @@ export class SageMakerFake {
         if (!this.endpoints.delete(input.EndpointName)) return { error: `Could not find endpoint "${input.EndpointName}".` };
         return {};
       case 'ListEndpointConfigs':
-        return { EndpointConfigs: contains(this.endpointConfigs.keys()).map((n) => ({ EndpointConfigName: n, EndpointConfigArn: arn('endpoint-config', n), CreationTime: 1 })) };
+        return {
+          EndpointConfigs: contains(this.endpointConfigs.keys()).map((n) => ({
+            EndpointConfigName: n,
+            EndpointConfigArn: arn('endpoint-config', n),
+            CreationTime: 1,
+          })),
+        };
       case 'DeleteEndpointConfig':
         if (!this.endpointConfigs.delete(input.EndpointConfigName)) return { error: `Could not find endpoint configuration "${input.EndpointConfigName}".` };
         return {};

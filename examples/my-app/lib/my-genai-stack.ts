@@ -14,7 +14,9 @@ export class MyGenAiStack extends Stack {
     // True of this app: only IAM-signed callers of this account reach the API.
     api.acknowledgeNoWebAcl('No WAF web ACL: the API takes IAM-signed (SigV4) requests of this account only, and has no public caller');
     const knowledgeBase = new KnowledgeBase(this, 'KnowledgeBase', { embeddingModel: MODEL_CATALOG['titan-embed-text-v2'] });
-    const guardrail = new Guardrail(this, 'Guardrail', { deniedTopics: [{ name: 'Investment advice', definition: 'Recommendations about buying or selling financial products.' }] });
+    const guardrail = new Guardrail(this, 'Guardrail', {
+      deniedTopics: [{ name: 'Investment advice', definition: 'Recommendations about buying or selling financial products.' }],
+    });
     new ModelCall(this, 'ModelCall', {
       api,
       model: new BedrockModel(MODEL_CATALOG['nova-lite'], 'us'),

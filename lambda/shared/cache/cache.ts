@@ -144,7 +144,9 @@ export class ResponseCache<A> {
     const storeSemantic = (async () => {
       if (!this.semantic) return false;
       const known = lookup?.source === 'none' ? lookup.embedding : undefined;
-      const embedding = known ? { ok: true as const, value: known } : await this.guard('embedding', this.embeddingTimeoutMs, (signal) => this.deps.embeddings!.embed(normalized.query, signal));
+      const embedding = known
+        ? { ok: true as const, value: known }
+        : await this.guard('embedding', this.embeddingTimeoutMs, (signal) => this.deps.embeddings!.embed(normalized.query, signal));
       if (!embedding.ok) return false;
       const scopeId = semanticScope(scope, normalized, this.semantic.hyperplanes.id);
       return (await this.guard('semantic-store', this.timeoutMs, () => this.semantic!.put(scopeId, entryId(hash), embedding.value, answer))).ok;

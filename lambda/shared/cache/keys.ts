@@ -108,7 +108,9 @@ export function exactKey(scope: CacheScope, request: NormalizedRequest): string 
  */
 export function semanticScope(scope: CacheScope, request: NormalizedRequest, index: string): string {
   const { query: _query, ...parameters } = request;
-  return sha256(JSON.stringify([KEY_SCHEMA, scopeTuple(scope), parameters, index])).toString('base64url').slice(0, 22);
+  return sha256(JSON.stringify([KEY_SCHEMA, scopeTuple(scope), parameters, index]))
+    .toString('base64url')
+    .slice(0, 22);
 }
 
 /**

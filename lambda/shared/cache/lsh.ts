@@ -30,7 +30,8 @@ export class RandomHyperplanes {
     const { dimensions, bands, bitsPerBand, seed } = parameters;
     if (!Number.isInteger(dimensions) || dimensions < 2) throw new Error(`dimensions must be an integer of at least 2, got ${dimensions}`);
     if (!Number.isInteger(bands) || bands < 1 || bands > 64) throw new Error(`bands must be an integer between 1 and 64, got ${bands}`);
-    if (!Number.isInteger(bitsPerBand) || bitsPerBand < 1 || bitsPerBand > 32) throw new Error(`bitsPerBand must be an integer between 1 and 32, got ${bitsPerBand}`);
+    if (!Number.isInteger(bitsPerBand) || bitsPerBand < 1 || bitsPerBand > 32)
+      throw new Error(`bitsPerBand must be an integer between 1 and 32, got ${bitsPerBand}`);
     if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
     this.bitCount = bands * bitsPerBand;
     this.planes = new Float32Array(this.bitCount * dimensions);

@@ -59,8 +59,10 @@ export class SemanticCache {
   ) {
     const { threshold, maxPerBucket, maxCandidates, ttlSeconds } = settings;
     if (!(threshold > 0 && threshold <= 1)) throw new Error(`threshold must be in (0, 1], got ${threshold}`);
-    if (!Number.isInteger(maxPerBucket) || maxPerBucket < 1 || maxPerBucket > 10_000) throw new Error(`maxPerBucket must be an integer between 1 and 10000, got ${maxPerBucket}`);
-    if (!Number.isInteger(maxCandidates) || maxCandidates < 1 || maxCandidates > 1_000) throw new Error(`maxCandidates must be an integer between 1 and 1000, got ${maxCandidates}`);
+    if (!Number.isInteger(maxPerBucket) || maxPerBucket < 1 || maxPerBucket > 10_000)
+      throw new Error(`maxPerBucket must be an integer between 1 and 10000, got ${maxPerBucket}`);
+    if (!Number.isInteger(maxCandidates) || maxCandidates < 1 || maxCandidates > 1_000)
+      throw new Error(`maxCandidates must be an integer between 1 and 1000, got ${maxCandidates}`);
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new Error(`ttlSeconds must be a positive integer, got ${ttlSeconds}`);
     this.hyperplanes = new RandomHyperplanes(settings);
     this.maxHamming = maxHammingFor(threshold, this.hyperplanes.sketchBits);

@@ -18,5 +18,11 @@ export interface CacheStore {
    * at the head, trim the list to `maxPerList` members and refresh its TTL. The trim is what bounds
    * a bucket's memory: the oldest members fall off.
    */
-  putBounded(entry: { readonly key: string; readonly value: string }, lists: readonly string[], member: string, maxPerList: number, ttlSeconds: number): Promise<void>;
+  putBounded(
+    entry: { readonly key: string; readonly value: string },
+    lists: readonly string[],
+    member: string,
+    maxPerList: number,
+    ttlSeconds: number,
+  ): Promise<void>;
 }

@@ -129,12 +129,22 @@ export class ValkeyCacheStore implements CacheStore {
     return unwrap(await pipeline.exec()) as string[][];
   }
 
-  public async putBounded(entry: { readonly key: string; readonly value: string }, lists: readonly string[], member: string, maxPerList: number, ttlSeconds: number): Promise<void> {
+  public async putBounded(
+    entry: { readonly key: string; readonly value: string },
+    lists: readonly string[],
+    member: string,
+    maxPerList: number,
+    ttlSeconds: number,
+  ): Promise<void> {
     await this.connect();
     const multi = this.client.multi().set(entry.key, entry.value, 'EX', ttlSeconds);
     for (const list of lists) {
       // LREM first so that storing the same entry again moves it to the head instead of duplicating it.
-      multi.lrem(list, 0, member).lpush(list, member).ltrim(list, 0, maxPerList - 1).expire(list, ttlSeconds);
+      multi
+        .lrem(list, 0, member)
+        .lpush(list, member)
+        .ltrim(list, 0, maxPerList - 1)
+        .expire(list, ttlSeconds);
     }
     unwrap(await multi.exec());
   }

@@ -53,10 +53,15 @@ export function LambdaVpcEniPermissions(node: CfnResource): NagRuleResult {
   const statements = allowStatements(permissions);
   const dependencies = template.dependenciesOf(node);
   for (const action of LAMBDA_ENI_ACTIONS) {
-    const granting = statements.filter(({ statement }) => coversAction(statement, action) && (!DESCRIBE.test(action) || asArray(statement.resources).includes('*')));
+    const granting = statements.filter(
+      ({ statement }) => coversAction(statement, action) && (!DESCRIBE.test(action) || asArray(statement.resources).includes('*')),
+    );
     if (granting.length === 0) return NagRuleCompliance.NON_COMPLIANT;
     // Granted by the role itself, by a managed policy it names, or by a policy the function waits for.
-    const inPlace = granting.some(({ source }) => source === role || dependencies.has(source.logicalId) || asArray(role.properties.ManagedPolicyArns).some((a) => template.target(a) === source));
+    const inPlace = granting.some(
+      ({ source }) =>
+        source === role || dependencies.has(source.logicalId) || asArray(role.properties.ManagedPolicyArns).some((a) => template.target(a) === source),
+    );
     if (!inPlace) return NagRuleCompliance.NON_COMPLIANT;
   }
   return NagRuleCompliance.COMPLIANT;

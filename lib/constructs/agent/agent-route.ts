@@ -84,7 +84,10 @@ export class AgentRoute extends Construct implements IRouteBlock {
         ...(props.tenants?.length ? { TENANTS: tenantDirectoryJson(this, props.tenants) } : {}),
         // The usage record's Model and price, in the names and format the chat-stream function reads.
         ...(model?.model.kind === 'text'
-          ? { MODEL_ALIAS: model.alias, [MODEL_PRICE_ENV]: JSON.stringify({ inputPerMTok: model.model.price.inputPerMTok, outputPerMTok: model.model.price.outputPerMTok }) }
+          ? {
+              MODEL_ALIAS: model.alias,
+              [MODEL_PRICE_ENV]: JSON.stringify({ inputPerMTok: model.model.price.inputPerMTok, outputPerMTok: model.model.price.outputPerMTok }),
+            }
           : {}),
       },
     });
@@ -118,4 +121,3 @@ export class AgentRoute extends Construct implements IRouteBlock {
     });
   }
 }
-

@@ -93,8 +93,18 @@ export class Agent extends Construct implements IAgent {
       public readonly agentId = attrs.agentId;
       public readonly aliasId = attrs.aliasId;
       public readonly model = attrs.model;
-      public readonly agentArn = Stack.of(scope).formatArn({ service: 'bedrock', resource: 'agent', resourceName: attrs.agentId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-      public readonly aliasArn = Stack.of(scope).formatArn({ service: 'bedrock', resource: 'agent-alias', resourceName: `${attrs.agentId}/${attrs.aliasId}`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+      public readonly agentArn = Stack.of(scope).formatArn({
+        service: 'bedrock',
+        resource: 'agent',
+        resourceName: attrs.agentId,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+      public readonly aliasArn = Stack.of(scope).formatArn({
+        service: 'bedrock',
+        resource: 'agent-alias',
+        resourceName: `${attrs.agentId}/${attrs.aliasId}`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
       public grantInvoke(grantee: iam.IGrantable): iam.Grant {
         return grantInvokeAlias(grantee, this.aliasArn);
       }
@@ -145,7 +155,10 @@ export class Agent extends Construct implements IAgent {
     const badTenant = demoTenants.find((t) => !Token.isUnresolved(t) && !TENANT_NAME_PATTERN.test(t));
     if (badTenant !== undefined) throw new Error(`demoTenants must be 1-64 letters, digits or hyphens, got ${JSON.stringify(badTenant)}`);
     if (!props.guardrail) {
-      Annotations.of(this).addWarningV2('genai-blueprint:agent-no-guardrail', 'The agent has no guardrail: prompt attacks in requests, tool results and retrieved documents reach the model unfiltered.');
+      Annotations.of(this).addWarningV2(
+        'genai-blueprint:agent-no-guardrail',
+        'The agent has no guardrail: prompt attacks in requests, tool results and retrieved documents reach the model unfiltered.',
+      );
     }
 
     // --- The agent's own data ---------------------------------------------------------------
@@ -174,7 +187,9 @@ export class Agent extends Construct implements IAgent {
         functions: group.functions.map((f) => ({
           name: f.name,
           description: f.description,
-          parameters: Object.fromEntries(Object.entries(f.parameters).map(([name, p]) => [name, { type: p.type, description: p.description, required: p.required }])),
+          parameters: Object.fromEntries(
+            Object.entries(f.parameters).map(([name, p]) => [name, { type: p.type, description: p.description, required: p.required }]),
+          ),
           requireConfirmation: f.requireConfirmation ? 'ENABLED' : 'DISABLED',
         })),
       },
@@ -200,7 +215,8 @@ export class Agent extends Construct implements IAgent {
     if (finding) {
       Validations.of(this.serviceRole).acknowledge({
         id: finding,
-        reason: 'A cross-region inference profile may route to any Region of its geography; the statement only applies to calls made through the one configured profile (bedrock:InferenceProfileArn condition)',
+        reason:
+          'A cross-region inference profile may route to any Region of its geography; the statement only applies to calls made through the one configured profile (bedrock:InferenceProfileArn condition)',
       });
     }
     props.knowledgeBase?.grantRetrieve(this.serviceRole);
@@ -212,8 +228,12 @@ export class Agent extends Construct implements IAgent {
       instruction: props.instruction,
       idleSessionTtlInSeconds: ttlSeconds,
       actionGroups,
-      knowledgeBases: props.knowledgeBase ? [{ knowledgeBaseId: props.knowledgeBase.knowledgeBaseId, description: knowledgeBaseDescription, knowledgeBaseState: 'ENABLED' }] : undefined,
-      guardrailConfiguration: props.guardrail ? { guardrailIdentifier: props.guardrail.guardrailId, guardrailVersion: props.guardrail.guardrailVersion } : undefined,
+      knowledgeBases: props.knowledgeBase
+        ? [{ knowledgeBaseId: props.knowledgeBase.knowledgeBaseId, description: knowledgeBaseDescription, knowledgeBaseState: 'ENABLED' }]
+        : undefined,
+      guardrailConfiguration: props.guardrail
+        ? { guardrailIdentifier: props.guardrail.guardrailId, guardrailVersion: props.guardrail.guardrailVersion }
+        : undefined,
     } satisfies Omit<bedrock.CfnAgentProps, 'agentName'>;
     this.cfnAgent = new bedrock.CfnAgent(this, 'Resource', {
       agentName: Names.uniqueResourceName(this, { maxLength: 100, separator: '-' }),
@@ -243,7 +263,13 @@ export class Agent extends Construct implements IAgent {
     // the text, where a hash of their unresolved references never would. The action function's
     // code is not part of a version: Bedrock calls its unqualified ARN, so code fixes reach the
     // live alias without a new version.
-    const hash = Lazy.uncachedString({ produce: (context) => createHash('sha256').update(JSON.stringify(context.resolve(configuration))).digest('hex').slice(0, 16) });
+    const hash = Lazy.uncachedString({
+      produce: (context) =>
+        createHash('sha256')
+          .update(JSON.stringify(context.resolve(configuration)))
+          .digest('hex')
+          .slice(0, 16),
+    });
     this.cfnAlias = new bedrock.CfnAgentAlias(this, 'Alias', {
       agentId: this.cfnAgent.attrAgentId,
       agentAliasName: ALIAS_NAME,
@@ -272,7 +298,9 @@ export class Agent extends Construct implements IAgent {
    * demo data changes: the rows are overwritten, tickets are never touched).
    */
   private seedDemoOrders(tenants: readonly string[], logRetention: logs.RetentionDays): void {
-    const items = tenants.flatMap((tenant) => DEMO_ORDERS.map((order) => ({ PutRequest: { Item: attributeMap({ pk: orderKey(tenant, order.orderId), tenant, ...order }) } })));
+    const items = tenants.flatMap((tenant) =>
+      DEMO_ORDERS.map((order) => ({ PutRequest: { Item: attributeMap({ pk: orderKey(tenant, order.orderId), tenant, ...order }) } })),
+    );
     // The provider function is a stack-wide singleton: the first construct to need it sets its log group.
     const singletonExists = Stack.of(this).node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`) !== undefined;
     const logGroup = singletonExists ? undefined : new logs.LogGroup(this, 'SeedLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
@@ -286,7 +314,9 @@ export class Agent extends Construct implements IAgent {
       const seed = new cr.AwsCustomResource(this, `DemoOrders${i}`, {
         onCreate: write,
         onUpdate: write,
-        policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({ actions: ['dynamodb:BatchWriteItem'], resources: [this.table.tableArn] })]),
+        policy: cr.AwsCustomResourcePolicy.fromStatements([
+          new iam.PolicyStatement({ actions: ['dynamodb:BatchWriteItem'], resources: [this.table.tableArn] }),
+        ]),
         installLatestAwsSdk: false,
         memorySize: 256,
         timeout: Duration.minutes(2),
@@ -300,7 +330,10 @@ export class Agent extends Construct implements IAgent {
       });
       Validations.of((role.node.scope as Construct).node.defaultChild!).acknowledge(
         { id: 'Serverless-LambdaDLQ', reason: `${cdkOwned}. ${CLOUDFORMATION_INVOKED_DLQ_REASON}` },
-        { id: 'Serverless-LambdaTracing', reason: `${cdkOwned}: runs once per deployment, aws-cdk-lib exposes no tracing option and there is no request path to trace` },
+        {
+          id: 'Serverless-LambdaTracing',
+          reason: `${cdkOwned}: runs once per deployment, aws-cdk-lib exposes no tracing option and there is no request path to trace`,
+        },
       );
     }
   }
@@ -310,7 +343,11 @@ type AttributeValue = { S: string } | { N: string } | { BOOL: boolean } | { L: A
 
 /** A plain object in DynamoDB's attribute-value JSON, as the low-level BatchWriteItem call takes it. */
 function attributeMap(item: object): Record<string, AttributeValue> {
-  return Object.fromEntries(Object.entries(item).filter(([, v]) => v !== undefined).map(([k, v]) => [k, attributeValue(v)]));
+  return Object.fromEntries(
+    Object.entries(item)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, attributeValue(v)]),
+  );
 }
 
 function attributeValue(value: unknown): AttributeValue {

@@ -76,9 +76,20 @@ export class ModelApi extends Construct implements IModelApi {
     }
     class Import extends Construct implements IModelApi {
       public readonly restApi = attrs.restApi;
-      private readonly validator = new apigateway.RequestValidator(this, 'BodyValidator', { restApi: attrs.restApi, validateRequestBody: true, validateRequestParameters: true });
+      private readonly validator = new apigateway.RequestValidator(this, 'BodyValidator', {
+        restApi: attrs.restApi,
+        validateRequestBody: true,
+        validateRequestParameters: true,
+      });
       public addJsonRoute(path: string, fn: lambda.IFunction, options: JsonRouteOptions): apigateway.Method {
-        return addJsonRoute(this.restApi, this.validator, (modelId, props) => new apigateway.Model(this, modelId, { ...props, restApi: this.restApi }), path, fn, options);
+        return addJsonRoute(
+          this.restApi,
+          this.validator,
+          (modelId, props) => new apigateway.Model(this, modelId, { ...props, restApi: this.restApi }),
+          path,
+          fn,
+          options,
+        );
       }
       public addGetRoute(path: string, fn: lambda.IFunction): apigateway.Method {
         return addGetRoute(this.restApi, this.validator, path, fn);
@@ -136,7 +147,9 @@ export class ModelApi extends Construct implements IModelApi {
     this.restApi.addGatewayResponse('Default5xx', { type: apigateway.ResponseType.DEFAULT_5XX, templates: errorBody });
     this.restApi.addGatewayResponse('BadRequestBody', {
       type: apigateway.ResponseType.BAD_REQUEST_BODY,
-      templates: { 'application/json': '{"error":"Request body does not match the route schema; see the README for the fields","requestId":"$context.requestId"}' },
+      templates: {
+        'application/json': '{"error":"Request body does not match the route schema; see the README for the fields","requestId":"$context.requestId"}',
+      },
     });
     this.restApi.addGatewayResponse('Throttled', {
       type: apigateway.ResponseType.THROTTLED,
@@ -155,7 +168,10 @@ export class ModelApi extends Construct implements IModelApi {
       reason: 'AWS-managed policy made for exactly this role: API Gateway pushing execution logs to CloudWatch Logs',
     });
 
-    new CfnOutput(this, 'Url', { value: this.restApi.url, description: props.cognito ? 'Base URL of the API (requests need a Cognito access token)' : 'Base URL of the API (requests must be SigV4-signed)' });
+    new CfnOutput(this, 'Url', {
+      value: this.restApi.url,
+      description: props.cognito ? 'Base URL of the API (requests need a Cognito access token)' : 'Base URL of the API (requests must be SigV4-signed)',
+    });
   }
 
   /**
@@ -197,7 +213,9 @@ function addJsonRoute(
   const timeout = options.timeout ?? (streaming ? Duration.minutes(5) : Duration.seconds(29));
   const maxSeconds = streaming ? 900 : 29;
   if (!Token.isUnresolved(timeout.toSeconds()) && (timeout.toMilliseconds() < 50 || timeout.toSeconds() > maxSeconds)) {
-    throw new Error(`timeout of ${path} must be between 50 ms and ${maxSeconds} s for a ${streaming ? 'streamed' : 'buffered'} route, got ${timeout.toSeconds()} s`);
+    throw new Error(
+      `timeout of ${path} must be between 50 ms and ${maxSeconds} s for a ${streaming ? 'streamed' : 'buffered'} route, got ${timeout.toSeconds()} s`,
+    );
   }
   const resource = restApi.root.resourceForPath(path);
   const model = addModel(`${options.modelName}Model`, {

@@ -4,7 +4,6 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { TENANT_GROUP_PREFIX } from '../../../contracts/tenants';
 
-
 export interface UserAuthProps {
   /** Tenant names: each gets a user group (`tenant-<name>`) and a machine client. */
   readonly tenants: readonly string[];
@@ -59,7 +58,14 @@ export class UserAuth extends Construct {
       signInAliases: { email: true },
       mfa: cognito.Mfa.REQUIRED,
       mfaSecondFactor: { otp: true, sms: false },
-      passwordPolicy: { minLength: 12, requireLowercase: true, requireUppercase: true, requireDigits: true, requireSymbols: true, tempPasswordValidity: Duration.days(3) },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
       featurePlan: cognito.FeaturePlan.PLUS,
       standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
@@ -100,13 +106,28 @@ export class UserAuth extends Construct {
       });
     });
     this.machineClients = clients;
-    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId, description: 'Users are created here (admin only) and added to a tenant-<name> group' });
-    new CfnOutput(this, 'UserClientId', { value: this.userClient.userPoolClientId, description: 'Public client for people: authorization code with PKCE, scope genai/invoke' });
-    new CfnOutput(this, 'TokenEndpoint', { value: `${this.domain.baseUrl()}/oauth2/token`, description: "Machine clients: client_credentials grant with their tenant client's id and secret, scope genai/invoke" });
+    new CfnOutput(this, 'UserPoolId', {
+      value: this.userPool.userPoolId,
+      description: 'Users are created here (admin only) and added to a tenant-<name> group',
+    });
+    new CfnOutput(this, 'UserClientId', {
+      value: this.userClient.userPoolClientId,
+      description: 'Public client for people: authorization code with PKCE, scope genai/invoke',
+    });
+    new CfnOutput(this, 'TokenEndpoint', {
+      value: `${this.domain.baseUrl()}/oauth2/token`,
+      description: "Machine clients: client_credentials grant with their tenant client's id and secret, scope genai/invoke",
+    });
     for (const [tenant, client] of Object.entries(clients)) {
-      new CfnOutput(client, 'ClientId', { value: client.userPoolClientId, description: `Machine client of tenant ${tenant} (secret: aws cognito-idp describe-user-pool-client)` });
+      new CfnOutput(client, 'ClientId', {
+        value: client.userPoolClientId,
+        description: `Machine client of tenant ${tenant} (secret: aws cognito-idp describe-user-pool-client)`,
+      });
     }
-    this.authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: [this.userPool], resultsCacheTtl: Duration.minutes(5) });
+    this.authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+      cognitoUserPools: [this.userPool],
+      resultsCacheTtl: Duration.minutes(5),
+    });
   }
 }
 

@@ -309,7 +309,15 @@ export class ResponseCache extends ResponseCacheBase {
  */
 function physicalName(scope: Construct): string {
   const stackName = Stack.of(scope).stackName;
-  const stackPart = Token.isUnresolved(stackName) ? '' : stackName.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 14);
-  const hash = createHash('sha256').update(`${Token.isUnresolved(stackName) ? '' : stackName}/${Names.stackRelativeConstructPath(scope)}`).digest('hex').slice(0, 8);
+  const stackPart = Token.isUnresolved(stackName)
+    ? ''
+    : stackName
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, '')
+        .slice(0, 14);
+  const hash = createHash('sha256')
+    .update(`${Token.isUnresolved(stackName) ? '' : stackName}/${Names.stackRelativeConstructPath(scope)}`)
+    .digest('hex')
+    .slice(0, 8);
   return /^[a-z]/.test(stackPart) ? `${stackPart}-cache-${hash}` : `cache-${hash}`;
 }

@@ -45,7 +45,10 @@ export interface IFeedback {
   /** Lets the prompt function record its answers and sets FEEDBACK_* in its environment. */
   grantRecordAnswers(fn: lambda.Function): iam.Grant;
   /** Ratings given (`FeedbackUp` or `FeedbackDown`), summed per period. */
-  metricRatings(metricName: 'FeedbackUp' | 'FeedbackDown', options?: cloudwatch.MetricOptions & { dimensions?: { Model: string; PromptVersion: string } }): cloudwatch.Metric;
+  metricRatings(
+    metricName: 'FeedbackUp' | 'FeedbackDown',
+    options?: cloudwatch.MetricOptions & { dimensions?: { Model: string; PromptVersion: string } },
+  ): cloudwatch.Metric;
 }
 
 export interface FeedbackAttributes {
@@ -66,7 +69,10 @@ abstract class FeedbackBase extends Construct implements IFeedback {
    * Ratings given (`FeedbackUp` or `FeedbackDown`), summed per period. Without `dimensions`, over
    * every model and prompt; with `{ Model, PromptVersion }` (PromptVersion 'none' below ground 1), for one.
    */
-  public metricRatings(metricName: 'FeedbackUp' | 'FeedbackDown', options: cloudwatch.MetricOptions & { dimensions?: { Model: string; PromptVersion: string } } = {}): cloudwatch.Metric {
+  public metricRatings(
+    metricName: 'FeedbackUp' | 'FeedbackDown',
+    options: cloudwatch.MetricOptions & { dimensions?: { Model: string; PromptVersion: string } } = {},
+  ): cloudwatch.Metric {
     const { dimensions, ...rest } = options;
     return new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
@@ -107,7 +113,11 @@ export class Feedback extends FeedbackBase implements IRouteBlock, IAlarmSource 
     const { windowDays, retentionDays } = feedbackWindow(attrs);
     class Import extends FeedbackBase {
       public readonly table = attrs.table;
-      public readonly environment = { FEEDBACK_TABLE: attrs.table.tableName, FEEDBACK_WINDOW_DAYS: String(windowDays), FEEDBACK_RETENTION_DAYS: String(retentionDays) };
+      public readonly environment = {
+        FEEDBACK_TABLE: attrs.table.tableName,
+        FEEDBACK_WINDOW_DAYS: String(windowDays),
+        FEEDBACK_RETENTION_DAYS: String(retentionDays),
+      };
       protected readonly ratingsPeriod = Duration.hours(1);
     }
     return new Import(scope, id);
@@ -136,7 +146,11 @@ export class Feedback extends FeedbackBase implements IRouteBlock, IAlarmSource 
     checkInteger('alarmPeriod (minutes)', periodMinutes, 5, 1_440);
     if (!Token.isUnresolved(rate) && !(rate > 0 && rate <= 1)) throw new Error(`thumbsDownAlarmRate must be above 0 and at most 1, got ${rate}`);
 
-    this.table = dataTable(this, 'Table', { partitionKey: 'requestId', timeToLiveAttribute: 'expiresAt', deletionProtection: props.deletionProtection ?? true });
+    this.table = dataTable(this, 'Table', {
+      partitionKey: 'requestId',
+      timeToLiveAttribute: 'expiresAt',
+      deletionProtection: props.deletionProtection ?? true,
+    });
     this.environment = { FEEDBACK_TABLE: this.table.tableName, FEEDBACK_WINDOW_DAYS: String(windowDays), FEEDBACK_RETENTION_DAYS: String(retentionDays) };
 
     this.feedbackFunction = new BlueprintFunction(this, 'FeedbackFunction', {
@@ -146,7 +160,11 @@ export class Feedback extends FeedbackBase implements IRouteBlock, IAlarmSource 
       timeout: Duration.seconds(10),
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       invokedBy: 'api-gateway',
-      environment: { ...this.environment, FEEDBACK_MAX_COMMENT_CHARS: String(maxCommentChars), ...(props.tenants?.length ? { TENANTS: tenantDirectoryJson(this, props.tenants) } : {}) },
+      environment: {
+        ...this.environment,
+        FEEDBACK_MAX_COMMENT_CHARS: String(maxCommentChars),
+        ...(props.tenants?.length ? { TENANTS: tenantDirectoryJson(this, props.tenants) } : {}),
+      },
     });
     this.table.grant(this.feedbackFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
 
@@ -205,4 +223,3 @@ export class Feedback extends FeedbackBase implements IRouteBlock, IAlarmSource 
     });
   }
 }
-

@@ -106,11 +106,16 @@ export class ModelGateway extends Construct {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
     validateTenants(props.tenants);
-    if (!Token.isUnresolved(requestsPer5MinPerIp) && (!Number.isInteger(requestsPer5MinPerIp) || requestsPer5MinPerIp < RATE_RULE_LIMIT.min || requestsPer5MinPerIp > RATE_RULE_LIMIT.max)) {
+    if (
+      !Token.isUnresolved(requestsPer5MinPerIp) &&
+      (!Number.isInteger(requestsPer5MinPerIp) || requestsPer5MinPerIp < RATE_RULE_LIMIT.min || requestsPer5MinPerIp > RATE_RULE_LIMIT.max)
+    ) {
       throw new Error(`requestsPer5MinPerIp must be an integer between ${RATE_RULE_LIMIT.min} and ${RATE_RULE_LIMIT.max}, got ${requestsPer5MinPerIp}`);
     }
     if (props.modelSourceArn !== undefined && !Token.isUnresolved(props.modelSourceArn) && !MODEL_SOURCE_ARN.test(props.modelSourceArn)) {
-      throw new Error(`modelSourceArn must be the ARN of a foundation model or a system inference profile (arn:<partition>:bedrock:<region>:[<account>]:foundation-model|inference-profile/<id>), got "${props.modelSourceArn}"`);
+      throw new Error(
+        `modelSourceArn must be the ARN of a foundation model or a system inference profile (arn:<partition>:bedrock:<region>:[<account>]:foundation-model|inference-profile/<id>), got "${props.modelSourceArn}"`,
+      );
     }
 
     // --- Tenants: key + usage plan + inference profile each.
@@ -136,17 +141,21 @@ export class ModelGateway extends Construct {
       // A fixed logical id: the default names the key after the API key's unique id, which carries the
       // stack id, so each ground renamed it and API Gateway refuses a second key for the same plan and key.
       usagePlan.addApiKey(apiKey, { overrideLogicalId: `${Stack.of(this).getLogicalId(usagePlan.node.defaultChild as CfnElement)}ApiKey` });
-      new CfnOutput(tenantScope, 'ApiKeyId', { value: apiKey.keyId, description: `API key of tenant ${tenant.name}: aws apigateway get-api-key --include-value --api-key <this>` });
-      if (props.modelSourceArn !== undefined) profiles[tenant.name] = new bedrock.CfnApplicationInferenceProfile(tenantScope, 'InferenceProfile', {
-        inferenceProfileName: Names.uniqueResourceName(tenantScope, { maxLength: 64, separator: '-' }),
-        description: `genai-blueprint tenant ${tenant.name}: model cost and metrics per tenant`,
-        modelSource: { copyFrom: props.modelSourceArn },
-        tags: [
-          { key: 'app', value: 'genai-blueprint' },
-          { key: 'tenant', value: tenant.name },
-          { key: 'tier', value: tenant.tier },
-        ],
+      new CfnOutput(tenantScope, 'ApiKeyId', {
+        value: apiKey.keyId,
+        description: `API key of tenant ${tenant.name}: aws apigateway get-api-key --include-value --api-key <this>`,
       });
+      if (props.modelSourceArn !== undefined)
+        profiles[tenant.name] = new bedrock.CfnApplicationInferenceProfile(tenantScope, 'InferenceProfile', {
+          inferenceProfileName: Names.uniqueResourceName(tenantScope, { maxLength: 64, separator: '-' }),
+          description: `genai-blueprint tenant ${tenant.name}: model cost and metrics per tenant`,
+          modelSource: { copyFrom: props.modelSourceArn },
+          tags: [
+            { key: 'app', value: 'genai-blueprint' },
+            { key: 'tenant', value: tenant.name },
+            { key: 'tier', value: tenant.tier },
+          ],
+        });
       apiKeys[tenant.name] = apiKey;
       usagePlans[tenant.name] = usagePlan;
     }
@@ -166,7 +175,11 @@ export class ModelGateway extends Construct {
       // the same debugging need.
       sampledRequestsEnabled: false,
     });
-    const managedGroup = (priority: number, name: string, ruleActionOverrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[]): wafv2.CfnWebACL.RuleProperty => ({
+    const managedGroup = (
+      priority: number,
+      name: string,
+      ruleActionOverrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[],
+    ): wafv2.CfnWebACL.RuleProperty => ({
       name,
       priority,
       overrideAction: { none: {} },
@@ -235,7 +248,9 @@ export class ModelGateway extends Construct {
       }
       const cfnMethod = method.node.defaultChild as apigateway.CfnMethod;
       if (cfnMethod.authorizationType === undefined || cfnMethod.authorizationType === apigateway.AuthorizationType.NONE) {
-        throw new Error(`requireApiKeys: method ${method.httpMethod} ${method.resource.path} has no authorization; an API key meters a caller, it does not authenticate one`);
+        throw new Error(
+          `requireApiKeys: method ${method.httpMethod} ${method.resource.path} has no authorization; an API key meters a caller, it does not authenticate one`,
+        );
       }
       cfnMethod.apiKeyRequired = true;
       // Method props are hashed into the deployment id when the method is created, before this flag.

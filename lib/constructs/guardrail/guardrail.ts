@@ -11,7 +11,13 @@ export type GuardrailFilterStrength = 'NONE' | 'LOW' | 'MEDIUM' | 'HIGH';
 export type SensitiveInformationAction = 'BLOCK' | 'ANONYMIZE';
 
 /** The PII entity types Bedrock Guardrails detect (CloudFormation `PiiEntityConfig.Type`). */
-import { DEFAULT_BLOCKED_INPUT_MESSAGE, DEFAULT_BLOCKED_OUTPUT_MESSAGE, DEFAULT_PII_ENTITIES, PII_ENTITY_TYPES, type PiiEntityType } from '../../config/guardrail-defaults';
+import {
+  DEFAULT_BLOCKED_INPUT_MESSAGE,
+  DEFAULT_BLOCKED_OUTPUT_MESSAGE,
+  DEFAULT_PII_ENTITIES,
+  PII_ENTITY_TYPES,
+  type PiiEntityType,
+} from '../../config/guardrail-defaults';
 import { checkRange } from '../shared/checks';
 
 export { DEFAULT_BLOCKED_INPUT_MESSAGE, DEFAULT_BLOCKED_OUTPUT_MESSAGE, DEFAULT_PII_ENTITIES, PII_ENTITY_TYPES, type PiiEntityType };
@@ -161,7 +167,11 @@ export class Guardrail extends GuardrailBase {
     checkOneOf('harmInputStrength', harmInputStrength, HARM_STRENGTHS);
     checkOneOf('harmOutputStrength', harmOutputStrength, HARM_STRENGTHS);
     checkCount('deniedTopics', deniedTopics, 30);
-    checkUnique('deniedTopics', 'name', deniedTopics.map((t) => t.name));
+    checkUnique(
+      'deniedTopics',
+      'name',
+      deniedTopics.map((t) => t.name),
+    );
     deniedTopics.forEach((t, i) => {
       checkPattern(`deniedTopics[${i}].name`, t.name, /^[0-9A-Za-z-_ !?.]{1,100}$/, '1-100 letters, digits, spaces or -_!?.');
       checkLength(`deniedTopics[${i}].definition`, t.definition, 1_000);
@@ -170,13 +180,21 @@ export class Guardrail extends GuardrailBase {
     });
     checkCount('blockedWords', blockedWords, 100);
     blockedWords.forEach((w, i) => checkLength(`blockedWords[${i}]`, w, 100));
-    checkUnique('pii', 'type', pii.map((p) => p.type));
+    checkUnique(
+      'pii',
+      'type',
+      pii.map((p) => p.type),
+    );
     pii.forEach((p, i) => {
       checkOneOf(`pii[${i}].type`, p.type, PII_ENTITY_TYPES);
       checkOneOf(`pii[${i}].action`, p.action, SENSITIVE_ACTIONS);
     });
     checkCount('regexes', regexes, 10);
-    checkUnique('regexes', 'name', regexes.map((r) => r.name));
+    checkUnique(
+      'regexes',
+      'name',
+      regexes.map((r) => r.name),
+    );
     regexes.forEach((r, i) => {
       checkPattern(`regexes[${i}].name`, r.name, /^[0-9A-Za-z-_ ]{1,100}$/, '1-100 letters, digits, spaces, - or _');
       checkLength(`regexes[${i}].pattern`, r.pattern, 500);
@@ -259,7 +277,11 @@ export class Guardrail extends GuardrailBase {
     this.cfnGuardrailVersion = new bedrock.CfnGuardrailVersion(this, 'Version', {
       guardrailIdentifier: this.cfnGuardrail.attrGuardrailId,
       description: Lazy.uncachedString({
-        produce: (context) => `genai-blueprint policy ${createHash('sha256').update(JSON.stringify(context.resolve(policy))).digest('hex').slice(0, 16)}`,
+        produce: (context) =>
+          `genai-blueprint policy ${createHash('sha256')
+            .update(JSON.stringify(context.resolve(policy)))
+            .digest('hex')
+            .slice(0, 16)}`,
       }),
     });
 

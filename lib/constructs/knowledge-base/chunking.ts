@@ -52,7 +52,10 @@ export function chunkingConfiguration(c: ChunkingStrategy): CfnDataSource.Chunki
       return {
         chunkingStrategy: 'HIERARCHICAL',
         // Bedrock takes exactly two levels, parent first.
-        hierarchicalChunkingConfiguration: { levelConfigurations: [{ maxTokens: c.parentMaxTokens }, { maxTokens: c.childMaxTokens }], overlapTokens: c.overlapTokens },
+        hierarchicalChunkingConfiguration: {
+          levelConfigurations: [{ maxTokens: c.parentMaxTokens }, { maxTokens: c.childMaxTokens }],
+          overlapTokens: c.overlapTokens,
+        },
       };
     case 'semantic':
       return {

@@ -102,7 +102,9 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
       throw new Error(`knowledgeBaseArn must be arn:<partition>:bedrock:<region>:<account>:knowledge-base/<10-character id>, got "${attrs.knowledgeBaseArn}"`);
     }
     if ((attrs.dataSourceId === undefined) !== (attrs.documentsBucket === undefined)) {
-      throw new Error(`dataSourceId and documentsBucket go together (a data source and its bucket), got ${attrs.dataSourceId === undefined ? 'documentsBucket alone' : 'dataSourceId alone'}`);
+      throw new Error(
+        `dataSourceId and documentsBucket go together (a data source and its bucket), got ${attrs.dataSourceId === undefined ? 'documentsBucket alone' : 'dataSourceId alone'}`,
+      );
     }
     class Import extends Construct implements IKnowledgeBase {
       public readonly knowledgeBaseArn = attrs.knowledgeBaseArn;
@@ -199,12 +201,18 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
       // The confused-deputy guard AWS documents for knowledge base roles.
       assumedBy: new iam.ServicePrincipal('bedrock.amazonaws.com').withConditions({
         StringEquals: { 'aws:SourceAccount': stack.account },
-        ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'bedrock', resource: 'knowledge-base', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME }) },
+        ArnLike: {
+          'aws:SourceArn': stack.formatArn({ service: 'bedrock', resource: 'knowledge-base', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+        },
       }),
     });
     this.serviceRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: [embeddingModelArn] }));
     this.serviceRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.documentsBucket.bucketArn], conditions: { StringEquals: { 'aws:ResourceAccount': stack.account } } }),
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.documentsBucket.bucketArn],
+        conditions: { StringEquals: { 'aws:ResourceAccount': stack.account } },
+      }),
     );
     this.serviceRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -265,7 +273,8 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
     });
     Validations.of(this.ingestionDeadLetterQueue).acknowledge({
       id: 'Serverless-SQSRedrivePolicy',
-      reason: 'This is the dead-letter queue of the ingestion queue and of the upload rule: its messages wait for an operator (alarmed), a further queue would add nothing',
+      reason:
+        'This is the dead-letter queue of the ingestion queue and of the upload rule: its messages wait for an operator (alarmed), a further queue would add nothing',
     });
     this.ingestionQueue = new sqs.Queue(this, 'IngestionQueue', {
       // SQS-managed keys: EventBridge can deliver to them without a key policy.
@@ -326,7 +335,8 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
     );
     Validations.of(trigger).acknowledge({
       id: 'Serverless-LambdaEventSourceMappingDestination',
-      reason: 'Lambda supports no on-failure destination for SQS event sources: failed messages return to the queue and its redrive policy parks them in the (alarmed) dead-letter queue',
+      reason:
+        'Lambda supports no on-failure destination for SQS event sources: failed messages return to the queue and its redrive policy parks them in the (alarmed) dead-letter queue',
     });
     this.grantIngestion(this.ingestionFunction);
     // Its own delayed checks: SendMessage only (grantSendMessages adds GetQueueAttributes and GetQueueUrl).
@@ -339,13 +349,15 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.deadLetterAlarm = this.ingestionDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }).createAlarm(this, 'DeadLetterAlarm', {
-      alarmDescription: 'Upload events could not be ingested and sit in the dead-letter queue: redrive them once the cause is fixed',
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.deadLetterAlarm = this.ingestionDeadLetterQueue
+      .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' })
+      .createAlarm(this, 'DeadLetterAlarm', {
+        alarmDescription: 'Upload events could not be ingested and sit in the dead-letter queue: redrive them once the cause is fixed',
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
 
     // --- Ingestion at deploy ---------------------------------------------------------------
     if (props.corpusPath !== undefined) this.ingestCorpusAtDeploy(props.corpusPath);
@@ -410,7 +422,9 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
     const ingestion = new cr.AwsCustomResource(this, 'CorpusIngestion', {
       onCreate: startIngestion,
       onUpdate: startIngestion,
-      policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({ actions: ['bedrock:StartIngestionJob'], resources: [this.knowledgeBaseArn] })]),
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({ actions: ['bedrock:StartIngestionJob'], resources: [this.knowledgeBaseArn] }),
+      ]),
       // The runtime's SDK has bedrock-agent: no npm install from the internet during deploys.
       installLatestAwsSdk: false,
       memorySize: 256,
@@ -427,7 +441,11 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
  * creates the replacement before deleting the old resource, and two of them cannot share a name.
  */
 function physicalName(scope: Construct, suffix: string, replacing: readonly unknown[]): string {
-  const hash = crypto.createHash('sha256').update(JSON.stringify(replacing.map((v) => (Token.isUnresolved(v) ? Stack.of(scope).resolve(v) : v)))).digest('hex').slice(0, 8);
+  const hash = crypto
+    .createHash('sha256')
+    .update(JSON.stringify(replacing.map((v) => (Token.isUnresolved(v) ? Stack.of(scope).resolve(v) : v))))
+    .digest('hex')
+    .slice(0, 8);
   return `${Names.uniqueResourceName(scope, { maxLength: 80 })}-${suffix}-${hash}`;
 }
 
@@ -443,7 +461,10 @@ function acknowledgeCdkProvidedFunctions(deployment: s3deploy.BucketDeployment, 
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
     reason: `${cdkOwned}: aws-cdk-lib attaches the basic execution role (CloudWatch Logs only) and exposes no option to replace it`,
   };
-  const noTracing = { id: 'Serverless-LambdaTracing', reason: `${cdkOwned}: runs once per deployment, aws-cdk-lib exposes no tracing option and there is no request path to trace` };
+  const noTracing = {
+    id: 'Serverless-LambdaTracing',
+    reason: `${cdkOwned}: runs once per deployment, aws-cdk-lib exposes no tracing option and there is no request path to trace`,
+  };
 
   const deployRole = deployment.handlerRole;
   const deployFunction = deployRole.node.scope as Construct;

@@ -201,7 +201,12 @@ export class ModelCall extends Construct implements IRouteBlock {
         ...modelCallEnv,
         ...props.prompt?.environment,
         ...(props.retrieval
-          ? { KNOWLEDGE_BASE_ID: props.retrieval.knowledgeBase.knowledgeBaseId, DEFAULT_TOP_K: String(defaultTopK), MAX_TOP_K: String(maxTopK), MIN_SCORE: String(minScore) }
+          ? {
+              KNOWLEDGE_BASE_ID: props.retrieval.knowledgeBase.knowledgeBaseId,
+              DEFAULT_TOP_K: String(defaultTopK),
+              MAX_TOP_K: String(maxTopK),
+              MIN_SCORE: String(minScore),
+            }
           : {}),
         ...(props.cache
           ? {
@@ -234,7 +239,8 @@ export class ModelCall extends Construct implements IRouteBlock {
         if (finding) {
           Validations.of(fn.role!).acknowledge({
             id: finding,
-            reason: 'A cross-region inference profile may route to any Region of its geography; the statement only applies to calls made through the one configured profile (bedrock:InferenceProfileArn condition)',
+            reason:
+              'A cross-region inference profile may route to any Region of its geography; the statement only applies to calls made through the one configured profile (bedrock:InferenceProfileArn condition)',
           });
         }
       }
@@ -261,11 +267,16 @@ export class ModelCall extends Construct implements IRouteBlock {
         props.guardrail?.grantApply(fn);
         return fn;
       };
-      const chatStream = streamed('ChatStreamFunction', 'chat-stream', 'genai-blueprint: streams POST /chat/stream (Server-Sent Events) from Bedrock ConverseStream', {
-        MODEL_ID: props.model.invocationId,
-        MODEL_ALIAS: props.model.alias,
-        [MODEL_PRICE_ENV]: JSON.stringify(priceOf(props.model)),
-      });
+      const chatStream = streamed(
+        'ChatStreamFunction',
+        'chat-stream',
+        'genai-blueprint: streams POST /chat/stream (Server-Sent Events) from Bedrock ConverseStream',
+        {
+          MODEL_ID: props.model.invocationId,
+          MODEL_ALIAS: props.model.alias,
+          [MODEL_PRICE_ENV]: JSON.stringify(priceOf(props.model)),
+        },
+      );
       const openAi = streamed('OpenAiFunction', 'openai', 'genai-blueprint: OpenAI-compatible POST /v1/chat/completions over Bedrock ConverseStream', {
         ROUTING_POLICY: JSON.stringify(policy),
       });
@@ -329,7 +340,13 @@ export class ModelCall extends Construct implements IRouteBlock {
           ...(models.length > 1 ? { model: { type: apigateway.JsonSchemaType.STRING, maxLength: 64 } } : {}),
           ...(props.sessions ? { sessionId: { type: apigateway.JsonSchemaType.STRING, pattern: SESSION_ID_PATTERN.source } } : {}),
           ...(props.prompt
-            ? { variables: { type: apigateway.JsonSchemaType.OBJECT, maxProperties: 10, additionalProperties: { type: apigateway.JsonSchemaType.STRING, maxLength: 1000 } } }
+            ? {
+                variables: {
+                  type: apigateway.JsonSchemaType.OBJECT,
+                  maxProperties: 10,
+                  additionalProperties: { type: apigateway.JsonSchemaType.STRING, maxLength: 1000 },
+                },
+              }
             : {}),
           ...(props.retrieval
             ? {

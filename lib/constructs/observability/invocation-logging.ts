@@ -94,7 +94,11 @@ export class InvocationLogging extends Construct {
     // on the account's one setting, so `*` is the only resource they accept.
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['bedrock:GetModelInvocationLoggingConfiguration', 'bedrock:PutModelInvocationLoggingConfiguration', 'bedrock:DeleteModelInvocationLoggingConfiguration'],
+        actions: [
+          'bedrock:GetModelInvocationLoggingConfiguration',
+          'bedrock:PutModelInvocationLoggingConfiguration',
+          'bedrock:DeleteModelInvocationLoggingConfiguration',
+        ],
         resources: ['*'],
       }),
     );
@@ -146,9 +150,18 @@ function acknowledgeProviderFramework(provider: cr.Provider, onEvent: BlueprintF
   const onEventId = Stack.of(onEvent).getLogicalId(onEvent.node.defaultChild as lambda.CfnFunction);
   const cdkOwned = 'Provider framework function owned by aws-cdk-lib, run only by CloudFormation during deployments';
   Validations.of(framework).acknowledge(
-    { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: `${cdkOwned}: aws-cdk-lib attaches the basic execution role and offers no option to replace it` },
-    { id: `AwsSolutions-IAM5[Resource::<${onEventId}.Arn>:*]`, reason: `${cdkOwned}: aws-cdk-lib grants it lambda:InvokeFunction on the one handler function and its versions` },
-    { id: 'Serverless-LambdaDefaultMemorySize', reason: `${cdkOwned}: it only relays one event to the handler function; aws-cdk-lib exposes no memory setting for it` },
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: `${cdkOwned}: aws-cdk-lib attaches the basic execution role and offers no option to replace it`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::<${onEventId}.Arn>:*]`,
+      reason: `${cdkOwned}: aws-cdk-lib grants it lambda:InvokeFunction on the one handler function and its versions`,
+    },
+    {
+      id: 'Serverless-LambdaDefaultMemorySize',
+      reason: `${cdkOwned}: it only relays one event to the handler function; aws-cdk-lib exposes no memory setting for it`,
+    },
     { id: 'Serverless-LambdaDLQ', reason: `${cdkOwned}. ${CLOUDFORMATION_INVOKED_DLQ_REASON}` },
     { id: 'Serverless-LambdaTracing', reason: `${cdkOwned}: runs once per deployment, aws-cdk-lib exposes no tracing option for it` },
   );

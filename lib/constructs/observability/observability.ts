@@ -5,7 +5,16 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import { type AlarmWithAnnotation, type CustomMetric, type CustomMetricSearch, DefaultDashboardFactory, DefaultDashboards, MetricStatistic, MonitoringFacade, SnsAlarmActionStrategy } from 'cdk-monitoring-constructs';
+import {
+  type AlarmWithAnnotation,
+  type CustomMetric,
+  type CustomMetricSearch,
+  DefaultDashboardFactory,
+  DefaultDashboards,
+  MetricStatistic,
+  MonitoringFacade,
+  SnsAlarmActionStrategy,
+} from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { METRICS_NAMESPACE } from '../shared/blueprint-function';
@@ -126,8 +135,12 @@ export class Observability extends Construct {
       ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
     };
     const cloudwatchService = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
-    key.addToResourcePolicy(new iam.PolicyStatement({ principals: [cloudwatchService], actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: ['*'], conditions: fromAlarms }));
-    this.topic.addToResourcePolicy(new iam.PolicyStatement({ principals: [cloudwatchService], actions: ['sns:Publish'], resources: [this.topic.topicArn], conditions: fromAlarms }));
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({ principals: [cloudwatchService], actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: ['*'], conditions: fromAlarms }),
+    );
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({ principals: [cloudwatchService], actions: ['sns:Publish'], resources: [this.topic.topicArn], conditions: fromAlarms }),
+    );
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
     // --- Dashboard and alarms ---------------------------------------------------------------
@@ -170,7 +183,14 @@ export class Observability extends Construct {
           metrics: modelIds.map((modelId, i) => ({
             metric: bedrock('InvocationThrottles', modelId, 'Sum'),
             alarmFriendlyName: `Model${i}Throttles`,
-            addAlarm: { Critical: { threshold: 0, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, ...notBreaching, additionalDescription: `Bedrock throttled ${modelId}` } },
+            addAlarm: {
+              Critical: {
+                threshold: 0,
+                comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                ...notBreaching,
+                additionalDescription: `Bedrock throttled ${modelId}`,
+              },
+            },
           })),
         },
         {
@@ -209,7 +229,9 @@ export class Observability extends Construct {
     const costOver = (prefix: string, label: string, dims: Record<string, string>) =>
       new cloudwatch.MathExpression({
         expression: modelAliases.map((_, i) => `FILL(${prefix}m${i}, 0)`).join(' + '),
-        usingMetrics: Object.fromEntries(modelAliases.map((alias, i) => [`${prefix}m${i}`, usageMetric(USAGE_METRICS.cost, { [USAGE_DIMENSIONS.model]: alias, ...dims })])),
+        usingMetrics: Object.fromEntries(
+          modelAliases.map((alias, i) => [`${prefix}m${i}`, usageMetric(USAGE_METRICS.cost, { [USAGE_DIMENSIONS.model]: alias, ...dims })]),
+        ),
         label,
         period: Duration.days(1),
       });
@@ -233,7 +255,13 @@ export class Observability extends Construct {
             metric: costOf(tenant, i),
             alarmFriendlyName: `Tenant${i}Cost`,
             addAlarm: {
-              Warning: { threshold: budget, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, ...oneDay, ...notBreaching, additionalDescription: `Model cost of tenant ${tenant} over the day above ${budget} USD` },
+              Warning: {
+                threshold: budget,
+                comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                ...oneDay,
+                ...notBreaching,
+                additionalDescription: `Model cost of tenant ${tenant} over the day above ${budget} USD`,
+              },
             },
           })),
         },
@@ -244,7 +272,13 @@ export class Observability extends Construct {
               metric: costOver('all', 'all USD/day', {}),
               alarmFriendlyName: 'TotalCost',
               addAlarm: {
-                Warning: { threshold: totalBudget, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, ...oneDay, ...notBreaching, additionalDescription: `Model cost of every route and tenant over the day above ${totalBudget} USD` },
+                Warning: {
+                  threshold: totalBudget,
+                  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                  ...oneDay,
+                  ...notBreaching,
+                  additionalDescription: `Model cost of every route and tenant over the day above ${totalBudget} USD`,
+                },
               },
             },
           ],
@@ -310,7 +344,12 @@ export class Observability extends Construct {
                 metric: props.guardrail.metricInterventions({ period: Duration.minutes(5) }),
                 alarmFriendlyName: 'Interventions',
                 addAlarm: {
-                  Critical: { threshold: interventions, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, ...notBreaching, additionalDescription: 'A spike of guardrail interventions: an attack, or a prompt or model change that trips the policy' },
+                  Critical: {
+                    threshold: interventions,
+                    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                    ...notBreaching,
+                    additionalDescription: 'A spike of guardrail interventions: an attack, or a prompt or model change that trips the policy',
+                  },
                 },
               },
             ],
@@ -322,7 +361,10 @@ export class Observability extends Construct {
     if (props.cache) {
       const hitRate = new cloudwatch.MathExpression({
         expression: `IF((hits + misses) >= ${MIN_CACHE_LOOKUPS}, 100 * hits / (hits + misses), 100)`,
-        usingMetrics: { hits: props.cache.metric('CacheHits', { period: Duration.hours(1) }), misses: props.cache.metric('CacheMisses', { period: Duration.hours(1) }) },
+        usingMetrics: {
+          hits: props.cache.metric('CacheHits', { period: Duration.hours(1) }),
+          misses: props.cache.metric('CacheMisses', { period: Duration.hours(1) }),
+        },
         label: 'Hit rate (%)',
         period: Duration.hours(1),
       });
@@ -337,7 +379,12 @@ export class Observability extends Construct {
                 metric: hitRate,
                 alarmFriendlyName: 'HitRate',
                 addAlarm: {
-                  Warning: { threshold: cacheFloor, comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, ...notBreaching, additionalDescription: 'The cache rarely answers: check TTL, key scope and semantic threshold' },
+                  Warning: {
+                    threshold: cacheFloor,
+                    comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                    ...notBreaching,
+                    additionalDescription: 'The cache rarely answers: check TTL, key scope and semantic threshold',
+                  },
                 },
               },
             ],
@@ -356,4 +403,3 @@ export class Observability extends Construct {
     }
   }
 }
-

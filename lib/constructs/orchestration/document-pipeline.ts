@@ -63,7 +63,9 @@ export class DocumentPipeline extends Construct {
     const { topic } = props;
     const { dataSourceId, documentsBucket } = props.knowledgeBase;
     if (dataSourceId === undefined || documentsBucket === undefined) {
-      throw new Error(`knowledgeBase must have an S3 data source (dataSourceId and documentsBucket) to ingest into, got knowledge base ${props.knowledgeBase.knowledgeBaseId} without ${dataSourceId === undefined ? 'dataSourceId' : 'documentsBucket'}`);
+      throw new Error(
+        `knowledgeBase must have an S3 data source (dataSourceId and documentsBucket) to ingest into, got knowledge base ${props.knowledgeBase.knowledgeBaseId} without ${dataSourceId === undefined ? 'dataSourceId' : 'documentsBucket'}`,
+      );
     }
     const kb = { knowledgeBaseId: props.knowledgeBase.knowledgeBaseId, knowledgeBaseArn: props.knowledgeBase.knowledgeBaseArn, dataSourceId, documentsBucket };
 
@@ -75,14 +77,22 @@ export class DocumentPipeline extends Construct {
       throw new Error(`allowedExtensions must be a non-empty list of lower-case extensions without the dot, got ${JSON.stringify(extensions)}`);
     }
     const interval = checkInterval.toSeconds();
-    if (!Token.isUnresolved(interval) && (interval < 10 || interval > 3_600)) throw new Error(`checkInterval must be between 10 and 3600 seconds, got ${interval}`);
+    if (!Token.isUnresolved(interval) && (interval < 10 || interval > 3_600))
+      throw new Error(`checkInterval must be between 10 and 3600 seconds, got ${interval}`);
     if (!Token.isUnresolved(maxChecks) && (!Number.isInteger(maxChecks) || maxChecks < 1 || maxChecks > 1_000)) {
       throw new Error(`maxChecks must be an integer between 1 and 1000, got ${maxChecks}`);
     }
 
     // Every task: retried with full jitter and a delay cap, caught into the failure notification, timed out.
     const retry = (task: sfn.TaskStateBase, errors: string[] = ['States.Timeout', 'States.TaskFailed']) =>
-      task.addRetry({ errors, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3, maxDelay: Duration.seconds(30), jitterStrategy: sfn.JitterType.FULL });
+      task.addRetry({
+        errors,
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 3,
+        maxDelay: Duration.seconds(30),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
     const notify = (stateId: string, message: Record<string, unknown>) =>
       new tasks.SnsPublish(this, stateId, {
         topic,
@@ -92,8 +102,14 @@ export class DocumentPipeline extends Construct {
         taskTimeout: sfn.Timeout.duration(TASK_TIMEOUT),
       });
 
-    const failed = new sfn.Fail(this, 'Failed', { error: 'IngestionFailed', cause: 'The document could not be ingested; the notification and the execution history say why' });
-    const notificationFailed = new sfn.Fail(this, 'NotificationFailed', { error: 'NotificationFailed', cause: 'The outcome could not be published to the topic' });
+    const failed = new sfn.Fail(this, 'Failed', {
+      error: 'IngestionFailed',
+      cause: 'The document could not be ingested; the notification and the execution history say why',
+    });
+    const notificationFailed = new sfn.Fail(this, 'NotificationFailed', {
+      error: 'NotificationFailed',
+      cause: 'The outcome could not be published to the topic',
+    });
     const notifyFailure = notify('NotifyFailure', { outcome: 'FAILED', error: sfn.JsonPath.stringAt('$.error.Error') });
     retry(notifyFailure).addCatch(notificationFailed, { resultPath: '$.notificationError' }).next(failed);
     const task = <T extends sfn.TaskStateBase>(t: T, errors?: string[]) => {
@@ -104,7 +120,8 @@ export class DocumentPipeline extends Construct {
     // --- Validate ----------------------------------------------------------------------------
     const rejected = new sfn.Fail(this, 'Rejected', { error: 'InvalidDocument', causePath: '$.invalid.reason' });
     const notifyRejected = task(notify('NotifyRejected', { outcome: 'REJECTED', reason: sfn.JsonPath.stringAt('$.invalid.reason') })).next(rejected);
-    const invalid = (stateId: string, reason: string) => new sfn.Pass(this, stateId, { result: sfn.Result.fromObject({ reason }), resultPath: '$.invalid' }).next(notifyRejected);
+    const invalid = (stateId: string, reason: string) =>
+      new sfn.Pass(this, stateId, { result: sfn.Result.fromObject({ reason }), resultPath: '$.invalid' }).next(notifyRejected);
 
     const readDocument = new tasks.CallAwsService(this, 'ReadDocument', {
       service: 's3',
@@ -122,17 +139,31 @@ export class DocumentPipeline extends Construct {
     // A missing key is the operator's mistake, not an outage: rejected at once, not retried. HeadObject
     // has no error body; the SDK behind Step Functions (Java v2) turns its 404 into NoSuchKeyException,
     // which Step Functions names S3.NoSuchKeyException. This catcher comes before the catch-all.
-    readDocument.addCatch(invalid('Missing', 'The document does not exist in the documents bucket'), { errors: ['S3.NoSuchKeyException'], resultPath: '$.error' });
+    readDocument.addCatch(invalid('Missing', 'The document does not exist in the documents bucket'), {
+      errors: ['S3.NoSuchKeyException'],
+      resultPath: '$.error',
+    });
     // S3.S3Exception also carries S3's 5XX (InternalError, SlowDown): it stays retried. S3.NoSuchKeyException
     // is a different error name, so no retrier matches it.
     const headObject = task(readDocument, ['States.Timeout', 'S3.SdkClientException', 'S3.S3Exception']);
-    const typeAllowed = sfn.Condition.or(...extensions.flatMap((e) => [sfn.Condition.stringMatches('$.key', `*.${e}`), sfn.Condition.stringMatches('$.key', `*.${e.toUpperCase()}`)]));
+    const typeAllowed = sfn.Condition.or(
+      ...extensions.flatMap((e) => [sfn.Condition.stringMatches('$.key', `*.${e}`), sfn.Condition.stringMatches('$.key', `*.${e.toUpperCase()}`)]),
+    );
     const checkDocument = new sfn.Choice(this, 'CheckDocument')
-      .when(sfn.Condition.numberGreaterThan('$.object.size', maxBytes), invalid('TooLarge', `The document is larger than the ${Math.floor(maxBytes / 1_048_576) || maxBytes} ${Math.floor(maxBytes / 1_048_576) ? 'MiB' : 'bytes'} allowed`))
+      .when(
+        sfn.Condition.numberGreaterThan('$.object.size', maxBytes),
+        invalid(
+          'TooLarge',
+          `The document is larger than the ${Math.floor(maxBytes / 1_048_576) || maxBytes} ${Math.floor(maxBytes / 1_048_576) ? 'MiB' : 'bytes'} allowed`,
+        ),
+      )
       .when(sfn.Condition.not(typeAllowed), invalid('UnsupportedType', `The document type is not one of ${extensions.join(', ')}`));
 
     const checkInput = new sfn.Choice(this, 'CheckInput')
-      .when(sfn.Condition.or(sfn.Condition.isNotPresent('$.key'), sfn.Condition.isNotString('$.key')), new sfn.Fail(this, 'BadInput', { error: 'BadInput', cause: 'Start the pipeline with {"key": "<object key in the documents bucket>"}' }))
+      .when(
+        sfn.Condition.or(sfn.Condition.isNotPresent('$.key'), sfn.Condition.isNotString('$.key')),
+        new sfn.Fail(this, 'BadInput', { error: 'BadInput', cause: 'Start the pipeline with {"key": "<object key in the documents bucket>"}' }),
+      )
       .when(
         sfn.Condition.and(sfn.Condition.isPresent('$.bucket'), sfn.Condition.not(sfn.Condition.stringEquals('$.bucket', kb.documentsBucket.bucketName))),
         invalid('WrongBucket', 'Only documents in the knowledge base documents bucket can be ingested'),
@@ -144,7 +175,11 @@ export class DocumentPipeline extends Construct {
       new tasks.CallAwsService(this, 'StartIngestion', {
         service: 'bedrockagent',
         action: 'startIngestionJob',
-        parameters: { KnowledgeBaseId: kb.knowledgeBaseId, DataSourceId: kb.dataSourceId, Description: sfn.JsonPath.format('Pipeline run for {}', sfn.JsonPath.stringAt('$.key')) },
+        parameters: {
+          KnowledgeBaseId: kb.knowledgeBaseId,
+          DataSourceId: kb.dataSourceId,
+          Description: sfn.JsonPath.format('Pipeline run for {}', sfn.JsonPath.stringAt('$.key')),
+        },
         iamAction: 'bedrock:StartIngestionJob',
         iamResources: [kb.knowledgeBaseArn],
         resultSelector: { jobId: sfn.JsonPath.stringAt('$.IngestionJob.IngestionJobId') },
@@ -177,11 +212,16 @@ export class DocumentPipeline extends Construct {
       ['States.Timeout', 'BedrockAgent.ThrottlingException', 'BedrockAgent.InternalServerException'],
     );
     const countCheck = new sfn.Pass(this, 'CountCheck', { parameters: { 'count.$': 'States.MathAdd($.checks.count, 1)' }, resultPath: '$.checks' });
-    const notifySuccess = task(notify('NotifySuccess', { outcome: 'INGESTED', jobId: sfn.JsonPath.stringAt('$.job.jobId'), statistics: sfn.JsonPath.objectAt('$.jobState.statistics') })).next(
-      new sfn.Succeed(this, 'Ingested'),
+    const notifySuccess = task(
+      notify('NotifySuccess', { outcome: 'INGESTED', jobId: sfn.JsonPath.stringAt('$.job.jobId'), statistics: sfn.JsonPath.objectAt('$.jobState.statistics') }),
+    ).next(new sfn.Succeed(this, 'Ingested'));
+    const gaveUp = new sfn.Pass(this, 'GaveUp', { result: sfn.Result.fromObject({ Error: 'IngestionJobStillRunning' }), resultPath: '$.error' }).next(
+      notifyFailure,
     );
-    const gaveUp = new sfn.Pass(this, 'GaveUp', { result: sfn.Result.fromObject({ Error: 'IngestionJobStillRunning' }), resultPath: '$.error' }).next(notifyFailure);
-    const jobFailed = new sfn.Pass(this, 'JobFailed', { parameters: { 'Error.$': "States.Format('IngestionJob{}', $.jobState.status)" }, resultPath: '$.error' }).next(notifyFailure);
+    const jobFailed = new sfn.Pass(this, 'JobFailed', {
+      parameters: { 'Error.$': "States.Format('IngestionJob{}', $.jobState.status)" },
+      resultPath: '$.error',
+    }).next(notifyFailure);
     const jobStatus = new sfn.Choice(this, 'JobStatus')
       .when(sfn.Condition.stringEquals('$.jobState.status', 'COMPLETE'), notifySuccess)
       .when(sfn.Condition.or(sfn.Condition.stringEquals('$.jobState.status', 'FAILED'), sfn.Condition.stringEquals('$.jobState.status', 'STOPPED')), jobFailed)
@@ -210,19 +250,28 @@ export class DocumentPipeline extends Construct {
     Validations.of(this.stateMachine.role).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'Only actions without resource-level permissions get *: the X-Ray writes of tracing and the CloudWatch Logs delivery actions of execution logging',
+        reason:
+          'Only actions without resource-level permissions get *: the X-Ray writes of tracing and the CloudWatch Logs delivery actions of execution logging',
       },
       {
         // The finding names the bucket as cdk-nag prints it: a reference to a bucket of this app, or an imported bucket's ARN.
         id: `AwsSolutions-IAM5[Resource::${kb.documentsBucket.node.defaultChild instanceof s3.CfnBucket ? `<${Stack.of(this).getLogicalId(kb.documentsBucket.node.defaultChild)}.Arn>` : kb.documentsBucket.bucketArn}/*]`,
-        reason: 'The pipeline reads the metadata (HeadObject, authorized by s3:GetObject) of whichever document an operator names; limited to the documents bucket',
+        reason:
+          'The pipeline reads the metadata (HeadObject, authorized by s3:GetObject) of whichever document an operator names; limited to the documents bucket',
       },
     );
 
     if (props.onUpload) {
-      this.deadLetterQueue = new sqs.Queue(this, 'UploadDeadLetters', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+      this.deadLetterQueue = new sqs.Queue(this, 'UploadDeadLetters', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
       Validations.of(this.deadLetterQueue).acknowledge(
-        { id: 'AwsSolutions-SQS3', reason: 'This is the dead-letter queue of the upload rule: its messages wait for an operator to start the pipeline by hand' },
+        {
+          id: 'AwsSolutions-SQS3',
+          reason: 'This is the dead-letter queue of the upload rule: its messages wait for an operator to start the pipeline by hand',
+        },
         { id: 'Serverless-SQSRedrivePolicy', reason: 'This is the dead-letter queue of the upload rule: a further queue behind it would add nothing' },
       );
       new events.Rule(this, 'UploadRule', {

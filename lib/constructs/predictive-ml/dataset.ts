@@ -44,7 +44,10 @@ export const CHURN_ROWS = { train: 4_000, validation: 1_000 } as const;
  * Customers drawn at random, each labelled by a coin flip with its churn probability. Returns the
  * XGBoost built-in CSV format: label first, no header, one customer per line.
  */
-export function generateChurnCsv(seed = CHURN_SEED, rows: { readonly train: number; readonly validation: number } = CHURN_ROWS): { train: string; validation: string } {
+export function generateChurnCsv(
+  seed = CHURN_SEED,
+  rows: { readonly train: number; readonly validation: number } = CHURN_ROWS,
+): { train: string; validation: string } {
   const random = prng(seed);
   const between = (min: number, max: number) => min + random() * (max - min);
   const customer = (): FeatureValues => ({

@@ -107,7 +107,8 @@ export class PredictiveMl extends Construct implements IRouteBlock {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
     inRange('minValidationAuc', minValidationAuc, 0.5, 1);
-    if (inference !== 'serverless' && inference !== 'instance') throw new Error(`inference must be 'serverless' or 'instance', got ${JSON.stringify(inference)}`);
+    if (inference !== 'serverless' && inference !== 'instance')
+      throw new Error(`inference must be 'serverless' or 'instance', got ${JSON.stringify(inference)}`);
     if (!Token.isUnresolved(serverlessMemoryMb) && !SERVERLESS_MEMORY_MB.includes(serverlessMemoryMb)) {
       throw new Error(`serverlessMemoryMb must be one of ${SERVERLESS_MEMORY_MB.join(', ')}, got ${serverlessMemoryMb}`);
     }
@@ -117,7 +118,8 @@ export class PredictiveMl extends Construct implements IRouteBlock {
     inRange('maxTrainingRuntime (minutes)', maxTrainingRuntime.toMinutes(), 5, 1_440);
     inRange('maxAttempts', maxAttempts, 1, 10);
     for (const [key, value] of Object.entries({ instanceType, trainingInstanceType })) {
-      if (!Token.isUnresolved(value) && !INSTANCE_TYPE.test(value)) throw new Error(`${key} must be a SageMaker instance type such as ml.m5.large, got "${value}"`);
+      if (!Token.isUnresolved(value) && !INSTANCE_TYPE.test(value))
+        throw new Error(`${key} must be a SageMaker instance type such as ml.m5.large, got "${value}"`);
     }
     if (attemptTimeout.toMilliseconds() >= timeout.toMilliseconds()) {
       throw new Error(`attemptTimeout must be below timeout (${timeout.toSeconds()} s), got ${attemptTimeout.toSeconds()} s`);
@@ -125,7 +127,10 @@ export class PredictiveMl extends Construct implements IRouteBlock {
     validateDataset(this.dataset);
 
     // --- Data: a customer key, an encrypted bucket, the shipped dataset.
-    this.key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'genai-blueprint PredictiveMl: data, artifacts, training volumes, endpoint, notifications' });
+    this.key = new kms.Key(this, 'Key', {
+      enableKeyRotation: true,
+      description: 'genai-blueprint PredictiveMl: data, artifacts, training volumes, endpoint, notifications',
+    });
     const accessLogs = accessLogsBucket(this, 'AccessLogs');
     this.dataBucket = new s3.Bucket(this, 'Data', {
       encryption: s3.BucketEncryption.KMS,
@@ -212,10 +217,21 @@ export class PredictiveMl extends Construct implements IRouteBlock {
     teardownFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['sagemaker:ListEndpointConfigs', 'sagemaker:ListModels'], resources: ['*'] }));
     // An own role for the provider's framework function: logs to its own log group only.
     const providerLogs = new logs.LogGroup(this, 'TeardownProviderLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    const providerRole = new iam.Role(this, 'TeardownProviderRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: 'Custom resource provider of the endpoint teardown' });
+    const providerRole = new iam.Role(this, 'TeardownProviderRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Custom resource provider of the endpoint teardown',
+    });
     providerLogs.grantWrite(providerRole);
-    const provider = new cr.Provider(this, 'TeardownProvider', { onEventHandler: teardownFunction, logGroup: providerLogs, frameworkOnEventRole: providerRole });
-    const teardown = new CustomResource(this, 'EndpointTeardown', { serviceToken: provider.serviceToken, resourceType: 'Custom::SageMakerEndpointTeardown', properties: { EndpointName: this.endpointName } });
+    const provider = new cr.Provider(this, 'TeardownProvider', {
+      onEventHandler: teardownFunction,
+      logGroup: providerLogs,
+      frameworkOnEventRole: providerRole,
+    });
+    const teardown = new CustomResource(this, 'EndpointTeardown', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::SageMakerEndpointTeardown',
+      properties: { EndpointName: this.endpointName },
+    });
     // Deleted after the pipeline's state machine, so no run can create the endpoint again behind it.
     this.pipeline.node.addDependency(teardown);
 
@@ -226,10 +242,19 @@ export class PredictiveMl extends Construct implements IRouteBlock {
         reason: `Deletes the ${r}s the pipeline created, named <endpoint name>-<run uuid>: the prefix is fixed, the run ids are not known at synth`,
       })),
     );
-    new CfnOutput(this, 'PipelineArn', { value: this.pipeline.stateMachine.stateMachineArn, description: 'Start with: aws stepfunctions start-execution --state-machine-arn <this>' });
+    new CfnOutput(this, 'PipelineArn', {
+      value: this.pipeline.stateMachine.stateMachineArn,
+      description: 'Start with: aws stepfunctions start-execution --state-machine-arn <this>',
+    });
     new CfnOutput(this, 'EndpointName', { value: this.endpointName, description: 'SageMaker endpoint the pipeline creates or updates' });
-    new CfnOutput(this, 'NotificationsTopic', { value: this.pipeline.notifications.topicArn, description: 'Subscribe to hear of promoted, not promoted and failed runs' });
-    new CfnOutput(this, 'DataBucketName', { value: this.dataBucket.bucketName, description: `Training data under ${this.dataset.name}/train/ and ${this.dataset.name}/validation/` });
+    new CfnOutput(this, 'NotificationsTopic', {
+      value: this.pipeline.notifications.topicArn,
+      description: 'Subscribe to hear of promoted, not promoted and failed runs',
+    });
+    new CfnOutput(this, 'DataBucketName', {
+      value: this.dataBucket.bucketName,
+      description: `Training data under ${this.dataset.name}/train/ and ${this.dataset.name}/validation/`,
+    });
   }
 
   public get routeFunctions(): BlueprintFunction[] {
@@ -263,7 +288,8 @@ function validateDataset(spec: DatasetSpec): void {
     if (!/^[a-z][a-z0-9_]{0,39}$/.test(f.name)) throw new Error(`feature name must be 1-40 lowercase letters, digits or underscores, got "${f.name}"`);
     if (names.has(f.name)) throw new Error(`feature names must be unique, got "${f.name}" twice`);
     names.add(f.name);
-    if ((f.type === 'integer' || f.type === 'number') && !(f.min <= f.max)) throw new Error(`feature ${f.name}: min must be at most max, got ${f.min} > ${f.max}`);
+    if ((f.type === 'integer' || f.type === 'number') && !(f.min <= f.max))
+      throw new Error(`feature ${f.name}: min must be at most max, got ${f.min} > ${f.max}`);
     if (f.type === 'choice' && f.values.length < 1) throw new Error(`feature ${f.name}: a choice needs at least one value`);
   }
 }
@@ -301,11 +327,20 @@ function requestJsonSchema(spec: DatasetSpec): apigateway.JsonSchema {
  * The functions aws-cdk-lib creates for BucketDeployment and the custom resource provider take no
  * settings for these rules: their findings are acknowledged on the function and role that cause them.
  */
-function acknowledgeCdkProvidedFunctions(deployment: s3deploy.BucketDeployment, destination: s3.Bucket, provider: cr.Provider, providerRole: iam.Role, teardown: BlueprintFunction): void {
+function acknowledgeCdkProvidedFunctions(
+  deployment: s3deploy.BucketDeployment,
+  destination: s3.Bucket,
+  provider: cr.Provider,
+  providerRole: iam.Role,
+  teardown: BlueprintFunction,
+): void {
   const stack = Stack.of(destination);
   const cdkOwned = 'Function owned by aws-cdk-lib and run only by CloudFormation during deployments';
   const notAsync = `${cdkOwned}. ${CLOUDFORMATION_INVOKED_DLQ_REASON}`;
-  const noTracing = { id: 'Serverless-LambdaTracing', reason: `${cdkOwned}: runs once per deployment, aws-cdk-lib exposes no tracing option and there is no request path to trace` };
+  const noTracing = {
+    id: 'Serverless-LambdaTracing',
+    reason: `${cdkOwned}: runs once per deployment, aws-cdk-lib exposes no tracing option and there is no request path to trace`,
+  };
 
   const deployRole = deployment.handlerRole;
   Validations.of(deployRole).acknowledge(
@@ -336,7 +371,10 @@ function acknowledgeCdkProvidedFunctions(deployment: s3deploy.BucketDeployment, 
   const framework = provider.node.findChild('framework-onEvent') as Construct;
   Validations.of(framework.node.defaultChild!).acknowledge(
     { id: 'Serverless-LambdaDLQ', reason: notAsync },
-    { id: 'Serverless-LambdaDefaultMemorySize', reason: `${cdkOwned}: the provider framework function only relays the CloudFormation event to the teardown function; aws-cdk-lib sizes it` },
+    {
+      id: 'Serverless-LambdaDefaultMemorySize',
+      reason: `${cdkOwned}: the provider framework function only relays the CloudFormation event to the teardown function; aws-cdk-lib sizes it`,
+    },
     noTracing,
   );
   Validations.of(providerRole).acknowledge({

@@ -99,11 +99,18 @@ export class TrainingPipeline extends Construct {
     );
     // cloudwatch:PutMetricData and ecr:GetAuthorizationToken have no resource-level permissions.
     this.sagemakerRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } } }),
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } },
+      }),
     );
     this.sagemakerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
     this.sagemakerRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'], resources: [image.repositoryArn] }),
+      new iam.PolicyStatement({
+        actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+        resources: [image.repositoryArn],
+      }),
     );
 
     // --- Notifications.
@@ -120,7 +127,9 @@ export class TrainingPipeline extends Construct {
       environment: { ENDPOINT_NAME: props.endpointName, METRIC_NAME: GATE_METRIC, THRESHOLD: String(props.minValidationAuc) },
     });
     this.gateFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['sagemaker:DescribeEndpoint'], resources: [endpointArn] }));
-    this.gateFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['sagemaker:DescribeEndpointConfig', 'sagemaker:ListTags'], resources: [configArns] }));
+    this.gateFunction.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['sagemaker:DescribeEndpointConfig', 'sagemaker:ListTags'], resources: [configArns] }),
+    );
 
     // --- States.
     const retry = (errors: string[], interval: Duration, maxAttempts = 3): sfn.RetryProps => ({
@@ -132,7 +141,14 @@ export class TrainingPipeline extends Construct {
       jitterStrategy: sfn.JitterType.FULL,
     });
     const transient = retry([sfn.Errors.TASKS_FAILED, sfn.Errors.TIMEOUT], Duration.seconds(5));
-    const sdkTask = (name: string, action: string, parameters: Record<string, unknown>, iamResources: string[], resultPath: string | undefined, extra: Partial<tasks.CallAwsServiceProps> = {}) =>
+    const sdkTask = (
+      name: string,
+      action: string,
+      parameters: Record<string, unknown>,
+      iamResources: string[],
+      resultPath: string | undefined,
+      extra: Partial<tasks.CallAwsServiceProps> = {},
+    ) =>
       new tasks.CallAwsService(this, name, {
         service: 'sagemaker',
         action,
@@ -144,9 +160,18 @@ export class TrainingPipeline extends Construct {
         ...extra,
       }).addRetry(transient);
 
-    const pipelineFailed = new sfn.Fail(this, 'PipelineFailed', { error: 'TrainingPipelineFailed', cause: 'A pipeline step failed; the notification carries the error' });
+    const pipelineFailed = new sfn.Fail(this, 'PipelineFailed', {
+      error: 'TrainingPipelineFailed',
+      cause: 'A pipeline step failed; the notification carries the error',
+    });
     const notify = (name: string, subject: string, message: sfn.TaskInput) =>
-      new tasks.SnsPublish(this, name, { topic: this.notifications, subject, message, resultPath: sfn.JsonPath.DISCARD, taskTimeout: sfn.Timeout.duration(Duration.seconds(30)) })
+      new tasks.SnsPublish(this, name, {
+        topic: this.notifications,
+        subject,
+        message,
+        resultPath: sfn.JsonPath.DISCARD,
+        taskTimeout: sfn.Timeout.duration(Duration.seconds(30)),
+      })
         .addRetry(transient)
         .addCatch(pipelineFailed);
     const notifyFailure = notify(
@@ -182,7 +207,16 @@ export class TrainingPipeline extends Construct {
           RoleArn: this.sagemakerRole.roleArn,
           AlgorithmSpecification: { TrainingImage: image.uri, TrainingInputMode: 'File' },
           // Binary churn classifier; AUC on the validation channel is what the gate reads.
-          HyperParameters: { objective: 'binary:logistic', eval_metric: 'auc', num_round: '200', max_depth: '4', eta: '0.1', subsample: '0.8', min_child_weight: '2', early_stopping_rounds: '20' },
+          HyperParameters: {
+            objective: 'binary:logistic',
+            eval_metric: 'auc',
+            num_round: '200',
+            max_depth: '4',
+            eta: '0.1',
+            subsample: '0.8',
+            min_child_weight: '2',
+            early_stopping_rounds: '20',
+          },
           InputDataConfig: [channel('train'), channel('validation')],
           OutputDataConfig: { S3OutputPath: bucketUri('models/'), KmsKeyId: props.key.keyArn },
           ResourceConfig: { InstanceType: props.trainingInstanceType, InstanceCount: 1, VolumeSizeInGB: 5, VolumeKmsKeyId: props.key.keyArn },
@@ -196,16 +230,32 @@ export class TrainingPipeline extends Construct {
       },
     });
     const backoff = new sfn.Wait(this, 'TrainingBackoff', { time: sfn.WaitTime.duration(Duration.seconds(60)) });
-    backoff.next(new sfn.Pass(this, 'NextTrainingAttempt', { parameters: { 'name.$': '$.run.name', 'attempt.$': 'States.MathAdd($.run.attempt, 1)' }, resultPath: '$.run' })).next(train);
-    const stopFailed = sdkTask('StopFailedTraining', 'stopTrainingJob', { 'TrainingJobName.$': trainingJobName }, [arn('training-job', `${prefix}*`)], undefined)
+    backoff
+      .next(
+        new sfn.Pass(this, 'NextTrainingAttempt', {
+          parameters: { 'name.$': '$.run.name', 'attempt.$': 'States.MathAdd($.run.attempt, 1)' },
+          resultPath: '$.run',
+        }),
+      )
+      .next(train);
+    const stopFailed = sdkTask(
+      'StopFailedTraining',
+      'stopTrainingJob',
+      { 'TrainingJobName.$': trainingJobName },
+      [arn('training-job', `${prefix}*`)],
+      undefined,
+    )
       // Nothing to stop (never created, or already ended) is the usual case: go on either way.
       .addCatch(backoff, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
     stopFailed.next(backoff);
     train
-      .addCatch(new sfn.Choice(this, 'RetryTraining?').when(sfn.Condition.numberLessThan('$.run.attempt', TRAINING_ATTEMPTS), stopFailed).otherwise(notifyFailure), {
-        errors: ['SageMaker.AmazonSageMakerException', 'SageMaker.ResourceLimitExceededException'],
-        resultPath: '$.error',
-      })
+      .addCatch(
+        new sfn.Choice(this, 'RetryTraining?').when(sfn.Condition.numberLessThan('$.run.attempt', TRAINING_ATTEMPTS), stopFailed).otherwise(notifyFailure),
+        {
+          errors: ['SageMaker.AmazonSageMakerException', 'SageMaker.ResourceLimitExceededException'],
+          resultPath: '$.error',
+        },
+      )
       .addCatch(notifyFailure, onError);
 
     const gate = new tasks.LambdaInvoke(this, 'QualityGate', {
@@ -220,9 +270,11 @@ export class TrainingPipeline extends Construct {
       .addRetry(transient)
       .addCatch(notifyFailure, onError);
 
-    const notPromoted = notify('NotifyNotPromoted', 'Model not promoted', sfn.TaskInput.fromJsonPathAt("States.Format('Run {}: model not promoted: {}', $.run.name, $.gate.reason)")).next(
-      new sfn.Succeed(this, 'NotPromoted', { comment: 'The model in service stays' }),
-    );
+    const notPromoted = notify(
+      'NotifyNotPromoted',
+      'Model not promoted',
+      sfn.TaskInput.fromJsonPathAt("States.Format('Run {}: model not promoted: {}', $.run.name, $.gate.reason)"),
+    ).next(new sfn.Succeed(this, 'NotPromoted', { comment: 'The model in service stays' }));
 
     const serverless = props.hosting.kind === 'serverless';
     const createModel = sdkTask(
@@ -275,57 +327,77 @@ export class TrainingPipeline extends Construct {
     // this run's own: go on as if the create had answered.
     const idempotent = (create: sfn.TaskStateBase, next: sfn.IChainable) =>
       create.addCatch(
-        new sfn.Choice(this, `${create.node.id}Done?`).when(sfn.Condition.stringMatches('$.error.Cause', '*Cannot create already existing*'), next).otherwise(notifyFailure),
+        new sfn.Choice(this, `${create.node.id}Done?`)
+          .when(sfn.Condition.stringMatches('$.error.Cause', '*Cannot create already existing*'), next)
+          .otherwise(notifyFailure),
         onError,
       );
     const updateEndpoint = sdkTask('UpdateEndpoint', 'updateEndpoint', endpointParams, [endpointArn, configArns], undefined).addCatch(notifyFailure, onError);
 
     // Endpoint states read the whole DescribeEndpoint output: FailureReason is present only after a failure.
     const status = '$.endpoint.EndpointStatus';
-    const failWith = (name: string, error: string, cause: string) => new sfn.Pass(this, name, { parameters: { Error: error, 'Cause.$': cause }, resultPath: '$.error' });
+    const failWith = (name: string, error: string, cause: string) =>
+      new sfn.Pass(this, name, { parameters: { Error: error, 'Cause.$': cause }, resultPath: '$.error' });
     const withFailureReason = new sfn.Choice(this, 'FailureReason?')
       .when(
         sfn.Condition.isPresent('$.endpoint.FailureReason'),
-        new sfn.Pass(this, 'AddFailureReason', { parameters: { 'Error.$': '$.error.Error', 'Cause.$': "States.Format('{}: {}', $.error.Cause, $.endpoint.FailureReason)" }, resultPath: '$.error' }).next(
-          notifyFailure,
-        ),
+        new sfn.Pass(this, 'AddFailureReason', {
+          parameters: { 'Error.$': '$.error.Error', 'Cause.$': "States.Format('{}: {}', $.error.Cause, $.endpoint.FailureReason)" },
+          resultPath: '$.error',
+        }).next(notifyFailure),
       )
       .otherwise(notifyFailure);
 
     const waitForEndpoint = new sfn.Wait(this, 'WaitForEndpoint', { time: sfn.WaitTime.duration(ENDPOINT_POLL) });
-    const describeEndpoint = sdkTask('DescribeEndpoint', 'describeEndpoint', { EndpointName: props.endpointName }, [endpointArn], '$.endpoint').addCatch(notifyFailure, onError);
-    const promoted = notify('NotifyPromoted', 'Model promoted', sfn.TaskInput.fromJsonPathAt("States.Format('Run {}: model promoted to endpoint {}: {}', $.run.name, $.endpoint.EndpointName, $.gate.reason)")).next(
-      new sfn.Succeed(this, 'Promoted'),
+    const describeEndpoint = sdkTask('DescribeEndpoint', 'describeEndpoint', { EndpointName: props.endpointName }, [endpointArn], '$.endpoint').addCatch(
+      notifyFailure,
+      onError,
     );
+    const promoted = notify(
+      'NotifyPromoted',
+      'Model promoted',
+      sfn.TaskInput.fromJsonPathAt("States.Format('Run {}: model promoted to endpoint {}: {}', $.run.name, $.endpoint.EndpointName, $.gate.reason)"),
+    ).next(new sfn.Succeed(this, 'Promoted'));
     const rolledBack = failWith(
       'EndpointRolledBack',
       'EndpointUpdateRolledBack',
       "States.Format('Update of endpoint {} to {} rolled back: it still serves {}', $.endpoint.EndpointName, $.run.name, $.endpoint.EndpointConfigName)",
     ).next(withFailureReason);
-    const endpointFailed = failWith('EndpointFailed', 'EndpointFailed', "States.Format('Endpoint {} is {} (config {})', $.endpoint.EndpointName, $.endpoint.EndpointStatus, $.endpoint.EndpointConfigName)").next(
-      withFailureReason,
-    );
+    const endpointFailed = failWith(
+      'EndpointFailed',
+      'EndpointFailed',
+      "States.Format('Endpoint {} is {} (config {})', $.endpoint.EndpointName, $.endpoint.EndpointStatus, $.endpoint.EndpointConfigName)",
+    ).next(withFailureReason);
 
     // A failed endpoint is deleted, then recreated once DescribeEndpoint no longer finds it.
-    const deleteFailedEndpoint = sdkTask('DeleteFailedEndpoint', 'deleteEndpoint', { EndpointName: props.endpointName }, [endpointArn], undefined).addCatch(notifyFailure, onError);
-    const waitForDeletion = new sfn.Wait(this, 'WaitForDeletion', { time: sfn.WaitTime.duration(ENDPOINT_POLL) });
-    const notDeleted = failWith('EndpointNotDeleted', 'EndpointNotDeleted', "States.Format('Failed endpoint {} is {} instead of deleted', $.endpoint.EndpointName, $.endpoint.EndpointStatus)").next(
-      withFailureReason,
+    const deleteFailedEndpoint = sdkTask('DeleteFailedEndpoint', 'deleteEndpoint', { EndpointName: props.endpointName }, [endpointArn], undefined).addCatch(
+      notifyFailure,
+      onError,
     );
+    const waitForDeletion = new sfn.Wait(this, 'WaitForDeletion', { time: sfn.WaitTime.duration(ENDPOINT_POLL) });
+    const notDeleted = failWith(
+      'EndpointNotDeleted',
+      'EndpointNotDeleted',
+      "States.Format('Failed endpoint {} is {} instead of deleted', $.endpoint.EndpointName, $.endpoint.EndpointStatus)",
+    ).next(withFailureReason);
     // The SDK integration's error name for SageMaker's "not found" (an unmodelled ValidationException)
     // is not documented; its Cause carries SageMaker's message, the same text lambda/shared/sagemaker.ts
     // matches. The task's transient retry runs first (about half a minute) before the catch.
-    const endpointGone = new sfn.Choice(this, 'EndpointGone?').when(sfn.Condition.stringMatches('$.error.Cause', '*Could not find endpoint*'), createEndpoint).otherwise(notifyFailure);
-    const describeDeleting = sdkTask('DescribeDeletingEndpoint', 'describeEndpoint', { EndpointName: props.endpointName }, [endpointArn], '$.endpoint').addCatch(endpointGone, onError);
+    const endpointGone = new sfn.Choice(this, 'EndpointGone?')
+      .when(sfn.Condition.stringMatches('$.error.Cause', '*Could not find endpoint*'), createEndpoint)
+      .otherwise(notifyFailure);
+    const describeDeleting = sdkTask(
+      'DescribeDeletingEndpoint',
+      'describeEndpoint',
+      { EndpointName: props.endpointName },
+      [endpointArn],
+      '$.endpoint',
+    ).addCatch(endpointGone, onError);
 
     const definition = prepare
       .next(train)
       .next(gate)
-      .next(
-        new sfn.Choice(this, 'Promote?')
-          .when(sfn.Condition.booleanEquals('$.gate.promote', true), createModel)
-          .otherwise(notPromoted),
-      );
+      .next(new sfn.Choice(this, 'Promote?').when(sfn.Condition.booleanEquals('$.gate.promote', true), createModel).otherwise(notPromoted));
     const endpointExists = new sfn.Choice(this, 'EndpointExists?')
       .when(sfn.Condition.stringEquals('$.gate.endpointStatus', 'Failed'), deleteFailedEndpoint)
       .when(sfn.Condition.booleanEquals('$.gate.endpointExists', true), updateEndpoint)
@@ -334,12 +406,18 @@ export class TrainingPipeline extends Construct {
     idempotent(createEndpointConfig, endpointExists);
     idempotent(createEndpoint, waitForEndpoint);
     createModel.next(createEndpointConfig).next(endpointExists);
-    deleteFailedEndpoint.next(waitForDeletion).next(describeDeleting).next(new sfn.Choice(this, 'StillDeleting?').when(sfn.Condition.stringEquals(status, 'Deleting'), waitForDeletion).otherwise(notDeleted));
+    deleteFailedEndpoint
+      .next(waitForDeletion)
+      .next(describeDeleting)
+      .next(new sfn.Choice(this, 'StillDeleting?').when(sfn.Condition.stringEquals(status, 'Deleting'), waitForDeletion).otherwise(notDeleted));
     createEndpoint.next(waitForEndpoint);
     updateEndpoint.next(waitForEndpoint);
     waitForEndpoint.next(describeEndpoint).next(
       new sfn.Choice(this, 'EndpointReady?')
-        .when(sfn.Condition.and(sfn.Condition.stringEquals(status, 'InService'), sfn.Condition.stringEqualsJsonPath('$.endpoint.EndpointConfigName', '$.run.name')), promoted)
+        .when(
+          sfn.Condition.and(sfn.Condition.stringEquals(status, 'InService'), sfn.Condition.stringEqualsJsonPath('$.endpoint.EndpointConfigName', '$.run.name')),
+          promoted,
+        )
         // SageMaker rolls a failed update back: InService again, on the previous config, with a FailureReason.
         .when(sfn.Condition.stringEquals(status, 'InService'), rolledBack)
         .when(sfn.Condition.or(sfn.Condition.stringEquals(status, 'Failed'), sfn.Condition.stringEquals(status, 'OutOfService')), endpointFailed)
@@ -380,15 +458,24 @@ export class TrainingPipeline extends Construct {
 
     // --- Triggers besides on-demand starts.
     if (props.schedule || props.retrainOnUpload) {
-      const deadLetters = new sqs.Queue(this, 'TriggerDeadLetters', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+      const deadLetters = new sqs.Queue(this, 'TriggerDeadLetters', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
       const isDlq = 'This queue is itself the dead-letter queue of the pipeline triggers: events that could not start the pipeline land here';
       Validations.of(deadLetters).acknowledge({ id: 'AwsSolutions-SQS3', reason: isDlq }, { id: 'Serverless-SQSRedrivePolicy', reason: isDlq });
       const target = new targets.SfnStateMachine(this.stateMachine, { deadLetterQueue: deadLetters, retryAttempts: 4, maxEventAge: Duration.hours(2) });
-      if (props.schedule) new events.Rule(this, 'Schedule', { schedule: props.schedule, description: 'Retrains the PredictiveMl model on a schedule', targets: [target] });
+      if (props.schedule)
+        new events.Rule(this, 'Schedule', { schedule: props.schedule, description: 'Retrains the PredictiveMl model on a schedule', targets: [target] });
       if (props.retrainOnUpload) {
         new events.Rule(this, 'OnUpload', {
           description: 'Retrains the PredictiveMl model when training data lands',
-          eventPattern: { source: ['aws.s3'], detailType: ['Object Created'], detail: { bucket: { name: [props.dataBucket.bucketName] }, object: { key: [{ prefix: `${props.datasetName}/train/` }] } } },
+          eventPattern: {
+            source: ['aws.s3'],
+            detailType: ['Object Created'],
+            detail: { bucket: { name: [props.dataBucket.bucketName] }, object: { key: [{ prefix: `${props.datasetName}/train/` }] } },
+          },
           targets: [target],
         });
       }
@@ -399,20 +486,43 @@ export class TrainingPipeline extends Construct {
     const named = (resource: string) => `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:${resource}/${prefix}*]`;
     const perRun = 'Every pipeline run creates its own, named <endpoint name>-<run uuid>: the prefix is fixed, the run id is not known before the run';
     Validations.of(this.sagemakerRole).acknowledge(
-      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'cloudwatch:PutMetricData (limited to the /aws/sagemaker/ namespaces by condition) and ecr:GetAuthorizationToken have no resource-level permissions' },
-      ...[props.datasetName, 'models', 'capture'].map((p) => ({ id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${p}/*]`, reason: `SageMaker reads and writes objects under ${p}/, whose keys (files, run ids) are not known at synth` })),
-      { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/*]', reason: 'SageMaker writes training and endpoint logs to log groups it names under /aws/sagemaker/ (one per job family and endpoint)' },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'cloudwatch:PutMetricData (limited to the /aws/sagemaker/ namespaces by condition) and ecr:GetAuthorizationToken have no resource-level permissions',
+      },
+      ...[props.datasetName, 'models', 'capture'].map((p) => ({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${p}/*]`,
+        reason: `SageMaker reads and writes objects under ${p}/, whose keys (files, run ids) are not known at synth`,
+      })),
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/*]',
+        reason: 'SageMaker writes training and endpoint logs to log groups it names under /aws/sagemaker/ (one per job family and endpoint)',
+      },
     );
-    Validations.of(this.gateFunction.role!).acknowledge({ id: named('endpoint-config'), reason: `The gate reads the promoted-metric tag of the config in service. ${perRun}` });
+    Validations.of(this.gateFunction.role!).acknowledge({
+      id: named('endpoint-config'),
+      reason: `The gate reads the promoted-metric tag of the config in service. ${perRun}`,
+    });
     Validations.of(role).acknowledge(
       ...['training-job', 'model', 'endpoint-config'].map((r) => ({ id: named(r), reason: `The pipeline creates one ${r} per run. ${perRun}` })),
-      { id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.gateFunction.node.defaultChild as CfnElement)}.Arn>:*]`, reason: 'Step Functions LambdaInvoke grants the gate function and its versions (the qualified ARNs); still this one function only' },
-      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'State machine logging (logs:*LogDelivery, Describe*) and X-Ray tracing have no resource-level permissions; aws-cdk-lib adds exactly these' },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.gateFunction.node.defaultChild as CfnElement)}.Arn>:*]`,
+        reason: 'Step Functions LambdaInvoke grants the gate function and its versions (the qualified ARNs); still this one function only',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'State machine logging (logs:*LogDelivery, Describe*) and X-Ray tracing have no resource-level permissions; aws-cdk-lib adds exactly these',
+      },
     );
   }
 }
 
 /** iam:PassRole on the SageMaker role, to SageMaker only. */
 function passRole(role: iam.IRole): iam.PolicyStatement {
-  return new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [role.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } } });
+  return new iam.PolicyStatement({
+    actions: ['iam:PassRole'],
+    resources: [role.roleArn],
+    conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+  });
 }

@@ -62,7 +62,9 @@ export interface XgboostImage {
 export function xgboostImage(scope: Construct): XgboostImage {
   const stack = Stack.of(scope);
   const id = 'XgboostRegistries';
-  const mapping = (stack.node.tryFindChild(id) as CfnMapping | undefined) ?? new CfnMapping(stack, id, { mapping: Object.fromEntries(Object.entries(XGBOOST_REGISTRIES).map(([region, account]) => [region, { account }])) });
+  const mapping =
+    (stack.node.tryFindChild(id) as CfnMapping | undefined) ??
+    new CfnMapping(stack, id, { mapping: Object.fromEntries(Object.entries(XGBOOST_REGISTRIES).map(([region, account]) => [region, { account }])) });
   if (!Token.isUnresolved(stack.region) && !XGBOOST_REGISTRIES[stack.region]) {
     throw new Error(`the built-in XGBoost image is not listed for region ${stack.region}; listed: ${Object.keys(XGBOOST_REGISTRIES).join(', ')}`);
   }

@@ -40,7 +40,8 @@ export class ManagedPrompt extends Construct {
     const def = props.definition;
     const names = def.variables.map((v) => v.name);
     for (const name of names) {
-      if ((RESERVED_VARIABLES as readonly string[]).includes(name)) throw new Error(`prompt variable ${name} is reserved (${RESERVED_VARIABLES.join(', ')}), rename it`);
+      if ((RESERVED_VARIABLES as readonly string[]).includes(name))
+        throw new Error(`prompt variable ${name} is reserved (${RESERVED_VARIABLES.join(', ')}), rename it`);
     }
 
     this.systemText = renderSystem(def);
@@ -100,4 +101,3 @@ function renderSystem(def: PromptDefinition): string {
     .map(([title, body]) => `## ${title}\n${body}`)
     .join('\n\n');
 }
-

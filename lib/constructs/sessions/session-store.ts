@@ -80,7 +80,10 @@ abstract class SessionStoreBase extends Construct implements ISessionStore {
 }
 
 /** The window settings, defaulted and validated, as the functions read them. */
-function sessionEnvironment(tableName: string, settings: Pick<SessionStoreProps, 'ttl' | 'historyTurns' | 'historyChars' | 'maxTurnsReturned'>): Record<string, string> {
+function sessionEnvironment(
+  tableName: string,
+  settings: Pick<SessionStoreProps, 'ttl' | 'historyTurns' | 'historyChars' | 'maxTurnsReturned'>,
+): Record<string, string> {
   const ttlDays = (settings.ttl ?? Duration.days(30)).toDays({ integral: false });
   const historyTurns = settings.historyTurns ?? 10;
   const historyChars = settings.historyChars ?? 12_000;
@@ -129,7 +132,12 @@ export class SessionStore extends SessionStoreBase implements IRouteBlock {
   constructor(scope: Construct, id: string, props: SessionStoreProps = {}) {
     super(scope, id);
     const settings = sessionEnvironment('', props);
-    this.table = dataTable(this, 'Table', { partitionKey: 'sessionId', sortKey: 'sk', timeToLiveAttribute: 'expiresAt', deletionProtection: props.deletionProtection ?? true });
+    this.table = dataTable(this, 'Table', {
+      partitionKey: 'sessionId',
+      sortKey: 'sk',
+      timeToLiveAttribute: 'expiresAt',
+      deletionProtection: props.deletionProtection ?? true,
+    });
     this.environment = { ...settings, SESSIONS_TABLE: this.table.tableName };
 
     if (props.api) {
@@ -156,4 +164,3 @@ export class SessionStore extends SessionStoreBase implements IRouteBlock {
     return this.method ? [this.method] : [];
   }
 }
-

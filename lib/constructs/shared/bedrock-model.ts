@@ -44,12 +44,24 @@ export class BedrockModel {
     const stack = Stack.of(scope);
     const actions = invokeActions(invocation);
     const foundationModel = (region: string) =>
-      stack.formatArn({ service: 'bedrock', region, account: '', resource: 'foundation-model', resourceName: this.model.modelId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+      stack.formatArn({
+        service: 'bedrock',
+        region,
+        account: '',
+        resource: 'foundation-model',
+        resourceName: this.model.modelId,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
     if (this.route === 'in-region') {
       grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [foundationModel(stack.region)] }));
       return;
     }
-    const profileArn = stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: this.invocationId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const profileArn = stack.formatArn({
+      service: 'bedrock',
+      resource: 'inference-profile',
+      resourceName: this.invocationId,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
     grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [profileArn] }));
     // A cross-region profile routes to the model in any destination Region of its geography (and,
     // for `global`, to the Region-less ARN). AWS documents this grant: every Region, but only when
@@ -75,7 +87,14 @@ export class BedrockModel {
       new iam.PolicyStatement({
         actions: invokeActions(invocation),
         resources: [
-          stack.formatArn({ service: 'bedrock', region: this.route === 'in-region' ? stack.region : '*', account: '', resource: 'foundation-model', resourceName: this.model.modelId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+          stack.formatArn({
+            service: 'bedrock',
+            region: this.route === 'in-region' ? stack.region : '*',
+            account: '',
+            resource: 'foundation-model',
+            resourceName: this.model.modelId,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
         ],
         conditions: { StringEquals: { 'bedrock:InferenceProfileArn': [...profileArns] } },
       }),
@@ -86,7 +105,13 @@ export class BedrockModel {
   public sourceArn(scope: IConstruct): string {
     const stack = Stack.of(scope);
     return this.route === 'in-region'
-      ? stack.formatArn({ service: 'bedrock', account: '', resource: 'foundation-model', resourceName: this.model.modelId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })
+      ? stack.formatArn({
+          service: 'bedrock',
+          account: '',
+          resource: 'foundation-model',
+          resourceName: this.model.modelId,
+          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        })
       : stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: this.invocationId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
   }
 

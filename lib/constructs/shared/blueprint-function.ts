@@ -49,7 +49,8 @@ const SYNCHRONOUS_CALLERS = {
   'api-gateway': 'Invoked synchronously by API Gateway only: the caller receives every error and nothing is retried asynchronously',
   sqs: 'Invoked by an SQS event source mapping only: failed messages return to the queue and end in its dead-letter queue',
   'bedrock-agent': 'Invoked synchronously by the Bedrock agent as its action group executor: errors return to the agent, which reports them in the answer',
-  'custom-resource': "Invoked synchronously (RequestResponse) by aws-cdk-lib's custom resource provider framework function, which reports every failure to the stack operation",
+  'custom-resource':
+    "Invoked synchronously (RequestResponse) by aws-cdk-lib's custom resource provider framework function, which reports every failure to the stack operation",
   'step-functions': 'Invoked synchronously by a Step Functions task whose Retry and Catch handle every failure',
 } as const;
 
@@ -148,7 +149,8 @@ export class BlueprintFunction extends lambda.Function {
     if (props.vpc) {
       Validations.of(role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:*/*]',
-        reason: 'Lambda creates and deletes the function ENIs in subnets and security groups it picks at run time; the Lambda guide documents account-and-Region resources as the scope for these actions',
+        reason:
+          'Lambda creates and deletes the function ENIs in subnets and security groups it picks at run time; the Lambda guide documents account-and-Region resources as the scope for these actions',
       });
     }
     const why = SYNCHRONOUS_CALLERS[props.invokedBy];

@@ -66,7 +66,10 @@ export function modelTargets(r: TemplateResolver, id: string): { resource: strin
     // An application profile copies a system profile (or an in-Region model); Bedrock invokes the
     // model in the copied route's Regions, authorized "through" the application profile
     // (https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html).
-    const [logicalId] = Object.entries(r.template.Resources).find(([lid, res]) => res.Type === 'AWS::Bedrock::ApplicationInferenceProfile' && r.getAtt(lid, 'InferenceProfileArn') === id) ?? [];
+    const [logicalId] =
+      Object.entries(r.template.Resources).find(
+        ([lid, res]) => res.Type === 'AWS::Bedrock::ApplicationInferenceProfile' && r.getAtt(lid, 'InferenceProfileArn') === id,
+      ) ?? [];
     if (!logicalId) throw new Error(`no application inference profile with ARN ${id}`);
     const source = String(r.resolve(r.resource(logicalId).Properties!.ModelSource.CopyFrom));
     const copied = source.split('/').slice(1).join('/');
@@ -140,7 +143,10 @@ function sdkTargets(r: TemplateResolver, fn: FunctionUnderTest, action: string):
       return [{ resource: fakeArn('sagemaker', `model/${endpoint()}${RUN_SUFFIX}`) }];
     case 'elasticache:Connect':
       // Authorized on the cache and on the user (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html).
-      return [{ resource: fakeArn('elasticache', `serverlesscache:${need(fn, 'CACHE_NAME')}`) }, { resource: fakeArn('elasticache', `user:${need(fn, 'CACHE_USER_ID')}`) }];
+      return [
+        { resource: fakeArn('elasticache', `serverlesscache:${need(fn, 'CACHE_NAME')}`) },
+        { resource: fakeArn('elasticache', `user:${need(fn, 'CACHE_USER_ID')}`) },
+      ];
     default:
       if (action.startsWith('dynamodb:')) return tableTargets(fn, action);
       throw new Error(`${fn.service}: no resource rule for ${action} in test/support/iam/calls.ts`);
@@ -151,7 +157,9 @@ function tableTargets(fn: FunctionUnderTest, action: string) {
   const vars = Object.keys(fn.inputs).filter((k) => /(^|_)TABLE(_NAME)?$/.test(k) && str(fn.inputs[k]));
   if (!vars.length) throw new Dormant('table');
   const use = TABLE_USE[fn.service] ?? {};
-  return vars.filter((v) => (use[v] ?? '*') === '*' || (use[v] as readonly string[]).includes(action)).map((v) => ({ resource: fakeArn('dynamodb', `table/${fn.inputs[v]}`) }));
+  return vars
+    .filter((v) => (use[v] ?? '*') === '*' || (use[v] as readonly string[]).includes(action))
+    .map((v) => ({ resource: fakeArn('dynamodb', `table/${fn.inputs[v]}`) }));
 }
 
 function trustedService(r: TemplateResolver, roleArn: string): string {
@@ -195,8 +203,12 @@ export function lambdaServiceCalls(r: TemplateResolver, functionLogicalId: strin
   // PutLogEvents on the function's log group (CreateLogGroup only when Lambda creates the group).
   const group = props.LoggingConfig?.LogGroup ? String(r.resolve(props.LoggingConfig.LogGroup)) : `/aws/lambda/${r.ref(functionLogicalId)}`;
   const stream = fakeArn('logs', `log-group:${group}:log-stream:2026/01/01/[$LATEST]0123456789abcdef`);
-  calls.push({ action: 'logs:CreateLogStream', resource: stream, why: 'Lambda service: logs' }, { action: 'logs:PutLogEvents', resource: stream, why: 'Lambda service: logs' });
-  if (!props.LoggingConfig?.LogGroup) calls.push({ action: 'logs:CreateLogGroup', resource: fakeArn('logs', `log-group:${group}`), why: 'Lambda service: logs' });
+  calls.push(
+    { action: 'logs:CreateLogStream', resource: stream, why: 'Lambda service: logs' },
+    { action: 'logs:PutLogEvents', resource: stream, why: 'Lambda service: logs' },
+  );
+  if (!props.LoggingConfig?.LogGroup)
+    calls.push({ action: 'logs:CreateLogGroup', resource: fakeArn('logs', `log-group:${group}`), why: 'Lambda service: logs' });
   // https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html: active tracing sends segments as the role.
   if (props.TracingConfig?.Mode === 'Active') {
     for (const action of ['xray:PutTraceSegments', 'xray:PutTelemetryRecords']) calls.push({ action, resource: '*', why: 'Lambda service: active tracing' });
@@ -217,7 +229,8 @@ export function lambdaServiceCalls(r: TemplateResolver, functionLogicalId: strin
     if (res.Type !== 'AWS::Lambda::EventSourceMapping' || JSON.stringify(res.Properties?.FunctionName) !== JSON.stringify({ Ref: functionLogicalId })) continue;
     const source = String(r.resolve(res.Properties!.EventSourceArn));
     if (!source.includes(':sqs:')) throw new Error(`event source ${source}: only SQS sources are simulated`);
-    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']) calls.push({ action, resource: source, why: 'Lambda service: SQS event source' });
+    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'])
+      calls.push({ action, resource: source, why: 'Lambda service: SQS event source' });
   }
   return calls;
 }
@@ -281,10 +294,17 @@ function jsonPath(state: Record<string, any>, path: string): string {
   // States.Format('...{}...', $.a, $.b): the intrinsic the training pipeline names its jobs with.
   const format = /^States\.Format\('([^']*)'((?:, *\$[\w.]+)*)\)$/.exec(path);
   if (format) {
-    const args = format[2].split(',').map((a) => a.trim()).filter(Boolean).map((a) => jsonPath(state, a));
+    const args = format[2]
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean)
+      .map((a) => jsonPath(state, a));
     return format[1].replace(/\{\}/g, () => args.shift() ?? '');
   }
-  const value = path.replace(/^\$\./, '').split('.').reduce<any>((o, k) => o?.[k], state);
+  const value = path
+    .replace(/^\$\./, '')
+    .split('.')
+    .reduce<any>((o, k) => o?.[k], state);
   if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`no sample value for ${path}`);
   return String(value);
 }
@@ -377,13 +397,23 @@ export function stateMachineCalls(r: TemplateResolver, logicalId: string): { cal
   }
   // https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html ("IAM policies for logging to CloudWatch Logs"): Resource "*".
   if (props.LoggingConfiguration?.Level && props.LoggingConfiguration.Level !== 'OFF') {
-    for (const action of ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups']) {
+    for (const action of [
+      'logs:CreateLogDelivery',
+      'logs:GetLogDelivery',
+      'logs:UpdateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:ListLogDeliveries',
+      'logs:PutResourcePolicy',
+      'logs:DescribeResourcePolicies',
+      'logs:DescribeLogGroups',
+    ]) {
       calls.push({ action, resource: '*', why: 'Step Functions: execution logs' });
     }
   }
   // https://docs.aws.amazon.com/step-functions/latest/dg/xray-iam.html.
   if (props.TracingConfiguration?.Enabled) {
-    for (const action of ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets']) calls.push({ action, resource: '*', why: 'Step Functions: X-Ray tracing' });
+    for (const action of ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'])
+      calls.push({ action, resource: '*', why: 'Step Functions: X-Ray tracing' });
   }
   return { calls, unknown };
 }

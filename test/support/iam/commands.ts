@@ -52,10 +52,14 @@ const same = (prefix: string, ...ops: string[]) => Object.fromEntries(ops.map((o
  */
 export const COMMAND_ACTIONS: Record<string, Record<string, CommandEntry>> = {
   '@aws-sdk/client-bedrock-runtime': {
-    ConverseCommand: { actions: ['bedrock:InvokeModel'], source: 'https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html ("requires permission for the bedrock:InvokeModel action")' },
+    ConverseCommand: {
+      actions: ['bedrock:InvokeModel'],
+      source: 'https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html ("requires permission for the bedrock:InvokeModel action")',
+    },
     ConverseStreamCommand: {
       actions: ['bedrock:InvokeModelWithResponseStream'],
-      source: 'https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html ("This operation requires permission for the bedrock:InvokeModelWithResponseStream action")',
+      source:
+        'https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html ("This operation requires permission for the bedrock:InvokeModelWithResponseStream action")',
     },
     ...same('bedrock', 'InvokeModel', 'InvokeModelWithResponseStream', 'ApplyGuardrail'),
   },
@@ -80,7 +84,10 @@ export const COMMAND_ACTIONS: Record<string, Record<string, CommandEntry>> = {
     BatchGetCommand: { actions: ['dynamodb:BatchGetItem'] },
     BatchWriteCommand: { actions: ['dynamodb:BatchWriteItem'] },
     TransactGetCommand: { actions: ['dynamodb:GetItem'], source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html' },
-    TransactWriteCommand: { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'], source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html' },
+    TransactWriteCommand: {
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+      source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html',
+    },
   },
   '@aws-sdk/client-dynamodb': same('dynamodb', 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'),
   '@aws-sdk/client-sqs': same('sqs', 'SendMessage', 'ReceiveMessage', 'DeleteMessage', 'GetQueueAttributes'),
@@ -117,7 +124,16 @@ export function actionsOf(call: SdkCall): readonly string[] | undefined {
  */
 export const SFN_INTEGRATIONS: Record<string, CommandEntry> = {
   'sagemaker:createTrainingJob.sync': {
-    actions: ['sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob', 'sagemaker:ListTags', 'iam:PassRole', 'events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+    actions: [
+      'sagemaker:CreateTrainingJob',
+      'sagemaker:DescribeTrainingJob',
+      'sagemaker:StopTrainingJob',
+      'sagemaker:ListTags',
+      'iam:PassRole',
+      'events:PutTargets',
+      'events:PutRule',
+      'events:DescribeRule',
+    ],
     source: 'https://docs.aws.amazon.com/step-functions/latest/dg/sagemaker-iam.html (CreateTrainingJob, Run a Job (.sync))',
   },
   'sns:publish': { actions: ['sns:Publish'], source: 'https://docs.aws.amazon.com/step-functions/latest/dg/sns-iam.html' },

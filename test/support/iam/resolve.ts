@@ -56,7 +56,20 @@ export class TemplateResolver {
   /** A name-like physical id: the resource's own name property when it has one. */
   private physicalName(logicalId: string): string {
     const p = this.resource(logicalId).Properties ?? {};
-    for (const key of ['TableName', 'QueueName', 'TopicName', 'FunctionName', 'RoleName', 'BucketName', 'LogGroupName', 'StateMachineName', 'ServerlessCacheName', 'UserId', 'InferenceProfileName', 'Name']) {
+    for (const key of [
+      'TableName',
+      'QueueName',
+      'TopicName',
+      'FunctionName',
+      'RoleName',
+      'BucketName',
+      'LogGroupName',
+      'StateMachineName',
+      'ServerlessCacheName',
+      'UserId',
+      'InferenceProfileName',
+      'Name',
+    ]) {
       if (p[key] !== undefined) return String(this.resolve(p[key]));
     }
     return `${this.stackName}-${logicalId}-${fakeId(logicalId, 12)}`.toLowerCase();
@@ -162,7 +175,17 @@ export class TemplateResolver {
   }
 
   private pseudo(name: string): string | undefined {
-    return ({ 'AWS::AccountId': ACCOUNT, 'AWS::Region': REGION, 'AWS::Partition': PARTITION, 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': this.stackName, 'AWS::StackId': arn('cloudformation', `stack/${this.stackName}/5f4b5b30-0000-4000-8000-000000000000`), 'AWS::NoValue': undefined as unknown as string } as Record<string, string>)[name];
+    return (
+      {
+        'AWS::AccountId': ACCOUNT,
+        'AWS::Region': REGION,
+        'AWS::Partition': PARTITION,
+        'AWS::URLSuffix': 'amazonaws.com',
+        'AWS::StackName': this.stackName,
+        'AWS::StackId': arn('cloudformation', `stack/${this.stackName}/5f4b5b30-0000-4000-8000-000000000000`),
+        'AWS::NoValue': undefined as unknown as string,
+      } as Record<string, string>
+    )[name];
   }
 
   /** Resolves every intrinsic in `value`, deeply. */

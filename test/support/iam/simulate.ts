@@ -31,7 +31,7 @@ export function rolePolicies(r: TemplateResolver, roleLogicalId: string): NamedP
     }
   }
   for (const p of role.Properties?.Policies ?? []) policies.push({ name: `${roleLogicalId}/${p.PolicyName}`, policy: r.resolve(p.PolicyDocument) });
-  for (const managed of (r.resolve(role.Properties?.ManagedPolicyArns ?? []) as string[])) {
+  for (const managed of r.resolve(role.Properties?.ManagedPolicyArns ?? []) as string[]) {
     const name = managed.replace(`arn:${PARTITION}:iam::aws:policy/`, '');
     if (!MANAGED_POLICIES[name]) throw new Error(`${roleLogicalId}: managed policy ${managed} is not in test/support/iam/simulate.ts`);
     policies.push({ name, policy: MANAGED_POLICIES[name] });
@@ -59,7 +59,10 @@ function globWildcardTypes(policy: NamedPolicy['policy'], requestResource: strin
     if (parts.length < 6 || !/^[^/:]*\*/.test(parts.slice(5).join(':'))) return res;
     return wildcard(res).test(requestResource) ? requestResource : res;
   };
-  return { ...policy, Statement: policy.Statement.map((s) => (s.Resource === undefined ? s : { ...s, Resource: [s.Resource].flat().map((r: string) => rewrite(r)) })) };
+  return {
+    ...policy,
+    Statement: policy.Statement.map((s) => (s.Resource === undefined ? s : { ...s, Resource: [s.Resource].flat().map((r: string) => rewrite(r)) })),
+  };
 }
 
 /** Evaluates one call as the role, against its identity policies and the resource's own policy. */
@@ -83,7 +86,14 @@ export async function evaluate(roleArn: string, policies: NamedPolicy[], call: C
   return { call, result: response.overallResult };
 }
 
-const wildcard = (pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+const wildcard = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
 
 /** Every action an Allow statement of the policies grants, wildcards expanded against AWS's action list. */
 export async function grantedActions(policies: NamedPolicy[]): Promise<Set<string>> {
