@@ -16,8 +16,11 @@ export const JSON_PARSE_CAST = [
 export const JSON_PARSE_CAST_MESSAGE =
   'Do not cast JSON.parse(...) with `as`: parse it with a schema (zod; jsonFromEnv in lambda/shared/env.ts) so that bad input fails by name.';
 
-/** `x as ModelAlias` turns any configuration string into a catalog key unchecked. */
-export const MODEL_ALIAS_CAST = "TSAsExpression > TSTypeReference.typeAnnotation > Identifier.typeName[name='ModelAlias']";
+/** `x as ModelAlias` (or `as keyof typeof MODEL_CATALOG`) turns any configuration string into a catalog key unchecked. */
+export const MODEL_ALIAS_CAST = [
+  "TSAsExpression > TSTypeReference.typeAnnotation > Identifier.typeName[name='ModelAlias']",
+  "TSAsExpression > TSTypeOperator.typeAnnotation[operator='keyof'] > TSTypeQuery.typeAnnotation[exprName.name='MODEL_CATALOG']",
+].join(', ');
 export const MODEL_ALIAS_CAST_MESSAGE =
   'Do not widen a string with `as ModelAlias`: look it up with catalogModel() (lib/config/models.ts), which throws naming the value.';
 

@@ -141,8 +141,22 @@ export type ModelAlias = keyof typeof MODEL_CATALOG;
 export const MODEL_ALIASES = Object.keys(MODEL_CATALOG) as [ModelAlias, ...ModelAlias[]];
 export const TEXT_MODEL_ALIASES = MODEL_ALIASES.filter((a) => MODEL_CATALOG[a].kind === 'text');
 
-export function catalogModel(alias: ModelAlias): CatalogModel {
+export function isModelAlias(alias: string): alias is ModelAlias {
+  return Object.hasOwn(MODEL_CATALOG, alias);
+}
+
+/** The catalog entry of an alias from the configuration; throws naming the value when the catalog has no such model. */
+export function catalogModel(alias: string): CatalogModel {
+  if (!isModelAlias(alias))
+    throw new Error(`${JSON.stringify(alias)} is not a model of the catalog (lib/config/models.ts); known: ${MODEL_ALIASES.join(', ')}`);
   return MODEL_CATALOG[alias];
+}
+
+/** The catalog entry of an embedding model's alias; throws naming the value when it is unknown or not an embedding model. */
+export function catalogEmbeddingModel(alias: string): EmbeddingModel {
+  const model = catalogModel(alias);
+  if (model.kind !== 'embedding') throw new Error(`${JSON.stringify(alias)} is a ${model.kind} model, not an embedding model`);
+  return model;
 }
 
 /** The id a runtime call passes as `modelId`: the model itself, or its inference profile. */

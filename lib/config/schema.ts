@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { INFERENCE_ROUTES, MODEL_ALIASES, MODEL_CATALOG, TEXT_MODEL_ALIASES } from './models';
+import { catalogModel, INFERENCE_ROUTES, MODEL_ALIASES, MODEL_CATALOG, TEXT_MODEL_ALIASES } from './models';
 import { DEFAULT_BLOCKED_INPUT_MESSAGE, DEFAULT_BLOCKED_OUTPUT_MESSAGE, DEFAULT_PII_ENTITIES, PII_ENTITY_TYPES } from './guardrail-defaults';
 import { DEFAULT_PROMPT, RESERVED_VARIABLES } from './prompts';
 import { agentSchema } from './agent';
@@ -409,7 +409,7 @@ export const configSchema = z
     checkPrompt(cfg.prompt, ctx);
     checkKnowledgeBase(cfg.knowledgeBase, ctx);
     checkRouter(cfg, ctx);
-    const model = MODEL_CATALOG[cfg.model.alias as keyof typeof MODEL_CATALOG];
+    const model = catalogModel(cfg.model.alias);
     if (model.kind !== 'text') return;
     if (cfg.model.maxTokens > model.maxOutputTokens) {
       ctx.addIssue({
@@ -473,7 +473,7 @@ function checkPrompt(prompt: z.output<typeof promptSchema>, ctx: Ctx): void {
 const DEFAULT_ROUTED = ['nova-micro', 'nova-lite', 'claude-haiku-4-5'];
 
 const reachable = (alias: string, inference: string) => {
-  const model = MODEL_CATALOG[alias as keyof typeof MODEL_CATALOG];
+  const model = catalogModel(alias);
   return inference === 'in-region' ? model.inferenceProfile !== 'required' : (model.profileGeos as readonly string[]).includes(inference);
 };
 
@@ -524,7 +524,7 @@ function checkRouter(
 }
 
 function checkKnowledgeBase(kb: z.output<typeof knowledgeBaseSchema>, ctx: Ctx): void {
-  const model = MODEL_CATALOG[kb.embeddingModel as keyof typeof MODEL_CATALOG];
+  const model = catalogModel(kb.embeddingModel);
   if (model.kind === 'embedding' && !(model.dimensions as readonly number[]).includes(kb.dimensions)) {
     ctx.addIssue({ code: 'custom', path: ['knowledgeBase', 'dimensions'], message: `${kb.embeddingModel} produces ${model.dimensions.join(', ')} dimensions` });
   }

@@ -1,6 +1,6 @@
 import { Duration, Size } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { type EmbeddingModel, MODEL_CATALOG, type ModelAlias } from '../config/models';
+import { catalogEmbeddingModel, catalogModel, MODEL_CATALOG } from '../config/models';
 import { type BlueprintConfig, effectiveRouter } from '../config/schema';
 import type { AgentProps } from '../constructs/agent/agent';
 import type { AgentRouteProps } from '../constructs/agent/agent-route';
@@ -29,7 +29,7 @@ import type { GatewayTenant } from '../constructs/shared/tenants';
 
 /** A catalog model on the configured inference route. */
 export function bedrockModel(config: BlueprintConfig, alias: string): BedrockModel {
-  return new BedrockModel(MODEL_CATALOG[alias as ModelAlias], config.model.inference);
+  return new BedrockModel(catalogModel(alias), config.model.inference);
 }
 
 /** The models the request path routes among: the router's with a gateway (ground 4 up), else the default one. */
@@ -67,7 +67,7 @@ export function managedPromptProps(config: BlueprintConfig, model: BedrockModel)
 export function knowledgeBaseProps(config: BlueprintConfig): KnowledgeBaseProps {
   const kb = config.knowledgeBase;
   return {
-    embeddingModel: MODEL_CATALOG[kb.embeddingModel as ModelAlias] as EmbeddingModel,
+    embeddingModel: catalogEmbeddingModel(kb.embeddingModel),
     dimensions: kb.dimensions,
     vectorStore: kb.vectorStore,
     chunking: chunking(kb.chunking),

@@ -47,10 +47,17 @@ describe('lint (eslint)', () => {
     ]);
   });
 
-  test('a configuration string widened with as ModelAlias fails', () => {
-    const code = ["import type { ModelAlias } from '../config/models';", 'export const alias = (s: string) => s as ModelAlias;', ''].join('\n');
+  test('a configuration string widened to a catalog key (as ModelAlias, as keyof typeof MODEL_CATALOG) fails', () => {
+    const code = [
+      "import { MODEL_CATALOG, type ModelAlias } from '../config/models';",
+      'export const alias = (s: string) => s as ModelAlias;',
+      'export const entry = (s: string) => MODEL_CATALOG[s as keyof typeof MODEL_CATALOG];',
+      '',
+    ].join('\n');
+    const message = expect.stringContaining('Do not widen a string with `as ModelAlias`');
     expect(lint(code, 'lib/grounds/lint-fixture.ts')).toEqual([
-      { ruleId: 'no-restricted-syntax', message: expect.stringContaining('Do not widen a string with `as ModelAlias`'), line: 2 },
+      { ruleId: 'no-restricted-syntax', message, line: 2 },
+      { ruleId: 'no-restricted-syntax', message, line: 3 },
     ]);
   });
 });
