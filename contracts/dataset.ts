@@ -1,8 +1,10 @@
 /**
  * The dataset spec: what the PredictiveMl block (lib/constructs/predictive-ml) writes into the
  * /predict function's DATASET variable and the function (lambda/predict) reads to build its request
- * schema and CSV row. Dependency-free.
+ * schema and CSV row. Dependency-free but for zod/mini (its schemas).
  */
+
+import * as z from 'zod/mini';
 
 interface FeatureBase {
   /** snake_case; the name a /predict request uses. */
@@ -25,6 +27,22 @@ export interface DatasetSpec {
   readonly positiveLabel: string;
   readonly negativeLabel: string;
 }
+
+const featureBase = { name: z.string().check(z.minLength(1)), description: z.string() };
+const featureSchema = z.discriminatedUnion('type', [
+  z.object({ ...featureBase, type: z.literal('integer'), min: z.number(), max: z.number() }),
+  z.object({ ...featureBase, type: z.literal('number'), min: z.number(), max: z.number() }),
+  z.object({ ...featureBase, type: z.literal('boolean') }),
+  z.object({ ...featureBase, type: z.literal('choice'), values: z.array(z.number()) }),
+]);
+
+/** DATASET as the /predict function reads it (lambda/shared/env.ts jsonFromEnv); typed against DatasetSpec. */
+export const datasetSpecSchema: z.ZodMiniType<DatasetSpec> = z.object({
+  name: z.string().check(z.minLength(1)),
+  features: z.array(featureSchema).check(z.minLength(1)),
+  positiveLabel: z.string(),
+  negativeLabel: z.string(),
+});
 
 export const CHURN_DATASET: DatasetSpec = {
   name: 'churn',

@@ -1,9 +1,10 @@
 /**
  * The routing policy of the model gateway (ground 4): what the model-call block
  * (lib/constructs/model-call) writes into the ROUTING_POLICY variable as JSON, and the functions'
- * router (lambda/shared/router.ts) chooses a model and its fallbacks from. Dependency-free.
+ * router (lambda/shared/router.ts) chooses a model and its fallbacks from. Dependency-free but for zod/mini (its schemas).
  */
-import type { TenantTier } from './tenants';
+import * as z from 'zod/mini';
+import { TENANT_TIERS, type TenantTier } from './tenants';
 
 export interface RouteTarget {
   /** Catalog alias, e.g. `nova-lite`. */
@@ -25,3 +26,18 @@ export interface RoutingPolicy {
   /** Aliases tried in order after `alias` fails with throttling or unavailability. */
   readonly fallbacks: Readonly<Record<string, readonly string[]>>;
 }
+
+const routeTargetSchema = z.object({
+  alias: z.string().check(z.minLength(1)),
+  modelId: z.string().check(z.minLength(1)),
+  price: z.object({ inputPerMTok: z.number().check(z.nonnegative()), outputPerMTok: z.number().check(z.nonnegative()) }),
+});
+
+/** ROUTING_POLICY as the function reads it (lambda/shared/env.ts jsonFromEnv); typed against RoutingPolicy. */
+export const routingPolicySchema: z.ZodMiniType<RoutingPolicy> = z.object({
+  targets: z.array(routeTargetSchema).check(z.minLength(1)),
+  defaultAlias: z.string(),
+  byTier: z.optional(z.partialRecord(z.enum(TENANT_TIERS), z.string())),
+  longPrompt: z.optional(z.object({ minChars: z.number().check(z.int(), z.nonnegative()), alias: z.string() })),
+  fallbacks: z.record(z.string(), z.array(z.string())),
+});

@@ -1,8 +1,10 @@
 /**
  * Tenants, as the configuration (lib/config), the gateway and the constructs that write the
  * TENANTS variable (lib/constructs) and the functions that read it (lambda/shared/identity.ts)
- * must all see them. Dependency-free.
+ * must all see them. Dependency-free but for zod/mini (its schemas).
  */
+
+import * as z from 'zod/mini';
 
 /** Commercial tiers; a tier picks a tenant's model through the routing policy's `byTier`. */
 export const TENANT_TIERS = ['basic', 'standard', 'premium'] as const;
@@ -18,6 +20,12 @@ export interface TenantEntry {
 
 /** TENANTS: keys are the gateway's API key ids and (ground 7) the tenants' Cognito machine-client ids. */
 export type TenantDirectory = Readonly<Record<string, TenantEntry>>;
+
+/** TENANTS as the functions read it (lambda/shared/identity.ts); typed against TenantDirectory. */
+export const tenantDirectorySchema: z.ZodMiniType<TenantDirectory> = z.record(
+  z.string(),
+  z.object({ tenant: z.string().check(z.minLength(1)), tier: z.enum(TENANT_TIERS), modelIds: z.optional(z.record(z.string(), z.string())) }),
+);
 
 /**
  * A user's tenant is the user pool group `tenant-<name>` the user belongs to (UserAuth creates the

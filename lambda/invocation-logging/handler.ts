@@ -45,12 +45,34 @@ function settingsOf(raw: unknown) {
   return { desired: configOf(parsed.data.Configuration), takeOver: parsed.data.TakeOver === 'true', takeOverKey: parsed.data.TakeOverKey };
 }
 
+const bucketAndPrefix = z.object({ bucketName: z.optional(z.string()), keyPrefix: z.optional(z.string()) });
+/** The fields core.ts compares and keeps, checked; other fields pass through to Bedrock as the construct wrote them. */
+const loggingConfigSchema: z.ZodMiniType<LoggingConfig> = z.looseObject({
+  cloudWatchConfig: z.optional(
+    z.looseObject({ logGroupName: z.optional(z.string()), roleArn: z.optional(z.string()), largeDataDeliveryS3Config: z.optional(bucketAndPrefix) }),
+  ),
+  s3Config: z.optional(bucketAndPrefix),
+  textDataDeliveryEnabled: z.optional(z.boolean()),
+  imageDataDeliveryEnabled: z.optional(z.boolean()),
+  embeddingDataDeliveryEnabled: z.optional(z.boolean()),
+  videoDataDeliveryEnabled: z.optional(z.boolean()),
+  audioDataDeliveryEnabled: z.optional(z.boolean()),
+});
+
 function configOf(json: string): LoggingConfig {
+  let parsed: unknown;
   try {
-    return JSON.parse(json) as LoggingConfig;
+    parsed = JSON.parse(json);
   } catch {
     throw new LoggingSetupError('Custom resource property Configuration is not JSON');
   }
+  const result = loggingConfigSchema.safeParse(parsed);
+  if (!result.success) {
+    throw new LoggingSetupError(
+      `Custom resource property Configuration is invalid: ${result.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')}`,
+    );
+  }
+  return result.data;
 }
 
 const note = (message: string, details?: Record<string, unknown>) => logger.info(message, details ?? {});

@@ -3,23 +3,24 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import * as z from 'zod/mini';
 import { jsonRoute } from '../shared/api';
-import { intFromEnv, readEnv } from '../shared/env';
+import { intFromEnv, jsonFromEnv, readEnv } from '../shared/env';
 import { logger, metrics, tracer } from '../shared/observability';
 import { parseRequest } from '../shared/validation';
-import { type DatasetSpec, type EndpointPort, predict, predictRequestSchema } from './core';
+import { datasetSpecSchema } from '../../contracts/dataset';
+import { type EndpointPort, predict, predictRequestSchema } from './core';
 
 const env = readEnv(
   z.object({
     /** The endpoint the training pipeline creates or updates (stable name). */
     ENDPOINT_NAME: z.string().check(z.minLength(1)),
     /** JSON DatasetSpec: the features a request must carry and the label names. */
-    DATASET: z.string().check(z.minLength(2)),
+    DATASET: jsonFromEnv(datasetSpecSchema),
     SAGEMAKER_MAX_ATTEMPTS: intFromEnv(),
     SAGEMAKER_ATTEMPT_TIMEOUT_MS: intFromEnv(),
   }),
 );
 
-const dataset = JSON.parse(env.DATASET) as DatasetSpec;
+const dataset = env.DATASET;
 const requestSchema = predictRequestSchema(dataset);
 const client = tracer.captureAWSv3Client(
   new SageMakerRuntimeClient({

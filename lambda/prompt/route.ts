@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { jsonRoute } from '../shared/api';
 import { converseModel, createBedrockAgent, createBedrockAgentRuntime, createBedrockRuntime, guardrail, knowledgeBase, managedPrompt } from '../shared/bedrock';
-import { intFromEnv, modelCallEnv, numberFromEnv, readEnv } from '../shared/env';
+import { intFromEnv, jsonFromEnv, modelCallEnv, numberFromEnv, readEnv } from '../shared/env';
 import { logger, metrics } from '../shared/observability';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { CacheFailure, ResponseCache } from '../shared/cache/cache';
@@ -12,7 +12,7 @@ import { newSessionId, SessionStore } from '../shared/sessions-store';
 import { feedbackSettings, sessionSettings, storeEnv } from '../shared/sessions-env';
 import { FeedbackStore } from '../shared/feedback-store';
 import { validatePolicy } from '../shared/router';
-import type { RoutingPolicy } from '../../contracts/routing';
+import { routingPolicySchema } from '../../contracts/routing';
 import { parseRequest } from '../shared/validation';
 import { HttpError } from '../shared/http';
 import { recordUsage } from '../shared/usage';
@@ -32,7 +32,7 @@ import {
 const env = readEnv(
   z.object({
     /** JSON RoutingPolicy: targets (alias, model id, prices), default, tiers, fallbacks. */
-    ROUTING_POLICY: z.string().check(z.minLength(2)),
+    ROUTING_POLICY: jsonFromEnv(routingPolicySchema),
     /** Ground 4: JSON {apiKeyId: {tenant, tier, modelIds?}} for the gateway's API keys (modelIds: the tenant's application inference profiles by alias). */
     TENANTS: z.optional(z.string()),
     ...modelCallEnv(),
@@ -67,7 +67,7 @@ const env = readEnv(
 
 const clientSettings = { maxAttempts: env.BEDROCK_MAX_ATTEMPTS, attemptTimeoutMs: env.BEDROCK_ATTEMPT_TIMEOUT_MS };
 const runtime = createBedrockRuntime(clientSettings);
-const routing = JSON.parse(env.ROUTING_POLICY) as RoutingPolicy;
+const routing = env.ROUTING_POLICY;
 validatePolicy(routing);
 const tenants = tenantDirectoryFrom(env.TENANTS);
 const settings: PromptSettings = {

@@ -1,10 +1,18 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { HttpError } from './http';
-import { TENANT_GROUP_PREFIX, type TenantDirectory, type TenantTier } from '../../contracts/tenants';
+import { TENANT_GROUP_PREFIX, type TenantDirectory, tenantDirectorySchema, type TenantTier } from '../../contracts/tenants';
 
 /** The directory in the TENANTS variable the stack writes (lib/constructs/shared/tenants.ts, shape in contracts/tenants.ts); none below ground 4. */
 export function tenantDirectoryFrom(json: string | undefined): TenantDirectory {
-  return JSON.parse(json ?? '{}') as TenantDirectory;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json ?? '{}');
+  } catch {
+    throw new Error('Function environment is invalid: TENANTS is not JSON');
+  }
+  const result = tenantDirectorySchema.safeParse(parsed);
+  if (!result.success) throw new Error(`Function environment is invalid: TENANTS.${result.error.issues.map((i) => i.path.join('.')).join(', TENANTS.')}`);
+  return result.data;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { HttpError } from '../../lambda/shared/http';
-import { callerOf } from '../../lambda/shared/identity';
+import { callerOf, tenantDirectoryFrom } from '../../lambda/shared/identity';
 import type { TenantDirectory } from '../../contracts/tenants';
 
 const directory: TenantDirectory = {
@@ -84,5 +84,17 @@ describe('callerOf', () => {
       principal: 'iam:arn:aws:iam::1:user/x',
       kind: 'iam',
     });
+  });
+});
+
+describe('tenantDirectoryFrom (the TENANTS variable)', () => {
+  test('reads the directory the stack writes, and none below ground 4', () => {
+    expect(tenantDirectoryFrom('{"key-1":{"tenant":"acme","tier":"premium"}}')).toEqual({ 'key-1': { tenant: 'acme', tier: 'premium' } });
+    expect(tenantDirectoryFrom(undefined)).toEqual({});
+  });
+
+  test('a bad directory fails the cold start naming the field, not later as a wrong tier', () => {
+    expect(() => tenantDirectoryFrom('{"key-1":{"tenant":"acme","tier":"gold"}}')).toThrow('Function environment is invalid: TENANTS.key-1.tier');
+    expect(() => tenantDirectoryFrom('{')).toThrow('TENANTS is not JSON');
   });
 });

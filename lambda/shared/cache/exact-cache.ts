@@ -1,3 +1,4 @@
+import { isJsonObject } from '../json';
 import type { CacheStore } from './store';
 
 /** Whole answers under `genai:exact:<hash>` keys (see `keys.ts`), as JSON, with a TTL. */
@@ -13,13 +14,13 @@ export class ExactCache {
   public async get(key: string): Promise<unknown> {
     const value = await this.store.get(key);
     if (value === null) return undefined;
-    let parsed: { a?: unknown };
+    let parsed: unknown;
     try {
-      parsed = JSON.parse(value) as { a?: unknown };
+      parsed = JSON.parse(value);
     } catch {
       throw new CorruptEntry(key);
     }
-    if (parsed === null || typeof parsed !== 'object' || parsed.a === undefined) throw new CorruptEntry(key);
+    if (!isJsonObject(parsed) || parsed.a === undefined) throw new CorruptEntry(key);
     return parsed.a;
   }
 

@@ -1,3 +1,4 @@
+import { isJsonObject } from '../json';
 import { bucketKey, entryKey } from './keys';
 import { hamming, type LshParameters, maxHammingFor, RandomHyperplanes } from './lsh';
 import type { CacheStore } from './store';
@@ -143,8 +144,8 @@ function encodeEntry(vector: Float32Array, answer: unknown): string {
 
 function decodeEntry(value: string, dimensions: number): { vector: Float32Array; answer: unknown } | undefined {
   try {
-    const parsed = JSON.parse(value) as { v?: unknown; a?: unknown };
-    if (typeof parsed.v !== 'string' || parsed.a === undefined) return undefined;
+    const parsed: unknown = JSON.parse(value);
+    if (!isJsonObject(parsed) || typeof parsed.v !== 'string' || parsed.a === undefined) return undefined;
     const bytes = Buffer.from(parsed.v, 'base64');
     if (bytes.length !== dimensions * 4) return undefined;
     // Copy: a Buffer's offset in its pool need not be 4-byte aligned.

@@ -1,5 +1,6 @@
 import { type BedrockRuntimeClient, InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
 import type { EmbeddingPort } from './cache';
+import { isJsonObject } from '../json';
 
 /**
  * Titan Text Embeddings v2 through InvokeModel (it has no Converse API). `modelId` and
@@ -20,7 +21,8 @@ export function titanEmbeddings(client: BedrockRuntimeClient, modelId: string, d
       );
       let embedding: unknown;
       try {
-        embedding = (JSON.parse(new TextDecoder().decode(out.body)) as { embedding?: unknown }).embedding;
+        const body: unknown = JSON.parse(new TextDecoder().decode(out.body));
+        embedding = isJsonObject(body) ? body.embedding : undefined;
       } catch {
         throw new Error('the embedding model returned a body that is not JSON');
       }
