@@ -89,15 +89,13 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const badCases: fc.Arbitrary<BadCase> = fc.oneof(
   // A feature of the wrong type or out of range (-0 is 0 in JSON, hence the filters): the error names the feature.
-  fc
-    .tuple(validFeatures, fc.constantFrom(...FEATURES))
-    .chain(([features, f]) =>
-      badValue(f).map(({ value, says }): BadCase => ({
-        label: `bad ${f.name}`,
-        event: bodyOf({ features: { ...features, [f.name]: value } }),
-        names: new RegExp(`features\\.${f.name} ${says.source}`),
-      })),
-    ),
+  fc.tuple(validFeatures, fc.constantFrom(...FEATURES)).chain(([features, f]) =>
+    badValue(f).map(({ value, says }): BadCase => ({
+      label: `bad ${f.name}`,
+      event: bodyOf({ features: { ...features, [f.name]: value } }),
+      names: new RegExp(`features\\.${f.name} ${says.source}`),
+    })),
+  ),
   // A missing feature.
   fc.tuple(validFeatures, fc.constantFrom(...NAMES)).map(([features, name]): BadCase => {
     const { [name]: _dropped, ...rest } = features;
@@ -138,14 +136,12 @@ const badCases: fc.Arbitrary<BadCase> = fc.oneof(
     .string({ unit: 'binary', maxLength: 200 })
     .filter((s) => s.length > 0 && !isJson(s))
     .map((s): BadCase => ({ label: 'not JSON', event: bodyOf(s), names: /^Invalid JSON body$/ })),
-  fc
-    .constantFrom('text/plain', 'application/xml', 'text/csv')
-    .map((type): BadCase => ({
-      label: 'content type',
-      event: bodyOf({ features: {} }, { 'content-type': type }),
-      names: /Content-Type must be application\/json/,
-      status: 415,
-    })),
+  fc.constantFrom('text/plain', 'application/xml', 'text/csv').map((type): BadCase => ({
+    label: 'content type',
+    event: bodyOf({ features: {} }, { 'content-type': type }),
+    names: /Content-Type must be application\/json/,
+    status: 415,
+  })),
 );
 
 test('5,000 malformed and hostile requests each get a 4xx JSON error naming the feature or the problem', async () => {

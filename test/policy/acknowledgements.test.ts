@@ -3,19 +3,17 @@ import { buildApp } from '../support/synth';
 
 /** The acknowledgements written on a scope: rule id, reason, construct path. */
 function acknowledgements(scope: IConstruct) {
-  return scope.node
-    .findAll()
-    .flatMap((c) =>
-      c.node.metadata
-        .filter((m) => m.type === 'aws:cdk:acknowledged-rules')
-        .flatMap((m) =>
-          Object.entries(m.data as Record<string, { reason?: string } | string>).map(([id, v]) => ({
-            path: c.node.path,
-            id,
-            reason: typeof v === 'string' ? v : (v?.reason ?? ''),
-          })),
-        ),
-    );
+  return scope.node.findAll().flatMap((c) =>
+    c.node.metadata
+      .filter((m) => m.type === 'aws:cdk:acknowledged-rules')
+      .flatMap((m) =>
+        Object.entries(m.data as Record<string, { reason?: string } | string>).map(([id, v]) => ({
+          path: c.node.path,
+          id,
+          reason: typeof v === 'string' ? v : (v?.reason ?? ''),
+        })),
+      ),
+  );
 }
 
 /** Acknowledgements whose reason states a fact about the stack: each must hold where it is applied. */
