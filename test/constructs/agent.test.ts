@@ -18,6 +18,8 @@ import { BedrockModel } from '../../lib/constructs/shared/bedrock-model';
 import { ACTION_GROUPS, DEMO_ORDERS, orderKey } from '../../contracts/agent-actions';
 import { startLocalDynamoDb } from '../support/dynamodb-local';
 import { CDK_JSON_CONTEXT } from '../support/synth';
+import * as z from 'zod/mini';
+import { jsonObject, parseJson } from '../support/json';
 
 const MODEL = new BedrockModel(MODEL_CATALOG['nova-lite'], 'us');
 const KB = { knowledgeBaseId: 'KB12345678', knowledgeBaseArn: 'arn:aws:bedrock:us-east-1:123456789012:knowledge-base/KB12345678' };
@@ -338,9 +340,15 @@ test('the seeded rows are what the action handler reads (sent to a local DynamoD
   const { stack, template } = build({ route: false, props: { demoTenants: ['acme'] } });
   // The call is a Fn::Join of JSON text around the table's Ref: join it as CloudFormation would.
   const joined = stack.resolve(Object.values(template.findResources('Custom::AWS'))[0].Properties.Create) as { 'Fn::Join': [string, unknown[]] };
-  const call = JSON.parse(joined['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'agent-data')).join('')) as {
-    parameters: ConstructorParameters<typeof BatchWriteItemCommand>[0];
-  };
+  // DynamoDB Local below checks the items; the schema checks the call's shape.
+  const call = parseJson(
+    z.object({
+      parameters: z.custom<ConstructorParameters<typeof BatchWriteItemCommand>[0]>(
+        (p) => jsonObject.safeParse(p).success && jsonObject.safeParse((p as { RequestItems?: unknown }).RequestItems).success,
+      ),
+    }),
+    joined['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'agent-data')).join(''),
+  );
   const db = await startLocalDynamoDb();
   try {
     await db.createTable({

@@ -3,6 +3,7 @@ import * as fc from 'fast-check';
 import type { ActionResponse } from '../../lambda/agent-actions/core';
 import { ACTION_GROUPS, DEMO_ORDERS, orderKey, ticketKey } from '../../contracts/agent-actions';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../support/dynamodb-local';
+import { jsonObject, parseJson } from '../support/json';
 
 /**
  * The action group executor against a local DynamoDB (dynalite) through the real SDK client: a
@@ -63,7 +64,7 @@ function actionEvent(fn: string, parameters: Record<string, string>, sessionAttr
 async function invoke(fn: string, parameters: Record<string, string>, sessionAttributes?: Record<string, string>) {
   const response = await handler(actionEvent(fn, parameters, sessionAttributes));
   const text = response.response.functionResponse.responseBody.TEXT.body;
-  return { response, state: response.response.functionResponse.responseState, text, json: () => JSON.parse(text) as Record<string, unknown> };
+  return { response, state: response.response.functionResponse.responseState, text, json: () => parseJson(jsonObject, text) };
 }
 
 describe('calculate: exact decimal arithmetic', () => {
@@ -342,27 +343,25 @@ describe('bad input: always a well-formed response, never an exception', () => {
     fc.constantFrom('1 + 1', '2024-02-29', 'ORD-1001', 'UTC', 'days', '3', 'Broken zipper'),
   );
   /** Events with a known function and hostile parameter values or lists. */
-  const knownFunction = fc
-    .constantFrom(...names)
-    .chain(({ group, fn, params }) =>
-      fc
-        .tuple(
-          fc.oneof(
-            fc.array(
-              fc.record({
-                name: fc.oneof(fc.constantFrom(...params, '__proto__', 'constructor'), fc.string({ maxLength: 10 })),
-                type: fc.constantFrom('string', 'integer'),
-                value: hostile,
-              }),
-              { maxLength: 6 },
-            ),
-            fc.array(anything, { maxLength: 12 }),
-            anything,
+  const knownFunction = fc.constantFrom(...names).chain(({ group, fn, params }) =>
+    fc
+      .tuple(
+        fc.oneof(
+          fc.array(
+            fc.record({
+              name: fc.oneof(fc.constantFrom(...params, '__proto__', 'constructor'), fc.string({ maxLength: 10 })),
+              type: fc.constantFrom('string', 'integer'),
+              value: hostile,
+            }),
+            { maxLength: 6 },
           ),
-          fc.constantFrom<Record<string, string>>(ACME, {}),
-        )
-        .map(([parameters, attributes]) => ({ ...actionEvent(fn, {}, attributes), actionGroup: group, parameters })),
-    );
+          fc.array(anything, { maxLength: 12 }),
+          anything,
+        ),
+        fc.constantFrom<Record<string, string>>(ACME, {}),
+      )
+      .map(([parameters, attributes]) => ({ ...actionEvent(fn, {}, attributes), actionGroup: group, parameters })),
+  );
   /** Events whose envelope itself is wrong. */
   const brokenEnvelope = fc.oneof(
     anything,

@@ -4,6 +4,8 @@ import { installLocalStreamingRuntime, invokeStreaming, localContext } from '../
 import type { StreamingHandler } from '../../lambda/shared/stream';
 import { apiEvent, LEAK_PATTERNS, isJson } from '../support/api-event';
 import { BedrockFake } from '../support/bedrock-fake';
+import * as z from 'zod/mini';
+import { parseJson } from '../support/json';
 
 /**
  * Malformed and hostile requests at the streaming chat route: each gets a plain (non-streamed)
@@ -69,13 +71,11 @@ const badCases: fc.Arbitrary<BadCase> = fc.oneof(
     .filter((m) => !Array.isArray(m))
     .map((m): BadCase => ({ label: 'messages type', event: bodyOf({ messages: m }), names: /messages must be an array/ })),
   fc.constant(0).map((): BadCase => ({ label: 'no messages', event: bodyOf({ messages: [] }), names: /messages must be at least 1 items/ })),
-  fc
-    .integer({ min: 51, max: 80 })
-    .map((n): BadCase => ({
-      label: 'too many',
-      event: bodyOf({ messages: Array.from({ length: n }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: 'x' })) }),
-      names: /messages must be at most 50 items/,
-    })),
+  fc.integer({ min: 51, max: 80 }).map((n): BadCase => ({
+    label: 'too many',
+    event: bodyOf({ messages: Array.from({ length: n }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: 'x' })) }),
+    names: /messages must be at most 50 items/,
+  })),
   fc
     .oneof(fc.string(), fc.constantFrom('system', 'tool', 'developer', 'USER'))
     .filter((r) => r !== 'user' && r !== 'assistant')
@@ -144,13 +144,11 @@ const badCases: fc.Arbitrary<BadCase> = fc.oneof(
       event: bodyOf({ messages: [{ ...messages[0], [key]: 1 }] }),
       names: /unknown field/,
     })),
-  fc
-    .tuple(valid, fc.constantFrom('text/plain', 'application/xml', 'text/event-stream'))
-    .map(([messages, type]): BadCase => ({
-      label: 'content type header',
-      event: bodyOf({ messages }, { 'content-type': type }),
-      names: /Content-Type must be application\/json/,
-    })),
+  fc.tuple(valid, fc.constantFrom('text/plain', 'application/xml', 'text/event-stream')).map(([messages, type]): BadCase => ({
+    label: 'content type header',
+    event: bodyOf({ messages }, { 'content-type': type }),
+    names: /Content-Type must be application\/json/,
+  })),
   fc.constantFrom(null, '').map((b): BadCase => ({ label: 'no body', event: { ...bodyOf('x'), body: b }, names: /Request body is required/ })),
 );
 
@@ -163,7 +161,7 @@ test('3,000 malformed and hostile requests each get a 4xx JSON answer (not a str
       expect(res.statusCode).toBeGreaterThanOrEqual(400);
       expect(res.statusCode).toBeLessThan(500);
       expect(res.headers['Content-Type']).toBe('application/json');
-      const json = JSON.parse(res.body) as { error: string; requestId: string };
+      const json = parseJson(z.object({ error: z.string(), requestId: z.string() }), res.body);
       expect(json.error).toMatch(bad.names);
       expect(json.requestId).toBe(bad.event.requestContext.requestId);
       for (const pattern of LEAK_PATTERNS) expect(res.body).not.toMatch(pattern);

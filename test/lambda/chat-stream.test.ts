@@ -5,6 +5,7 @@ import { installLocalStreamingRuntime, invokeStreaming, localContext } from '../
 import type { StreamingHandler } from '../../lambda/shared/stream';
 import { apiEvent, LEAK_PATTERNS } from '../support/api-event';
 import { BedrockFake, throttle } from '../support/bedrock-fake';
+import { jsonObject, parseJson } from '../support/json';
 
 const ENV = {
   MODEL_ID: 'us.amazon.nova-lite-v1:0',
@@ -51,7 +52,7 @@ function sse(body: string): { event?: string; data: Record<string, unknown> }[] 
     .map((frame) => {
       const event = /^event: (.*)$/m.exec(frame)?.[1];
       const data = /^data: (.*)$/m.exec(frame)?.[1];
-      return { ...(event ? { event } : {}), data: JSON.parse(data!) as Record<string, unknown> };
+      return { ...(event ? { event } : {}), data: parseJson(jsonObject, data!) };
     });
 }
 

@@ -16,6 +16,7 @@ import {
   STORE_ENV,
   TWO_TENANTS,
 } from '../support/prompt-handler';
+import { jsonObject, parseJson } from '../support/json';
 
 /**
  * `POST /feedback` through the real handlers and DynamoDB client against a local DynamoDB: the
@@ -258,7 +259,7 @@ describe('export for evaluation (scripts/export-feedback.ts)', () => {
     const unrated = await answered();
     const lines: string[] = [];
     const count = await exportFeedback(documents, TABLE, (line) => lines.push(line));
-    const rows = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = lines.map((l) => parseJson(jsonObject, l));
     expect(count).toBe(rows.length);
     expect(rows.find((r) => r.requestId === rated)).toEqual({
       requestId: rated,

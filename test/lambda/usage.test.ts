@@ -20,6 +20,8 @@ import { agentUsage, BedrockFake, type Operation } from '../support/bedrock-fake
 import { installLocalStreamingRuntime, invokeStreaming, localContext } from '../support/local-streaming';
 import { PROMPT_ENV, TWO_TENANTS } from '../support/prompt-handler';
 import { CDK_JSON_CONTEXT } from '../support/synth';
+import * as z from 'zod/mini';
+import { jsonObject, parseJson } from '../support/json';
 
 /**
  * Defect 6 of issue 10: one usage record for every route that calls a model, and budget alarms
@@ -28,10 +30,13 @@ import { CDK_JSON_CONTEXT } from '../support/synth';
  */
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-interface Emf {
-  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
-  [key: string]: unknown;
-}
+const Emf = z.looseObject({
+  _aws: z.object({
+    CloudWatchMetrics: z.array(
+      z.object({ Namespace: z.string(), Dimensions: z.array(z.array(z.string())), Metrics: z.array(z.object({ Name: z.string(), Unit: z.string() })) }),
+    ),
+  }),
+});
 
 const PRICE = { inputPerMTok: 0.06, outputPerMTok: 0.24 };
 const ROUTING = { targets: [{ alias: 'nova-lite', modelId: 'us.amazon.nova-lite-v1:0', price: PRICE }], defaultAlias: 'nova-lite', fallbacks: {} };
@@ -105,15 +110,15 @@ const asAcme = (path: string, body: unknown) => {
   event.requestContext.identity = { ...event.requestContext.identity, apiKeyId: 'key-acme' };
   return event;
 };
-const emfWith = (metricName: string): Emf[] =>
+const emfWith = (metricName: string): z.infer<typeof Emf>[] =>
   lines
     .filter((l) => l.startsWith('{"_aws"'))
-    .map((l) => JSON.parse(l) as Emf)
+    .map((l) => parseJson(Emf, l))
     .filter((e) => e._aws.CloudWatchMetrics[0].Metrics.some((m) => m.Name === metricName));
 
 const askAgent = async (body: unknown = { input: 'What does ground 6 add?' }) => {
   const res = await handlers.agent!(asAcme('agent', body), lambdaContext());
-  return { statusCode: res.statusCode, json: JSON.parse(res.body) as Record<string, unknown> };
+  return { statusCode: res.statusCode, json: parseJson(jsonObject, res.body) };
 };
 
 /** Each route, and the Bedrock operation through which it reaches the model. */

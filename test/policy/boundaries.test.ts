@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as z from 'zod/mini';
+import { parseJson } from '../support/json';
 
 /**
  * The import boundaries of DESIGN "Direction of imports" (bin → lib/grounds → lib/constructs →
@@ -28,9 +30,15 @@ function cruise(cwd: string, folders: readonly string[]): { modules: number; vio
   });
   if (run.error) throw run.error;
   if (!run.stdout.trim()) throw new Error(`dependency-cruiser printed nothing (exit ${run.status}): ${run.stderr}`);
-  const result = JSON.parse(run.stdout) as {
-    summary: { totalCruised: number; violations: { rule: { name: string }; from: string; to: string }[] };
-  };
+  const result = parseJson(
+    z.object({
+      summary: z.object({
+        totalCruised: z.number(),
+        violations: z.array(z.object({ rule: z.object({ name: z.string() }), from: z.string(), to: z.string() })),
+      }),
+    }),
+    run.stdout,
+  );
   return {
     modules: result.summary.totalCruised,
     violations: result.summary.violations.map((v) => ({ rule: v.rule.name, from: v.from, to: v.to })),

@@ -202,7 +202,7 @@ describe('the simulation can fail', () => {
   });
 
   test('removing the Retrieve grant from the prompt role in a template copy denies the Retrieve call', async () => {
-    const copy = JSON.parse(JSON.stringify(ground7.resolver.template)) as CfnTemplate;
+    const copy = structuredClone(ground7.resolver.template);
     for (const res of Object.values(copy.Resources)) {
       if (res.Type !== 'AWS::IAM::Policy') continue;
       const doc = res.Properties!.PolicyDocument;

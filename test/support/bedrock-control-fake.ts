@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { jsonObject, parseJson } from './json';
 
 /**
  * A loopback fake of the Bedrock control plane's model invocation logging API (one setting per
@@ -56,7 +57,7 @@ export class BedrockControlFake {
     if (!operation || new URL(req.url ?? '/', 'http://x').pathname !== '/logging/modelinvocations') {
       return send(res, 404, { message: `no such route: ${req.method} ${req.url}` }, 'UnknownOperationException');
     }
-    const body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+    const body = text ? parseJson(jsonObject, text) : undefined;
     this.calls.push({ operation, ...(body ? { body } : {}) });
     const error = this.errors.get(operation)?.shift();
     if (error) return send(res, error.status, { message: error.message }, error.type);

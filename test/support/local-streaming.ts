@@ -3,6 +3,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { ResponseStream, StreamingHandler } from '../../lambda/shared/stream';
+import * as z from 'zod/mini';
+import { parseJson } from './json';
 
 /**
  * Runs a streaming handler on a developer machine or in tests: never bundled (no handler imports
@@ -60,7 +62,10 @@ export class PreludeSplitter extends Writable {
       this.head = Buffer.concat([this.head, data]);
       const end = this.head.indexOf(PRELUDE_END);
       if (end < 0) return callback();
-      const meta = JSON.parse(this.head.subarray(0, end).toString('utf8')) as { statusCode: number; headers?: Record<string, string> };
+      const meta = parseJson(
+        z.object({ statusCode: z.number(), headers: z.optional(z.record(z.string(), z.string())) }),
+        this.head.subarray(0, end).toString('utf8'),
+      );
       data = this.head.subarray(end + PRELUDE_END.length);
       this.head = undefined;
       this.onHead(meta.statusCode, meta.headers ?? {});

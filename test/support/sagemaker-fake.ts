@@ -2,6 +2,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CHURN_DATASET, type DatasetSpec } from '../../contracts/dataset';
 import { churnProbability } from '../../lib/constructs/predictive-ml/dataset';
+import * as z from 'zod/mini';
+import { parseJson } from './json';
 
 /**
  * A loopback fake of SageMaker: the runtime's InvokeEndpoint (REST JSON protocol) and the control
@@ -102,7 +104,7 @@ export class SageMakerFake {
     const scripted = this.queues.get(operation)?.shift();
     if (scripted?.kind === 'error') return sendError(res, scripted.status, scripted.type, scripted.message ?? `fake ${scripted.type}`, !!invoke);
     if (invoke) return this.invokeEndpoint(res, endpointName!, body, scripted?.body);
-    const input = body ? (JSON.parse(body) as Record<string, string>) : {};
+    const input = body ? parseJson(z.record(z.string(), z.string()), body) : {};
     const answer = this.control(operation, input);
     if ('error' in answer) return sendError(res, 400, 'ValidationException', String(answer.error), false);
     res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(answer));
