@@ -332,6 +332,6 @@ function checkRegex(key: string, pattern: string): void {
   try {
     new RegExp(pattern);
   } catch (err) {
-    throw new Error(`${key} must be a valid regular expression, got ${JSON.stringify(pattern)} (${(err as Error).message})`);
+    throw new Error(`${key} must be a valid regular expression, got ${JSON.stringify(pattern)} (${(err as Error).message})`, { cause: err });
   }
 }
