@@ -26,9 +26,19 @@ const DIMENSIONS = SEMANTIC_DEFAULTS.dimensions;
 const TTL = 3_600;
 const SCOPE = { tenant: 'bench', modelId: 'amazon.nova-lite-v1:0', promptVersion: '1', guardrailVersion: '1' };
 // A typical stored answer: ~600 characters of text plus metadata.
-const ANSWER = { text: 'Amazon S3 is object storage built to retrieve any amount of data from anywhere. '.repeat(7), modelId: SCOPE.modelId, stopReason: 'end_turn', usage: { inputTokens: 812, outputTokens: 143, totalTokens: 955 }, latencyMs: 800 };
+const ANSWER = {
+  text: 'Amazon S3 is object storage built to retrieve any amount of data from anywhere. '.repeat(7),
+  modelId: SCOPE.modelId,
+  stopReason: 'end_turn',
+  usage: { inputTokens: 812, outputTokens: 143, totalTokens: 955 },
+  latencyMs: 800,
+};
 
-const figures = (samples: number[]) => ({ p50: round(percentile(samples, 50), 3), p99: round(percentile(samples, 99), 3), max: round(Math.max(...samples), 3) });
+const figures = (samples: number[]) => ({
+  p50: round(percentile(samples, 50), 3),
+  p99: round(percentile(samples, 99), 3),
+  max: round(Math.max(...samples), 3),
+});
 
 async function usedMemory(server: RedisServer): Promise<number> {
   const info = await server.command('INFO', 'memory');
@@ -201,7 +211,12 @@ const PARAPHRASES: readonly (readonly string[])[] = [
   ['What is the capital of France?', 'capital of France', "What's France's capital city?", 'Which city is the capital of France?'],
   ['How tall is Mount Everest?', 'height of Mount Everest', 'How high is Everest?', 'Mount Everest height in meters'],
   ['Who wrote Pride and Prejudice?', 'author of Pride and Prejudice', 'Pride and Prejudice was written by whom?', 'who is the author of pride and prejudice'],
-  ['How many planets are in the solar system?', 'number of planets in the solar system', 'How many planets does our solar system have?', 'solar system planet count'],
+  [
+    'How many planets are in the solar system?',
+    'number of planets in the solar system',
+    'How many planets does our solar system have?',
+    'solar system planet count',
+  ],
   ['What is the boiling point of water?', 'boiling point of water', 'At what temperature does water boil?', 'water boiling temperature'],
   ['How do I make a cup of tea?', 'how to make tea', 'making a cup of tea', 'steps to brew tea'],
   ['What is photosynthesis?', 'explain photosynthesis', 'What does photosynthesis mean?', 'photosynthesis definition'],
@@ -214,18 +229,55 @@ const PARAPHRASES: readonly (readonly string[])[] = [
 ];
 
 const UNRELATED: readonly string[] = [
-  'How do I reset my router?', 'What is the return shipping cost?', 'How do I cancel an order?', 'What are your holiday hours?',
-  'How do I contact the sales team?', 'Where is your headquarters?', 'How much does shipping cost?', 'Do you sell gift cards?',
-  'How do I change my phone number?', 'Do you accept cryptocurrency?', 'How do I delete a file in S3?', 'What is the warranty on batteries?',
-  'How do I disable two-factor authentication?', 'What is Amazon EC2?', 'How do I delete an S3 bucket?', 'What is the minimum object size in S3?',
-  'How do I create IAM users?', 'What is a subnet?', 'How do I read my AWS bill?', 'What is the difference between S3 and EBS?',
-  'How do I decrease the Lambda timeout?', 'What is the Lambda storage limit?', 'How do I enable logging on a bucket?', 'What models does Bedrock support?',
-  'How do I deploy a model in SageMaker?', 'What is an agent in Bedrock?', 'How do quotas work?', 'What is response streaming?',
-  'How many sick days do I get?', 'How do I approve an expense report?', 'What is the remote work policy?', 'How do I book a flight?',
-  'Who do I ask for a new badge?', 'How do I connect to the printer?', 'What is the parking policy?', 'When is the next holiday?',
-  'What is the capital of Germany?', 'How tall is the Eiffel Tower?', 'Who wrote War and Peace?', 'How many moons does Jupiter have?',
-  'What is the freezing point of water?', 'How do I make coffee?', 'What is respiration?', 'How do I convert miles to kilometers?',
-  'What is the speed of sound?', 'How do I reverse a list in Python?', 'How do I write a file in Node.js?', 'What is GraphQL?', 'How do I undo a git merge?',
+  'How do I reset my router?',
+  'What is the return shipping cost?',
+  'How do I cancel an order?',
+  'What are your holiday hours?',
+  'How do I contact the sales team?',
+  'Where is your headquarters?',
+  'How much does shipping cost?',
+  'Do you sell gift cards?',
+  'How do I change my phone number?',
+  'Do you accept cryptocurrency?',
+  'How do I delete a file in S3?',
+  'What is the warranty on batteries?',
+  'How do I disable two-factor authentication?',
+  'What is Amazon EC2?',
+  'How do I delete an S3 bucket?',
+  'What is the minimum object size in S3?',
+  'How do I create IAM users?',
+  'What is a subnet?',
+  'How do I read my AWS bill?',
+  'What is the difference between S3 and EBS?',
+  'How do I decrease the Lambda timeout?',
+  'What is the Lambda storage limit?',
+  'How do I enable logging on a bucket?',
+  'What models does Bedrock support?',
+  'How do I deploy a model in SageMaker?',
+  'What is an agent in Bedrock?',
+  'How do quotas work?',
+  'What is response streaming?',
+  'How many sick days do I get?',
+  'How do I approve an expense report?',
+  'What is the remote work policy?',
+  'How do I book a flight?',
+  'Who do I ask for a new badge?',
+  'How do I connect to the printer?',
+  'What is the parking policy?',
+  'When is the next holiday?',
+  'What is the capital of Germany?',
+  'How tall is the Eiffel Tower?',
+  'Who wrote War and Peace?',
+  'How many moons does Jupiter have?',
+  'What is the freezing point of water?',
+  'How do I make coffee?',
+  'What is respiration?',
+  'How do I convert miles to kilometers?',
+  'What is the speed of sound?',
+  'How do I reverse a list in Python?',
+  'How do I write a file in Node.js?',
+  'What is GraphQL?',
+  'How do I undo a git merge?',
 ];
 
 async function paraphraseFigures(store: ValkeyCacheStore) {
@@ -234,47 +286,50 @@ async function paraphraseFigures(store: ValkeyCacheStore) {
   const caches = thresholds.map((threshold) => new SemanticCache({ ...SEMANTIC_DEFAULTS, threshold, ttlSeconds: TTL }, store));
   const scope = semanticScope({ ...SCOPE, tenant: 'paraphrases' }, scopeRequest, caches[0].hyperplanes.id);
   const stored = PARAPHRASES.map((group, g) => ({ g, vector: unitVector(hashedEmbedding(group[0], DIMENSIONS)) }));
-  for (const { g, vector } of stored) await caches[0].put(scope, entryId(exactHash(SCOPE, normalizeRequest({ query: PARAPHRASES[g][0] }))), [...vector], { group: g });
+  for (const { g, vector } of stored)
+    await caches[0].put(scope, entryId(exactHash(SCOPE, normalizeRequest({ query: PARAPHRASES[g][0] }))), [...vector], { group: g });
 
   const queries = [
     ...PARAPHRASES.flatMap((group, g) => group.slice(1).map((text) => ({ text, group: g as number | undefined }))),
     ...UNRELATED.map((text) => ({ text, group: undefined as number | undefined })),
   ];
-  return thresholds.map((threshold) => ({ threshold, counts: { paraphrases: 0, found: 0, wrong: 0, unrelated: 0, falseHits: 0, bruteForceFound: 0, bruteForceFalse: 0 } })).map(async (row, t) => {
-    const c = row.counts;
-    for (const q of queries) {
-      const vector = unitVector(hashedEmbedding(q.text, DIMENSIONS));
-      const { hit } = await caches[t].find(scope, [...vector]);
-      // Exhaustive cosine over the stored questions: what the buckets could at best find.
-      let best = { g: -1, s: -Infinity };
-      for (const s of stored) {
-        const sim = s.vector.reduce((sum, x, i) => sum + x * vector[i], 0);
-        if (sim > best.s) best = { g: s.g, s: sim };
+  return thresholds
+    .map((threshold) => ({ threshold, counts: { paraphrases: 0, found: 0, wrong: 0, unrelated: 0, falseHits: 0, bruteForceFound: 0, bruteForceFalse: 0 } }))
+    .map(async (row, t) => {
+      const c = row.counts;
+      for (const q of queries) {
+        const vector = unitVector(hashedEmbedding(q.text, DIMENSIONS));
+        const { hit } = await caches[t].find(scope, [...vector]);
+        // Exhaustive cosine over the stored questions: what the buckets could at best find.
+        let best = { g: -1, s: -Infinity };
+        for (const s of stored) {
+          const sim = s.vector.reduce((sum, x, i) => sum + x * vector[i], 0);
+          if (sim > best.s) best = { g: s.g, s: sim };
+        }
+        const bruteForce = best.s >= row.threshold ? best.g : undefined;
+        const got = hit ? (hit.answer as { group: number }).group : undefined;
+        if (q.group !== undefined) {
+          c.paraphrases++;
+          if (got === q.group) c.found++;
+          else if (got !== undefined) c.wrong++;
+          if (bruteForce === q.group) c.bruteForceFound++;
+        } else {
+          c.unrelated++;
+          if (got !== undefined) c.falseHits++;
+          if (bruteForce !== undefined) c.bruteForceFalse++;
+        }
       }
-      const bruteForce = best.s >= row.threshold ? best.g : undefined;
-      const got = hit ? (hit.answer as { group: number }).group : undefined;
-      if (q.group !== undefined) {
-        c.paraphrases++;
-        if (got === q.group) c.found++;
-        else if (got !== undefined) c.wrong++;
-        if (bruteForce === q.group) c.bruteForceFound++;
-      } else {
-        c.unrelated++;
-        if (got !== undefined) c.falseHits++;
-        if (bruteForce !== undefined) c.bruteForceFalse++;
-      }
-    }
-    return {
-      threshold: row.threshold,
-      recall: round(c.found / c.paraphrases, 3),
-      wrongGroupHitRate: round(c.wrong / c.paraphrases, 3),
-      falseHitRateOnUnrelated: round(c.falseHits / c.unrelated, 3),
-      exhaustiveCosineRecall: round(c.bruteForceFound / c.paraphrases, 3),
-      exhaustiveCosineFalseHitRate: round(c.bruteForceFalse / c.unrelated, 3),
-      paraphrases: c.paraphrases,
-      unrelated: c.unrelated,
-    };
-  });
+      return {
+        threshold: row.threshold,
+        recall: round(c.found / c.paraphrases, 3),
+        wrongGroupHitRate: round(c.wrong / c.paraphrases, 3),
+        falseHitRateOnUnrelated: round(c.falseHits / c.unrelated, 3),
+        exhaustiveCosineRecall: round(c.bruteForceFound / c.paraphrases, 3),
+        exhaustiveCosineFalseHitRate: round(c.bruteForceFalse / c.unrelated, 3),
+        paraphrases: c.paraphrases,
+        unrelated: c.unrelated,
+      };
+    });
 }
 
 async function main() {
@@ -283,27 +338,43 @@ async function main() {
   const store = new ValkeyCacheStore({ host: server.host, port: server.port });
   try {
     const exact = await exactFigures(store);
-    console.log(`Exact cache hit through ResponseCache.lookup, ${EXACT_LOOKUPS} sequential lookups, redis-server ${(await server.command('INFO', 'server')).match(/redis_version:(\S+)/)?.[1]} on loopback:`);
-    console.log(`  hit       p50 ${exact.hit.p50} ms   p99 ${exact.hit.p99} ms   max ${exact.hit.max} ms   (target p99 ≤ 2 ms: ${exact.hit.p99 <= 2 ? 'met' : 'MISSED'}; absorbed failures: ${exact.failures})`);
-    console.log(`  miss + fake model (${MODEL_LATENCY_MS} ms timer) + store, ${MODEL_CALLS} calls: p50 ${exact.missWithModel.p50} ms  → a hit is ${Math.round(exact.missWithModel.p50 / exact.hit.p50)}× faster`);
+    console.log(
+      `Exact cache hit through ResponseCache.lookup, ${EXACT_LOOKUPS} sequential lookups, redis-server ${(await server.command('INFO', 'server')).match(/redis_version:(\S+)/)?.[1]} on loopback:`,
+    );
+    console.log(
+      `  hit       p50 ${exact.hit.p50} ms   p99 ${exact.hit.p99} ms   max ${exact.hit.max} ms   (target p99 ≤ 2 ms: ${exact.hit.p99 <= 2 ? 'met' : 'MISSED'}; absorbed failures: ${exact.failures})`,
+    );
+    console.log(
+      `  miss + fake model (${MODEL_LATENCY_MS} ms timer) + store, ${MODEL_CALLS} calls: p50 ${exact.missWithModel.p50} ms  → a hit is ${Math.round(exact.missWithModel.p50 / exact.hit.p50)}× faster`,
+    );
 
     const semantic = await semanticFigures(server, store);
     const d = SEMANTIC_DEFAULTS;
     console.log(`\nSemantic lookup (SemanticCache.find: hashing + bucket read + candidate fetch + cosine; embedding call excluded),`);
-    console.log(`  ${d.dimensions} dims, ${d.bands} bands × ${d.bitsPerBand} bits, ≤${d.maxPerBucket} per bucket, ≤${d.maxCandidates} verified, threshold ${d.threshold}; random unit vectors, ${SEMANTIC_LOOKUPS} lookups (half near-duplicates at cosine 0.95, half unrelated):`);
-    console.log(`  LSH candidate probability at cosine 0.95/0.90/0.85/0.80: ${[0.95, 0.9, 0.85, 0.8].map((s) => round(candidateProbability(s, d.bands, d.bitsPerBand), 3)).join(' / ')}`);
+    console.log(
+      `  ${d.dimensions} dims, ${d.bands} bands × ${d.bitsPerBand} bits, ≤${d.maxPerBucket} per bucket, ≤${d.maxCandidates} verified, threshold ${d.threshold}; random unit vectors, ${SEMANTIC_LOOKUPS} lookups (half near-duplicates at cosine 0.95, half unrelated):`,
+    );
+    console.log(
+      `  LSH candidate probability at cosine 0.95/0.90/0.85/0.80: ${[0.95, 0.9, 0.85, 0.8].map((s) => round(candidateProbability(s, d.bands, d.bitsPerBand), 3)).join(' / ')}`,
+    );
     for (const r of semantic) {
-      console.log(`  ${String(r.entries).padStart(6)} entries: lookup p50 ${r.lookupMs.p50} ms  p99 ${r.lookupMs.p99} ms  (near-dup p99 ${r.lookupNearDuplicateMs.p99}, unrelated p99 ${r.lookupUnrelatedMs.p99})  memory +${r.usedMemoryDeltaMB} MB (${r.bytesPerEntry} B/entry)  recall@0.95 oldest ${r.recallAtCosine095Oldest} newest ${r.recallAtCosine095Newest}  false hits ${r.falseHitsOnRandom}  bucket members read ${r.meanBucketMembersRead}, verified ${r.meanCandidatesVerified}  (insert ${r.insertSecondsAt64InFlight} s)`);
+      console.log(
+        `  ${String(r.entries).padStart(6)} entries: lookup p50 ${r.lookupMs.p50} ms  p99 ${r.lookupMs.p99} ms  (near-dup p99 ${r.lookupNearDuplicateMs.p99}, unrelated p99 ${r.lookupUnrelatedMs.p99})  memory +${r.usedMemoryDeltaMB} MB (${r.bytesPerEntry} B/entry)  recall@0.95 oldest ${r.recallAtCosine095Oldest} newest ${r.recallAtCosine095Newest}  false hits ${r.falseHitsOnRandom}  bucket members read ${r.meanBucketMembersRead}, verified ${r.meanCandidatesVerified}  (insert ${r.insertSecondsAt64InFlight} s)`,
+      );
     }
     const at10k = semantic.find((r) => r.entries === 10_000)!;
     console.log(`  target p99 ≤ 5 ms at 10k entries: ${at10k.lookupMs.p99 <= 5 ? 'met' : 'MISSED'} (${at10k.lookupMs.p99} ms)`);
 
     const paraphrases = await Promise.all(await paraphraseFigures(store));
-    console.log(`\nParaphrase set (${PARAPHRASES.length} stored questions, ${paraphrases[0].paraphrases} paraphrases, ${paraphrases[0].unrelated} unrelated look-alikes).`);
+    console.log(
+      `\nParaphrase set (${PARAPHRASES.length} stored questions, ${paraphrases[0].paraphrases} paraphrases, ${paraphrases[0].unrelated} unrelated look-alikes).`,
+    );
     console.log('  EMBEDDINGS ARE FAKE (hashed bag of words + trigrams): these rates show the cache mechanics against an');
     console.log('  exhaustive cosine search, not the quality of Titan v2. Recalibrate the threshold with real embeddings.');
     for (const r of paraphrases) {
-      console.log(`  threshold ${r.threshold}: recall ${r.recall} (exhaustive cosine ${r.exhaustiveCosineRecall})  wrong-answer hits ${r.wrongGroupHitRate}  false-hit rate on unrelated ${r.falseHitRateOnUnrelated} (exhaustive ${r.exhaustiveCosineFalseHitRate})`);
+      console.log(
+        `  threshold ${r.threshold}: recall ${r.recall} (exhaustive cosine ${r.exhaustiveCosineRecall})  wrong-answer hits ${r.wrongGroupHitRate}  false-hit rate on unrelated ${r.falseHitRateOnUnrelated} (exhaustive ${r.exhaustiveCosineFalseHitRate})`,
+      );
     }
     console.log(`\nTotal ${round((Date.now() - started) / 1000, 1)} s`);
     console.log(JSON.stringify({ exact, semantic, paraphrases }));

@@ -53,7 +53,13 @@ export const HANDLER_ENV: Record<string, Record<string, string>> = {
   agent: { AGENT_ID: 'AGENT12345', AGENT_ALIAS_ID: 'ALIAS12345', MAX_INPUT_CHARS: '4000', BEDROCK_MAX_ATTEMPTS: '2', BEDROCK_ATTEMPT_TIMEOUT_MS: '25000' },
   'agent-actions': { TABLE_NAME: 'agent-data' },
   // Ground 7.
-  sessions: { SESSIONS_TABLE: 'sessions', SESSION_HISTORY_TURNS: '10', SESSION_HISTORY_CHARS: '12000', SESSION_TTL_DAYS: '30', SESSION_MAX_TURNS_RETURNED: '50' },
+  sessions: {
+    SESSIONS_TABLE: 'sessions',
+    SESSION_HISTORY_TURNS: '10',
+    SESSION_HISTORY_CHARS: '12000',
+    SESSION_TTL_DAYS: '30',
+    SESSION_MAX_TURNS_RETURNED: '50',
+  },
   feedback: { FEEDBACK_TABLE: 'feedback', FEEDBACK_WINDOW_DAYS: '7', FEEDBACK_RETENTION_DAYS: '365', FEEDBACK_MAX_COMMENT_CHARS: '1000' },
   'invocation-logging': {},
   // The PredictiveMl stack.

@@ -11,6 +11,8 @@ import { FEEDBACK_TABLE_DEFINITION, SESSIONS_TABLE_DEFINITION } from '../test/su
 import { bundleFile, shippedMode } from './bundles';
 import { childEnv, HANDLER_ENV, LAMBDA_ENV, ROOT } from './env';
 import { mean, msSince, percentile } from './stats';
+import * as z from 'zod/mini';
+import { jsonObject, parseJson } from '../test/support/json';
 
 export interface LatencyFigures {
   readonly p50: number;
@@ -130,7 +132,16 @@ const REQUEST_PATHS: readonly GroundRequestPath[] = [
   { ground: 4, env: GROUND4_ENV, apiKeyId: 'benchKey', perRequest: { Converse: 1, Retrieve: 1, ApplyGuardrail: 2 }, perContainer: { GetPrompt: 1 } },
   // Every query new and unlike the others (only unique words, or the semantic cache would answer it):
   // input guardrail, embedding, exact + semantic lookups, the whole ground-4 path, then both cache writes.
-  { ground: 5, path: 'miss', env: GROUND5_ENV, apiKeyId: 'benchKey', cache: true, query: (i) => `w${i}a w${i}b w${i}c w${i}d`, perRequest: { Converse: 1, Retrieve: 1, ApplyGuardrail: 2, InvokeModel: 1 }, perContainer: { GetPrompt: 1 } },
+  {
+    ground: 5,
+    path: 'miss',
+    env: GROUND5_ENV,
+    apiKeyId: 'benchKey',
+    cache: true,
+    query: (i) => `w${i}a w${i}b w${i}c w${i}d`,
+    perRequest: { Converse: 1, Retrieve: 1, ApplyGuardrail: 2, InvokeModel: 1 },
+    perContainer: { GetPrompt: 1 },
+  },
   // The same query again: input guardrail, then the exact cache answers (no embedding, retrieval or model call).
   { ground: 5, path: 'exact hit', env: GROUND5_ENV, apiKeyId: 'benchKey', cache: true, perRequest: { ApplyGuardrail: 1 }, perContainer: { GetPrompt: 1 } },
   // A signed-in user continuing one conversation: its last 10 turns are loaded and the new turn
@@ -168,10 +179,14 @@ export const figures = (samples: number[]): LatencyFigures => ({ p50: percentile
  * construct. Built in a child process (bench/prompt-fixture.ts) so aws-cdk-lib stays out of this heap.
  */
 export function deployedPrompt(id: string): Record<string, unknown> {
-  const run = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(__dirname, 'prompt-fixture.ts'), id], { cwd: ROOT, env: childEnv(), encoding: 'utf8' });
+  const run = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(__dirname, 'prompt-fixture.ts'), id], {
+    cwd: ROOT,
+    env: childEnv(),
+    encoding: 'utf8',
+  });
   if (run.error) throw run.error;
   if (run.status !== 0) throw new Error(`building the prompt fixture failed (exit ${run.status}):\n${run.stderr}`);
-  return JSON.parse(run.stdout) as Record<string, unknown>;
+  return parseJson(jsonObject, run.stdout);
 }
 
 /** Environment of one ground, set before its module instance loads (the handler reads it at load). */
@@ -191,6 +206,7 @@ function loadFreshHandler(name: string, cached: boolean): Handler {
   const copy = path.join(path.dirname(original), `index.${name}.js`);
   fs.copyFileSync(original, copy);
   delete require.cache[copy];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh copy of the bundle per ground: require() is what loads a CommonJS file by path, synchronously
   return (require(copy) as { handler: Handler }).handler;
 }
 
@@ -202,7 +218,9 @@ function checkAnswer(rp: GroundRequestPath, body: Record<string, unknown>, warm:
   // A conversation's later turns skip the cache, so they carry no cache field.
   const expected = [ground >= 1, ground >= 2, ground >= 3, ground >= 5 && !(rp.claims && warm)];
   if (seen.some((s, i) => s !== expected[i])) {
-    throw new Error(`ground ${ground}: answer fields promptVersion/citations/guardrail/cache present ${seen.join('/')}, expected ${expected.join('/')}: ${JSON.stringify(body)}`);
+    throw new Error(
+      `ground ${ground}: answer fields promptVersion/citations/guardrail/cache present ${seen.join('/')}, expected ${expected.join('/')}: ${JSON.stringify(body)}`,
+    );
   }
   // Ground 7 continues a conversation: past the first turn the cache is not consulted at all.
   const source = rp.path === 'exact hit' && warm ? 'exact' : rp.claims && warm ? undefined : 'none';
@@ -292,8 +310,8 @@ export async function benchPromptHandler(): Promise<HandlerResults> {
         const ms = msSince(start);
         if (result.statusCode !== 200) throw new Error(`ground ${rp.ground}: prompt handler answered ${result.statusCode}: ${result.body}`);
         // The first answer and one warm answer are checked: a path that is not what it claims fails the bench.
-        if (i === 0 || i === WARMUP) checkAnswer(rp, JSON.parse(result.body) as Record<string, unknown>, i > 0);
-        if (rp.claims && i === 0) sessionId = (JSON.parse(result.body) as { sessionId: string }).sessionId;
+        if (i === 0 || i === WARMUP) checkAnswer(rp, parseJson(jsonObject, result.body), i > 0);
+        if (rp.claims && i === 0) sessionId = parseJson(z.object({ sessionId: z.string() }), result.body).sessionId;
         return ms;
       };
 

@@ -42,7 +42,7 @@ function tree(root: number): number[] {
     }
   }
   const out: number[] = [];
-  for (let todo = [root]; todo.length; ) {
+  for (let todo = [root]; todo.length;) {
     const pid = todo.pop()!;
     out.push(pid);
     todo.push(...(children.get(pid) ?? []));

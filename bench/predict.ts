@@ -68,16 +68,30 @@ async function overhead() {
 
 function costs() {
   const csvBytes = '2,110,6,1,1,4,20,30'.length + '0.981234\n'.length;
-  const serverless = SERVERLESS_MEMORY_GB * (SERVERLESS_BILLED_MS / 1000) * SAGEMAKER_PRICES.serverlessPerGbSecond + (csvBytes / 1e9) * SAGEMAKER_PRICES.serverlessPerGbProcessed;
+  const serverless =
+    SERVERLESS_MEMORY_GB * (SERVERLESS_BILLED_MS / 1000) * SAGEMAKER_PRICES.serverlessPerGbSecond +
+    (csvBytes / 1e9) * SAGEMAKER_PRICES.serverlessPerGbProcessed;
   const hours = 730;
   const rows: [string, number, string][] = [
     [`SageMaker Serverless, ${SERVERLESS_MEMORY_GB} GB, ${SERVERLESS_BILLED_MS} ms billed per request`, serverless * 1e6, 'per 1M requests; nothing when idle'],
-    ['SageMaker real-time, 1 x ml.m5.large, at 1M requests/month', SAGEMAKER_PRICES.instancePerHour['ml.m5.large'] * hours, `fixed ${round(SAGEMAKER_PRICES.instancePerHour['ml.m5.large'] * hours)} USD/month whatever the volume`],
-    ['SageMaker real-time, 1 x ml.m5.large, at 100M requests/month', (SAGEMAKER_PRICES.instancePerHour['ml.m5.large'] * hours) / 100, 'same instance, 100x the volume (~38 req/s)'],
+    [
+      'SageMaker real-time, 1 x ml.m5.large, at 1M requests/month',
+      SAGEMAKER_PRICES.instancePerHour['ml.m5.large'] * hours,
+      `fixed ${round(SAGEMAKER_PRICES.instancePerHour['ml.m5.large'] * hours)} USD/month whatever the volume`,
+    ],
+    [
+      'SageMaker real-time, 1 x ml.m5.large, at 100M requests/month',
+      (SAGEMAKER_PRICES.instancePerHour['ml.m5.large'] * hours) / 100,
+      'same instance, 100x the volume (~38 req/s)',
+    ],
   ];
   for (const alias of ['nova-micro', 'nova-lite', 'claude-haiku-4-5'] as const) {
     const p = MODEL_CATALOG[alias].price;
-    rows.push([`${MODEL_CATALOG[alias].displayName} (${GENAI_INPUT_TOKENS} in / ${GENAI_OUTPUT_TOKENS} out tokens)`, ((GENAI_INPUT_TOKENS * p.inputPerMTok + GENAI_OUTPUT_TOKENS * p.outputPerMTok) / 1e6) * 1e6, 'per 1M requests, on-demand']);
+    rows.push([
+      `${MODEL_CATALOG[alias].displayName} (${GENAI_INPUT_TOKENS} in / ${GENAI_OUTPUT_TOKENS} out tokens)`,
+      ((GENAI_INPUT_TOKENS * p.inputPerMTok + GENAI_OUTPUT_TOKENS * p.outputPerMTok) / 1e6) * 1e6,
+      'per 1M requests, on-demand',
+    ]);
   }
   return rows;
 }
@@ -89,7 +103,9 @@ async function main() {
   console.log(`  bare InvokeEndpoint  p50 ${round(o.bare.p50, 3)} ms  p99 ${round(o.bare.p99, 3)} ms`);
   console.log(`  overhead (paired)    p50 ${round(o.overhead.p50, 3)} ms  p99 ${round(o.overhead.p99, 3)} ms`);
   const c = costs();
-  console.log(`\nCost per 1M classifications (model/endpoint only; API Gateway, WAF and Lambda are the same on both paths), prices as of ${SAGEMAKER_PRICES.asOf}:`);
+  console.log(
+    `\nCost per 1M classifications (model/endpoint only; API Gateway, WAF and Lambda are the same on both paths), prices as of ${SAGEMAKER_PRICES.asOf}:`,
+  );
   for (const [label, usd, note] of c) console.log(`  ${label.padEnd(72)} ${`$${round(usd, 2)}`.padStart(9)}  ${note}`);
 }
 

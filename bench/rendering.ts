@@ -49,7 +49,12 @@ export async function benchPromptRendering(): Promise<RenderingResults> {
     const { answerPrompt, templateFromPrompt } = await import('../lambda/prompt/core');
     const env = HANDLER_ENV.prompt;
     const clientSettings = { maxAttempts: Number(env.BEDROCK_MAX_ATTEMPTS), attemptTimeoutMs: Number(env.BEDROCK_ATTEMPT_TIMEOUT_MS) };
-    const settings = { routing: PROMPT_ROUTING, maxTokens: Number(env.MAX_TOKENS), temperature: Number(env.TEMPERATURE), maxQueryChars: Number(env.MAX_QUERY_CHARS) };
+    const settings = {
+      routing: PROMPT_ROUTING,
+      maxTokens: Number(env.MAX_TOKENS),
+      temperature: Number(env.TEMPERATURE),
+      maxQueryChars: Number(env.MAX_QUERY_CHARS),
+    };
     // (b) has no GetPrompt, so the function must know the variables' defaults by other means (here: from the fixture).
     const variant = (prompt.variants as { metadata: { key: string; value: string }[] }[])[0];
     const defaults = Object.fromEntries(variant.metadata.map((m) => [m.key.replace(/^default\./, ''), m.value]));
@@ -88,13 +93,13 @@ export async function benchPromptRendering(): Promise<RenderingResults> {
     fake.data.prompts.set(PROMPT_ID, prompt);
     // Cold: a fresh container per run, alternating (a) and (b) so both see the same conditions.
     // One discarded pair first, so neither pays this process's first use of the SDK code.
-    await (localContainer())();
-    await (serverContainer())();
+    await localContainer()();
+    await serverContainer()();
     const coldLocal: number[] = [];
     const coldServer: number[] = [];
     for (let i = 0; i < COLD_RUNS; i++) {
-      coldLocal.push(await (localContainer())());
-      coldServer.push(await (serverContainer())());
+      coldLocal.push(await localContainer()());
+      coldServer.push(await serverContainer()());
     }
     const coldRequests = COLD_RUNS + 1;
     const coldGetPrompt = fake.count('GetPrompt');
@@ -105,7 +110,8 @@ export async function benchPromptRendering(): Promise<RenderingResults> {
     const serverCalls = fake.requests.filter((r) => r.operation === 'Converse' && r.params.modelId === VERSION_ARN);
     if (serverCalls.length !== coldRequests) throw new Error(`(b): ${serverCalls.length} Converse calls on ${VERSION_ARN}, expected ${coldRequests}`);
     const sent = serverCalls[0].body as Record<string, unknown>;
-    if (sent.system !== undefined || sent.inferenceConfig !== undefined || !sent.promptVariables) throw new Error(`(b) sent an unexpected body: ${JSON.stringify(sent)}`);
+    if (sent.system !== undefined || sent.inferenceConfig !== undefined || !sent.promptVariables)
+      throw new Error(`(b) sent an unexpected body: ${JSON.stringify(sent)}`);
 
     // Warm: one container each, interleaved.
     fake.reset();
@@ -124,7 +130,9 @@ export async function benchPromptRendering(): Promise<RenderingResults> {
     }
     const requests = WARMUP + CALLS;
     if (fake.count('GetPrompt') !== 1 || fake.count('Converse') !== 2 * requests || fake.requests.length !== 1 + 2 * requests) {
-      throw new Error(`warm rendering: fake saw ${fake.count('GetPrompt')} GetPrompt, ${fake.count('Converse')} Converse of ${fake.requests.length} calls; expected 1, ${2 * requests} of ${1 + 2 * requests}`);
+      throw new Error(
+        `warm rendering: fake saw ${fake.count('GetPrompt')} GetPrompt, ${fake.count('Converse')} Converse of ${fake.requests.length} calls; expected 1, ${2 * requests} of ${1 + 2 * requests}`,
+      );
     }
 
     const cold = (samples: number[]) => ({ runs: samples.length, median: median(samples), max: Math.max(...samples), samples });

@@ -58,7 +58,11 @@ function printTable(rows: Row[], checks: Check[]): void {
   });
   const header = ['measure', 'figure', 'target', 'status'];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) => c.map((s, i) => s.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((s, i) => s.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const c of cells) console.log(line(c));
 }
@@ -93,10 +97,7 @@ async function main(): Promise<void> {
   };
   const s = (n: number) => `${n.toFixed(2)} s`;
   const calls = (perRequest: CallCounts, perContainer: CallCounts) =>
-    [
-      ...Object.entries(perRequest).map(([op, n]) => `${op} ${n}`),
-      ...Object.entries(perContainer).map(([op, n]) => `+${n} ${op}/container`),
-    ].join(', ');
+    [...Object.entries(perRequest).map(([op, n]) => `${op} ${n}`), ...Object.entries(perContainer).map(([op, n]) => `+${n} ${op}/container`)].join(', ');
   // From ground 2 the overhead holds extra loopback round trips; at bare p50 each, what is left is our code.
   const beyondExtraTrips = (g: (typeof handler.grounds)[number]) => {
     const extra = Object.values(g.fakeCallsPerRequest).reduce((a, n) => a + n, 0) - 1;
@@ -105,11 +106,23 @@ async function main(): Promise<void> {
   const groundRows = handler.grounds.flatMap((g): Row[] => {
     const name = g.path ? `ground ${g.ground} ${g.path}` : `ground ${g.ground}`;
     return [
-      { measure: `${name} handler call [${calls(g.fakeCallsPerRequest, g.fakeCallsPerContainer)}]`, figure: `p50 ${ms(g.handlerMs.p50)}, p99 ${ms(g.handlerMs.p99)}, mean ${ms(g.handlerMs.mean)}` },
-      { measure: `${name} bare Converse round trip (same fake)`, figure: `p50 ${ms(g.bareRoundTripMs.p50)}, p99 ${ms(g.bareRoundTripMs.p99)}, mean ${ms(g.bareRoundTripMs.mean)}` },
+      {
+        measure: `${name} handler call [${calls(g.fakeCallsPerRequest, g.fakeCallsPerContainer)}]`,
+        figure: `p50 ${ms(g.handlerMs.p50)}, p99 ${ms(g.handlerMs.p99)}, mean ${ms(g.handlerMs.mean)}`,
+      },
+      {
+        measure: `${name} bare Converse round trip (same fake)`,
+        figure: `p50 ${ms(g.bareRoundTripMs.p50)}, p99 ${ms(g.bareRoundTripMs.p99)}, mean ${ms(g.bareRoundTripMs.mean)}`,
+      },
       { measure: `${name} handler overhead p50 (handler - bare)`, figure: `${ms(g.overheadMs.p50)}${beyondExtraTrips(g)}` },
       g.ground === 0
-        ? { measure: `ground 0 handler overhead p99 (handler - bare)`, figure: ms(g.overheadMs.p99), value: g.overheadMs.p99, limit: TARGETS.overheadP99Ms, unit: 'ms' }
+        ? {
+            measure: `ground 0 handler overhead p99 (handler - bare)`,
+            figure: ms(g.overheadMs.p99),
+            value: g.overheadMs.p99,
+            limit: TARGETS.overheadP99Ms,
+            unit: 'ms',
+          }
         : { measure: `${name} handler overhead p99 (handler - bare)`, figure: ms(g.overheadMs.p99) },
       { measure: `${name} handler overhead, paired per call`, figure: `p50 ${ms(g.pairedOverheadMs.p50)}, p99 ${ms(g.pairedOverheadMs.p99)}` },
     ];
@@ -119,7 +132,13 @@ async function main(): Promise<void> {
     figure: `cold 1st request median ${ms(r.coldMs.median)}, max ${ms(r.coldMs.max)} (${r.coldMs.runs} runs); warm p50 ${ms(r.warmMs.p50)}, p99 ${ms(r.warmMs.p99)}`,
   });
   const rows: Row[] = [
-    { measure: 'synth all grounds', figure: `median ${s(synth.all.medianS)}, min ${s(synth.all.minS)} (${synth.all.runs} runs)`, value: synth.all.medianS, limit: TARGETS.synthAllS, unit: 's' },
+    {
+      measure: 'synth all grounds',
+      figure: `median ${s(synth.all.medianS)}, min ${s(synth.all.minS)} (${synth.all.runs} runs)`,
+      value: synth.all.medianS,
+      limit: TARGETS.synthAllS,
+      unit: 's',
+    },
     ...(synth.all.largestProcessPeakMiB && synth.all.treePeakMiB
       ? [
           {
@@ -129,10 +148,16 @@ async function main(): Promise<void> {
             limit: TARGETS.synthPeakMiB,
             unit: 'MiB',
           },
-          { measure: 'synth all grounds: peak memory of the process tree (summed)', figure: `median ${synth.all.treePeakMiB.median} MiB, max ${synth.all.treePeakMiB.max} MiB` },
+          {
+            measure: 'synth all grounds: peak memory of the process tree (summed)',
+            figure: `median ${synth.all.treePeakMiB.median} MiB, max ${synth.all.treePeakMiB.max} MiB`,
+          },
         ]
       : [{ measure: 'synth all grounds: peak memory', figure: 'not measured (needs /proc)' }]),
-    ...synth.perGround.map((g) => ({ measure: `synth ground ${g.ground} (${g.stackId})`, figure: `median ${s(g.medianS)}, min ${s(g.minS)} (${g.runs} runs)` })),
+    ...synth.perGround.map((g) => ({
+      measure: `synth ground ${g.ground} (${g.stackId})`,
+      figure: `median ${s(g.medianS)}, min ${s(g.minS)} (${g.runs} runs)`,
+    })),
     ...bundles.figures.flatMap(bundleRows),
     ...bundles.pairs.map((p) => ({
       measure: `${p.handler} cold load, SDK bundled - external, paired`,
@@ -141,7 +166,10 @@ async function main(): Promise<void> {
     ...groundRows,
     renderingRow('(a) shipped: GetPrompt once, render locally', rendering.local),
     renderingRow('(b) Converse on prompt version ARN + promptVariables', rendering.server),
-    { measure: 'ground 1 rendering (a) - (b), paired per warm call', figure: `p50 ${ms(rendering.pairedLocalMinusServerMs.p50)}, p99 ${ms(rendering.pairedLocalMinusServerMs.p99)}` },
+    {
+      measure: 'ground 1 rendering (a) - (b), paired per warm call',
+      figure: `p50 ${ms(rendering.pairedLocalMinusServerMs.p50)}, p99 ${ms(rendering.pairedLocalMinusServerMs.p99)}`,
+    },
   ];
 
   const checks: Check[] = [];

@@ -16,7 +16,9 @@ export function selectGrounds(value: unknown): GroundNumber[] {
   if (value === PREDICTIVE_ML) return [];
   const n = typeof value === 'number' ? value : /^\d+$/.test(String(value).trim()) ? Number(value) : NaN;
   if (!(all as number[]).includes(n)) {
-    throw new Error(`Invalid genai-blueprint configuration: ground = ${JSON.stringify(value)}; allowed: ${all.join(', ')} or unset for all, or ${PREDICTIVE_ML} for the PredictiveMl stack alone`);
+    throw new Error(
+      `Invalid genai-blueprint configuration: ground = ${JSON.stringify(value)}; allowed: ${all.join(', ')} or unset for all, or ${PREDICTIVE_ML} for the PredictiveMl stack alone`,
+    );
   }
   return [n as GroundNumber];
 }
@@ -42,9 +44,7 @@ export function buildBlueprint(app: App, opts: { nag?: boolean; validationProces
   }
   const context = app.node.getAllContext();
   const config = loadConfig(context);
-  const stacks = selectGrounds(context.ground).map(
-    (ground) => new GroundStack(app, GROUNDS[ground].stackId, { ground, config }),
-  );
+  const stacks = selectGrounds(context.ground).map((ground) => new GroundStack(app, GROUNDS[ground].stackId, { ground, config }));
   const withMl = context.ground === undefined || context.ground === '' || context.ground === 'all' || context.ground === PREDICTIVE_ML;
   const predictiveMl = withMl ? new PredictiveMlStack(app, 'PredictiveMl', { config }) : undefined;
   if (opts.nag ?? true) {

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CloudFormationValidatePlugin, type IPolicyValidationContext, type PolicyValidationPluginReport, type PolicyViolation } from 'aws-cdk-lib';
+import { z } from 'zod';
 
 /**
  * aws-cdk-lib's CloudFormation validation (`@aws-cdk/core:validateAgainstDefaultRules`), run in a
@@ -46,7 +47,7 @@ export class ChildProcessCloudFormationValidatePlugin extends CloudFormationVali
     });
     if (run.error) throw run.error;
     if (run.status !== 0) throw new Error(`CloudFormation validation process failed (exit ${run.status}):\n${run.stderr}`);
-    const result = JSON.parse(run.stdout) as ValidateResult;
+    const result = validateResult.parse(JSON.parse(run.stdout));
     this.engineVersion = result.version;
     const diagnostics = new Map(result.diagnostics);
     // From here on, aws-cdk-lib's CloudFormationValidatePlugin.validate, in the stacks' order.
@@ -104,15 +105,19 @@ export function installValidationProcess(): ChildProcessCloudFormationValidatePl
   return plugin;
 }
 
-interface Diagnostic {
-  readonly severity: string;
-  readonly ruleId: string;
-  readonly message: string;
-  readonly propertyPath?: string;
-  readonly suggestedFix?: string;
-  readonly category?: string;
-  readonly entity?: { readonly entityType: string; readonly logicalId?: string };
-}
+const diagnostic = z.object({
+  severity: z.string(),
+  ruleId: z.string(),
+  message: z.string(),
+  propertyPath: z.string().optional(),
+  suggestedFix: z.string().optional(),
+  category: z.string().optional(),
+  entity: z.object({ entityType: z.string(), logicalId: z.string().optional() }).optional(),
+});
+/** What the child writes: the engine's version and each template's diagnostics. */
+const validateResult = z.object({ version: z.string(), diagnostics: z.array(z.tuple([z.string(), z.array(diagnostic)])) });
+const rulesIndex = z.object({ rules: z.array(z.object({ file: z.string(), types: z.array(z.string()).nullable() })) });
+const templateResources = z.object({ Resources: z.record(z.string(), z.object({ Type: z.unknown() }).nullable()).optional() });
 
 interface ValidateJob {
   readonly templatePath: string;
@@ -124,11 +129,6 @@ interface ValidateRequest {
   readonly engine: string;
   readonly regoRules: { name: string; content: string }[];
   readonly jobs: ValidateJob[];
-}
-
-interface ValidateResult {
-  readonly version: string;
-  readonly diagnostics: [string, Diagnostic[]][];
 }
 
 function mapSeverity(severity: string): string {
@@ -154,7 +154,7 @@ const ENGINE = require.resolve('@aws/cloudformation-validate', { paths: [CDK_LIB
 
 /** The rules the built-in plugin loads: those of no type, or of a type the templates hold (`loadBuiltinRegoRules`). */
 function builtinRegoRules(types: Set<string>): { name: string; content: string }[] {
-  const index = JSON.parse(fs.readFileSync(path.join(RULES_DIRECTORY, 'index.generated.json'), 'utf-8')) as { rules: { file: string; types: string[] | null }[] };
+  const index = rulesIndex.parse(JSON.parse(fs.readFileSync(path.join(RULES_DIRECTORY, 'index.generated.json'), 'utf-8')));
   return index.rules
     .filter((r) => r.types === null || r.types.some((t) => types.has(t)))
     .sort((a, b) => a.file.localeCompare(b.file))
@@ -165,8 +165,8 @@ function resourceTypes(templates: Iterable<string>): Set<string> {
   const types = new Set<string>();
   for (const template of templates) {
     try {
-      const parsed = JSON.parse(template) as { Resources?: Record<string, { Type?: unknown }> };
-      for (const r of Object.values(parsed?.Resources ?? {})) if (r && typeof r === 'object' && typeof r.Type === 'string') types.add(r.Type);
+      const parsed = templateResources.safeParse(JSON.parse(template));
+      for (const r of Object.values(parsed.data?.Resources ?? {})) if (typeof r?.Type === 'string') types.add(r.Type);
     } catch {
       // As the built-in plugin: a template that does not parse contributes no type.
     }

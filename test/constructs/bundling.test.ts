@@ -6,7 +6,10 @@ import { bundleOptions, SDK_BUNDLED, sdkBundled } from '../../lib/constructs/sha
 
 const ROOT = path.join(__dirname, '..', '..');
 const ENTRIES = [
-  ...fs.readdirSync(path.join(ROOT, 'lambda')).filter((d) => fs.existsSync(path.join(ROOT, 'lambda', d, 'handler.ts'))).map((d) => path.join('lambda', d, 'handler.ts')),
+  ...fs
+    .readdirSync(path.join(ROOT, 'lambda'))
+    .filter((d) => fs.existsSync(path.join(ROOT, 'lambda', d, 'handler.ts')))
+    .map((d) => path.join('lambda', d, 'handler.ts')),
   path.join('lambda', 'prompt', 'handler-cached.ts'),
 ];
 
