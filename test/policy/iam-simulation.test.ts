@@ -1,8 +1,8 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type CfnElement, Stack } from 'aws-cdk-lib';
-import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import { buildSync } from 'esbuild';
 import { BlueprintFunction } from '../../lib/constructs/shared/blueprint-function';
+import { bundleOptions } from '../../lib/constructs/shared/bundling';
 import { type Call, type FunctionUnderTest, functionSdkCalls, lambdaServiceCalls, stateMachineCalls } from '../support/iam/calls';
 import { COMMAND_ACTIONS, sdkCalls } from '../support/iam/commands';
 import { ACCOUNT, type CfnTemplate, PARTITION, TemplateResolver } from '../support/iam/resolve';
@@ -56,12 +56,18 @@ interface StackCase {
   readonly functions: FunctionUnderTest[];
 }
 
+/**
+ * A function's code with the AWS SDK left external, built from its entry the way it ships
+ * (bundleOptions), so the SDK commands it can send show as `require("@aws-sdk/...")` members even
+ * for the functions whose shipped bundle carries the SDK inline (SDK_BUNDLED).
+ */
 const bundles = new Map<string, string>();
 function bundleOf(fn: BlueprintFunction): string {
-  const asset = fn.node.findChild('Code') as Asset;
-  const file = path.join(assembly.directory, asset.assetPath, 'index.js');
-  if (!bundles.has(file)) bundles.set(file, fs.readFileSync(file, 'utf8'));
-  return bundles.get(file)!;
+  if (!bundles.has(fn.entry)) {
+    const { outputFiles } = buildSync({ ...bundleOptions(fn.entry, path.join(assembly.directory, 'iam-simulation.js'), { bundleSdk: false }), write: false });
+    bundles.set(fn.entry, outputFiles![0].text);
+  }
+  return bundles.get(fn.entry)!;
 }
 
 /** A custom-resource handler's inputs: the properties of the custom resources whose provider invokes it. */

@@ -88,7 +88,11 @@ export interface BlueprintFunctionProps {
  * active tracing, Powertools settings.
  */
 export class BlueprintFunction extends lambda.Function {
+  /** The TypeScript entry file its bundle is built from. */
+  public readonly entry: string;
+
   constructor(scope: Construct, id: string, props: BlueprintFunctionProps) {
+    const entry = path.join(PACKAGE_ROOT, 'lambda', props.handlerDir, props.entryFile ?? 'handler.ts');
     const timeoutSeconds = props.timeout.toSeconds();
     if (!Token.isUnresolved(timeoutSeconds) && (timeoutSeconds < 1 || timeoutSeconds > 900)) {
       throw new Error(`timeout must be between 1 and 900 seconds, got ${timeoutSeconds}`);
@@ -117,7 +121,7 @@ export class BlueprintFunction extends lambda.Function {
       securityGroups = [new ec2.SecurityGroup(scope, `${id}SecurityGroup`, { vpc: props.vpc, description: `genai-blueprint ${props.handlerDir} function` })];
     }
     super(scope, id, {
-      code: bundledCode(path.join(PACKAGE_ROOT, 'lambda', props.handlerDir, props.entryFile ?? 'handler.ts'), { bundleSdk: sdkBundled(props.handlerDir) }),
+      code: bundledCode(entry, { bundleSdk: sdkBundled(props.handlerDir) }),
       handler: 'index.handler',
       description: props.description,
       role,
@@ -140,6 +144,7 @@ export class BlueprintFunction extends lambda.Function {
         ...props.environment,
       },
     });
+    this.entry = entry;
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: props.vpc

@@ -20,17 +20,23 @@ function packageRoot(from: string): string {
  * The functions (folders under `lambda/`) whose bundle carries its own AWS SDK; the others use the
  * runtime's.
  *
- * Decided, not yet switched: bundle it for the functions that serve a request, whose cold start a
- * caller waits for: prompt (both builds), chat-stream, openai, agent, agent-actions, sessions,
- * feedback, predict. On Node.js 24, loading one file instead of the runtime SDK's packages was
- * faster for each (bench/bundles.ts, both builds loaded in alternating pairs; predict's pairs the
- * least clear), at ~3x the asset size (~150-310 KB to ~450-820 KB) and with the SDK pinned at build
- * time. The functions behind SQS, Step Functions and custom resources keep the runtime's SDK:
- * nobody waits for their cold start. Not switched because test/policy/iam-simulation.test.ts reads
- * the SDK calls a function can make from its shipped bundle's `require("@aws-sdk/...")` lines;
- * once it reads them from `bundleOptions(entry, out, { bundleSdk: false })`, list the functions here.
+ * The functions that serve a request, whose cold start a caller waits for: prompt (both builds),
+ * chat-stream, openai, agent, agent-actions, sessions, feedback, predict. On Node.js 24, loading one
+ * file instead of the runtime SDK's packages was faster for each (bench/bundles.ts, both builds
+ * loaded in alternating pairs; predict's pairs the least clear), at ~3x the asset size (~150-310 KB
+ * to ~450-820 KB) and with the SDK pinned at build time. The functions behind SQS, Step Functions
+ * and custom resources keep the runtime's SDK: nobody waits for their cold start.
  */
-export const SDK_BUNDLED: ReadonlySet<string> = new Set<string>([]);
+export const SDK_BUNDLED: ReadonlySet<string> = new Set<string>([
+  'prompt',
+  'chat-stream',
+  'openai',
+  'agent',
+  'agent-actions',
+  'sessions',
+  'feedback',
+  'predict',
+]);
 
 /** Whether the function built from `lambda/<handlerDir>/` bundles the SDK (see SDK_BUNDLED). */
 export function sdkBundled(handlerDir: string): boolean {
