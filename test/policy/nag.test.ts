@@ -1,6 +1,6 @@
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { type AcknowledgementAudit, auditAcknowledgements, GenAiBlueprintChecks } from '../../lib/checks';
+import { type AcknowledgementAudit, acknowledgementsIn, auditAcknowledgements, GenAiBlueprintChecks } from '../../lib/checks';
 import { GROUNDS } from '../../lib/grounds/ground-stack';
 import { buildApp } from '../support/synth';
 
@@ -35,17 +35,7 @@ describe.each(SCOPES)('%s', (_id, stack) => {
 });
 
 test('every acknowledgement names a rule and gives a reason of substance, and none sits on a stack or the app', () => {
-  const acks = app.node.findAll().flatMap((c) =>
-    c.node.metadata
-      .filter((m) => m.type === 'aws:cdk:acknowledged-rules')
-      .flatMap((m) =>
-        Object.entries(m.data as Record<string, { reason?: string } | string>).map(([id, v]) => ({
-          path: c.node.path,
-          id,
-          reason: typeof v === 'string' ? v : (v?.reason ?? ''),
-        })),
-      ),
-  );
+  const acks = acknowledgementsIn(app);
   expect(acks.length).toBeGreaterThan(0);
   // aws-cdk-lib itself acknowledges this one on every stack that uses stack.availabilityZones.
   for (const ack of acks.filter((a) => a.id !== 'CloudFormation-Validate::W3010')) {
