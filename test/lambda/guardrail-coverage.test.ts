@@ -4,7 +4,7 @@ import { apiEvent, lambdaContext, parseResult } from '../support/api-event';
 import { BedrockFake, type GuardrailPolicy, guardrailTexts, type RecordedRequest } from '../support/bedrock-fake';
 import { deployedPrompt } from '../support/deployed-prompt';
 import { installLocalStreamingRuntime, invokeStreaming, localContext } from '../support/local-streaming';
-import { PROMPT_ENV } from '../support/prompt-handler';
+import { PROMPT_ENV, loadLambdaHandler } from '../support/prompt-handler';
 import type { StreamingHandler } from '../../lambda/shared/stream';
 
 /**
@@ -138,21 +138,10 @@ const arm = (perBlockOutputs = true) => {
   fake.data.prompts.set('PROMPT1234', deployedPrompt('PROMPT1234'));
 };
 
-function load<T>(path: string, env: Record<string, string>): T {
-  for (const key of ['TENANTS', 'PROMPT_ID', 'PROMPT_VERSION', 'KNOWLEDGE_BASE_ID', 'SESSIONS_TABLE', 'FEEDBACK_TABLE', 'CACHE_ENDPOINT', 'MODEL_ALIAS'])
-    delete process.env[key];
-  Object.assign(process.env, env);
-  let handler!: T;
-  jest.isolateModules(() => {
-    handler = (require(path) as { handler: T }).handler;
-  });
-  return handler;
-}
-
 describe('POST /chat/stream: every turn the client sends is checked, and the model sees it masked', () => {
   let handler: StreamingHandler;
   beforeAll(() => {
-    handler = load('../../lambda/chat-stream/handler', {
+    handler = loadLambdaHandler('chat-stream/handler', {
       ...STREAM_ENV,
       MODEL_ID: 'us.amazon.nova-lite-v1:0',
       MODEL_PRICE: JSON.stringify(ROUTING.targets[0].price),
@@ -207,7 +196,7 @@ describe('POST /chat/stream: every turn the client sends is checked, and the mod
 describe('POST /v1/chat/completions: system, developer, every turn and every part are checked', () => {
   let handler: StreamingHandler;
   beforeAll(() => {
-    handler = load('../../lambda/openai/handler', { ...STREAM_ENV, ROUTING_POLICY: JSON.stringify(ROUTING) });
+    handler = loadLambdaHandler('openai/handler', { ...STREAM_ENV, ROUTING_POLICY: JSON.stringify(ROUTING) });
   });
   const complete = (body: unknown) => invokeStreaming(handler, apiEvent('v1/chat/completions', body), localContext());
 
@@ -260,7 +249,7 @@ describe('POST /v1/chat/completions: system, developer, every turn and every par
 describe('POST /prompt: the query and every variable are checked, and the model sees them masked', () => {
   let handler: Handler;
   beforeAll(() => {
-    handler = load('../../lambda/prompt/handler', { ...PROMPT_ENV, ...GUARDRAIL_ENV, PROMPT_ID: 'PROMPT1234', PROMPT_VERSION: '1' });
+    handler = loadLambdaHandler('prompt/handler', { ...PROMPT_ENV, ...GUARDRAIL_ENV, PROMPT_ID: 'PROMPT1234', PROMPT_VERSION: '1' });
   });
   const ask = async (body: unknown) => parseResult(await handler(apiEvent('prompt', body), lambdaContext()));
 
@@ -299,7 +288,7 @@ describe('POST /agent: client text reaches the model only through the guarded ag
   const AGENT = { AGENT_ID: 'AGENT12345', AGENT_ALIAS_ID: 'ALIAS12345' };
   let handler: Handler;
   beforeAll(() => {
-    handler = load('../../lambda/agent/handler', { ...AGENT, MAX_INPUT_CHARS: '4000', BEDROCK_MAX_ATTEMPTS: '2', BEDROCK_ATTEMPT_TIMEOUT_MS: '2000' });
+    handler = loadLambdaHandler('agent/handler', { ...AGENT, MAX_INPUT_CHARS: '4000', BEDROCK_MAX_ATTEMPTS: '2', BEDROCK_ATTEMPT_TIMEOUT_MS: '2000' });
   });
 
   test('property: turns and confirmations', async () => {

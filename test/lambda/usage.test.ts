@@ -18,7 +18,7 @@ import type { StreamingHandler } from '../../lambda/shared/stream';
 import { apiEvent, lambdaContext } from '../support/api-event';
 import { agentUsage, BedrockFake, type Operation } from '../support/bedrock-fake';
 import { installLocalStreamingRuntime, invokeStreaming, localContext } from '../support/local-streaming';
-import { PROMPT_ENV, TWO_TENANTS } from '../support/prompt-handler';
+import { PROMPT_ENV, TWO_TENANTS, loadLambdaHandler } from '../support/prompt-handler';
 import { CDK_JSON_CONTEXT } from '../support/synth';
 import * as z from 'zod/mini';
 import { jsonObject, parseJson } from '../support/json';
@@ -55,42 +55,22 @@ const saved = { ...process.env };
 const handlers: { prompt?: Handler; chat?: StreamingHandler; openai?: StreamingHandler; agent?: Handler } = {};
 const AGENT_ENV = { AGENT_ID: 'AGENT12345', AGENT_ALIAS_ID: 'ALIAS12345', MAX_INPUT_CHARS: '4000' };
 
-function load<T>(path: string, env: Record<string, string>): T {
-  for (const key of [
-    'PROMPT_ID',
-    'PROMPT_VERSION',
-    'KNOWLEDGE_BASE_ID',
-    'GUARDRAIL_ID',
-    'GUARDRAIL_VERSION',
-    'SESSIONS_TABLE',
-    'FEEDBACK_TABLE',
-    'CACHE_ENDPOINT',
-  ])
-    delete process.env[key];
-  Object.assign(process.env, env);
-  let handler!: T;
-  jest.isolateModules(() => {
-    handler = (require(path) as { handler: T }).handler;
-  });
-  return handler;
-}
-
 beforeAll(async () => {
   fake = await BedrockFake.start();
   fake.exportEndpoints();
   installLocalStreamingRuntime();
   // Metrics on, written through the global console (POWERTOOLS_DEV), in the stack's namespace.
   Object.assign(process.env, { POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_DEV: 'true', POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE });
-  handlers.prompt = load<Handler>('../../lambda/prompt/handler', { ...PROMPT_ENV, ...COMMON, ROUTING_POLICY: JSON.stringify(ROUTING) });
-  handlers.chat = load<StreamingHandler>('../../lambda/chat-stream/handler', {
+  handlers.prompt = loadLambdaHandler<Handler>('prompt/handler', { ...PROMPT_ENV, ...COMMON, ROUTING_POLICY: JSON.stringify(ROUTING) });
+  handlers.chat = loadLambdaHandler<StreamingHandler>('chat-stream/handler', {
     ...COMMON,
     MODEL_ID: 'us.amazon.nova-lite-v1:0',
     MODEL_ALIAS: 'nova-lite',
     MODEL_PRICE: JSON.stringify(PRICE),
   });
-  handlers.openai = load<StreamingHandler>('../../lambda/openai/handler', { ...COMMON, ROUTING_POLICY: JSON.stringify(ROUTING) });
+  handlers.openai = loadLambdaHandler<StreamingHandler>('openai/handler', { ...COMMON, ROUTING_POLICY: JSON.stringify(ROUTING) });
   // The agent's model alias and price as AgentRoute writes them (checked below against the synthesized function).
-  handlers.agent = load<Handler>('../../lambda/agent/handler', { ...COMMON, ...AGENT_ENV, MODEL_ALIAS: 'nova-lite', [MODEL_PRICE_ENV]: JSON.stringify(PRICE) });
+  handlers.agent = loadLambdaHandler<Handler>('agent/handler', { ...COMMON, ...AGENT_ENV, MODEL_ALIAS: 'nova-lite', [MODEL_PRICE_ENV]: JSON.stringify(PRICE) });
 });
 afterAll(async () => {
   for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];

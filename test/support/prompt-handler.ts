@@ -56,6 +56,21 @@ const GROUND_KEYS = [
 
 export type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
+/**
+ * Loads `lambda/<entry>` (e.g. 'chat-stream/handler') as a fresh module instance, as Lambda does
+ * per container (module-scope clients read the environment once), with `env` set and every other
+ * ground's settings unset.
+ */
+export function loadLambdaHandler<T>(entry: string, env: Record<string, string>): T {
+  for (const key of [...GROUND_KEYS, 'CACHE_ENDPOINT', 'MODEL_ALIAS']) delete process.env[key];
+  Object.assign(process.env, env);
+  let handler!: T;
+  jest.isolateModules(() => {
+    handler = (require(`../../lambda/${entry}`) as { handler: T }).handler;
+  });
+  return handler;
+}
+
 /** Starts the Bedrock fake and loads the prompt handler pointed at it (module-scope clients). */
 export async function startPromptHandler(env: Record<string, string> = {}): Promise<{ fake: BedrockFake; handler: Handler }> {
   const fake = await BedrockFake.start();
