@@ -36,6 +36,13 @@ module.exports = {
       to: { path: '^lambda/', pathNot: '^lambda/shared/' },
     },
     {
+      name: 'function-not-to-function',
+      comment: "A function's code is its own: what two functions share lives in lambda/shared/.",
+      severity: 'error',
+      from: { path: '^lambda/([^/]+)/', pathNot: '^lambda/shared/' },
+      to: { path: '^lambda/', pathNot: ['^lambda/$1/', '^lambda/shared/'] },
+    },
+    {
       name: 'config-not-to-constructs-or-grounds',
       comment: 'lib/config is read by constructs and grounds, never the other way round.',
       severity: 'error',

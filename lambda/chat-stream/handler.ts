@@ -10,7 +10,8 @@ import { costOf } from '../shared/router';
 import { recordUsage } from '../shared/usage';
 import { MODEL_PRICE_ENV } from '../../contracts/model-call';
 import { NO_TENANT } from '../../contracts/usage';
-import { type ChatDeps, type ChatEvent, chatRequestSchema, type ChatRequest, type ChatSettings, modelRequest, openChat } from './core';
+import { chatRequestSchema, type ChatRequest, type ChatSettings, modelRequest } from './core';
+import { type ChatDeps, type ChatEvent, openChat } from '../shared/guarded-chat';
 
 const env = readEnv(
   z.object({

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { ChatEvent } from '../chat-stream/core';
+import type { ChatEvent } from '../shared/guarded-chat';
 import { HttpError } from '../shared/http';
 import type { ModelMessage, ModelRequest, TokenUsage } from '../shared/model';
 import { chooseModel } from '../shared/router';

@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
-import { type ChatDeps, type ChatEvent, openChat } from '../chat-stream/core';
+import { type ChatDeps, type ChatEvent, openChat } from '../shared/guarded-chat';
 import { createBedrockRuntime, guardrail } from '../shared/bedrock';
 import { intFromEnv, jsonFromEnv, modelCallEnv, readEnv } from '../shared/env';
 import { callerOf } from '../shared/identity';

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { HttpError } from '../shared/http';
 import { integerOnly, withoutProtoKey } from '../shared/validation';
 import { SESSION_ID_PATTERN } from '../../contracts/ids';
-import type { GuardrailPort, KnowledgePort, ModelMessage, ModelPort, Passage, PromptPort, PromptTemplate, TokenUsage } from '../shared/model';
+import type { GuardrailOutcome, GuardrailPort, KnowledgePort, ModelMessage, ModelPort, Passage, PromptPort, PromptTemplate, TokenUsage } from '../shared/model';
 import type { AnswerOutcome, CacheableRequest, CacheLookup, CacheScope, CacheSource, StoreResult } from '../shared/cache';
 import { chooseModel, converseRouted } from '../shared/router';
 import type { RoutingPolicy } from '../../contracts/routing';
@@ -149,7 +149,7 @@ export interface PromptAnswer {
   readonly cache?: CacheSource;
 }
 
-export type GuardrailOutcome = 'none' | 'masked' | 'blocked' | 'ungrounded' | 'not-checked';
+export type { GuardrailOutcome } from '../shared/model';
 
 export { BlockedInput } from '../shared/input-guard';
 

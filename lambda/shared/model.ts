@@ -77,3 +77,6 @@ export interface GuardrailVerdict {
 export interface GuardrailPort {
   apply(source: 'INPUT' | 'OUTPUT', content: readonly GuardrailContent[], signal?: AbortSignal): Promise<GuardrailVerdict>;
 }
+
+/** What the guardrail did to a request's input or its answer (`not-checked`: no guardrail at this ground). */
+export type GuardrailOutcome = 'none' | 'masked' | 'blocked' | 'ungrounded' | 'not-checked';

@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { releasePoint } from '../../lambda/chat-stream/core';
+import { releasePoint } from '../../lambda/shared/guarded-chat';
 import { installLocalStreamingRuntime, invokeStreaming, localContext } from '../support/local-streaming';
 import type { StreamingHandler } from '../../lambda/shared/stream';
 import { apiEvent, LEAK_PATTERNS } from '../support/api-event';

@@ -73,6 +73,7 @@ describe('import boundaries (dependency-cruiser)', () => {
       'contracts/with-node.ts': "import { readFileSync } from 'node:fs';\nexport const R = readFileSync;\n",
       'contracts/with-zod.ts': "import { z } from 'zod';\nexport const Z = z.string();\n",
       'lambda/shared/uses-function.ts': "import { CORE } from '../fn/core';\nexport const S = CORE;\n",
+      'lambda/other/handler.ts': "import { CORE } from '../fn/core';\nexport const O = CORE;\n",
       'lib/config/uses-ground.ts': "import { GROUND } from '../grounds/ground';\nexport const C = GROUND;\n",
       'lib/constructs/block/uses-ground.ts': "import { GROUND } from '../../grounds/ground';\nexport const G = GROUND;\n",
       'lambda/fn/a.ts': "import { B } from './b';\nexport const A = 1 + B;\n",
@@ -101,6 +102,7 @@ describe('import boundaries (dependency-cruiser)', () => {
           { rule: 'contracts-dependency-free', from: 'contracts/with-node.ts', to: 'fs' },
           { rule: 'contracts-dependency-free', from: 'contracts/with-zod.ts', to: 'node_modules/zod/index.d.cts' },
           { rule: 'shared-not-to-function', from: 'lambda/shared/uses-function.ts', to: 'lambda/fn/core.ts' },
+          { rule: 'function-not-to-function', from: 'lambda/other/handler.ts', to: 'lambda/fn/core.ts' },
           { rule: 'config-not-to-constructs-or-grounds', from: 'lib/config/uses-ground.ts', to: 'lib/grounds/ground.ts' },
           { rule: 'constructs-not-to-grounds', from: 'lib/constructs/block/uses-ground.ts', to: 'lib/grounds/ground.ts' },
           // A cycle is reported once, at the import that closes it.
