@@ -20,7 +20,6 @@ import { PredictiveMl } from '../constructs/predictive-ml/predictive-ml';
 import { ManagedPrompt } from '../constructs/prompt-library/managed-prompt';
 import { SessionStore } from '../constructs/sessions/session-store';
 import type { IRouteBlock } from '../constructs/shared/routes';
-import { predictiveMlSettings } from './predictive-ml-stack';
 import {
   agentProps,
   agentRouteProps,
@@ -37,6 +36,7 @@ import {
   modelCallProps,
   modelGatewayProps,
   observabilitySettings,
+  predictiveMlSettings,
   responseCacheProps,
   routedModels,
   sessionStoreProps,
@@ -117,7 +117,7 @@ export class GroundStack extends Stack {
     if (ground >= 2) this.knowledgeBase = new KnowledgeBase(this, 'KnowledgeBase', knowledgeBaseProps(config));
     if (ground >= 3) this.guardrail = new Guardrail(this, 'Guardrail', guardrailProps(config));
     // Ground 4: the gateway (tenants, usage plans, WAF, per-tenant inference profiles) and the router.
-    const gateway = (this.gateway = ground >= 4 ? new ModelGateway(this, 'Gateway', modelGatewayProps(config, api, model, this)) : undefined);
+    const gateway = (this.gateway = ground >= 4 ? new ModelGateway(this, 'Gateway', modelGatewayProps(config, api, { model, scope: this })) : undefined);
     // Ground 5: an isolated network and the cache in it.
     if (ground >= 5) {
       this.network = new IsolatedNetwork(this, 'Network', isolatedNetworkProps(config));

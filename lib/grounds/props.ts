@@ -1,4 +1,5 @@
 import { Duration, Size } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import type { IConstruct } from 'constructs';
 import { catalogEmbeddingModel, catalogModel, MODEL_CATALOG } from '../config/models';
 import { type BlueprintConfig, effectiveRouter } from '../config/schema';
@@ -13,6 +14,7 @@ import type { ModelGateway, ModelGatewayProps } from '../constructs/gateway/mode
 import type { GuardrailProps, IGuardrail } from '../constructs/guardrail/guardrail';
 import { BLUEPRINT_CORPUS, type ChunkingStrategy, type IKnowledgeBase, type KnowledgeBaseProps } from '../constructs/knowledge-base/knowledge-base';
 import type { ModelCallProps } from '../constructs/model-call/model-call';
+import type { PredictiveMlProps } from '../constructs/predictive-ml/predictive-ml';
 import type { InvocationLoggingProps } from '../constructs/observability/invocation-logging';
 import type { ObservabilityProps } from '../constructs/observability/observability';
 import type { DocumentPipelineProps } from '../constructs/orchestration/document-pipeline';
@@ -83,7 +85,8 @@ export function guardrailProps(config: BlueprintConfig): GuardrailProps {
   return guardrail;
 }
 
-export function modelGatewayProps(config: BlueprintConfig, api: IModelApi, model: BedrockModel, scope: IConstruct): ModelGatewayProps {
+/** The gateway of the grounds (`copies`: the model the tenants' inference profiles copy) or of the PredictiveMl stack (none). */
+export function modelGatewayProps(config: BlueprintConfig, api: IModelApi, copies?: { model: BedrockModel; scope: IConstruct }): ModelGatewayProps {
   return {
     api,
     tenants: config.tenants.map((t) => ({
@@ -93,7 +96,7 @@ export function modelGatewayProps(config: BlueprintConfig, api: IModelApi, model
       rateLimit: t.rateLimit,
       burstLimit: t.burstLimit,
     })),
-    modelSourceArn: model.sourceArn(scope),
+    modelSourceArn: copies?.model.sourceArn(copies.scope),
     blockLargeBodies: config.gateway.blockLargeBodies,
     requestsPer5MinPerIp: config.gateway.requestsPer5MinPerIp,
     logRetention: logRetention(config),
@@ -282,4 +285,27 @@ function chunking(c: BlueprintConfig['knowledgeBase']['chunking']): ChunkingStra
     case 'none':
       return { strategy: 'none' };
   }
+}
+
+/** The PredictiveMl props that come from configuration (everything but the API and the gateway), for this stack and ground 7. */
+export function predictiveMlSettings(config: BlueprintConfig): Omit<PredictiveMlProps, 'api' | 'gateway'> {
+  const ml = config.predictiveMl;
+  return {
+    minValidationAuc: ml.minValidationAuc,
+    inference: ml.inference,
+    serverlessMemoryMb: ml.serverlessMemoryMb,
+    serverlessMaxConcurrency: ml.serverlessMaxConcurrency,
+    instanceType: ml.instanceType,
+    instanceCount: ml.instanceCount,
+    dataCapturePercent: ml.dataCapturePercent,
+    trainingInstanceType: ml.trainingInstanceType,
+    maxTrainingRuntime: Duration.minutes(ml.maxTrainingMinutes),
+    schedule: ml.schedule ? events.Schedule.expression(ml.schedule) : undefined,
+    retrainOnUpload: ml.retrainOnUpload,
+    timeout: Duration.seconds(config.lambda.timeoutSeconds),
+    // Below the function timeout, leaving time to answer 504 instead of being killed.
+    attemptTimeout: Duration.seconds(Math.max(1, Math.min(12, config.lambda.timeoutSeconds - 2))),
+    logRetention: config.lambda.logRetentionDays,
+    reservedConcurrentExecutions: config.lambda.reservedConcurrency,
+  };
 }
