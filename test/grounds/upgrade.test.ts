@@ -8,7 +8,7 @@ import {
   serviceSpec,
   type TemplateJson,
   upgradeReplacements,
-} from '../support/replacement';
+} from '../../review/replacement';
 import { statefulResources, upgradeLosses } from '../support/stateful';
 import { buildApp, maskedTemplate } from '../support/synth';
 
