@@ -141,7 +141,8 @@ async function reply(e: Record<string, unknown>, invocation: Invocation, deps: A
   const group = ACTION_GROUPS.find((g) => g.name === invocation.actionGroup);
   if (!group || !group.functions.some((f) => f.name === invocation.function) || !Object.hasOwn(PARAMETER_SCHEMAS, invocation.function)) {
     return failure(
-      `Unknown function ${JSON.stringify(invocation.function)} in action group ${JSON.stringify(invocation.actionGroup)}; available: ${ACTION_GROUPS.flatMap((g) => g.functions.map((f) => `${g.name}.${f.name}`)).join(', ')}`,
+      `Unknown function ${JSON.stringify(invocation.function)} in action group ${JSON.stringify(invocation.actionGroup)}; ` +
+        `available: ${ACTION_GROUPS.flatMap((g) => g.functions.map((f) => `${g.name}.${f.name}`)).join(', ')}`,
     );
   }
   const name = invocation.function as FunctionName;

@@ -1,11 +1,11 @@
-import * as z from 'zod/mini';
 import { readEnv } from '../shared/env';
+import { agentActionsEnvSchema } from '../../contracts/env';
 import { createDynamoDb } from '../shared/dynamo';
 import { logger } from '../shared/observability';
 import { type ActionDeps, type ActionResponse, handleAction } from './core';
 import { dynamoSupportStore } from './store';
 
-const env = readEnv(z.object({ TABLE_NAME: z.string().check(z.minLength(1)) }));
+const env = readEnv(agentActionsEnvSchema);
 
 // The shared client: bounded attempts with socket timeouts, well inside the function's timeout.
 const documents = createDynamoDb();

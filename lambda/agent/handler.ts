@@ -1,33 +1,21 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type BedrockAgentRuntimeClient, InvokeAgentCommand } from '@aws-sdk/client-bedrock-agent-runtime';
-import * as z from 'zod/mini';
 import { ACTION_GROUPS } from '../../contracts/agent-actions';
 import { jsonRoute } from '../shared/api';
 import { createBedrockAgentRuntime } from '../shared/bedrock';
-import { intFromEnv, priceFromEnv, readEnv } from '../shared/env';
+import { readEnv } from '../shared/env';
+import { agentEnvSchema } from '../../contracts/env';
 import { HttpError } from '../shared/http';
 import { callerOf, tenantDirectoryFrom } from '../shared/identity';
 import { logger, metrics } from '../shared/observability';
 import { costOf } from '../shared/router';
 import { recordUsage } from '../shared/usage';
 import { MODEL_PRICE_ENV } from '../../contracts/model-call';
+import { GUARDRAIL_METRICS } from '../../contracts/metrics';
+import { USAGE_DIMENSIONS } from '../../contracts/usage';
 import { type AgentEvent, type AgentPort, type AgentSettings, converse, parseAgentRequest } from './core';
 
-const env = readEnv(
-  z.object({
-    AGENT_ID: z.string().check(z.minLength(1)),
-    AGENT_ALIAS_ID: z.string().check(z.minLength(1)),
-    MAX_INPUT_CHARS: intFromEnv(),
-    /** Ground 4+: JSON {apiKeyId: {tenant, tier}}; unset, every caller belongs to the tenant `default`. */
-    TENANTS: z.optional(z.string()),
-    BEDROCK_MAX_ATTEMPTS: intFromEnv(),
-    BEDROCK_ATTEMPT_TIMEOUT_MS: intFromEnv(),
-    /** Catalog alias of the agent's model: the usage record's `Model`, as the other model routes report it. */
-    MODEL_ALIAS: z.optional(z.string().check(z.minLength(1))),
-    /** USD per million tokens of that model: JSON {inputPerMTok, outputPerMTok} (the usage record's CostUsd), as for chat-stream. */
-    [MODEL_PRICE_ENV]: z.optional(priceFromEnv()),
-  }),
-);
+const env = readEnv(agentEnvSchema);
 
 /** The tenant of every caller when the stack has no tenants (no gateway). */
 export const DEFAULT_TENANT = 'default';
@@ -90,11 +78,11 @@ export const handler = jsonRoute(async ({ body, signal, event }) => {
   // The usage record of every model route (contracts/usage.ts): once per answer, the tokens of all
   // the agent's model calls for it. The tenant as the other routes report it (none without tenants).
   if (usage && pricedModel) recordUsage({ model: pricedModel.alias, tenant: caller.tenant, usage, costUsd: costOf(usage, pricedModel.price) });
-  metrics.addDimensions({ Tenant: caller.tenant ?? DEFAULT_TENANT });
+  metrics.addDimensions({ [USAGE_DIMENSIONS.tenant]: caller.tenant ?? DEFAULT_TENANT });
   metrics.addMetric('AgentTurns', MetricUnit.Count, 1);
   metrics.addMetric('AgentActions', MetricUnit.Count, answer.actions.length);
   if (answer.confirmationRequired) metrics.addMetric('AgentConfirmationsRequested', MetricUnit.Count, 1);
-  if (answer.blocked) metrics.addMetric('GuardrailInterventions', MetricUnit.Count, 1);
+  if (answer.blocked) metrics.addMetric(GUARDRAIL_METRICS.agent, MetricUnit.Count, 1);
   // Neither input nor answer at INFO: only what happened.
   logger.info('agent answered', {
     tenant: caller.tenant,

@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import * as z from 'zod/mini';
 import { createBedrockRuntime, guardrail } from '../shared/bedrock';
-import { intFromEnv, modelCallEnv, priceFromEnv, readEnv } from '../shared/env';
+import { readEnv } from '../shared/env';
+import { chatStreamEnvSchema } from '../../contracts/env';
 import { callerOf, tenantDirectoryFrom } from '../shared/identity';
 import { logger, metrics } from '../shared/observability';
 import { converseStreamModel, streamingRoute } from '../shared/stream';
@@ -9,23 +9,12 @@ import { parseRequest } from '../shared/validation';
 import { costOf } from '../shared/router';
 import { recordUsage } from '../shared/usage';
 import { MODEL_PRICE_ENV } from '../../contracts/model-call';
-import { NO_TENANT } from '../../contracts/usage';
+import { NO_TENANT, USAGE_DIMENSIONS } from '../../contracts/usage';
+import { GUARDRAIL_METRICS } from '../../contracts/metrics';
 import { chatRequestSchema, type ChatRequest, type ChatSettings, modelRequest } from './core';
 import { type ChatDeps, type ChatEvent, openChat } from '../shared/guarded-chat';
 
-const env = readEnv(
-  z.object({
-    MODEL_ID: z.string().check(z.minLength(1)),
-    /** Catalog alias of MODEL_ID: a tenant's application inference profile for it replaces it (ground 4). */
-    MODEL_ALIAS: z.optional(z.string()),
-    /** USD per million tokens of MODEL_ID: JSON {inputPerMTok, outputPerMTok} (the usage record's CostUsd). */
-    [MODEL_PRICE_ENV]: priceFromEnv(),
-    /** Ground 4: JSON TenantDirectory (shared/identity.ts), as for the prompt function. */
-    TENANTS: z.optional(z.string()),
-    ...modelCallEnv(),
-    GUARDRAIL_WINDOW_CHARS: z.optional(intFromEnv()),
-  }),
-);
+const env = readEnv(chatStreamEnvSchema);
 
 // The attempt timeout bounds the wait for the stream to start; once tokens flow, the deadline
 // of the invocation is what ends a stalled stream.
@@ -92,7 +81,7 @@ function record(done: Extract<ChatEvent, { type: 'done' }>, tenant: string | und
   // The usage record of every model route (contracts/usage.ts). A stream the guardrail stopped
   // ends before the model reports its usage: nothing to record.
   if (done.usage) recordUsage({ model: modelAlias, tenant, usage: done.usage, costUsd: costOf(done.usage, price) });
-  metrics.addDimensions({ Model: modelAlias, Tenant: tenant ?? NO_TENANT });
-  if (done.guardrail && done.guardrail.output !== 'none') metrics.addMetric('GuardrailOutputInterventions', MetricUnit.Count, 1);
+  metrics.addDimensions({ [USAGE_DIMENSIONS.model]: modelAlias, [USAGE_DIMENSIONS.tenant]: tenant ?? NO_TENANT });
+  if (done.guardrail && done.guardrail.output !== 'none') metrics.addMetric(GUARDRAIL_METRICS.output, MetricUnit.Count, 1);
   logger.info('streamed', { modelId: settings.modelId, tenant, stopReason: done.stopReason, ...done.usage, guardrail: done.guardrail });
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import type { FeedbackOutcome, Rating } from '../shared/feedback-store';
 import { REQUEST_ID_PATTERN } from '../../contracts/ids';
+import { FEEDBACK_METRICS, type FeedbackMetric } from '../../contracts/metrics';
 
 /** The body of `POST /feedback`. API Gateway checks the same shape; this is the authoritative check. */
 export function feedbackRequestSchema(maxCommentChars: number) {
@@ -24,7 +25,7 @@ export interface FeedbackRequest {
  * also counts FeedbackChanged. Counters only go up, so a period's thumbs-down rate is over the
  * ratings given in it.
  */
-export function ratingCounts(outcome: FeedbackOutcome, rating: Rating, previous: Rating | undefined): string[] {
+export function ratingCounts(outcome: FeedbackOutcome, rating: Rating, previous: Rating | undefined): FeedbackMetric[] {
   if (outcome === 'unchanged' || previous === rating) return [];
-  return [rating === 'up' ? 'FeedbackUp' : 'FeedbackDown', ...(previous ? ['FeedbackChanged'] : [])];
+  return [rating === 'up' ? FEEDBACK_METRICS.up : FEEDBACK_METRICS.down, ...(previous ? [FEEDBACK_METRICS.changed] : [])];
 }

@@ -1,24 +1,17 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import * as z from 'zod/mini';
 import { jsonRoute } from '../shared/api';
 import { createDynamoDb } from '../shared/dynamo';
-import { intFromEnv, readEnv } from '../shared/env';
+import { readEnv } from '../shared/env';
+import { feedbackEnvSchema } from '../../contracts/env';
+import { FEEDBACK_DIMENSIONS, NO_PROMPT_VERSION } from '../../contracts/metrics';
 import { callerOf, tenantDirectoryFrom } from '../shared/identity';
 import { logger, metrics } from '../shared/observability';
-import { feedbackSettings, storeEnv } from '../shared/sessions-env';
+import { feedbackSettings } from '../shared/sessions-env';
 import { parseRequest } from '../shared/validation';
 import { type FeedbackRequest, feedbackRequestSchema, ratingCounts } from './core';
 import { FeedbackStore } from '../shared/feedback-store';
 
-const env = readEnv(
-  z.object({
-    FEEDBACK_TABLE: z.string().check(z.minLength(1)),
-    FEEDBACK_MAX_COMMENT_CHARS: intFromEnv(),
-    /** The same tenant directory as the prompt function, so callers resolve to the same owner. */
-    TENANTS: z.optional(z.string()),
-    ...storeEnv(),
-  }),
-);
+const env = readEnv(feedbackEnvSchema);
 const store = new FeedbackStore(createDynamoDb({ attemptTimeoutMs: env.DYNAMODB_ATTEMPT_TIMEOUT_MS }), env.FEEDBACK_TABLE, feedbackSettings(env));
 const tenants = tenantDirectoryFrom(env.TENANTS);
 const requestSchema = feedbackRequestSchema(env.FEEDBACK_MAX_COMMENT_CHARS);
@@ -32,7 +25,10 @@ export const handler = jsonRoute(async ({ body, signal, event }) => {
   const counts = ratingCounts(result.outcome, request.rating, result.previous);
   if (counts.length) {
     // Per model and prompt version for the dashboard; the dimension set [service] alone feeds the alarm.
-    metrics.addDimensions({ Model: result.feedback.model, PromptVersion: result.feedback.promptVersion ?? 'none' });
+    metrics.addDimensions({
+      [FEEDBACK_DIMENSIONS.model]: result.feedback.model,
+      [FEEDBACK_DIMENSIONS.promptVersion]: result.feedback.promptVersion ?? NO_PROMPT_VERSION,
+    });
     metrics.addDimensions({});
     for (const name of counts) metrics.addMetric(name, MetricUnit.Count, 1);
   }

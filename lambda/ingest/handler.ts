@@ -1,24 +1,16 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { intFromEnv, readEnv } from '../shared/env';
+import { readEnv } from '../shared/env';
+import { ingestEnvSchema } from '../../contracts/env';
+import { INGESTION_DIMENSIONS, INGESTION_METRICS } from '../../contracts/metrics';
 import { logger, metrics } from '../shared/observability';
 import { type IngestEvent, type IngestMessage, processBatch, type QueuePort } from './core';
 import { createBedrockAgent } from '../shared/bedrock';
 import { ingestionApi } from './ingestion';
 import { sqsSender } from './sqs';
 
-const env = readEnv(
-  z.object({
-    KNOWLEDGE_BASE_ID: z.string().check(z.minLength(1)),
-    DATA_SOURCE_ID: z.string().check(z.minLength(1)),
-    QUEUE_URL: z.url(),
-    CHECK_DELAY_SECONDS: intFromEnv(),
-    MAX_CHECKS: intFromEnv(),
-    BEDROCK_MAX_ATTEMPTS: intFromEnv(),
-    BEDROCK_ATTEMPT_TIMEOUT_MS: intFromEnv(),
-  }),
-);
+const env = readEnv(ingestEnvSchema);
 
 const ingestion = ingestionApi(
   createBedrockAgent({ maxAttempts: env.BEDROCK_MAX_ATTEMPTS, attemptTimeoutMs: env.BEDROCK_ATTEMPT_TIMEOUT_MS }),
@@ -29,7 +21,7 @@ const sender = sqsSender(env.QUEUE_URL, { maxAttempts: env.BEDROCK_MAX_ATTEMPTS,
 const queue: QueuePort = { sendCheck: (message, delaySeconds) => sender.send(JSON.stringify(message), delaySeconds) };
 const settings = { checkDelaySeconds: env.CHECK_DELAY_SECONDS, maxChecks: env.MAX_CHECKS };
 // The construct's alarm reads the metrics of this knowledge base only.
-metrics.setDefaultDimensions({ KnowledgeBaseId: env.KNOWLEDGE_BASE_ID });
+metrics.setDefaultDimensions({ [INGESTION_DIMENSIONS.knowledgeBase]: env.KNOWLEDGE_BASE_ID });
 
 /** An S3 object event as EventBridge delivers it to the queue. */
 const s3Event = z.object({
@@ -74,7 +66,7 @@ function report(e: IngestEvent): void {
   switch (e.type) {
     case 'started':
       logger.info('Ingestion job started', { ingestionJobId: e.ingestionJobId, uploads: e.uploads });
-      metrics.addMetric('IngestionJobsStarted', MetricUnit.Count, 1);
+      metrics.addMetric(INGESTION_METRICS.jobsStarted, MetricUnit.Count, 1);
       return;
     case 'deferred':
       logger.info('An ingestion job is running: uploads return to the queue for the next job', { runningJobId: e.runningJobId, uploads: e.uploads });
@@ -93,12 +85,12 @@ function report(e: IngestEvent): void {
       return;
     case 'complete':
       logger.info('Ingestion job complete', { ...e.job });
-      metrics.addMetric('DocumentsIndexed', MetricUnit.Count, e.job.documentsIndexed);
+      metrics.addMetric(INGESTION_METRICS.documentsIndexed, MetricUnit.Count, e.job.documentsIndexed);
       return;
     case 'failed':
       logger.error('Ingestion job failed', { ...e.job });
-      metrics.addMetric('IngestionJobsFailed', MetricUnit.Count, 1);
-      metrics.addMetric('DocumentsFailed', MetricUnit.Count, e.job.documentsFailed);
+      metrics.addMetric(INGESTION_METRICS.jobsFailed, MetricUnit.Count, 1);
+      metrics.addMetric(INGESTION_METRICS.documentsFailed, MetricUnit.Count, e.job.documentsFailed);
       return;
     case 'abandoned':
       logger.error('Ingestion job still running after the last check: no longer watched', { ingestionJobId: e.ingestionJobId, checks: e.checks });

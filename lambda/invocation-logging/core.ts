@@ -59,7 +59,8 @@ export async function create(settings: Settings, port: LoggingConfigPort, note: 
     if (!settings.takeOver) {
       throw new LoggingSetupError(
         `Bedrock model invocation logging is already configured in this account and Region (destination: ${describe(current)}). ` +
-          `It was not changed. To replace it (it is kept and restored when this stack is deleted), set ${settings.takeOverKey} = 'take-over'; to leave it, set 'off'.`,
+          'It was not changed. To replace it (it is kept and restored when this stack is deleted), ' +
+          `set ${settings.takeOverKey} = 'take-over'; to leave it, set 'off'.`,
       );
     }
     const id = physicalId(current);
@@ -162,7 +163,8 @@ export function physicalId(previous: LoggingConfig | undefined): string {
   const id = `${PREFIX}:saved:${Buffer.from(JSON.stringify(previous)).toString('base64url')}`;
   if (id.length > MAX_PHYSICAL_ID) {
     throw new LoggingSetupError(
-      `The existing invocation logging configuration (${describe(previous)}) is too large to keep for restoring (${id.length} > ${MAX_PHYSICAL_ID} characters); it was not changed. Remove it yourself or leave invocation logging 'off'.`,
+      `The existing invocation logging configuration (${describe(previous)}) is too large to keep for restoring ` +
+        `(${id.length} > ${MAX_PHYSICAL_ID} characters); it was not changed. Remove it yourself or leave invocation logging 'off'.`,
     );
   }
   return id;
@@ -197,7 +199,8 @@ export function explain(operation: string, error: unknown): Error {
   const hint: Record<string, string> = {
     AccessDeniedException: 'the function role lacks a bedrock:*ModelInvocationLoggingConfiguration or iam:PassRole permission',
     ValidationException:
-      'Bedrock could not use the destination: check that the logging role trusts bedrock.amazonaws.com and may write to the log group, and that the log group exists',
+      'Bedrock could not use the destination: check that the logging role trusts bedrock.amazonaws.com and may write to the log group, ' +
+      'and that the log group exists',
     ThrottlingException: 'Bedrock throttled the call after retries; deploy again',
   };
   return new LoggingSetupError(`Could not ${operation} the Bedrock model invocation logging configuration (${code}): ${hint[code] ?? 'see the function logs'}`);

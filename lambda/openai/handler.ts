@@ -1,8 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import * as z from 'zod/mini';
 import { type ChatDeps, type ChatEvent, openChat } from '../shared/guarded-chat';
 import { createBedrockRuntime, guardrail } from '../shared/bedrock';
-import { intFromEnv, jsonFromEnv, modelCallEnv, readEnv } from '../shared/env';
+import { readEnv } from '../shared/env';
+import { openAiEnvSchema } from '../../contracts/env';
 import { callerOf } from '../shared/identity';
 import { logger, metrics } from '../shared/observability';
 import { costOf, validatePolicy } from '../shared/router';
@@ -10,33 +10,11 @@ import type { RoutingPolicy } from '../../contracts/routing';
 import { converseStreamModel, streamingRoute } from '../shared/stream';
 import { parseRequest } from '../shared/validation';
 import { recordUsage } from '../shared/usage';
-import { NO_TENANT } from '../../contracts/usage';
-import { TENANT_TIERS } from '../../contracts/tenants';
+import { NO_TENANT, USAGE_DIMENSIONS } from '../../contracts/usage';
+import { GUARDRAIL_METRICS } from '../../contracts/metrics';
 import { completion, completionChunks, completionRequestSchema, type CompletionSettings, openAiError, openAiErrorFrame, toModelRequest } from './core';
 
-const alias = z.string().check(z.minLength(1));
-const routingPolicySchema = z.object({
-  targets: z
-    .array(z.object({ alias, modelId: z.string().check(z.minLength(1)), price: z.object({ inputPerMTok: z.number(), outputPerMTok: z.number() }) }))
-    .check(z.minLength(1)),
-  defaultAlias: alias,
-  byTier: z.optional(z.partialRecord(z.enum(TENANT_TIERS), alias)),
-  longPrompt: z.optional(z.object({ minChars: z.number(), alias })),
-  fallbacks: z.record(z.string(), z.array(alias)),
-});
-
-const env = readEnv(
-  z.object({
-    /** JSON of a RoutingPolicy (shared/router.ts): the catalog aliases a client may name, and the default. */
-    ROUTING_POLICY: jsonFromEnv(routingPolicySchema),
-    /** Ground 4: JSON TenantDirectory (shared/identity.ts), as for the prompt function. */
-    TENANTS: z.optional(
-      jsonFromEnv(z.record(z.string(), z.object({ tenant: z.string(), tier: z.enum(TENANT_TIERS), modelIds: z.optional(z.record(z.string(), z.string())) }))),
-    ),
-    ...modelCallEnv(),
-    GUARDRAIL_WINDOW_CHARS: z.optional(intFromEnv()),
-  }),
-);
+const env = readEnv(openAiEnvSchema);
 
 const policy: RoutingPolicy = env.ROUTING_POLICY;
 validatePolicy(policy);
@@ -78,7 +56,7 @@ function record(alias: string, tenant: string | undefined, done: Extract<ChatEve
   // The usage record of every model route (contracts/usage.ts); none when the guardrail stopped
   // the model before it reported usage.
   if (done.usage) recordUsage({ model: alias, tenant, usage: done.usage, costUsd: costOf(done.usage, policy.targets.find((t) => t.alias === alias)!.price) });
-  metrics.addDimensions({ Model: alias, Tenant: tenant ?? NO_TENANT });
-  if (done.guardrail && done.guardrail.output !== 'none') metrics.addMetric('GuardrailOutputInterventions', MetricUnit.Count, 1);
+  metrics.addDimensions({ [USAGE_DIMENSIONS.model]: alias, [USAGE_DIMENSIONS.tenant]: tenant ?? NO_TENANT });
+  if (done.guardrail && done.guardrail.output !== 'none') metrics.addMetric(GUARDRAIL_METRICS.output, MetricUnit.Count, 1);
   logger.info('completed', { alias, tenant, stopReason: done.stopReason, ...done.usage, guardrail: done.guardrail });
 }

@@ -1,24 +1,14 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import * as z from 'zod/mini';
 import { jsonRoute } from '../shared/api';
-import { intFromEnv, jsonFromEnv, readEnv } from '../shared/env';
+import { readEnv } from '../shared/env';
+import { predictEnvSchema } from '../../contracts/env';
 import { logger, metrics, tracer } from '../shared/observability';
 import { parseRequest } from '../shared/validation';
-import { datasetSpecSchema } from '../../contracts/dataset';
 import { type EndpointPort, predict, predictRequestSchema } from './core';
 
-const env = readEnv(
-  z.object({
-    /** The endpoint the training pipeline creates or updates (stable name). */
-    ENDPOINT_NAME: z.string().check(z.minLength(1)),
-    /** JSON DatasetSpec: the features a request must carry and the label names. */
-    DATASET: jsonFromEnv(datasetSpecSchema),
-    SAGEMAKER_MAX_ATTEMPTS: intFromEnv(),
-    SAGEMAKER_ATTEMPT_TIMEOUT_MS: intFromEnv(),
-  }),
-);
+const env = readEnv(predictEnvSchema);
 
 const dataset = env.DATASET;
 const requestSchema = predictRequestSchema(dataset);

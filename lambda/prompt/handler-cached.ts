@@ -2,19 +2,24 @@ import { ResponseCache } from '../shared/cache/cache';
 import { titanEmbeddings } from '../shared/cache/titan-embeddings';
 import { ValkeyCacheStore } from '../shared/cache/valkey-store';
 import { CacheAuthTokenProvider } from '../shared/cache-auth';
+import { readEnv } from '../shared/env';
+import { promptCachedEnvSchema } from '../../contracts/env';
 import { logger } from '../shared/observability';
 import type { PromptAnswer } from './core';
 import { promptHandler } from './route';
+
+/** The prompt function's settings, with the cache's endpoint required. */
+const env = readEnv(promptCachedEnvSchema);
 
 /**
  * `POST /prompt` with the exact and semantic cache on ElastiCache (ground 5+): the Valkey client
  * logs in as the function's IAM user with a SigV4 token, and every cache failure fails open.
  * A separate entry so the grounds without a cache do not ship (or load) the cache client.
  */
-export const handler = promptHandler(({ env, runtime, onCacheError }) => {
+export const handler = promptHandler(({ runtime, onCacheError }) => {
   const tokens = new CacheAuthTokenProvider({ cacheName: env.CACHE_NAME ?? '', userId: env.CACHE_USER_ID ?? '' });
   const store = new ValkeyCacheStore({
-    host: env.CACHE_ENDPOINT!,
+    host: env.CACHE_ENDPOINT,
     port: env.CACHE_PORT ?? 6379,
     tls: env.CACHE_TLS !== 'false',
     cluster: env.CACHE_CLUSTER !== 'false',

@@ -1,22 +1,22 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import * as z from 'zod/mini';
 import { jsonRoute } from '../shared/api';
 import { converseModel, createBedrockAgent, createBedrockAgentRuntime, createBedrockRuntime, guardrail, knowledgeBase, managedPrompt } from '../shared/bedrock';
-import { intFromEnv, jsonFromEnv, modelCallEnv, numberFromEnv, readEnv } from '../shared/env';
+import { readEnv } from '../shared/env';
+import { promptEnvSchema } from '../../contracts/env';
 import { logger, metrics } from '../shared/observability';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { CacheFailure, ResponseCache } from '../shared/cache/cache';
 import { type Caller, callerOf, tenantDirectoryFrom } from '../shared/identity';
 import { createDynamoDb } from '../shared/dynamo';
 import { newSessionId, SessionStore } from '../shared/sessions-store';
-import { feedbackSettings, sessionSettings, storeEnv } from '../shared/sessions-env';
+import { feedbackSettings, sessionSettings } from '../shared/sessions-env';
 import { FeedbackStore } from '../shared/feedback-store';
 import { validatePolicy } from '../shared/router';
-import { routingPolicySchema } from '../../contracts/routing';
 import { parseRequest } from '../shared/validation';
 import { HttpError } from '../shared/http';
 import { recordUsage } from '../shared/usage';
-import { NO_TENANT } from '../../contracts/usage';
+import { NO_TENANT, USAGE_DIMENSIONS } from '../../contracts/usage';
+import { FAULT_METRICS, type FaultMetric, GUARDRAIL_METRICS, PROMPT_METRICS } from '../../contracts/metrics';
 import {
   answerPrompt,
   BlockedInput,
@@ -29,41 +29,7 @@ import {
   templateFromPrompt,
 } from './core';
 
-const env = readEnv(
-  z.object({
-    /** JSON RoutingPolicy: targets (alias, model id, prices), default, tiers, fallbacks. */
-    ROUTING_POLICY: jsonFromEnv(routingPolicySchema),
-    /** Ground 4: JSON {apiKeyId: {tenant, tier, modelIds?}} for the gateway's API keys (modelIds: the tenant's application inference profiles by alias). */
-    TENANTS: z.optional(z.string()),
-    ...modelCallEnv(),
-    // Ground 1.
-    PROMPT_ID: z.optional(z.string().check(z.minLength(1))),
-    PROMPT_VERSION: z.optional(z.string().check(z.minLength(1))),
-    // Ground 2.
-    KNOWLEDGE_BASE_ID: z.optional(z.string().check(z.minLength(1))),
-    DEFAULT_TOP_K: z.optional(intFromEnv()),
-    MAX_TOP_K: z.optional(intFromEnv()),
-    MIN_SCORE: z.optional(numberFromEnv()),
-    // Ground 5 (CACHE_ENDPOINT/PORT/NAME/USER_ID come from ResponseCache.grantConnect).
-    CACHE_ENDPOINT: z.optional(z.string().check(z.minLength(1))),
-    CACHE_PORT: z.optional(intFromEnv()),
-    CACHE_NAME: z.optional(z.string()),
-    CACHE_USER_ID: z.optional(z.string()),
-    CACHE_TTL_SECONDS: z.optional(intFromEnv()),
-    CACHE_TIMEOUT_MS: z.optional(intFromEnv()),
-    /** Set: the semantic cache is on, with this cosine threshold. */
-    CACHE_SEMANTIC_THRESHOLD: z.optional(numberFromEnv()),
-    CACHE_EMBEDDING_MODEL_ID: z.optional(z.string()),
-    CACHE_EMBEDDING_DIMENSIONS: z.optional(intFromEnv()),
-    /** Local servers only: ElastiCache Serverless always speaks TLS and the cluster protocol. */
-    CACHE_TLS: z.optional(z.enum(['true', 'false'])),
-    CACHE_CLUSTER: z.optional(z.enum(['true', 'false'])),
-    // Ground 7 (SessionStore.grantReadWrite and Feedback.grantRecordAnswers write these).
-    SESSIONS_TABLE: z.optional(z.string().check(z.minLength(1))),
-    FEEDBACK_TABLE: z.optional(z.string().check(z.minLength(1))),
-    ...storeEnv(),
-  }),
-);
+const env = readEnv(promptEnvSchema);
 
 const clientSettings = { maxAttempts: env.BEDROCK_MAX_ATTEMPTS, attemptTimeoutMs: env.BEDROCK_ATTEMPT_TIMEOUT_MS };
 const runtime = createBedrockRuntime(clientSettings);
@@ -83,7 +49,7 @@ const settings: PromptSettings = {
  * A dependency fault, published at once under the `service` dimension only, so one alarm sees it
  * whatever model or tenant the request had (the request's own metrics carry Model and Tenant).
  */
-function countFault(metricName: 'CacheErrors' | 'SessionStoreErrors' | 'FeedbackRecordErrors'): void {
+function countFault(metricName: FaultMetric): void {
   metrics.singleMetric().addMetric(metricName, MetricUnit.Count, 1);
 }
 
@@ -101,7 +67,7 @@ function conversation(store: SessionStore, caller: Caller, sessionId: string, is
   // history would look right and be wrong, and an answer the history lacks would derail the next turn.
   const counted = <T>(work: Promise<T>) =>
     work.catch((error: unknown) => {
-      if (!(error instanceof HttpError) || error.statusCode >= 500) countFault('SessionStoreErrors');
+      if (!(error instanceof HttpError) || error.statusCode >= 500) countFault(FAULT_METRICS.sessionStore);
       throw error;
     });
   return {
@@ -113,12 +79,10 @@ function conversation(store: SessionStore, caller: Caller, sessionId: string, is
 
 /** What a cached entry (handler-cached.ts) needs to build the ground-5 cache. */
 export interface CacheContext {
-  readonly env: PromptEnv;
   readonly runtime: BedrockRuntimeClient;
   /** Fails open: the request goes on from the model; the failure is a metric and a warning. */
   readonly onCacheError: (failure: CacheFailure) => void;
 }
-export type PromptEnv = typeof env;
 
 /**
  * `POST /prompt`: [input guardrail] → [retrieve] → [prompt] → model → [output guardrail]; with
@@ -132,10 +96,10 @@ export function promptHandler(makeCache?: (context: CacheContext) => ResponseCac
     );
   }
   const onCacheError = (failure: CacheFailure) => {
-    countFault('CacheErrors');
+    countFault(FAULT_METRICS.cache);
     logger.warn('cache skipped', { operation: failure.operation, reason: failure.reason });
   };
-  const cache = env.CACHE_ENDPOINT && makeCache ? makeCache({ env, runtime, onCacheError }) : undefined;
+  const cache = env.CACHE_ENDPOINT && makeCache ? makeCache({ runtime, onCacheError }) : undefined;
   const deps: PromptDeps = {
     model: converseModel(runtime),
     ...(env.PROMPT_ID && env.PROMPT_VERSION
@@ -159,7 +123,7 @@ export function promptHandler(makeCache?: (context: CacheContext) => ResponseCac
         ? { conversation: conversation(sessions, caller, sessionId!, request.sessionId === undefined, requestId, event.requestContext?.requestTimeEpoch) }
         : {}),
     }).catch((error: unknown) => {
-      if (error instanceof BlockedInput) metrics.addMetric('GuardrailInputInterventions', MetricUnit.Count, 1);
+      if (error instanceof BlockedInput) metrics.addMetric(GUARDRAIL_METRICS.input, MetricUnit.Count, 1);
       throw error;
     });
     if (answers) {
@@ -180,19 +144,19 @@ export function promptHandler(makeCache?: (context: CacheContext) => ResponseCac
           signal,
         )
         .catch((error: unknown) => {
-          countFault('FeedbackRecordErrors');
+          countFault(FAULT_METRICS.feedbackRecord);
           logger.warn('answer not recorded for feedback', { reason: (error as Error).message });
         });
     }
     // The usage record of every model route (contracts/usage.ts); a cache hit called no model.
     if (answer.cache === undefined || answer.cache === 'none')
       recordUsage({ model: answer.model, tenant: caller.tenant, usage: answer.usage, costUsd: answer.costUsd });
-    metrics.addDimensions({ Model: answer.model, Tenant: caller.tenant ?? NO_TENANT });
-    if (answer.fallbackFrom.length) metrics.addMetric('ModelFallbacks', MetricUnit.Count, answer.fallbackFrom.length);
-    metrics.addMetric('ModelLatency', MetricUnit.Milliseconds, answer.latencyMs);
-    if (answer.citations) metrics.addMetric('PassagesUsed', MetricUnit.Count, answer.citations.length);
-    if (answer.cache) metrics.addMetric(answer.cache === 'none' ? 'CacheMisses' : 'CacheHits', MetricUnit.Count, 1);
-    if (answer.guardrail && answer.guardrail.output !== 'none') metrics.addMetric('GuardrailOutputInterventions', MetricUnit.Count, 1);
+    metrics.addDimensions({ [USAGE_DIMENSIONS.model]: answer.model, [USAGE_DIMENSIONS.tenant]: caller.tenant ?? NO_TENANT });
+    if (answer.fallbackFrom.length) metrics.addMetric(PROMPT_METRICS.modelFallbacks, MetricUnit.Count, answer.fallbackFrom.length);
+    metrics.addMetric(PROMPT_METRICS.modelLatency, MetricUnit.Milliseconds, answer.latencyMs);
+    if (answer.citations) metrics.addMetric(PROMPT_METRICS.passagesUsed, MetricUnit.Count, answer.citations.length);
+    if (answer.cache) metrics.addMetric(answer.cache === 'none' ? PROMPT_METRICS.cacheMisses : PROMPT_METRICS.cacheHits, MetricUnit.Count, 1);
+    if (answer.guardrail && answer.guardrail.output !== 'none') metrics.addMetric(GUARDRAIL_METRICS.output, MetricUnit.Count, 1);
     logger.info('answered', {
       tenant: caller.tenant,
       model: answer.model,

@@ -150,7 +150,9 @@ export class FeedbackStore {
           new UpdateCommand({
             TableName: this.table,
             Key: { requestId },
-            UpdateExpression: `SET rating = :rating, ratedAt = :ratedAt, revision = :revision, expiresAt = :expiresAt, writeId = :writeId ${comment === undefined ? 'REMOVE #comment' : ', #comment = :comment'}`,
+            UpdateExpression:
+              'SET rating = :rating, ratedAt = :ratedAt, revision = :revision, expiresAt = :expiresAt, writeId = :writeId ' +
+              (comment === undefined ? 'REMOVE #comment' : ', #comment = :comment'),
             ConditionExpression: item.revision === undefined ? 'attribute_not_exists(revision)' : 'revision = :previous',
             ExpressionAttributeNames: { '#comment': 'comment' },
             ExpressionAttributeValues: {

@@ -1,25 +1,12 @@
-import * as z from 'zod/mini';
-import { intFromEnv } from './env';
+import type { FeedbackStoreEnvironment, SessionStoreEnvironment } from '../../contracts/env';
 import type { FeedbackSettings } from './feedback-store';
 import type { SessionSettings } from './sessions-store';
 
 /**
- * The settings of the session and feedback stores, as SessionStore.grantReadWrite / grantRead and
- * Feedback.grantRecordAnswers write them from the configuration. Optional in the schema (the
- * prompt function runs without them below ground 7); required once the table is set.
+ * The store settings as a function read them (contracts/env.ts): optional for the prompt function,
+ * which runs without the stores below ground 7, and required once a table is set.
  */
-export const storeEnv = () => ({
-  SESSION_HISTORY_TURNS: z.optional(intFromEnv()),
-  SESSION_HISTORY_CHARS: z.optional(intFromEnv()),
-  SESSION_TTL_DAYS: z.optional(intFromEnv()),
-  SESSION_MAX_TURNS_RETURNED: z.optional(intFromEnv()),
-  FEEDBACK_WINDOW_DAYS: z.optional(intFromEnv()),
-  FEEDBACK_RETENTION_DAYS: z.optional(intFromEnv()),
-  /** Socket timeout of one DynamoDB attempt. @default 1000 */
-  DYNAMODB_ATTEMPT_TIMEOUT_MS: z.optional(intFromEnv()),
-});
-
-type StoreEnv = { [K in keyof ReturnType<typeof storeEnv>]?: number };
+type StoreEnv = { [K in Exclude<keyof SessionStoreEnvironment | keyof FeedbackStoreEnvironment, 'SESSIONS_TABLE' | 'FEEDBACK_TABLE'>]?: number };
 
 export function sessionSettings(env: StoreEnv): SessionSettings {
   return {

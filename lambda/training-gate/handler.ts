@@ -1,17 +1,11 @@
 import { DescribeEndpointCommand, DescribeEndpointConfigCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import * as z from 'zod/mini';
-import { numberFromEnv, readEnv } from '../shared/env';
+import { readEnv } from '../shared/env';
+import { trainingGateEnvSchema } from '../../contracts/env';
 import { logger, tracer } from '../shared/observability';
 import { isMissing } from '../shared/sagemaker';
 import { type FinalMetric, gate, metricFromTags, type ServingPort } from './core';
 
-const env = readEnv(
-  z.object({
-    ENDPOINT_NAME: z.string().check(z.minLength(1)),
-    METRIC_NAME: z.string().check(z.minLength(1)),
-    THRESHOLD: numberFromEnv(),
-  }),
-);
+const env = readEnv(trainingGateEnvSchema);
 
 const client = tracer.captureAWSv3Client(new SageMakerClient({ maxAttempts: 5, retryMode: 'standard' }));
 

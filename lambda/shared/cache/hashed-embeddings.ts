@@ -55,7 +55,10 @@ function fnv1a(text: string): number {
 }
 
 const STOP_WORDS = new Set(
-  'a an the is are was were be been do does did i me my we our you your it its of to in on at for from by with and or how what which who whom when where why can could should would will shall may might must this that these those there here please tell about some any'.split(
-    ' ',
-  ),
+  [
+    'a an the is are was were be been do does did i me my we our you your it its of to in on at for from by with and or',
+    'how what which who whom when where why can could should would will shall may might must this that these those there here please tell about some any',
+  ]
+    .join(' ')
+    .split(' '),
 );

@@ -11,6 +11,7 @@ import { BlueprintFunction } from '../shared/blueprint-function';
 import { checkInteger } from '../shared/checks';
 import type { IRouteBlock } from '../shared/routes';
 import { MODEL_PRICE_ENV } from '../../../contracts/model-call';
+import { agentEnvSchema, functionEnvironment } from '../../../contracts/env';
 
 export interface AgentRouteProps {
   /** The API that serves `POST /agent`. */
@@ -75,7 +76,7 @@ export class AgentRoute extends Construct implements IRouteBlock {
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       invokedBy: 'api-gateway',
-      environment: {
+      environment: functionEnvironment(agentEnvSchema, {
         AGENT_ID: props.agent.agentId,
         AGENT_ALIAS_ID: props.agent.aliasId,
         MAX_INPUT_CHARS: String(maxInputChars),
@@ -89,7 +90,7 @@ export class AgentRoute extends Construct implements IRouteBlock {
               [MODEL_PRICE_ENV]: JSON.stringify({ inputPerMTok: model.model.price.inputPerMTok, outputPerMTok: model.model.price.outputPerMTok }),
             }
           : {}),
-      },
+      }),
     });
     props.agent.grantInvoke(this.agentFunction);
 

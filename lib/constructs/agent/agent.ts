@@ -13,6 +13,7 @@ import type { IKnowledgeBase } from '../knowledge-base/knowledge-base';
 import { BlueprintFunction, CLOUDFORMATION_INVOKED_DLQ_REASON } from '../shared/blueprint-function';
 import type { BedrockModel } from '../shared/bedrock-model';
 import { dataTable } from '../shared/data-table';
+import { agentActionsEnvSchema, functionEnvironment } from '../../../contracts/env';
 
 /** An agent alias another block can invoke: the `Agent` construct, or one imported (`Agent.fromAgentAttributes`). */
 export interface IAgent {
@@ -173,7 +174,7 @@ export class Agent extends Construct implements IAgent {
       timeout: props.actionsTimeout ?? Duration.seconds(10),
       logRetention,
       invokedBy: 'bedrock-agent',
-      environment: { TABLE_NAME: this.table.tableName },
+      environment: functionEnvironment(agentActionsEnvSchema, { TABLE_NAME: this.table.tableName }),
     });
     // Exactly what the handler does: read an order, write a ticket conditionally.
     this.actionsFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [this.table.tableArn] }));
@@ -216,7 +217,8 @@ export class Agent extends Construct implements IAgent {
       Validations.of(this.serviceRole).acknowledge({
         id: finding,
         reason:
-          'A cross-region inference profile may route to any Region of its geography; the statement only applies to calls made through the one configured profile (bedrock:InferenceProfileArn condition)',
+          'A cross-region inference profile may route to any Region of its geography; ' +
+          'the statement only applies to calls made through the one configured profile (bedrock:InferenceProfileArn condition)',
       });
     }
     props.knowledgeBase?.grantRetrieve(this.serviceRole);

@@ -9,6 +9,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { checkInteger } from '../shared/checks';
 import { allowFromStably } from './stable-ingress';
+import type { CacheConnectionEnvironment } from '../../../contracts/env';
 
 /** The port of a serverless cache's endpoint (6380 is the reader endpoint, which nothing here uses). */
 export const CACHE_PORT = 6379;
@@ -109,10 +110,13 @@ abstract class ResponseCacheBase extends Construct implements IResponseCache {
       actions: ['elasticache:Connect'],
       resourceArns: [this.cacheArn, this.userArn],
     });
-    fn.addEnvironment('CACHE_ENDPOINT', this.endpointAddress);
-    fn.addEnvironment('CACHE_PORT', this.endpointPort);
-    fn.addEnvironment('CACHE_NAME', this.cacheName);
-    fn.addEnvironment('CACHE_USER_ID', this.userId);
+    const environment: CacheConnectionEnvironment = {
+      CACHE_ENDPOINT: this.endpointAddress,
+      CACHE_PORT: this.endpointPort,
+      CACHE_NAME: this.cacheName,
+      CACHE_USER_ID: this.userId,
+    };
+    for (const [name, value] of Object.entries(environment)) fn.addEnvironment(name, value);
     return grant;
   }
 

@@ -7,12 +7,19 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { IModelApi } from '../api/model-api';
-import { BlueprintFunction, METRICS_NAMESPACE } from '../shared/blueprint-function';
+import { BlueprintFunction } from '../shared/blueprint-function';
 import { type GatewayTenant, tenantDirectoryJson } from '../shared/tenants';
 import { checkInteger } from '../shared/checks';
 import type { IAlarmSource, IRouteBlock } from '../shared/routes';
 import { dataTable } from '../shared/data-table';
 import { REQUEST_ID_PATTERN } from '../../../contracts/ids';
+import { FEEDBACK_DIMENSIONS, FEEDBACK_METRICS, METRICS_NAMESPACE, SERVICE_DIMENSION } from '../../../contracts/metrics';
+import { feedbackEnvSchema, type FeedbackStoreEnvironment, functionEnvironment } from '../../../contracts/env';
+
+/** A rating counter the feedback function publishes (contracts/metrics.ts). */
+export type RatingMetric = typeof FEEDBACK_METRICS.up | typeof FEEDBACK_METRICS.down;
+/** One model and prompt version's ratings (PromptVersion 'none' below ground 1). */
+export type RatingDimensions = { readonly [FEEDBACK_DIMENSIONS.model]: string; readonly [FEEDBACK_DIMENSIONS.promptVersion]: string };
 
 export interface FeedbackProps {
   /** The API that serves `POST /feedback`. */
@@ -41,14 +48,11 @@ export interface FeedbackProps {
 export interface IFeedback {
   readonly table: dynamodb.ITable;
   /** Settings the prompt function needs to record answers (see `grantRecordAnswers`). */
-  readonly environment: Readonly<Record<string, string>>;
+  readonly environment: Readonly<FeedbackStoreEnvironment>;
   /** Lets the prompt function record its answers and sets FEEDBACK_* in its environment. */
   grantRecordAnswers(fn: lambda.Function): iam.Grant;
   /** Ratings given (`FeedbackUp` or `FeedbackDown`), summed per period. */
-  metricRatings(
-    metricName: 'FeedbackUp' | 'FeedbackDown',
-    options?: cloudwatch.MetricOptions & { dimensions?: { Model: string; PromptVersion: string } },
-  ): cloudwatch.Metric;
+  metricRatings(metricName: RatingMetric, options?: cloudwatch.MetricOptions & { dimensions?: RatingDimensions }): cloudwatch.Metric;
 }
 
 export interface FeedbackAttributes {
@@ -62,23 +66,20 @@ export interface FeedbackAttributes {
 
 abstract class FeedbackBase extends Construct implements IFeedback {
   public abstract readonly table: dynamodb.ITable;
-  public abstract readonly environment: Readonly<Record<string, string>>;
+  public abstract readonly environment: Readonly<FeedbackStoreEnvironment>;
   protected abstract readonly ratingsPeriod: Duration;
 
   /**
    * Ratings given (`FeedbackUp` or `FeedbackDown`), summed per period. Without `dimensions`, over
    * every model and prompt; with `{ Model, PromptVersion }` (PromptVersion 'none' below ground 1), for one.
    */
-  public metricRatings(
-    metricName: 'FeedbackUp' | 'FeedbackDown',
-    options: cloudwatch.MetricOptions & { dimensions?: { Model: string; PromptVersion: string } } = {},
-  ): cloudwatch.Metric {
+  public metricRatings(metricName: RatingMetric, options: cloudwatch.MetricOptions & { dimensions?: RatingDimensions } = {}): cloudwatch.Metric {
     const { dimensions, ...rest } = options;
     return new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
       metricName,
       // The dimension sets the feedback function's Powertools metrics carry.
-      dimensionsMap: { service: 'feedback', ...dimensions },
+      dimensionsMap: { [SERVICE_DIMENSION]: 'feedback', ...dimensions },
       statistic: cloudwatch.Stats.SUM,
       period: this.ratingsPeriod,
       ...rest,
@@ -113,7 +114,7 @@ export class Feedback extends FeedbackBase implements IRouteBlock, IAlarmSource 
     const { windowDays, retentionDays } = feedbackWindow(attrs);
     class Import extends FeedbackBase {
       public readonly table = attrs.table;
-      public readonly environment = {
+      public readonly environment: FeedbackStoreEnvironment = {
         FEEDBACK_TABLE: attrs.table.tableName,
         FEEDBACK_WINDOW_DAYS: String(windowDays),
         FEEDBACK_RETENTION_DAYS: String(retentionDays),
@@ -130,7 +131,7 @@ export class Feedback extends FeedbackBase implements IRouteBlock, IAlarmSource 
   /** In ALARM when the thumbs-down share of a period's ratings is above `thumbsDownAlarmRate`. */
   public readonly thumbsDownAlarm: cloudwatch.Alarm;
   /** Settings the prompt function needs to record answers (see `grantRecordAnswers`). */
-  public readonly environment: Readonly<Record<string, string>>;
+  public readonly environment: Readonly<FeedbackStoreEnvironment>;
   private readonly alarmPeriod: Duration;
 
   constructor(scope: Construct, id: string, props: FeedbackProps) {
@@ -160,11 +161,11 @@ export class Feedback extends FeedbackBase implements IRouteBlock, IAlarmSource 
       timeout: Duration.seconds(10),
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       invokedBy: 'api-gateway',
-      environment: {
+      environment: functionEnvironment(feedbackEnvSchema, {
         ...this.environment,
         FEEDBACK_MAX_COMMENT_CHARS: String(maxCommentChars),
         ...(props.tenants?.length ? { TENANTS: tenantDirectoryJson(this, props.tenants) } : {}),
-      },
+      }),
     });
     this.table.grant(this.feedbackFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
 
@@ -184,7 +185,9 @@ export class Feedback extends FeedbackBase implements IRouteBlock, IAlarmSource 
     });
 
     this.thumbsDownAlarm = this.metricThumbsDownRate(minRatings).createAlarm(this, 'ThumbsDownAlarm', {
-      alarmDescription: `More than ${rate * 100}% of the answers rated in a period were thumbs-down (with at least ${minRatings} ratings): see the FeedbackDown metric by Model and PromptVersion`,
+      alarmDescription:
+        `More than ${rate * 100}% of the answers rated in a period were thumbs-down (with at least ${minRatings} ratings): ` +
+        `see the FeedbackDown metric by Model and PromptVersion`,
       threshold: rate,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -210,14 +213,14 @@ export class Feedback extends FeedbackBase implements IRouteBlock, IAlarmSource 
   }
 
   /** Share of thumbs-down among a period's ratings, 0 when fewer than `minRatings` were given. */
-  public metricThumbsDownRate(minRatings = 1, dimensions?: { Model: string; PromptVersion: string }): cloudwatch.MathExpression {
+  public metricThumbsDownRate(minRatings = 1, dimensions?: RatingDimensions): cloudwatch.MathExpression {
     return new cloudwatch.MathExpression({
       // A period with ratings of one kind only has no datapoint for the other counter, and arithmetic
       // on a missing datapoint gives no value (treated as not breaching): FILL makes it 0, so a
       // period of thumbs-down only is a rate of 1. Below the minimum, or with no ratings, the rate
       // is 0: no division by zero, no alarm on one vote.
       expression: `IF((FILL(up, 0) + FILL(down, 0)) >= ${minRatings}, FILL(down, 0) / (FILL(up, 0) + FILL(down, 0)), 0)`,
-      usingMetrics: { up: this.metricRatings('FeedbackUp', { dimensions }), down: this.metricRatings('FeedbackDown', { dimensions }) },
+      usingMetrics: { up: this.metricRatings(FEEDBACK_METRICS.up, { dimensions }), down: this.metricRatings(FEEDBACK_METRICS.down, { dimensions }) },
       label: 'Thumbs-down rate',
       period: this.alarmPeriod,
     });

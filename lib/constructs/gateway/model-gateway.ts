@@ -114,7 +114,8 @@ export class ModelGateway extends Construct {
     }
     if (props.modelSourceArn !== undefined && !Token.isUnresolved(props.modelSourceArn) && !MODEL_SOURCE_ARN.test(props.modelSourceArn)) {
       throw new Error(
-        `modelSourceArn must be the ARN of a foundation model or a system inference profile (arn:<partition>:bedrock:<region>:[<account>]:foundation-model|inference-profile/<id>), got "${props.modelSourceArn}"`,
+        'modelSourceArn must be the ARN of a foundation model or a system inference profile ' +
+          `(arn:<partition>:bedrock:<region>:[<account>]:foundation-model|inference-profile/<id>), got "${props.modelSourceArn}"`,
       );
     }
 

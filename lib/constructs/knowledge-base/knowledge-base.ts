@@ -14,11 +14,13 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { EmbeddingModel } from '../../config/models';
-import { BlueprintFunction, METRICS_NAMESPACE, CLOUDFORMATION_INVOKED_DLQ_REASON } from '../shared/blueprint-function';
+import { BlueprintFunction, CLOUDFORMATION_INVOKED_DLQ_REASON } from '../shared/blueprint-function';
 import { type ChunkingStrategy, chunkingConfiguration, DEFAULT_CHUNKING, inRange, validateChunking } from './chunking';
 import { accessLogsBucket, logAccessInto } from '../shared/access-logs';
 import { PACKAGE_ROOT } from '../shared/bundling';
 import type { IAlarmSource } from '../shared/routes';
+import { functionEnvironment, ingestEnvSchema } from '../../../contracts/env';
+import { INGESTION_DIMENSIONS, INGESTION_METRICS, METRICS_NAMESPACE, SERVICE_DIMENSION } from '../../../contracts/metrics';
 
 export type { ChunkingStrategy } from './chunking';
 
@@ -103,7 +105,8 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
     }
     if ((attrs.dataSourceId === undefined) !== (attrs.documentsBucket === undefined)) {
       throw new Error(
-        `dataSourceId and documentsBucket go together (a data source and its bucket), got ${attrs.dataSourceId === undefined ? 'documentsBucket alone' : 'dataSourceId alone'}`,
+        `dataSourceId and documentsBucket go together (a data source and its bucket), ` +
+          `got ${attrs.dataSourceId === undefined ? 'documentsBucket alone' : 'dataSourceId alone'}`,
       );
     }
     class Import extends Construct implements IKnowledgeBase {
@@ -274,7 +277,8 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
     Validations.of(this.ingestionDeadLetterQueue).acknowledge({
       id: 'Serverless-SQSRedrivePolicy',
       reason:
-        'This is the dead-letter queue of the ingestion queue and of the upload rule: its messages wait for an operator (alarmed), a further queue would add nothing',
+        'This is the dead-letter queue of the ingestion queue and of the upload rule: ' +
+        'its messages wait for an operator (alarmed), a further queue would add nothing',
     });
     this.ingestionQueue = new sqs.Queue(this, 'IngestionQueue', {
       // SQS-managed keys: EventBridge can deliver to them without a key policy.
@@ -303,7 +307,7 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
       timeout: INGEST_TIMEOUT,
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       invokedBy: 'sqs',
-      environment: {
+      environment: functionEnvironment(ingestEnvSchema, {
         KNOWLEDGE_BASE_ID: this.knowledgeBaseId,
         DATA_SOURCE_ID: this.dataSourceId,
         QUEUE_URL: this.ingestionQueue.queueUrl,
@@ -312,7 +316,7 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
         MAX_CHECKS: String(Math.ceil(86_400 / (Token.isUnresolved(checkInterval.toSeconds()) ? 60 : checkInterval.toSeconds()))),
         BEDROCK_MAX_ATTEMPTS: '4',
         BEDROCK_ATTEMPT_TIMEOUT_MS: '10000',
-      },
+      }),
     });
     // The mapping SqsEventSource would add, under a fixed id: SqsEventSource names it after the
     // queue's unique id, which carries the stack id, so each ground renamed it and CloudFormation
@@ -336,7 +340,8 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
     Validations.of(trigger).acknowledge({
       id: 'Serverless-LambdaEventSourceMappingDestination',
       reason:
-        'Lambda supports no on-failure destination for SQS event sources: failed messages return to the queue and its redrive policy parks them in the (alarmed) dead-letter queue',
+        'Lambda supports no on-failure destination for SQS event sources: ' +
+        'failed messages return to the queue and its redrive policy parks them in the (alarmed) dead-letter queue',
     });
     this.grantIngestion(this.ingestionFunction);
     // Its own delayed checks: SendMessage only (grantSendMessages adds GetQueueAttributes and GetQueueUrl).
@@ -377,9 +382,9 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
   public metricIngestionJobsFailed(opts: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
-      metricName: 'IngestionJobsFailed',
+      metricName: INGESTION_METRICS.jobsFailed,
       // The dimensions the ingest function's Powertools metrics carry.
-      dimensionsMap: { service: 'ingest', KnowledgeBaseId: this.knowledgeBaseId },
+      dimensionsMap: { [SERVICE_DIMENSION]: 'ingest', [INGESTION_DIMENSIONS.knowledgeBase]: this.knowledgeBaseId },
       statistic: 'Sum',
       period: Duration.minutes(5),
       ...opts,

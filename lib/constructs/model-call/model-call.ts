@@ -19,6 +19,14 @@ import type { ManagedPrompt } from '../prompt-library/managed-prompt';
 import type { BedrockModel } from '../shared/bedrock-model';
 import { checkRange } from '../shared/checks';
 import { MAX_CHAT_MESSAGES, MODEL_PRICE_ENV } from '../../../contracts/model-call';
+import {
+  chatStreamEnvSchema,
+  functionEnvironment,
+  type ModelCallEnvironment,
+  openAiEnvSchema,
+  type PromptEnvironment,
+  promptEnvSchema,
+} from '../../../contracts/env';
 
 /** Ground 4: more models than the default one, and how a request is routed among them. */
 export interface RoutingOptions {
@@ -172,8 +180,8 @@ export class ModelCall extends Construct implements IRouteBlock {
     const unknown = named.filter((a): a is string => typeof a === 'string' && !known.has(a));
     if (unknown.length) throw new Error(`routing names models that are not routed to: ${[...new Set(unknown)].join(', ')}; routed: ${[...known].join(', ')}`);
 
-    const tenantsEnv: Record<string, string> = props.routing?.tenants?.length ? { TENANTS: tenantDirectoryJson(this, props.routing.tenants) } : {};
-    const modelCallEnv: Record<string, string> = {
+    const tenantsEnv: Pick<PromptEnvironment, 'TENANTS'> = props.routing?.tenants?.length ? { TENANTS: tenantDirectoryJson(this, props.routing.tenants) } : {};
+    const modelCallEnv: ModelCallEnvironment = {
       MAX_TOKENS: String(maxTokens),
       TEMPERATURE: String(temperature),
       MAX_QUERY_CHARS: String(maxQueryChars),
@@ -195,7 +203,7 @@ export class ModelCall extends Construct implements IRouteBlock {
       invokedBy: 'api-gateway',
       vpc: props.cache?.vpc,
       vpcSubnets: props.cache?.vpcSubnets,
-      environment: {
+      environment: functionEnvironment(promptEnvSchema, {
         ROUTING_POLICY: JSON.stringify(policy),
         ...tenantsEnv,
         ...modelCallEnv,
@@ -221,7 +229,7 @@ export class ModelCall extends Construct implements IRouteBlock {
                 : {}),
             }
           : {}),
-      },
+      }),
     });
     if (props.cache) {
       props.cache.responseCache.grantConnect(this.promptFunction);
@@ -240,7 +248,8 @@ export class ModelCall extends Construct implements IRouteBlock {
           Validations.of(fn.role!).acknowledge({
             id: finding,
             reason:
-              'A cross-region inference profile may route to any Region of its geography; the statement only applies to calls made through the one configured profile (bedrock:InferenceProfileArn condition)',
+              'A cross-region inference profile may route to any Region of its geography; ' +
+              'the statement only applies to calls made through the one configured profile (bedrock:InferenceProfileArn condition)',
           });
         }
       }
@@ -252,6 +261,7 @@ export class ModelCall extends Construct implements IRouteBlock {
       const windowChars = props.streaming.guardrailWindowChars ?? 1_000;
       checkRange('streaming.timeout', streamTimeout.toSeconds(), 30, 900);
       checkRange('streaming.guardrailWindowChars', windowChars, 100, 10_000);
+      const streamEnv = { ...tenantsEnv, ...modelCallEnv, GUARDRAIL_WINDOW_CHARS: String(windowChars) };
       const streamed = (id: string, handlerDir: string, description: string, environment: Record<string, string>) => {
         const fn = new BlueprintFunction(this, id, {
           handlerDir,
@@ -261,7 +271,7 @@ export class ModelCall extends Construct implements IRouteBlock {
           logRetention,
           reservedConcurrentExecutions: props.reservedConcurrentExecutions,
           invokedBy: 'api-gateway',
-          environment: { ...environment, ...tenantsEnv, ...modelCallEnv, GUARDRAIL_WINDOW_CHARS: String(windowChars) },
+          environment,
         });
         grantModels(fn, true);
         props.guardrail?.grantApply(fn);
@@ -271,15 +281,19 @@ export class ModelCall extends Construct implements IRouteBlock {
         'ChatStreamFunction',
         'chat-stream',
         'genai-blueprint: streams POST /chat/stream (Server-Sent Events) from Bedrock ConverseStream',
-        {
+        functionEnvironment(chatStreamEnvSchema, {
           MODEL_ID: props.model.invocationId,
           MODEL_ALIAS: props.model.alias,
           [MODEL_PRICE_ENV]: JSON.stringify(priceOf(props.model)),
-        },
+          ...streamEnv,
+        }),
       );
-      const openAi = streamed('OpenAiFunction', 'openai', 'genai-blueprint: OpenAI-compatible POST /v1/chat/completions over Bedrock ConverseStream', {
-        ROUTING_POLICY: JSON.stringify(policy),
-      });
+      const openAi = streamed(
+        'OpenAiFunction',
+        'openai',
+        'genai-blueprint: OpenAI-compatible POST /v1/chat/completions over Bedrock ConverseStream',
+        functionEnvironment(openAiEnvSchema, { ROUTING_POLICY: JSON.stringify(policy), ...streamEnv }),
+      );
       this.chatStreamFunction = chatStream;
       this.openAiFunction = openAi;
       const string = (maxLength: number) => ({ type: apigateway.JsonSchemaType.STRING, minLength: 1, maxLength });

@@ -112,7 +112,8 @@ export class InvocationLogging extends Construct {
     Validations.of(this.function.role!).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Only actions without resource-level permissions get *: bedrock Get/Put/DeleteModelInvocationLoggingConfiguration (one account-wide setting) and the X-Ray writes of active tracing',
+        'Only actions without resource-level permissions get *: bedrock Get/Put/DeleteModelInvocationLoggingConfiguration ' +
+        '(one account-wide setting) and the X-Ray writes of active tracing',
     });
 
     const provider = new cr.Provider(this, 'Provider', {

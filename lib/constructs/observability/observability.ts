@@ -17,7 +17,6 @@ import {
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import { METRICS_NAMESPACE } from '../shared/blueprint-function';
 import { checkRange } from '../shared/checks';
 import type { IModelApi } from '../api/model-api';
 import type { IResponseCache } from '../cache/response-cache';
@@ -26,6 +25,7 @@ import type { IGuardrail } from '../guardrail/guardrail';
 import type { ISessionStore } from '../sessions/session-store';
 import type { BedrockModel } from '../shared/bedrock-model';
 import { USAGE_DIMENSIONS, USAGE_METRICS } from '../../../contracts/usage';
+import { FAULT_METRICS, GUARDRAIL_METRICS, METRICS_NAMESPACE, PROMPT_METRICS, SERVICE_DIMENSION } from '../../../contracts/metrics';
 
 export interface ObservabilityProps {
   /** The API clients call: an `IModelApi`, or any REST API. */
@@ -219,7 +219,7 @@ export class Observability extends Construct {
     // {service, Model, Tenant} (Powertools: addDimensions makes a set, the default `service`
     // joins it).
     const appMetric = (metricName: string, dims: Record<string, string>, period: Duration) =>
-      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service, ...dims }, statistic: 'Sum', period });
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { [SERVICE_DIMENSION]: service, ...dims }, statistic: 'Sum', period });
     // Spend comes from the usage record every model route publishes (contracts/usage.ts): without
     // a `service` dimension, under {Model, Tenant} and {Model}, so one metric per model sums the
     // prompt, chat-stream and OpenAI routes alike. A budget is the sum over models, in one expression.
@@ -241,7 +241,11 @@ export class Observability extends Construct {
     // The library lists every key in the SEARCH schema and filters only on keys given a value.
     const search = (metricName: string, label: string, usage = false): CustomMetricSearch => ({
       searchQuery: `MetricName="${metricName}"`,
-      dimensionsMap: (usage ? { Model: undefined, Tenant: undefined } : { service, Model: undefined, Tenant: undefined }) as unknown as Record<string, string>,
+      dimensionsMap: {
+        ...(usage ? {} : { [SERVICE_DIMENSION]: service }),
+        [USAGE_DIMENSIONS.model]: undefined,
+        [USAGE_DIMENSIONS.tenant]: undefined,
+      } as unknown as Record<string, string>,
       statistic: MetricStatistic.SUM,
       label,
     });
@@ -290,9 +294,9 @@ export class Observability extends Construct {
           title: 'Guardrail interventions and fallbacks',
           metrics: [
             // Blocked requests end before the model is chosen: only the service dimension.
-            appMetric('GuardrailInputInterventions', {}, Duration.minutes(5)),
-            search('GuardrailOutputInterventions', 'output'),
-            search('ModelFallbacks', 'fallbacks'),
+            appMetric(GUARDRAIL_METRICS.input, {}, Duration.minutes(5)),
+            search(GUARDRAIL_METRICS.output, 'output'),
+            search(PROMPT_METRICS.modelFallbacks, 'fallbacks'),
           ],
         },
       ],
@@ -302,11 +306,11 @@ export class Observability extends Construct {
     // Tenant: a failed request may have neither), so they are plain metrics, not the SEARCH above.
     const fault = (metricName: string) => appMetric(metricName, {}, Duration.minutes(5));
     const faults: CustomMetric[] = [
-      ...(props.cache ? [fault('CacheErrors')] : []),
+      ...(props.cache ? [fault(FAULT_METRICS.cache)] : []),
       ...(props.sessions
         ? [
             {
-              metric: fault('SessionStoreErrors'),
+              metric: fault(FAULT_METRICS.sessionStore),
               alarmFriendlyName: 'SessionStoreErrors',
               addAlarm: {
                 Critical: {
@@ -322,7 +326,7 @@ export class Observability extends Construct {
             },
           ]
         : []),
-      ...(props.feedback ? [fault('FeedbackRecordErrors')] : []),
+      ...(props.feedback ? [fault(FAULT_METRICS.feedbackRecord)] : []),
     ];
     if (faults.length) {
       this.facade.monitorCustom({

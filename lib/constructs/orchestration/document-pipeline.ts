@@ -64,7 +64,8 @@ export class DocumentPipeline extends Construct {
     const { dataSourceId, documentsBucket } = props.knowledgeBase;
     if (dataSourceId === undefined || documentsBucket === undefined) {
       throw new Error(
-        `knowledgeBase must have an S3 data source (dataSourceId and documentsBucket) to ingest into, got knowledge base ${props.knowledgeBase.knowledgeBaseId} without ${dataSourceId === undefined ? 'dataSourceId' : 'documentsBucket'}`,
+        'knowledgeBase must have an S3 data source (dataSourceId and documentsBucket) to ingest into, ' +
+          `got knowledge base ${props.knowledgeBase.knowledgeBaseId} without ${dataSourceId === undefined ? 'dataSourceId' : 'documentsBucket'}`,
       );
     }
     const kb = { knowledgeBaseId: props.knowledgeBase.knowledgeBaseId, knowledgeBaseArn: props.knowledgeBase.knowledgeBaseArn, dataSourceId, documentsBucket };
@@ -247,6 +248,9 @@ export class DocumentPipeline extends Construct {
     // An encrypted topic: publishing needs a data key of its key.
     topic.masterKey?.grant(this.stateMachine, 'kms:GenerateDataKey', 'kms:Decrypt');
 
+    const bucket = kb.documentsBucket.node.defaultChild;
+    // The finding names the bucket as cdk-nag prints it: a reference to a bucket of this app, or an imported bucket's ARN.
+    const bucketInFinding = bucket instanceof s3.CfnBucket ? `<${Stack.of(this).getLogicalId(bucket)}.Arn>` : kb.documentsBucket.bucketArn;
     Validations.of(this.stateMachine.role).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
@@ -254,8 +258,7 @@ export class DocumentPipeline extends Construct {
           'Only actions without resource-level permissions get *: the X-Ray writes of tracing and the CloudWatch Logs delivery actions of execution logging',
       },
       {
-        // The finding names the bucket as cdk-nag prints it: a reference to a bucket of this app, or an imported bucket's ARN.
-        id: `AwsSolutions-IAM5[Resource::${kb.documentsBucket.node.defaultChild instanceof s3.CfnBucket ? `<${Stack.of(this).getLogicalId(kb.documentsBucket.node.defaultChild)}.Arn>` : kb.documentsBucket.bucketArn}/*]`,
+        id: `AwsSolutions-IAM5[Resource::${bucketInFinding}/*]`,
         reason:
           'The pipeline reads the metadata (HeadObject, authorized by s3:GetObject) of whichever document an operator names; limited to the documents bucket',
       },

@@ -18,6 +18,7 @@ import { CHURN_DATASET, type DatasetSpec, type FeatureSpec } from '../../../cont
 import { type EndpointHosting, TrainingPipeline } from './training-pipeline';
 import { accessLogsBucket, logAccessInto } from '../shared/access-logs';
 import { PACKAGE_ROOT } from '../shared/bundling';
+import { functionEnvironment, predictEnvSchema } from '../../../contracts/env';
 
 /** The committed output of data/generate-churn.ts: `train/` and `validation/` CSV folders. */
 export const CHURN_DATA_PATH = path.join(PACKAGE_ROOT, 'data', 'churn');
@@ -189,12 +190,12 @@ export class PredictiveMl extends Construct implements IRouteBlock {
       logRetention,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       invokedBy: 'api-gateway',
-      environment: {
+      environment: functionEnvironment(predictEnvSchema, {
         ENDPOINT_NAME: this.endpointName,
         DATASET: JSON.stringify(this.dataset),
         SAGEMAKER_MAX_ATTEMPTS: String(maxAttempts),
         SAGEMAKER_ATTEMPT_TIMEOUT_MS: String(attemptTimeout.toMilliseconds()),
-      },
+      }),
     });
     this.grantInvokeEndpoint(this.predictFunction);
     this.method = props.api.addJsonRoute('predict', this.predictFunction, { modelName: 'PredictRequest', bodySchema: requestJsonSchema(this.dataset) });
@@ -350,7 +351,9 @@ function acknowledgeCdkProvidedFunctions(
     },
     ...['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:Abort*', 's3:DeleteObject*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'].map((action) => ({
       id: `AwsSolutions-IAM5[Action::${action}]`,
-      reason: `${cdkOwned}: BucketDeployment grants itself read on its asset and read/write on the (KMS-encrypted) destination with these aws-cdk-lib action groups`,
+      reason:
+        `${cdkOwned}: BucketDeployment grants itself read on its asset and read/write on the (KMS-encrypted) destination ` +
+        `with these aws-cdk-lib action groups`,
     })),
     {
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',

@@ -12,6 +12,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { BlueprintFunction } from '../shared/blueprint-function';
 import { xgboostImage } from './xgboost-image';
+import { functionEnvironment, trainingGateEnvSchema } from '../../../contracts/env';
 
 /** Where an endpoint's model runs. */
 export type EndpointHosting =
@@ -124,7 +125,11 @@ export class TrainingPipeline extends Construct {
       timeout: Duration.seconds(30),
       logRetention: props.logRetention,
       invokedBy: 'step-functions',
-      environment: { ENDPOINT_NAME: props.endpointName, METRIC_NAME: GATE_METRIC, THRESHOLD: String(props.minValidationAuc) },
+      environment: functionEnvironment(trainingGateEnvSchema, {
+        ENDPOINT_NAME: props.endpointName,
+        METRIC_NAME: GATE_METRIC,
+        THRESHOLD: String(props.minValidationAuc),
+      }),
     });
     this.gateFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['sagemaker:DescribeEndpoint'], resources: [endpointArn] }));
     this.gateFunction.addToRolePolicy(

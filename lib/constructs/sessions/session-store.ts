@@ -11,6 +11,7 @@ import { BlueprintFunction } from '../shared/blueprint-function';
 import { checkInteger } from '../shared/checks';
 import type { IRouteBlock } from '../shared/routes';
 import { dataTable } from '../shared/data-table';
+import { functionEnvironment, type SessionStoreEnvironment, sessionsEnvSchema } from '../../../contracts/env';
 
 export interface SessionStoreProps {
   /** A session is deleted this long after its last turn (1-365 days). @default Duration.days(30) */
@@ -37,8 +38,8 @@ export interface SessionStoreProps {
 /** A session store functions read and append turns to: the `SessionStore` construct, or one imported (`SessionStore.fromSessionStoreAttributes`). */
 export interface ISessionStore {
   readonly table: dynamodb.ITable;
-  /** Settings every function using the store reads (table name and window), see lambda/shared/sessions-env.ts. */
-  readonly environment: Readonly<Record<string, string>>;
+  /** Settings every function using the store reads (table name and window), see contracts/env.ts. */
+  readonly environment: Readonly<SessionStoreEnvironment>;
   /** Lets `fn` read sessions and append turns, and sets its environment. */
   grantReadWrite(fn: lambda.Function): iam.Grant;
   /** Lets `fn` read sessions, and sets its environment. */
@@ -60,7 +61,7 @@ export interface SessionStoreAttributes {
 
 abstract class SessionStoreBase extends Construct implements ISessionStore {
   public abstract readonly table: dynamodb.ITable;
-  public abstract readonly environment: Readonly<Record<string, string>>;
+  public abstract readonly environment: Readonly<SessionStoreEnvironment>;
 
   /** Lets `fn` read sessions and append turns (GetItem, Query, UpdateItem, PutItem on this table only) and sets its environment. */
   public grantReadWrite(fn: lambda.Function): iam.Grant {
@@ -83,7 +84,7 @@ abstract class SessionStoreBase extends Construct implements ISessionStore {
 function sessionEnvironment(
   tableName: string,
   settings: Pick<SessionStoreProps, 'ttl' | 'historyTurns' | 'historyChars' | 'maxTurnsReturned'>,
-): Record<string, string> {
+): SessionStoreEnvironment {
   const ttlDays = (settings.ttl ?? Duration.days(30)).toDays({ integral: false });
   const historyTurns = settings.historyTurns ?? 10;
   const historyChars = settings.historyChars ?? 12_000;
@@ -122,8 +123,8 @@ export class SessionStore extends SessionStoreBase implements IRouteBlock {
   }
 
   public readonly table: dynamodb.Table;
-  /** Settings every function using the store reads (table name and window), see lambda/shared/sessions-env.ts. */
-  public readonly environment: Readonly<Record<string, string>>;
+  /** Settings every function using the store reads (table name and window), see contracts/env.ts. */
+  public readonly environment: Readonly<SessionStoreEnvironment>;
   /** Serves `GET /sessions/{id}` when `api` is given. */
   public readonly readFunction?: BlueprintFunction;
   /** `GET /sessions/{id}`, for usage plans and API key requirements. */
@@ -148,7 +149,11 @@ export class SessionStore extends SessionStoreBase implements IRouteBlock {
         timeout: Duration.seconds(10),
         logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
         invokedBy: 'api-gateway',
-        environment: props.tenants?.length ? { TENANTS: tenantDirectoryJson(this, props.tenants) } : {},
+        // The store's settings again from grantRead (the same values), so the contract sees them all here.
+        environment: functionEnvironment(sessionsEnvSchema, {
+          ...(props.tenants?.length ? { TENANTS: tenantDirectoryJson(this, props.tenants) } : {}),
+          ...this.environment,
+        }),
       });
       this.grantRead(this.readFunction);
       // Authorization comes from the API's defaults (IAM, or the Cognito authorizer at ground 7).

@@ -7,6 +7,8 @@ import { buildSync } from 'esbuild';
 import { bundleOptions, PACKAGE_ROOT, sdkBundled } from './bundling';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { PowertoolsEnvironment } from '../../../contracts/env';
+import { METRICS_NAMESPACE } from '../../../contracts/metrics';
 
 /**
  * The newest Node.js runtime this aws-cdk-lib offers, named explicitly so a CDK upgrade never
@@ -14,8 +16,8 @@ import type { Construct } from 'constructs';
  */
 export const LATEST_NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
-/** CloudWatch namespace of every custom metric the blueprint's functions emit. */
-export const METRICS_NAMESPACE = 'GenAiBlueprint';
+/** CloudWatch namespace of every custom metric the blueprint's functions emit (contracts/metrics.ts). */
+export { METRICS_NAMESPACE };
 
 /**
  * What Lambda does with a VPC function's execution role: it creates, describes and deletes the
@@ -42,7 +44,8 @@ export const LAMBDA_ENI_ACTIONS = {
  * event parked in a queue could not be replayed into it.
  */
 export const CLOUDFORMATION_INVOKED_DLQ_REASON =
-  'Invoked asynchronously by CloudFormation, which waits for the response the function sends to a pre-signed URL: a failure fails and rolls back the stack operation, and an event kept in a dead-letter queue could not be replayed into that operation';
+  'Invoked asynchronously by CloudFormation, which waits for the response the function sends to a pre-signed URL: ' +
+  'a failure fails and rolls back the stack operation, and an event kept in a dead-letter queue could not be replayed into that operation';
 
 /** The callers a function may have; none invokes asynchronously, so none needs a DLQ on the function. */
 const SYNCHRONOUS_CALLERS = {
@@ -120,6 +123,7 @@ export class BlueprintFunction extends lambda.Function {
       );
       securityGroups = [new ec2.SecurityGroup(scope, `${id}SecurityGroup`, { vpc: props.vpc, description: `genai-blueprint ${props.handlerDir} function` })];
     }
+    const powertools: PowertoolsEnvironment = { POWERTOOLS_SERVICE_NAME: props.handlerDir, POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE };
     super(scope, id, {
       code: bundledCode(entry, { bundleSdk: sdkBundled(props.handlerDir) }),
       handler: 'index.handler',
@@ -138,24 +142,23 @@ export class BlueprintFunction extends lambda.Function {
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      environment: {
-        POWERTOOLS_SERVICE_NAME: props.handlerDir,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        ...props.environment,
-      },
+      environment: { ...powertools, ...props.environment },
     });
     this.entry = entry;
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: props.vpc
-        ? 'Active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and the VPC ENI lookups (ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets) have no resource-level permissions (test/policy checks no other action is granted on *)'
-        : 'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions (test/policy checks no other action is granted on *)',
+        ? 'Active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and the VPC ENI lookups (ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets) ' +
+          'have no resource-level permissions (test/policy checks no other action is granted on *)'
+        : 'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords ' +
+          'have no resource-level permissions (test/policy checks no other action is granted on *)',
     });
     if (props.vpc) {
       Validations.of(role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:*/*]',
         reason:
-          'Lambda creates and deletes the function ENIs in subnets and security groups it picks at run time; the Lambda guide documents account-and-Region resources as the scope for these actions',
+          'Lambda creates and deletes the function ENIs in subnets and security groups it picks at run time; ' +
+          'the Lambda guide documents account-and-Region resources as the scope for these actions',
       });
     }
     const why = SYNCHRONOUS_CALLERS[props.invokedBy];
