@@ -161,6 +161,8 @@ const SERVICE_NAMES: Record<string, string> = {
 /** Resource types that hold data (what a replacement or a deletion would lose). */
 export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
   'AWS::DynamoDB::Table',
+  'AWS::DynamoDB::GlobalTable',
+  'AWS::OpenSearchServerless::Collection',
   'AWS::S3::Bucket',
   'AWS::S3Vectors::VectorBucket',
   'AWS::S3Vectors::Index',

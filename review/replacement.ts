@@ -42,7 +42,8 @@ const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' &
 const INTRINSIC = /^(Ref|Fn::[A-Za-z]+|Condition)$/;
 const isIntrinsic = (v: Json): boolean => isObject(v) && Object.keys(v).length === 1 && INTRINSIC.test(Object.keys(v)[0]);
 
-function same(a: Json, b: Json): boolean {
+/** Whether two template values are equal, key order aside. */
+export function same(a: Json, b: Json): boolean {
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
 function canonical(v: Json): Json {
