@@ -6,8 +6,8 @@ import { type BlueprintConfig, effectiveRouter } from '../config/schema';
 import type { AgentProps } from '../constructs/agent/agent';
 import type { AgentRouteProps } from '../constructs/agent/agent-route';
 import type { IModelApi, ModelApiProps } from '../constructs/api/model-api';
-import type { UserAuth, UserAuthProps } from '../constructs/auth/user-auth';
-import type { IsolatedNetwork, IsolatedNetworkProps } from '../constructs/cache/isolated-network';
+import type { IUserAuth, UserAuthProps } from '../constructs/auth/user-auth';
+import type { IIsolatedNetwork, IsolatedNetworkProps } from '../constructs/cache/isolated-network';
 import type { IResponseCache, ResponseCacheProps } from '../constructs/cache/response-cache';
 import type { FeedbackProps, IFeedback } from '../constructs/feedback/feedback';
 import type { ModelGateway, ModelGatewayProps } from '../constructs/gateway/model-gateway';
@@ -18,7 +18,7 @@ import type { PredictiveMlProps } from '../constructs/predictive-ml/predictive-m
 import type { InvocationLoggingProps } from '../constructs/observability/invocation-logging';
 import type { ObservabilityProps } from '../constructs/observability/observability';
 import type { DocumentPipelineProps } from '../constructs/orchestration/document-pipeline';
-import type { ManagedPrompt, ManagedPromptProps } from '../constructs/prompt-library/managed-prompt';
+import type { IManagedPrompt, ManagedPromptProps } from '../constructs/prompt-library/managed-prompt';
 import type { ISessionStore, SessionStoreProps } from '../constructs/sessions/session-store';
 import { BedrockModel } from '../constructs/shared/bedrock-model';
 import type { GatewayTenant } from '../constructs/shared/tenants';
@@ -52,7 +52,7 @@ export function userAuthProps(config: BlueprintConfig): UserAuthProps {
   };
 }
 
-export function modelApiProps(config: BlueprintConfig, auth?: UserAuth): ModelApiProps {
+export function modelApiProps(config: BlueprintConfig, auth?: IUserAuth): ModelApiProps {
   return {
     stageName: config.api.stageName,
     throttleRateLimit: config.api.throttleRateLimit,
@@ -107,12 +107,12 @@ export function isolatedNetworkProps(config: BlueprintConfig): IsolatedNetworkPr
   return { flowLogRetention: logRetention(config) };
 }
 
-export function responseCacheProps(config: BlueprintConfig, network: IsolatedNetwork): ResponseCacheProps {
+export function responseCacheProps(config: BlueprintConfig, network: IIsolatedNetwork): ResponseCacheProps {
   return { vpc: network.vpc, maxDataStorageGb: config.cache.maxDataStorageGb, maxEcpuPerSecond: config.cache.maxEcpuPerSecond };
 }
 
 /** Who the functions recognise as a tenant: the API key (ground 4) or machine client (ground 7) API Gateway checked. */
-export function gatewayTenants(config: BlueprintConfig, model: BedrockModel, gateway?: ModelGateway, auth?: UserAuth): GatewayTenant[] {
+export function gatewayTenants(config: BlueprintConfig, model: BedrockModel, gateway?: ModelGateway, auth?: IUserAuth): GatewayTenant[] {
   if (!gateway) return [];
   return config.tenants.map((t) => ({
     name: t.name,
@@ -154,11 +154,11 @@ export interface ModelCallBlocks {
   readonly api: IModelApi;
   readonly model: BedrockModel;
   readonly tenants: readonly GatewayTenant[];
-  readonly prompt?: ManagedPrompt;
+  readonly prompt?: IManagedPrompt;
   readonly knowledgeBase?: IKnowledgeBase;
   readonly guardrail?: IGuardrail;
   readonly gateway?: ModelGateway;
-  readonly network?: IsolatedNetwork;
+  readonly network?: IIsolatedNetwork;
   readonly cache?: IResponseCache;
   readonly sessions?: ISessionStore;
   readonly feedback?: IFeedback;

@@ -1,18 +1,23 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { MODEL_CATALOG } from '../../lib/config/models';
 import { Agent } from '../../lib/constructs/agent/agent';
 import { AgentRoute } from '../../lib/constructs/agent/agent-route';
 import { ModelApi } from '../../lib/constructs/api/model-api';
+import { UserAuth } from '../../lib/constructs/auth/user-auth';
+import { IsolatedNetwork } from '../../lib/constructs/cache/isolated-network';
 import { ResponseCache } from '../../lib/constructs/cache/response-cache';
 import { Feedback } from '../../lib/constructs/feedback/feedback';
 import { Guardrail } from '../../lib/constructs/guardrail/guardrail';
 import { KnowledgeBase } from '../../lib/constructs/knowledge-base/knowledge-base';
 import { ModelCall } from '../../lib/constructs/model-call/model-call';
+import { ManagedPrompt } from '../../lib/constructs/prompt-library/managed-prompt';
 import { SessionStore } from '../../lib/constructs/sessions/session-store';
 import { BedrockModel } from '../../lib/constructs/shared/bedrock-model';
 import { CDK_JSON_CONTEXT } from '../support/synth';
@@ -24,10 +29,20 @@ const KB_ARN = `arn:aws:bedrock:us-east-1:${ACCOUNT}:knowledge-base/KB12345678`;
 const GUARDRAIL_ARN = `arn:aws:bedrock:us-east-1:${ACCOUNT}:guardrail/gr12345678`;
 const CACHE_ARN = `arn:aws:elasticache:us-east-1:${ACCOUNT}:serverlesscache:shared-cache`;
 const USER_ARN = `arn:aws:elasticache:us-east-1:${ACCOUNT}:user:shared-cache-app`;
+const PROMPT_ARN = `arn:aws:bedrock:us-east-1:${ACCOUNT}:prompt/PROMPT1234`;
+const USER_POOL_ID = 'us-east-1_AbCdEf123';
 
 const newStack = () =>
   new Stack(new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false }), 'Imports', { env: { account: ACCOUNT, region: 'us-east-1' } });
 const model = new BedrockModel(MODEL_CATALOG['nova-lite'], 'us');
+/** A VPC of two isolated subnets, created elsewhere. */
+const theirVpc = (stack: Stack) =>
+  ec2.Vpc.fromVpcAttributes(stack, 'TheirVpc', {
+    vpcId: 'vpc-0123456789abcdef0',
+    availabilityZones: ['us-east-1a', 'us-east-1b'],
+    isolatedSubnetIds: ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-0bbbbbbbbbbbbbbbb'],
+    isolatedSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaaa', 'rtb-0bbbbbbbbbbbbbbbb'],
+  });
 
 function promptRole(template: Template): { statements: unknown[]; variables: Record<string, unknown> } {
   const [, fn] = Object.entries(template.findResources('AWS::Lambda::Function')).find(
@@ -42,12 +57,16 @@ function promptRole(template: Template): { statements: unknown[]; variables: Rec
 
 describe('a model call over imported blocks', () => {
   const stack = newStack();
-  const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+  const network = IsolatedNetwork.fromIsolatedNetworkAttributes(stack, 'Network', {
+    vpc: theirVpc(stack),
+    endpointSecurityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'EndpointGroup', 'sg-0fedcba9876543210'),
+  });
   const cacheGroup = ec2.SecurityGroup.fromSecurityGroupId(stack, 'CacheGroup', 'sg-0123456789abcdef0');
   const api = ModelApi.fromModelApiAttributes(stack, 'Api', { restApi: new apigateway.RestApi(stack, 'TheirApi', { deployOptions: { stageName: 'prod' } }) });
-  new ModelCall(stack, 'ModelCall', {
+  const modelCall = new ModelCall(stack, 'ModelCall', {
     api,
     model,
+    prompt: ManagedPrompt.fromManagedPromptAttributes(stack, 'Prompt', { promptArn: PROMPT_ARN, promptVersion: '3' }),
     retrieval: { knowledgeBase: KnowledgeBase.fromKnowledgeBaseAttributes(stack, 'KnowledgeBase', { knowledgeBaseArn: KB_ARN }) },
     guardrail: Guardrail.fromGuardrailAttributes(stack, 'Guardrail', { guardrailArn: GUARDRAIL_ARN, guardrailVersion: '4' }),
     sessions: SessionStore.fromSessionStoreAttributes(stack, 'Sessions', {
@@ -56,7 +75,8 @@ describe('a model call over imported blocks', () => {
     }),
     feedback: Feedback.fromFeedbackAttributes(stack, 'Feedback', { table: dynamodb.Table.fromTableName(stack, 'FeedbackTable', 'their-feedback') }),
     cache: {
-      vpc,
+      vpc: network.vpc,
+      vpcSubnets: network.subnets,
       responseCache: ResponseCache.fromResponseCacheAttributes(stack, 'Cache', {
         cacheName: 'shared-cache',
         cacheArn: CACHE_ARN,
@@ -67,8 +87,30 @@ describe('a model call over imported blocks', () => {
       }),
     },
   });
+  network.allowEndpointAccessFrom(modelCall.promptFunction);
   const template = Template.fromStack(stack);
   const { statements, variables } = promptRole(template);
+
+  test('ManagedPrompt.fromManagedPromptAttributes: GetPrompt on that prompt and its version only, their id and version in the environment', () => {
+    expect(statements).toContainEqual({ Action: 'bedrock:GetPrompt', Effect: 'Allow', Resource: [PROMPT_ARN, `${PROMPT_ARN}:3`] });
+    expect(variables).toMatchObject({ PROMPT_ID: 'PROMPT1234', PROMPT_VERSION: '3' });
+  });
+
+  test("IsolatedNetwork.fromIsolatedNetworkAttributes: the function in that VPC's isolated subnets, 443 into its endpoint group", () => {
+    const fnGroup = modelCall.promptFunction.connections.securityGroups[0];
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'prompt' }) },
+      VpcConfig: { SubnetIds: ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-0bbbbbbbbbbbbbbbb'], SecurityGroupIds: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: 'vpc-0123456789abcdef0' });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: 'sg-0fedcba9876543210',
+      SourceSecurityGroupId: stack.resolve(fnGroup.securityGroupId),
+      FromPort: 443,
+      ToPort: 443,
+      IpProtocol: 'tcp',
+    });
+  });
 
   test('KnowledgeBase.fromKnowledgeBaseAttributes: Retrieve on that knowledge base, its id in KNOWLEDGE_BASE_ID', () => {
     expect(statements).toContainEqual({ Action: 'bedrock:Retrieve', Effect: 'Allow', Resource: KB_ARN });
@@ -153,6 +195,43 @@ describe('imports by attributes', () => {
     expect(route.routeFunctions).toEqual([route.agentFunction]);
   });
 
+  test('IsolatedNetwork.fromIsolatedNetworkAttributes: a response cache in that VPC, its endpoints in the isolated subnets', () => {
+    const stack = newStack();
+    const network = IsolatedNetwork.fromIsolatedNetworkAttributes(stack, 'Network', { vpc: theirVpc(stack) });
+    new ResponseCache(stack, 'Cache', { vpc: network.vpc, vpcSubnets: network.subnets });
+    const template = Template.fromStack(stack);
+
+    template.hasResourceProperties('AWS::ElastiCache::ServerlessCache', { SubnetIds: ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-0bbbbbbbbbbbbbbbb'] });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: 'vpc-0123456789abcdef0' });
+  });
+
+  test('UserAuth.fromUserAuthAttributes: the API authorizes with that user pool and requires its scope', () => {
+    const stack = newStack();
+    const userPool = cognito.UserPool.fromUserPoolId(stack, 'TheirPool', USER_POOL_ID);
+    const auth = UserAuth.fromUserAuthAttributes(stack, 'Auth', { userPool, invokeScope: 'their-api/invoke' });
+    const api = new ModelApi(stack, 'Api', { cognito: { authorizer: auth.authorizer, scopes: [auth.invokeScope] } });
+    api.acknowledgeNoWebAcl('Test fixture: the block alone, without the gateway that adds the web ACL');
+    const fn = new lambda.Function(stack, 'Fn', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler=async()=>({})'),
+    });
+    api.addJsonRoute('prompt', fn, { modelName: 'P', bodySchema: { type: apigateway.JsonSchemaType.OBJECT } });
+    const template = Template.fromStack(stack);
+
+    template.resourceCountIs('AWS::Cognito::UserPool', 0);
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'COGNITO_USER_POOLS',
+      ProviderARNs: [`arn:aws:cognito-idp:us-east-1:${ACCOUNT}:userpool/${USER_POOL_ID}`],
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      AuthorizationType: 'COGNITO_USER_POOLS',
+      AuthorizationScopes: ['their-api/invoke'],
+    });
+    expect(auth.machineClients).toEqual({});
+  });
+
   test.each<[string, (stack: Stack) => unknown, string]>([
     [
       'a knowledge base ARN is not one',
@@ -191,6 +270,30 @@ describe('imports by attributes', () => {
       'an API stage name has a slash',
       (s) => ModelApi.fromModelApiAttributes(s, 'Api', { restApi: apigateway.RestApi.fromRestApiId(s, 'R', 'abc'), stageName: 'v1/x' }),
       'stageName must be 1-128 letters, digits or underscores, got "v1/x"',
+    ],
+    [
+      'a prompt ARN is not one',
+      (s) => ManagedPrompt.fromManagedPromptAttributes(s, 'Prompt', { promptArn: KB_ARN, promptVersion: '1' }),
+      `promptArn must be arn:<partition>:bedrock:<region>:<account>:prompt/<10-character id>, got "${KB_ARN}"`,
+    ],
+    [
+      'a prompt version is DRAFT',
+      (s) => ManagedPrompt.fromManagedPromptAttributes(s, 'Prompt', { promptArn: PROMPT_ARN, promptVersion: 'DRAFT' }),
+      'promptVersion must be a numeric version (1 to 99999, not DRAFT), got "DRAFT"',
+    ],
+    [
+      'an invoke scope has no resource server',
+      (s) => UserAuth.fromUserAuthAttributes(s, 'Auth', { userPool: cognito.UserPool.fromUserPoolId(s, 'P', USER_POOL_ID), invokeScope: 'invoke' }),
+      'invokeScope must be <resource server identifier>/<scope name> (e.g. genai/invoke), got "invoke"',
+    ],
+    [
+      "an imported network without its endpoints' group is asked to admit a function",
+      (s) => {
+        IsolatedNetwork.fromIsolatedNetworkAttributes(s, 'Network', { vpc: theirVpc(s) }).allowEndpointAccessFrom(
+          ec2.SecurityGroup.fromSecurityGroupId(s, 'Sg', 'sg-1'),
+        );
+      },
+      "allowEndpointAccessFrom needs the endpoints' security group, got none in the attributes of Imports/Network",
     ],
   ])('fails when %s', (_what, build, message) => {
     expect(() => build(newStack())).toThrow(message);

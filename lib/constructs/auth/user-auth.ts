@@ -16,6 +16,31 @@ export interface UserAuthProps {
 }
 
 /**
+ * Who may call, as the API and the tenant directory consume it: created here (`UserAuth`) or
+ * imported (`UserAuth.fromUserAuthAttributes`).
+ */
+export interface IUserAuth {
+  readonly userPool: cognito.IUserPool;
+  /** Authorizes API Gateway methods with access tokens of the user pool. */
+  readonly authorizer: apigateway.IAuthorizer;
+  /** The scope every route requires, e.g. `genai/invoke`. */
+  readonly invokeScope: string;
+  /** Machine client of each tenant, by tenant name: a client-credentials token is the tenant's. */
+  readonly machineClients: Readonly<Record<string, cognito.IUserPoolClient>>;
+}
+
+export interface UserAuthAttributes {
+  readonly userPool: cognito.IUserPool;
+  /** `<resource server identifier>/<scope name>`, the custom scope routes require. */
+  readonly invokeScope: string;
+  /** Machine client of each tenant, by tenant name. @default none: only people's tokens carry a tenant (their group) */
+  readonly machineClients?: Readonly<Record<string, cognito.IUserPoolClient>>;
+}
+
+/** Cached authorizer results: a token is checked again after this long. */
+const AUTHORIZER_CACHE_TTL = Duration.minutes(5);
+
+/**
  * Ground 7: who may call. A Cognito user pool (admin-created users, MFA required, strong
  * passwords, Plus feature plan with threat protection enforced), one OAuth scope every route
  * requires, a public client for people (authorization code with PKCE) and one confidential
@@ -24,7 +49,29 @@ export interface UserAuthProps {
  * Routes require the scope, so API Gateway accepts access tokens only, for people and machines
  * alike. Tenancy is in the token: a user's `tenant-<name>` group, or the tenant's machine client.
  */
-export class UserAuth extends Construct {
+export class UserAuth extends Construct implements IUserAuth {
+  /** A user pool created elsewhere; its authorizer is created here when a route first uses it. */
+  public static fromUserAuthAttributes(scope: Construct, id: string, attrs: UserAuthAttributes): IUserAuth {
+    if (!Token.isUnresolved(attrs.invokeScope) && !/^[^\s/]+\/[^\s/]+$/.test(attrs.invokeScope)) {
+      throw new Error(`invokeScope must be <resource server identifier>/<scope name> (e.g. genai/invoke), got "${attrs.invokeScope}"`);
+    }
+    class Import extends Construct implements IUserAuth {
+      public readonly userPool = attrs.userPool;
+      public readonly invokeScope = attrs.invokeScope;
+      public readonly machineClients = attrs.machineClients ?? {};
+      private cognitoAuthorizer?: apigateway.CognitoUserPoolsAuthorizer;
+      // Created on first use: an authorizer no method attaches to fails synth.
+      public get authorizer(): apigateway.IAuthorizer {
+        this.cognitoAuthorizer ??= new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+          cognitoUserPools: [this.userPool],
+          resultsCacheTtl: AUTHORIZER_CACHE_TTL,
+        });
+        return this.cognitoAuthorizer;
+      }
+    }
+    return new Import(scope, id);
+  }
+
   public readonly userPool: cognito.UserPool;
   public readonly domain: cognito.UserPoolDomain;
   /** The scope every route requires, e.g. `genai/invoke`. */
@@ -126,7 +173,7 @@ export class UserAuth extends Construct {
     }
     this.authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
       cognitoUserPools: [this.userPool],
-      resultsCacheTtl: Duration.minutes(5),
+      resultsCacheTtl: AUTHORIZER_CACHE_TTL,
     });
   }
 }

@@ -45,6 +45,28 @@ export interface IsolatedNetworkProps {
 }
 
 /**
+ * A network the cache and the functions that use it live in: created here (`IsolatedNetwork`) or
+ * imported (`IsolatedNetwork.fromIsolatedNetworkAttributes`).
+ */
+export interface IIsolatedNetwork {
+  readonly vpc: ec2.IVpc;
+  /** Where functions and the cache are placed. */
+  readonly subnets: ec2.SubnetSelection;
+  /** Guards the interface endpoints. @default none: the endpoints admit the whole VPC */
+  readonly endpointSecurityGroup?: ec2.ISecurityGroup;
+  /** Lets `other` (a function, a security group) reach the interface endpoints on 443. */
+  allowEndpointAccessFrom(other: ec2.IConnectable, description?: string): void;
+}
+
+export interface IsolatedNetworkAttributes {
+  readonly vpc: ec2.IVpc;
+  /** @default the VPC's PRIVATE_ISOLATED subnets */
+  readonly subnets?: ec2.SubnetSelection;
+  /** The interface endpoints' security group, for `allowEndpointAccessFrom`. @default none: the endpoints admit the whole VPC */
+  readonly endpointSecurityGroup?: ec2.ISecurityGroup;
+}
+
+/**
  * Ground 5: a VPC with no way out to the internet (no internet gateway, no NAT gateway, only
  * PRIVATE_ISOLATED subnets in two AZs). AWS APIs are reached through gateway endpoints (S3,
  * DynamoDB) and interface endpoints; all traffic is recorded by flow logs.
@@ -52,7 +74,23 @@ export interface IsolatedNetworkProps {
  * The AZs are the stack's (`Fn::GetAZs` tokens for an env-agnostic stack), so synth needs no
  * AZ lookup and no credentials.
  */
-export class IsolatedNetwork extends Construct {
+export class IsolatedNetwork extends Construct implements IIsolatedNetwork {
+  /** A VPC created elsewhere, with whatever endpoints the functions placed in it need (see DEFAULT_INTERFACE_SERVICES). */
+  public static fromIsolatedNetworkAttributes(scope: Construct, id: string, attrs: IsolatedNetworkAttributes): IIsolatedNetwork {
+    class Import extends Construct implements IIsolatedNetwork {
+      public readonly vpc = attrs.vpc;
+      public readonly subnets = attrs.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+      public readonly endpointSecurityGroup = attrs.endpointSecurityGroup;
+      public allowEndpointAccessFrom(other: ec2.IConnectable, description = 'HTTPS to the interface endpoints'): void {
+        if (!this.endpointSecurityGroup) {
+          throw new Error(`allowEndpointAccessFrom needs the endpoints' security group, got none in the attributes of ${this.node.path}`);
+        }
+        allowFromStably(this.endpointSecurityGroup, other, HTTPS, description);
+      }
+    }
+    return new Import(scope, id);
+  }
+
   public readonly vpc: ec2.Vpc;
   /** The isolated subnets: where functions, endpoints and the cache live. */
   public readonly subnets: ec2.SubnetSelection;

@@ -15,7 +15,7 @@ import type { IKnowledgeBase } from '../knowledge-base/knowledge-base';
 import { SESSION_ID_PATTERN } from '../../../contracts/ids';
 import type { ISessionStore } from '../sessions/session-store';
 import type { IRouteBlock } from '../shared/routes';
-import type { ManagedPrompt } from '../prompt-library/managed-prompt';
+import type { IManagedPrompt } from '../prompt-library/managed-prompt';
 import type { BedrockModel } from '../shared/bedrock-model';
 import { checkRange } from '../shared/checks';
 import { MAX_CHAT_MESSAGES, MODEL_PRICE_ENV } from '../../../contracts/model-call';
@@ -80,7 +80,7 @@ export interface ModelCallProps {
   /** @default no reserved concurrency */
   readonly reservedConcurrentExecutions?: number;
   /** Ground 1: render this prompt's pinned version. @default the query is sent as it is */
-  readonly prompt?: ManagedPrompt;
+  readonly prompt?: IManagedPrompt;
   /** Ground 2: retrieve passages and cite them. @default no retrieval */
   readonly retrieval?: RetrievalOptions;
   /** Ground 3: apply this guardrail to input and output. @default no guardrail */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Names } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Names, Token } from 'aws-cdk-lib';
 import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -16,6 +16,49 @@ export interface ManagedPromptProps {
   readonly temperature?: number;
 }
 
+/**
+ * A pinned prompt version a function renders: created here (`ManagedPrompt`) or imported
+ * (`ManagedPrompt.fromManagedPromptAttributes`). The model call reads it.
+ */
+export interface IManagedPrompt {
+  readonly promptArn: string;
+  readonly promptId: string;
+  /** The pinned numeric version (never `DRAFT`). */
+  readonly promptVersion: string;
+  /** `<promptArn>:<promptVersion>`. */
+  readonly promptVersionArn: string;
+  /** Lets `grantee` read this prompt's pinned version only. */
+  grantRead(grantee: iam.IGrantable): iam.Grant;
+  /** Environment the prompt function reads to load the pinned version. */
+  readonly environment: Record<string, string>;
+}
+
+export interface ManagedPromptAttributes {
+  /** `arn:<partition>:bedrock:<region>:<account>:prompt/<id>`. */
+  readonly promptArn: string;
+  /** A numeric version of that prompt (`DRAFT` changes under the function's feet). */
+  readonly promptVersion: string;
+}
+
+const PROMPT_ARN = /^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:prompt\/[0-9A-Za-z]{10}$/;
+// Bedrock's PromptSummary.version pattern without DRAFT: 1-5 digits, not all zeros.
+const PROMPT_VERSION = /^(?!0+$)\d{1,5}$/;
+
+abstract class ManagedPromptBase extends Construct implements IManagedPrompt {
+  public abstract readonly promptArn: string;
+  public abstract readonly promptId: string;
+  public abstract readonly promptVersion: string;
+  public abstract readonly promptVersionArn: string;
+
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['bedrock:GetPrompt'], resourceArns: [this.promptArn, this.promptVersionArn] });
+  }
+
+  public get environment(): Record<string, string> {
+    return { PROMPT_ID: this.promptId, PROMPT_VERSION: this.promptVersion };
+  }
+}
+
 /** Text of the user turn: retrieved context and query, fenced so neither reads as instructions. */
 export const USER_TEMPLATE = '<context>\n{{context}}\n</context>\n\n<query>\n{{query}}\n</query>';
 
@@ -27,7 +70,28 @@ export const USER_TEMPLATE = '<context>\n{{context}}\n</context>\n\n<query>\n{{q
  * prompt caching and the prefix is long enough to be cached; the user turn carries the context
  * and the query.
  */
-export class ManagedPrompt extends Construct {
+export class ManagedPrompt extends ManagedPromptBase {
+  /** A prompt version created elsewhere (console, another stack), for the model call to render. */
+  public static fromManagedPromptAttributes(scope: Construct, id: string, attrs: ManagedPromptAttributes): IManagedPrompt {
+    if (!Token.isUnresolved(attrs.promptArn) && !PROMPT_ARN.test(attrs.promptArn)) {
+      throw new Error(`promptArn must be arn:<partition>:bedrock:<region>:<account>:prompt/<10-character id>, got "${attrs.promptArn}"`);
+    }
+    if (!Token.isUnresolved(attrs.promptVersion) && !PROMPT_VERSION.test(attrs.promptVersion)) {
+      throw new Error(`promptVersion must be a numeric version (1 to 99999, not DRAFT), got "${attrs.promptVersion}"`);
+    }
+    class Import extends ManagedPromptBase {
+      public readonly promptArn = attrs.promptArn;
+      public readonly promptId = Arn.split(attrs.promptArn, ArnFormat.SLASH_RESOURCE_NAME).resourceName!;
+      public readonly promptVersion = attrs.promptVersion;
+      public readonly promptVersionArn = `${attrs.promptArn}:${attrs.promptVersion}`;
+    }
+    return new Import(scope, id);
+  }
+
+  public readonly promptArn: string;
+  public readonly promptId: string;
+  public readonly promptVersion: string;
+  public readonly promptVersionArn: string;
   public readonly prompt: bedrock.CfnPrompt;
   public readonly version: bedrock.CfnPromptVersion;
   /** The system prompt as stored (variables still as `{{name}}`). */
@@ -74,16 +138,10 @@ export class ManagedPrompt extends Construct {
     // the variant into the description makes a new version exactly when the prompt changes.
     const hash = createHash('sha256').update(JSON.stringify(variant)).digest('hex').slice(0, 12);
     this.version = new bedrock.CfnPromptVersion(this, 'Version', { promptArn: this.prompt.attrArn, description: `${def.name} ${hash}` });
-  }
-
-  /** Lets `grantee` read this prompt's pinned version only. */
-  public grantRead(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: ['bedrock:GetPrompt'], resourceArns: [this.prompt.attrArn, this.version.attrArn] });
-  }
-
-  /** Environment the prompt function reads to load the pinned version. */
-  public get environment(): Record<string, string> {
-    return { PROMPT_ID: this.prompt.attrId, PROMPT_VERSION: this.version.attrVersion };
+    this.promptArn = this.prompt.attrArn;
+    this.promptId = this.prompt.attrId;
+    this.promptVersion = this.version.attrVersion;
+    this.promptVersionArn = this.version.attrArn;
   }
 }
 
