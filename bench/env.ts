@@ -26,8 +26,8 @@ export const LAMBDA_ENV: Record<string, string> = {
  */
 export const HANDLER_ENV: Record<string, Record<string, string>> = {
   prompt: PROMPT_ENV,
-  // Ground 5+: the same route with the cache client (no cache configured: it loads, and stays unused).
-  'prompt-cached': PROMPT_ENV,
+  // Ground 5+: the same route with its cache configured as the stack writes it (the client connects on first use: no I/O at load).
+  'prompt-cached': { ...PROMPT_ENV, CACHE_ENDPOINT: '127.0.0.1', CACHE_PORT: '6379', CACHE_NAME: 'bench-cache', CACHE_USER_ID: 'bench-user' },
   // Ground 4's streamed routes.
   'chat-stream': {
     MODEL_ID: 'us.amazon.nova-lite-v1:0',

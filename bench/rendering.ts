@@ -45,7 +45,8 @@ export async function benchPromptRendering(): Promise<RenderingResults> {
   try {
     fake.exportEndpoints();
     Object.assign(process.env, LAMBDA_ENV, HANDLER_ENV.prompt);
-    const { converseModel, createBedrockAgent, createBedrockRuntime, managedPrompt } = await import('../lambda/shared/bedrock');
+    const { converseModel, createBedrockRuntime } = await import('../lambda/shared/bedrock');
+    const { createBedrockAgent, managedPrompt } = await import('../lambda/shared/bedrock-agent');
     const { answerPrompt, templateFromPrompt } = await import('../lambda/prompt/core');
     const env = HANDLER_ENV.prompt;
     const clientSettings = { maxAttempts: Number(env.BEDROCK_MAX_ATTEMPTS), attemptTimeoutMs: Number(env.BEDROCK_ATTEMPT_TIMEOUT_MS) };

@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type BedrockAgentRuntimeClient, InvokeAgentCommand } from '@aws-sdk/client-bedrock-agent-runtime';
 import { ACTION_GROUPS } from '../../contracts/agent-actions';
 import { jsonRoute } from '../shared/api';
-import { createBedrockAgentRuntime } from '../shared/bedrock';
+import { createBedrockAgentRuntime } from '../shared/bedrock-agent-runtime';
 import { readEnv } from '../shared/env';
 import { agentEnvSchema } from '../../contracts/env';
 import { HttpError } from '../shared/http';

@@ -6,7 +6,7 @@ import { ingestEnvSchema } from '../../contracts/env';
 import { INGESTION_DIMENSIONS, INGESTION_METRICS } from '../../contracts/metrics';
 import { logger, metrics } from '../shared/observability';
 import { type IngestEvent, type IngestMessage, processBatch, type QueuePort } from './core';
-import { createBedrockAgent } from '../shared/bedrock';
+import { createBedrockAgent } from '../shared/bedrock-agent';
 import { ingestionApi } from './ingestion';
 import { sqsSender } from './sqs';
 

@@ -1,6 +1,6 @@
 import { ResponseCache } from '../shared/cache/cache';
 import { titanEmbeddings } from '../shared/cache/titan-embeddings';
-import { ValkeyCacheStore } from '../shared/cache/valkey-store';
+import { DeferredStore } from '../shared/cache/deferred-store';
 import { CacheAuthTokenProvider } from '../shared/cache-auth';
 import { readEnv } from '../shared/env';
 import { promptCachedEnvSchema } from '../../contracts/env';
@@ -18,13 +18,17 @@ const env = readEnv(promptCachedEnvSchema);
  */
 export const handler = promptHandler(({ runtime, onCacheError }) => {
   const tokens = new CacheAuthTokenProvider({ cacheName: env.CACHE_NAME ?? '', userId: env.CACHE_USER_ID ?? '' });
-  const store = new ValkeyCacheStore({
-    host: env.CACHE_ENDPOINT,
-    port: env.CACHE_PORT ?? 6379,
-    tls: env.CACHE_TLS !== 'false',
-    cluster: env.CACHE_CLUSTER !== 'false',
-    credentials: env.CACHE_USER_ID ? { username: env.CACHE_USER_ID, password: () => tokens.token() } : undefined,
-    onConnectionError: (error) => logger.warn('cache connection failed', { error: error.message }),
+  // The Valkey client is loaded by the first cache operation, not at a cold start (see DeferredStore).
+  const store = new DeferredStore(async () => {
+    const { ValkeyCacheStore } = await import('../shared/cache/valkey-store');
+    return new ValkeyCacheStore({
+      host: env.CACHE_ENDPOINT,
+      port: env.CACHE_PORT ?? 6379,
+      tls: env.CACHE_TLS !== 'false',
+      cluster: env.CACHE_CLUSTER !== 'false',
+      credentials: env.CACHE_USER_ID ? { username: env.CACHE_USER_ID, password: () => tokens.token() } : undefined,
+      onConnectionError: (error) => logger.warn('cache connection failed', { error: error.message }),
+    });
   });
   const semantic = env.CACHE_SEMANTIC_THRESHOLD !== undefined && env.CACHE_EMBEDDING_MODEL_ID && env.CACHE_EMBEDDING_DIMENSIONS;
   return new ResponseCache<PromptAnswer>(

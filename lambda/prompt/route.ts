@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { jsonRoute } from '../shared/api';
-import { converseModel, createBedrockAgent, createBedrockAgentRuntime, createBedrockRuntime, guardrail, knowledgeBase, managedPrompt } from '../shared/bedrock';
+import { converseModel, createBedrockRuntime, guardrail, lazyKnowledgeBase, lazyManagedPrompt } from '../shared/bedrock';
 import { readEnv } from '../shared/env';
 import { promptEnvSchema } from '../../contracts/env';
 import { logger, metrics } from '../shared/observability';
@@ -102,11 +102,9 @@ export function promptHandler(makeCache?: (context: CacheContext) => ResponseCac
   const cache = env.CACHE_ENDPOINT && makeCache ? makeCache({ runtime, onCacheError }) : undefined;
   const deps: PromptDeps = {
     model: converseModel(runtime),
-    ...(env.PROMPT_ID && env.PROMPT_VERSION
-      ? { prompt: managedPrompt(createBedrockAgent(clientSettings), env.PROMPT_ID, env.PROMPT_VERSION, templateFromPrompt) }
-      : {}),
+    ...(env.PROMPT_ID && env.PROMPT_VERSION ? { prompt: lazyManagedPrompt(clientSettings, env.PROMPT_ID, env.PROMPT_VERSION, templateFromPrompt) } : {}),
     ...(cache ? { cache } : {}),
-    ...(env.KNOWLEDGE_BASE_ID ? { knowledge: knowledgeBase(createBedrockAgentRuntime(clientSettings), env.KNOWLEDGE_BASE_ID) } : {}),
+    ...(env.KNOWLEDGE_BASE_ID ? { knowledge: lazyKnowledgeBase(clientSettings, env.KNOWLEDGE_BASE_ID) } : {}),
     ...(env.GUARDRAIL_ID && env.GUARDRAIL_VERSION ? { guardrail: guardrail(runtime, env.GUARDRAIL_ID, env.GUARDRAIL_VERSION) } : {}),
   };
   const requestSchema = promptRequestSchema(settings, { variables: deps.prompt !== undefined, sessions: sessions !== undefined });

@@ -1,8 +1,6 @@
-import { BedrockAgentClient, GetPromptCommand } from '@aws-sdk/client-bedrock-agent';
-import { BedrockAgentRuntimeClient, type RetrievalFilter, RetrieveCommand } from '@aws-sdk/client-bedrock-agent-runtime';
 import { ApplyGuardrailCommand, BedrockRuntimeClient, ConverseCommand, type Message, type SystemContentBlock } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { GuardrailPort, GuardrailVerdict, KnowledgePort, ModelPort, ModelReply, ModelRequest, Passage, PromptPort, PromptTemplate } from './model';
+import type { GuardrailPort, GuardrailVerdict, KnowledgePort, ModelPort, ModelReply, ModelRequest, PromptPort, PromptTemplate } from './model';
 import { HttpError } from './http';
 import { tracer } from './observability';
 
@@ -22,15 +20,8 @@ export function createBedrockRuntime(settings: BedrockClientSettings): BedrockRu
   return tracer.captureAWSv3Client(new BedrockRuntimeClient(clientConfig(settings)));
 }
 
-export function createBedrockAgentRuntime(settings: BedrockClientSettings): BedrockAgentRuntimeClient {
-  return tracer.captureAWSv3Client(new BedrockAgentRuntimeClient(clientConfig(settings)));
-}
-
-export function createBedrockAgent(settings: BedrockClientSettings): BedrockAgentClient {
-  return tracer.captureAWSv3Client(new BedrockAgentClient(clientConfig(settings)));
-}
-
-function clientConfig(settings: BedrockClientSettings) {
+/** The settings every Bedrock client shares (this file's, bedrock-agent.ts's and bedrock-agent-runtime.ts's). */
+export function clientConfig(settings: BedrockClientSettings) {
   return {
     maxAttempts: settings.maxAttempts,
     retryMode: 'standard',
@@ -83,56 +74,42 @@ function isUsage(value: unknown): value is { inputTokens: number; outputTokens: 
   return Number.isInteger(u?.inputTokens) && Number.isInteger(u?.outputTokens);
 }
 
-/** Reads the pinned prompt version once per container (versions are immutable); retries after a failure. */
-export function managedPrompt(
-  client: BedrockAgentClient,
+/**
+ * The managed prompt of bedrock-agent.ts, that module and its SDK client loaded by the first `load`
+ * (the first request of a container, which reads the prompt then anyway) instead of at a cold start.
+ * `import()` of a module in the same bundle: esbuild keeps its code in the file and evaluates it on
+ * that call, once.
+ */
+export function lazyManagedPrompt(
+  settings: BedrockClientSettings,
   promptId: string,
   version: string,
   toTemplate: (prompt: unknown, version: string) => PromptTemplate,
 ): PromptPort {
-  let loading: Promise<PromptTemplate> | undefined;
-  return {
-    load(signal) {
-      loading ??= client
-        .send(new GetPromptCommand({ promptIdentifier: promptId, promptVersion: version }), { abortSignal: signal })
-        .then((prompt) => toTemplate(prompt, version))
-        .catch((error: unknown) => {
-          loading = undefined;
-          throw error;
-        });
-      return loading;
-    },
-  };
+  const port = onFirstUse(async () => {
+    const { createBedrockAgent, managedPrompt } = await import('./bedrock-agent');
+    return managedPrompt(createBedrockAgent(settings), promptId, version, toTemplate);
+  });
+  return { load: async (signal) => (await port()).load(signal) };
 }
 
-/** Retrieve on one knowledge base; equality filters on metadata keys. */
-export function knowledgeBase(client: BedrockAgentRuntimeClient, knowledgeBaseId: string): KnowledgePort {
-  return {
-    async retrieve(query, topK, filter, signal): Promise<Passage[]> {
-      const equals: RetrievalFilter[] = Object.entries(filter ?? {}).map(([key, value]) => ({ equals: { key, value } }));
-      const out = await client.send(
-        new RetrieveCommand({
-          knowledgeBaseId,
-          retrievalQuery: { text: query },
-          retrievalConfiguration: {
-            vectorSearchConfiguration: {
-              numberOfResults: topK,
-              ...(equals.length === 1 ? { filter: equals[0] } : equals.length > 1 ? { filter: { andAll: equals } } : {}),
-            },
-          },
-        }),
-        { abortSignal: signal },
-      );
-      if (!Array.isArray(out.retrievalResults)) throw new HttpError(502, 'The knowledge base returned a malformed answer');
-      return out.retrievalResults
-        .filter((r) => typeof r.content?.text === 'string')
-        .map((r) => ({ text: r.content!.text!, score: typeof r.score === 'number' ? r.score : 0, source: sourceOf(r.location) }));
-    },
-  };
+/** The knowledge base of bedrock-agent-runtime.ts, loaded by the first `retrieve` (see lazyManagedPrompt). */
+export function lazyKnowledgeBase(settings: BedrockClientSettings, knowledgeBaseId: string): KnowledgePort {
+  const port = onFirstUse(async () => {
+    const { createBedrockAgentRuntime, knowledgeBase } = await import('./bedrock-agent-runtime');
+    return knowledgeBase(createBedrockAgentRuntime(settings), knowledgeBaseId);
+  });
+  return { retrieve: async (query, topK, filter, signal) => (await port()).retrieve(query, topK, filter, signal) };
 }
 
-function sourceOf(location: { s3Location?: { uri?: string }; webLocation?: { url?: string }; type?: string } | undefined): string {
-  return location?.s3Location?.uri ?? location?.webLocation?.url ?? location?.type ?? 'unknown';
+/** `build` run once, by the first caller; a failed build is tried again by the next. */
+function onFirstUse<T>(build: () => Promise<T>): () => Promise<T> {
+  let built: Promise<T> | undefined;
+  return () =>
+    (built ??= build().catch((error: unknown) => {
+      built = undefined;
+      throw error;
+    }));
 }
 
 /**

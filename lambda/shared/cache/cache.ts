@@ -115,6 +115,7 @@ export class ResponseCache<A> {
   public async lookup(scope: CacheScope, request: CacheableRequest): Promise<CacheLookup<A>> {
     const normalized = normalizeRequest(request, this.settings.requestDefaults);
     const exactKey = `genai:exact:${exactHash(scope, normalized)}`;
+    await this.deps.store.ready?.();
     const exact = await this.guard('exact-lookup', this.timeoutMs, () => this.exact.get(exactKey));
     if (!exact.ok) return { source: 'none', degraded: true };
     if (exact.value !== undefined) return { source: 'exact', answer: exact.value as A };
@@ -140,6 +141,7 @@ export class ResponseCache<A> {
 
     const normalized = normalizeRequest(request, this.settings.requestDefaults);
     const hash = exactHash(scope, normalized);
+    await this.deps.store.ready?.();
     const storeExact = this.guard('exact-store', this.timeoutMs, () => this.exact.put(`genai:exact:${hash}`, answer));
     const storeSemantic = (async () => {
       if (!this.semantic) return false;

@@ -15,6 +15,7 @@ export {
   type ResponseCacheSettings,
   type StoreResult,
 } from './cache';
+export { DeferredStore } from './deferred-store';
 export { CorruptEntry, ExactCache } from './exact-cache';
 export { hashedEmbedding, hashedEmbeddings } from './hashed-embeddings';
 export {

@@ -25,4 +25,10 @@ export interface CacheStore {
     maxPerList: number,
     ttlSeconds: number,
   ): Promise<void>;
+  /**
+   * Resolves once the store can take operations without a one-off set-up (DeferredStore loads its
+   * client here); ResponseCache awaits it before starting a round's timer. Never rejects.
+   * @default always ready
+   */
+  ready?(): Promise<void>;
 }

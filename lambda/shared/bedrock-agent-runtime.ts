@@ -1,0 +1,45 @@
+import { BedrockAgentRuntimeClient, type RetrievalFilter, RetrieveCommand } from '@aws-sdk/client-bedrock-agent-runtime';
+import { type BedrockClientSettings, clientConfig } from './bedrock';
+import { HttpError } from './http';
+import type { KnowledgePort, Passage } from './model';
+import { tracer } from './observability';
+
+/*
+ * The Bedrock Agent Runtime client (Retrieve, InvokeAgent), apart from bedrock.ts so that a bundle
+ * evaluates its SDK code only where it is used: the prompt route loads this module on its first
+ * Retrieve (bedrock.ts, lazyKnowledgeBase), and only on grounds with a knowledge base.
+ */
+
+export function createBedrockAgentRuntime(settings: BedrockClientSettings): BedrockAgentRuntimeClient {
+  return tracer.captureAWSv3Client(new BedrockAgentRuntimeClient(clientConfig(settings)));
+}
+
+/** Retrieve on one knowledge base; equality filters on metadata keys. */
+export function knowledgeBase(client: BedrockAgentRuntimeClient, knowledgeBaseId: string): KnowledgePort {
+  return {
+    async retrieve(query, topK, filter, signal): Promise<Passage[]> {
+      const equals: RetrievalFilter[] = Object.entries(filter ?? {}).map(([key, value]) => ({ equals: { key, value } }));
+      const out = await client.send(
+        new RetrieveCommand({
+          knowledgeBaseId,
+          retrievalQuery: { text: query },
+          retrievalConfiguration: {
+            vectorSearchConfiguration: {
+              numberOfResults: topK,
+              ...(equals.length === 1 ? { filter: equals[0] } : equals.length > 1 ? { filter: { andAll: equals } } : {}),
+            },
+          },
+        }),
+        { abortSignal: signal },
+      );
+      if (!Array.isArray(out.retrievalResults)) throw new HttpError(502, 'The knowledge base returned a malformed answer');
+      return out.retrievalResults
+        .filter((r) => typeof r.content?.text === 'string')
+        .map((r) => ({ text: r.content!.text!, score: typeof r.score === 'number' ? r.score : 0, source: sourceOf(r.location) }));
+    },
+  };
+}
+
+function sourceOf(location: { s3Location?: { uri?: string }; webLocation?: { url?: string }; type?: string } | undefined): string {
+  return location?.s3Location?.uri ?? location?.webLocation?.url ?? location?.type ?? 'unknown';
+}
