@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { jsonRoute } from '../shared/api';
-import { converseModel, createBedrockRuntime, guardrail, lazyKnowledgeBase, lazyManagedPrompt } from '../shared/bedrock';
+import { converseModel, createBedrockRuntime, guardrail } from '../shared/bedrock';
+import { lazyKnowledgeBase, lazyManagedPrompt } from './deferred-ports';
 import { readEnv } from '../shared/env';
 import { promptEnvSchema } from '../../contracts/env';
 import { logger, metrics } from '../shared/observability';

@@ -7,7 +7,7 @@ import { tracer } from './observability';
 /*
  * The Bedrock Agent Runtime client (Retrieve, InvokeAgent), apart from bedrock.ts so that a bundle
  * evaluates its SDK code only where it is used: the prompt route loads this module on its first
- * Retrieve (bedrock.ts, lazyKnowledgeBase), and only on grounds with a knowledge base.
+ * Retrieve (lambda/prompt/deferred-ports.ts), and only on grounds with a knowledge base.
  */
 
 export function createBedrockAgentRuntime(settings: BedrockClientSettings): BedrockAgentRuntimeClient {

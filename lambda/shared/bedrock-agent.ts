@@ -6,7 +6,7 @@ import { tracer } from './observability';
 /*
  * The Bedrock Agent client (Prompt Management, knowledge base ingestion), apart from bedrock.ts so
  * that a bundle evaluates its SDK code only where it is used: the prompt route loads this module on
- * its first GetPrompt (bedrock.ts, lazyManagedPrompt), and only on grounds with a managed prompt.
+ * its first GetPrompt (lambda/prompt/deferred-ports.ts), and only on grounds with a managed prompt.
  */
 
 export function createBedrockAgent(settings: BedrockClientSettings): BedrockAgentClient {

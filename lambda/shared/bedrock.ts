@@ -1,6 +1,6 @@
 import { ApplyGuardrailCommand, BedrockRuntimeClient, ConverseCommand, type Message, type SystemContentBlock } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { GuardrailPort, GuardrailVerdict, KnowledgePort, ModelPort, ModelReply, ModelRequest, PromptPort, PromptTemplate } from './model';
+import type { GuardrailPort, GuardrailVerdict, ModelPort, ModelReply, ModelRequest } from './model';
 import { HttpError } from './http';
 import { tracer } from './observability';
 
@@ -72,44 +72,6 @@ export function converseModel(client: BedrockRuntimeClient): ModelPort {
 function isUsage(value: unknown): value is { inputTokens: number; outputTokens: number } {
   const u = value as { inputTokens?: unknown; outputTokens?: unknown } | undefined;
   return Number.isInteger(u?.inputTokens) && Number.isInteger(u?.outputTokens);
-}
-
-/**
- * The managed prompt of bedrock-agent.ts, that module and its SDK client loaded by the first `load`
- * (the first request of a container, which reads the prompt then anyway) instead of at a cold start.
- * `import()` of a module in the same bundle: esbuild keeps its code in the file and evaluates it on
- * that call, once.
- */
-export function lazyManagedPrompt(
-  settings: BedrockClientSettings,
-  promptId: string,
-  version: string,
-  toTemplate: (prompt: unknown, version: string) => PromptTemplate,
-): PromptPort {
-  const port = onFirstUse(async () => {
-    const { createBedrockAgent, managedPrompt } = await import('./bedrock-agent');
-    return managedPrompt(createBedrockAgent(settings), promptId, version, toTemplate);
-  });
-  return { load: async (signal) => (await port()).load(signal) };
-}
-
-/** The knowledge base of bedrock-agent-runtime.ts, loaded by the first `retrieve` (see lazyManagedPrompt). */
-export function lazyKnowledgeBase(settings: BedrockClientSettings, knowledgeBaseId: string): KnowledgePort {
-  const port = onFirstUse(async () => {
-    const { createBedrockAgentRuntime, knowledgeBase } = await import('./bedrock-agent-runtime');
-    return knowledgeBase(createBedrockAgentRuntime(settings), knowledgeBaseId);
-  });
-  return { retrieve: async (query, topK, filter, signal) => (await port()).retrieve(query, topK, filter, signal) };
-}
-
-/** `build` run once, by the first caller; a failed build is tried again by the next. */
-function onFirstUse<T>(build: () => Promise<T>): () => Promise<T> {
-  let built: Promise<T> | undefined;
-  return () =>
-    (built ??= build().catch((error: unknown) => {
-      built = undefined;
-      throw error;
-    }));
 }
 
 /**
