@@ -39,14 +39,17 @@ export function buildBlueprint(app: App, opts: { nag?: boolean; validationProces
   // `validationProcess`: CDK's CloudFormation validation in a child process (see
   // lib/grounds/validation-process.ts; bin/app.ts sets it). Unset: in this process. Either way it
   // runs unless CDK_VALIDATION=false or the app opts out, as CDK decides.
-  if (opts.validationProcess && app._builtinCloudFormationValidation && process.env.CDK_VALIDATION !== 'false') {
-    installValidationProcess();
-  }
+  // Its child starts now and builds the engine while the stacks are built, and validates each
+  // template as soon as it is written, beside the app's own synthesis.
+  const validation =
+    opts.validationProcess && app._builtinCloudFormationValidation && process.env.CDK_VALIDATION !== 'false' ? installValidationProcess() : undefined;
+  validation?.start();
   const context = app.node.getAllContext();
   const config = loadConfig(context);
   const stacks = selectGrounds(context.ground).map((ground) => new GroundStack(app, GROUNDS[ground].stackId, { ground, config }));
   const withMl = context.ground === undefined || context.ground === '' || context.ground === 'all' || context.ground === PREDICTIVE_ML;
   const predictiveMl = withMl ? new PredictiveMlStack(app, 'PredictiveMl', { config }) : undefined;
+  validation?.validateOnWrite([...stacks, ...(predictiveMl ? [predictiveMl] : [])]);
   if (opts.nag ?? true) {
     const packs = [new AwsSolutionsChecks(app), new ServerlessChecks(app), new GenAiBlueprintChecks(app)];
     Validations.of(app).addPlugins(...packs, new StaleAcknowledgementChecks(packs));

@@ -1,10 +1,17 @@
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as z from 'zod/mini';
+import { parseJson } from '../support/json';
 
 const ROOT = path.join(__dirname, '..', '..');
+/** cdk.json's "app" command, `node <args>`: its arguments, run here with this Node.js. */
+const APP_ARGS = parseJson(z.object({ app: z.string().check(z.startsWith('node ')) }), fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8'))
+  .app.split(' ')
+  .slice(1);
 
 /**
- * Runs the real app the way the CDK CLI does (cdk.json "app": `node --import tsx bin/app.ts`): the
+ * Runs the real app the way the CDK CLI does (cdk.json "app"): the
  * CLI passes cdk.json context and `-c key=value` as JSON in CDK_CONTEXT_JSON, which `new App()`
  * reads. CDK_OUTDIR is left unset, so a valid app would not synthesize; every case here fails
  * before any stack is built, which keeps the test offline and quick.
@@ -12,7 +19,7 @@ const ROOT = path.join(__dirname, '..', '..');
 function runApp(contextJson: string): { status: number | null; stderr: string; stdout: string } {
   const env: NodeJS.ProcessEnv = { ...process.env, CDK_CONTEXT_JSON: contextJson };
   delete env.CDK_OUTDIR;
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'bin/app.ts'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, APP_ARGS, { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
   return { status: run.status, stderr: run.stderr, stdout: run.stdout };
 }
 
