@@ -339,27 +339,40 @@ async function main() {
   try {
     const exact = await exactFigures(store);
     console.log(
-      `Exact cache hit through ResponseCache.lookup, ${EXACT_LOOKUPS} sequential lookups, redis-server ${(await server.command('INFO', 'server')).match(/redis_version:(\S+)/)?.[1]} on loopback:`,
+      `Exact cache hit through ResponseCache.lookup, ${EXACT_LOOKUPS} sequential lookups, ` +
+        `redis-server ${(await server.command('INFO', 'server')).match(/redis_version:(\S+)/)?.[1]} on loopback:`,
     );
     console.log(
-      `  hit       p50 ${exact.hit.p50} ms   p99 ${exact.hit.p99} ms   max ${exact.hit.max} ms   (target p99 ≤ 2 ms: ${exact.hit.p99 <= 2 ? 'met' : 'MISSED'}; absorbed failures: ${exact.failures})`,
+      `  hit       p50 ${exact.hit.p50} ms   p99 ${exact.hit.p99} ms   max ${exact.hit.max} ms   ` +
+        `(target p99 ≤ 2 ms: ${exact.hit.p99 <= 2 ? 'met' : 'MISSED'}; absorbed failures: ${exact.failures})`,
     );
     console.log(
-      `  miss + fake model (${MODEL_LATENCY_MS} ms timer) + store, ${MODEL_CALLS} calls: p50 ${exact.missWithModel.p50} ms  → a hit is ${Math.round(exact.missWithModel.p50 / exact.hit.p50)}× faster`,
+      `  miss + fake model (${MODEL_LATENCY_MS} ms timer) + store, ${MODEL_CALLS} calls: p50 ${exact.missWithModel.p50} ms  ` +
+        `→ a hit is ${Math.round(exact.missWithModel.p50 / exact.hit.p50)}× faster`,
     );
 
     const semantic = await semanticFigures(server, store);
     const d = SEMANTIC_DEFAULTS;
     console.log(`\nSemantic lookup (SemanticCache.find: hashing + bucket read + candidate fetch + cosine; embedding call excluded),`);
     console.log(
-      `  ${d.dimensions} dims, ${d.bands} bands × ${d.bitsPerBand} bits, ≤${d.maxPerBucket} per bucket, ≤${d.maxCandidates} verified, threshold ${d.threshold}; random unit vectors, ${SEMANTIC_LOOKUPS} lookups (half near-duplicates at cosine 0.95, half unrelated):`,
+      `  ${d.dimensions} dims, ${d.bands} bands × ${d.bitsPerBand} bits, ≤${d.maxPerBucket} per bucket, ≤${d.maxCandidates} verified, ` +
+        `threshold ${d.threshold}; random unit vectors, ${SEMANTIC_LOOKUPS} lookups (half near-duplicates at cosine 0.95, half unrelated):`,
     );
     console.log(
-      `  LSH candidate probability at cosine 0.95/0.90/0.85/0.80: ${[0.95, 0.9, 0.85, 0.8].map((s) => round(candidateProbability(s, d.bands, d.bitsPerBand), 3)).join(' / ')}`,
+      '  LSH candidate probability at cosine 0.95/0.90/0.85/0.80: ' +
+        [0.95, 0.9, 0.85, 0.8].map((s) => round(candidateProbability(s, d.bands, d.bitsPerBand), 3)).join(' / '),
     );
     for (const r of semantic) {
       console.log(
-        `  ${String(r.entries).padStart(6)} entries: lookup p50 ${r.lookupMs.p50} ms  p99 ${r.lookupMs.p99} ms  (near-dup p99 ${r.lookupNearDuplicateMs.p99}, unrelated p99 ${r.lookupUnrelatedMs.p99})  memory +${r.usedMemoryDeltaMB} MB (${r.bytesPerEntry} B/entry)  recall@0.95 oldest ${r.recallAtCosine095Oldest} newest ${r.recallAtCosine095Newest}  false hits ${r.falseHitsOnRandom}  bucket members read ${r.meanBucketMembersRead}, verified ${r.meanCandidatesVerified}  (insert ${r.insertSecondsAt64InFlight} s)`,
+        [
+          `  ${String(r.entries).padStart(6)} entries: lookup p50 ${r.lookupMs.p50} ms  p99 ${r.lookupMs.p99} ms`,
+          `(near-dup p99 ${r.lookupNearDuplicateMs.p99}, unrelated p99 ${r.lookupUnrelatedMs.p99})`,
+          `memory +${r.usedMemoryDeltaMB} MB (${r.bytesPerEntry} B/entry)`,
+          `recall@0.95 oldest ${r.recallAtCosine095Oldest} newest ${r.recallAtCosine095Newest}`,
+          `false hits ${r.falseHitsOnRandom}`,
+          `bucket members read ${r.meanBucketMembersRead}, verified ${r.meanCandidatesVerified}`,
+          `(insert ${r.insertSecondsAt64InFlight} s)`,
+        ].join('  '),
       );
     }
     const at10k = semantic.find((r) => r.entries === 10_000)!;
@@ -367,13 +380,15 @@ async function main() {
 
     const paraphrases = await Promise.all(await paraphraseFigures(store));
     console.log(
-      `\nParaphrase set (${PARAPHRASES.length} stored questions, ${paraphrases[0].paraphrases} paraphrases, ${paraphrases[0].unrelated} unrelated look-alikes).`,
+      `\nParaphrase set (${PARAPHRASES.length} stored questions, ${paraphrases[0].paraphrases} paraphrases, ` +
+        `${paraphrases[0].unrelated} unrelated look-alikes).`,
     );
     console.log('  EMBEDDINGS ARE FAKE (hashed bag of words + trigrams): these rates show the cache mechanics against an');
     console.log('  exhaustive cosine search, not the quality of Titan v2. Recalibrate the threshold with real embeddings.');
     for (const r of paraphrases) {
       console.log(
-        `  threshold ${r.threshold}: recall ${r.recall} (exhaustive cosine ${r.exhaustiveCosineRecall})  wrong-answer hits ${r.wrongGroupHitRate}  false-hit rate on unrelated ${r.falseHitRateOnUnrelated} (exhaustive ${r.exhaustiveCosineFalseHitRate})`,
+        `  threshold ${r.threshold}: recall ${r.recall} (exhaustive cosine ${r.exhaustiveCosineRecall})  wrong-answer hits ${r.wrongGroupHitRate}  ` +
+          `false-hit rate on unrelated ${r.falseHitRateOnUnrelated} (exhaustive ${r.exhaustiveCosineFalseHitRate})`,
       );
     }
     console.log(`\nTotal ${round((Date.now() - started) / 1000, 1)} s`);

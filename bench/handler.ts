@@ -206,7 +206,8 @@ function loadFreshHandler(name: string, cached: boolean): Handler {
   const copy = path.join(path.dirname(original), `index.${name}.js`);
   fs.copyFileSync(original, copy);
   delete require.cache[copy];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh copy of the bundle per ground: require() is what loads a CommonJS file by path, synchronously
+  // A fresh copy of the bundle per ground: require() is what loads a CommonJS file by path, synchronously.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads the copy by path (see above)
   return (require(copy) as { handler: Handler }).handler;
 }
 
@@ -219,7 +220,8 @@ function checkAnswer(rp: GroundRequestPath, body: Record<string, unknown>, warm:
   const expected = [ground >= 1, ground >= 2, ground >= 3, ground >= 5 && !(rp.claims && warm)];
   if (seen.some((s, i) => s !== expected[i])) {
     throw new Error(
-      `ground ${ground}: answer fields promptVersion/citations/guardrail/cache present ${seen.join('/')}, expected ${expected.join('/')}: ${JSON.stringify(body)}`,
+      `ground ${ground}: answer fields promptVersion/citations/guardrail/cache present ${seen.join('/')}, expected ${expected.join('/')}: ` +
+        JSON.stringify(body),
     );
   }
   // Ground 7 continues a conversation: past the first turn the cache is not consulted at all.

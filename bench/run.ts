@@ -129,7 +129,9 @@ async function main(): Promise<void> {
   });
   const renderingRow = (label: string, r: RenderingFigures): Row => ({
     measure: `ground 1 rendering ${label}`,
-    figure: `cold 1st request median ${ms(r.coldMs.median)}, max ${ms(r.coldMs.max)} (${r.coldMs.runs} runs); warm p50 ${ms(r.warmMs.p50)}, p99 ${ms(r.warmMs.p99)}`,
+    figure:
+      `cold 1st request median ${ms(r.coldMs.median)}, max ${ms(r.coldMs.max)} (${r.coldMs.runs} runs); ` +
+      `warm p50 ${ms(r.warmMs.p50)}, p99 ${ms(r.warmMs.p99)}`,
   });
   const rows: Row[] = [
     {
@@ -161,7 +163,9 @@ async function main(): Promise<void> {
     ...bundles.figures.flatMap(bundleRows),
     ...bundles.pairs.map((p) => ({
       measure: `${p.handler} cold load, SDK bundled - external, paired`,
-      figure: `median ${ms(p.bundledMinusExternalMs.median)}, p10 ${ms(p.bundledMinusExternalMs.p10)}, p90 ${ms(p.bundledMinusExternalMs.p90)} (${p.pairs} pairs)`,
+      figure:
+        `median ${ms(p.bundledMinusExternalMs.median)}, p10 ${ms(p.bundledMinusExternalMs.p10)}, ` +
+        `p90 ${ms(p.bundledMinusExternalMs.p90)} (${p.pairs} pairs)`,
     })),
     ...groundRows,
     renderingRow('(a) shipped: GetPrompt once, render locally', rendering.local),
@@ -175,19 +179,30 @@ async function main(): Promise<void> {
   const checks: Check[] = [];
   printTable(rows, checks);
   console.log(
-    `\nSynth memory: VmHWM of the largest process (the app; what /usr/bin/time -v reports) and the summed RSS of the CLI, app, validation child and esbuild, sampled every 25 ms.` +
-      `\nKB = 1024 B. Cold load: require() of the bundle in a fresh node process (node start-up excluded), target on the median;` +
-      `\n  the two builds of a function load in alternating pairs (order alternating too), so a busy machine disturbs both alike.` +
-      `\nGround 4 adds the router (3 models, tiers, fallbacks) and a tenant API key; ground 5 adds the exact + semantic cache on a real redis-server:` +
-      `\n  "miss" = a new query every call (embedding + 2 lookups + 2 writes on top of ground 4), "exact hit" = the same query (input guardrail + 1 lookup, no model).` +
-      `\nHandler: per ground, a fresh module instance of the shipped bundle, ${handler.calls} sequential calls after ${handler.warmup} warm-up, interleaved with bare Converse calls;` +
-      `\n  [..] are the fake calls per request (counted on the fake and checked). Grounds 1-3 render the deployed prompt (larger Converse body); from ground 2 the` +
-      `\n  overhead includes the extra loopback round trips (Retrieve, 2 ApplyGuardrail), each about one bare round trip. Target on ground 0 only.` +
-      `\nOverhead p50/p99 is a difference of percentiles (as targeted); the paired row is the percentile of per-call differences.` +
-      `\nRendering: real SDK clients from lambda/shared/bedrock.ts; (a) = answerPrompt with managedPrompt + converseModel, (b) = one Converse on the version ARN.` +
-      `\n  Cold = first request on fresh clients (fresh connections, GetPrompt for (a)); warm = ${rendering.calls} interleaved calls after ${rendering.warmup} warm-up.` +
-      `\n  With the fake both cost one Converse per request, (a) adds one GetPrompt per container; assumed: Prompt Management has no per-call charge, so cost is the same.` +
-      `\n  (b) forbids system, inferenceConfig (so request maxTokens/temperature) and cachePoint in the request, and per-request model choice: the version fixes them.`,
+    [
+      '',
+      'Synth memory: VmHWM of the largest process (the app; what /usr/bin/time -v reports) and the summed RSS of the CLI, app, validation child',
+      '  and esbuild, sampled every 25 ms.',
+      'KB = 1024 B. Cold load: require() of the bundle in a fresh node process (node start-up excluded), target on the median;',
+      '  the two builds of a function load in alternating pairs (order alternating too), so a busy machine disturbs both alike.',
+      'Ground 4 adds the router (3 models, tiers, fallbacks) and a tenant API key; ground 5 adds the exact + semantic cache on a real redis-server:',
+      '  "miss" = a new query every call (embedding + 2 lookups + 2 writes on top of ground 4),',
+      '  "exact hit" = the same query (input guardrail + 1 lookup, no model).',
+      `Handler: per ground, a fresh module instance of the shipped bundle, ${handler.calls} sequential calls after ${handler.warmup} warm-up,`,
+      '  interleaved with bare Converse calls;',
+      '  [..] are the fake calls per request (counted on the fake and checked). Grounds 1-3 render the deployed prompt (larger Converse body);',
+      '  from ground 2 the overhead includes the extra loopback round trips (Retrieve, 2 ApplyGuardrail), each about one bare round trip.',
+      '  Target on ground 0 only.',
+      'Overhead p50/p99 is a difference of percentiles (as targeted); the paired row is the percentile of per-call differences.',
+      'Rendering: real SDK clients from lambda/shared/bedrock.ts; (a) = answerPrompt with managedPrompt + converseModel,',
+      '  (b) = one Converse on the version ARN.',
+      '  Cold = first request on fresh clients (fresh connections, GetPrompt for (a));',
+      `  warm = ${rendering.calls} interleaved calls after ${rendering.warmup} warm-up.`,
+      '  With the fake both cost one Converse per request, (a) adds one GetPrompt per container;',
+      '  assumed: Prompt Management has no per-call charge, so cost is the same.',
+      '  (b) forbids system, inferenceConfig (so request maxTokens/temperature) and cachePoint in the request, and per-request model choice:',
+      '  the version fixes them.',
+    ].join('\n'),
   );
 
   const results = {

@@ -25,7 +25,9 @@ describe('npm run synth', () => {
         '#!/bin/sh',
         'echo "$CDK_DISABLE_VERSION_CHECK $*" > cdk-args.txt',
         'mkdir -p cdk.out',
-        `echo '{"artifacts":{"Ground0-ModelCall":{"type":"aws:cloudformation:stack","properties":{"templateFile":"Ground0-ModelCall.template.json"}}}}' > cdk.out/manifest.json`,
+        `echo '${JSON.stringify({
+          artifacts: { 'Ground0-ModelCall': { type: 'aws:cloudformation:stack', properties: { templateFile: 'Ground0-ModelCall.template.json' } } },
+        })}' > cdk.out/manifest.json`,
         `echo '{}' > cdk.out/Ground0-ModelCall.template.json`,
       ].join('\n'),
       { mode: 0o755 },

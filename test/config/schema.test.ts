@@ -161,8 +161,10 @@ describe('router and tenants (ground 4)', () => {
     ],
     [
       {
-        tenants:
-          '[{"name":"a","tier":"basic","quotaPerDay":1,"rateLimit":1,"burstLimit":1},{"name":"A","tier":"premium","quotaPerDay":1,"rateLimit":1,"burstLimit":1}]',
+        tenants: JSON.stringify([
+          { name: 'a', tier: 'basic', quotaPerDay: 1, rateLimit: 1, burstLimit: 1 },
+          { name: 'A', tier: 'premium', quotaPerDay: 1, rateLimit: 1, burstLimit: 1 },
+        ]),
       },
       /tenants = .*: tenant names must be unique/,
     ],
@@ -183,7 +185,8 @@ describe('ground selection', () => {
 
   test.each(['9', '-1', 'one', '0.5'])('the configuration fails on ground=%s naming the allowed grounds', (value) => {
     expect(() => loadConfig({ ground: value })).toThrow(
-      `ground = ${JSON.stringify(/^[\d.-]+$/.test(value) ? Number(value) : value)}: expected one of 0, 1, 2, 3, 4, 5, 6, 7 (one ground), all or unset (every ground and the PredictiveMl stack), ml (the PredictiveMl stack alone)`,
+      `ground = ${JSON.stringify(/^[\d.-]+$/.test(value) ? Number(value) : value)}: expected one of 0, 1, 2, 3, 4, 5, 6, 7 (one ground), ` +
+        'all or unset (every ground and the PredictiveMl stack), ml (the PredictiveMl stack alone)',
     );
   });
 

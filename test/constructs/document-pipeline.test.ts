@@ -137,7 +137,7 @@ describe('DocumentPipeline', () => {
     expect(definition.TimeoutSeconds).toBe(30 * 20 + 3_600);
   });
 
-  test('IAM: head the documents bucket (and list it, so a missing key is a 404), start and read jobs of this knowledge base, publish to the topic; nothing else on a resource', () => {
+  test("IAM: head and list the docs bucket (a missing key is a 404), start and read this knowledge base's jobs, publish to the topic; nothing else", () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
       (p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[],
     );

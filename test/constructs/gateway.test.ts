@@ -293,7 +293,7 @@ describe('ModelGateway', () => {
       expect(JSON.stringify(statements)).not.toContain('*');
     });
 
-    test('grantInvokeProfiles with the copied model, streamed: its foundation models too, only for calls through these profiles, and only the stream action', () => {
+    test('grantInvokeProfiles with the copied model, streamed: its foundation models too, only through these profiles, only the stream action', () => {
       const { stack: s, gateway: g } = build();
       const caller = new iam.Role(s, 'ThroughCaller', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
       g.grantInvokeProfiles(caller, { throughModel: MODEL, invocation: 'streamed' });
@@ -396,7 +396,8 @@ describe('ModelGateway', () => {
     [
       'modelSourceArn is not a model or system profile ARN',
       { modelSourceArn: 'arn:aws:s3:::bucket' },
-      'modelSourceArn must be the ARN of a foundation model or a system inference profile (arn:<partition>:bedrock:<region>:[<account>]:foundation-model|inference-profile/<id>), got "arn:aws:s3:::bucket"',
+      'modelSourceArn must be the ARN of a foundation model or a system inference profile ' +
+        '(arn:<partition>:bedrock:<region>:[<account>]:foundation-model|inference-profile/<id>), got "arn:aws:s3:::bucket"',
     ],
   ])('fails when %s', (_name, overrides, message) => {
     expect(() => build(overrides)).toThrow(message);

@@ -118,7 +118,7 @@ describe('Observability', () => {
     ]);
   });
 
-  test('cost per tenant per rolling day: the sum over models of CostUsd with the usage record of every model route (no service dimension); one day over budget alarms', () => {
+  test("cost per tenant per rolling day: CostUsd summed over models from every model route's usage (no service dimension); a day over budget alarms", () => {
     const cost = byMetric(template, 'GenAiBlueprint', 'CostUsd');
     expect(cost).toHaveLength(3);
     const [demo] = cost;

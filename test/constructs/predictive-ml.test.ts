@@ -132,7 +132,7 @@ describe('PredictiveMl', () => {
       expect(definition.States.PipelineFailed.Type).toBe('Fail');
     });
 
-    test('a failed training attempt is tried again under a new job name (a retry of the same CreateTrainingJob would fail on the duplicate), at most 3 attempts, stopping the previous job first', () => {
+    test('a failed training job is retried under a new name (a same-name retry fails as a duplicate), at most 3 attempts, stopping the last job first', () => {
       const states = definition.States;
       expect(states.Train.Retry).toBeUndefined();
       // The few intrinsics these states use, evaluated as Step Functions would.
@@ -197,11 +197,8 @@ describe('PredictiveMl', () => {
         expect(states[name].Catch[0]).toMatchObject({ ErrorEquals: ['States.ALL'], ResultPath: '$.error' });
         const after = (cause: string) =>
           choose(done, { error: { Error: 'SageMaker.SageMakerException', Cause: `${cause} (Service: SageMaker, Status Code: 400)` } });
-        expect(
-          after(
-            `Cannot create already existing ${name === 'CreateModel' ? 'model' : name === 'CreateEndpoint' ? 'endpoint' : 'endpoint configuration'} "arn:aws:sagemaker:us-east-1:123456789012:x/y"`,
-          ),
-        ).toBe(states[name].Next);
+        const resource = name === 'CreateModel' ? 'model' : name === 'CreateEndpoint' ? 'endpoint' : 'endpoint configuration';
+        expect(after(`Cannot create already existing ${resource} "arn:aws:sagemaker:us-east-1:123456789012:x/y"`)).toBe(states[name].Next);
         expect(after('Could not find model data at s3://b/k')).toBe('NotifyFailure');
       },
     );
@@ -471,7 +468,8 @@ describe('PredictiveMl options', () => {
     expect(aslErrors(definition)).toEqual([]);
     const params = definition.States.CreateEndpointConfig.Parameters;
     expect(params.ProductionVariants[0]).toMatchObject({ InstanceType: 'ml.c5.large', InitialInstanceCount: 1 });
-    expect(definitionTokensAfter(template, 'KmsKeyId')).toEqual([keyArn(stack, ml), keyArn(stack, ml), keyArn(stack, ml)]); // artifacts, endpoint volume, captures
+    // Artifacts, endpoint volume, captures.
+    expect(definitionTokensAfter(template, 'KmsKeyId')).toEqual([keyArn(stack, ml), keyArn(stack, ml), keyArn(stack, ml)]);
     expect(params.DataCaptureConfig).toMatchObject({
       EnableCapture: true,
       InitialSamplingPercentage: 20,

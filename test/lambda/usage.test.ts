@@ -241,7 +241,7 @@ describe('POST /agent: one record per answer, from the usage its trace reports',
     expect(usageLines().map((r) => [r.InputTokens, r.OutputTokens])).toEqual(USAGE_DIMENSION_SETS.map(() => [expected.inputTokens, expected.outputTokens]));
   });
 
-  test('the usage of every model call of one answer (pre-processing, each orchestration step, post-processing) is summed into one record; the client gets the same answer as before', async () => {
+  test('the usage of each model call of an answer (pre-processing, orchestration steps, post-processing) is summed into one record; same answer', async () => {
     fake.enqueue('InvokeAgent', {
       kind: 'answer',
       override: {
@@ -303,7 +303,7 @@ describe('POST /agent: one record per answer, from the usage its trace reports',
     expect(usageLines()).toHaveLength(0);
   });
 
-  test('AgentRoute writes the agent model alias and catalog price in the names the function reads (MODEL_ALIAS, MODEL_PRICE); without a model it writes neither', () => {
+  test("AgentRoute writes the agent model's alias and catalog price where the function reads them (MODEL_ALIAS, MODEL_PRICE); without a model, none", () => {
     const stack = new Stack(new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false }), 'AgentUsage');
     const agent = (id: string, model?: BedrockModel) => ({
       agentId: `AGENT${id}`,

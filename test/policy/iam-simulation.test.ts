@@ -24,7 +24,8 @@ import { buildApp } from '../support/synth';
 const ACKNOWLEDGED: Record<string, Record<string, string>> = {
   'PredictiveMl/Pipeline/StateMachine': {
     'kms:creategrant':
-      'SageMaker encrypts the training volume and output with the PredictiveMl key (VolumeKmsKeyId, KmsKeyId) and creates grants on it as the caller (https://docs.aws.amazon.com/sagemaker/latest/dg/encryption-at-rest.html)',
+      'SageMaker encrypts the training volume and output with the PredictiveMl key (VolumeKmsKeyId, KmsKeyId) and creates grants on it as the caller ' +
+      '(https://docs.aws.amazon.com/sagemaker/latest/dg/encryption-at-rest.html)',
     'kms:describekey': 'SageMaker validates the KmsKeyId/VolumeKmsKeyId of CreateTrainingJob and CreateEndpointConfig as the caller before it uses the key',
   },
 };
@@ -114,7 +115,8 @@ async function denials(r: TemplateResolver, roleLogicalId: string, policies: Nam
   const out: string[] = [];
   for (const call of calls) {
     const { result } = await evaluate(roleArn(r, roleLogicalId), policies, call);
-    if (result !== 'Allowed') out.push(`${call.why}: ${call.action} on ${call.resource}${call.context ? ` ${JSON.stringify(call.context)}` : ''} → ${result}`);
+    const context = call.context ? ` ${JSON.stringify(call.context)}` : '';
+    if (result !== 'Allowed') out.push(`${call.why}: ${call.action} on ${call.resource}${context} → ${result}`);
   }
   return out;
 }
@@ -197,7 +199,8 @@ describe('the simulation can fail', () => {
 
   test('extraction finds the commands of a bundle, paginators included', () => {
     const text =
-      'var a=require("@aws-sdk/client-sagemaker"),b=require("@aws-sdk/lib-dynamodb");new a.DeleteModelCommand({});(0,a.paginateListModels)({});new b.PutCommand({});c.sendCommand()';
+      'var a=require("@aws-sdk/client-sagemaker"),b=require("@aws-sdk/lib-dynamodb");' +
+      'new a.DeleteModelCommand({});(0,a.paginateListModels)({});new b.PutCommand({});c.sendCommand()';
     expect(sdkCalls(text).map((c) => c.command)).toEqual(['DeleteModelCommand', 'ListModelsCommand', 'PutCommand']);
   });
 

@@ -77,7 +77,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
         reject(
           error.code === 'ENOENT'
             ? new Error(
-                `redis-server not found (tried "${binary}"). The cache tests need a real server: install it (apt-get install redis-server) or set REDIS_SERVER_BIN.`,
+                `redis-server not found (tried "${binary}"). ` +
+                  'The cache tests need a real server: install it (apt-get install redis-server) or set REDIS_SERVER_BIN.',
               )
             : error,
         ),

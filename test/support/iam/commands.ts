@@ -59,7 +59,8 @@ export const COMMAND_ACTIONS: Record<string, Record<string, CommandEntry>> = {
     ConverseStreamCommand: {
       actions: ['bedrock:InvokeModelWithResponseStream'],
       source:
-        'https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html ("This operation requires permission for the bedrock:InvokeModelWithResponseStream action")',
+        'https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html ' +
+        '("This operation requires permission for the bedrock:InvokeModelWithResponseStream action")',
     },
     ...same('bedrock', 'InvokeModel', 'InvokeModelWithResponseStream', 'ApplyGuardrail'),
   },
