@@ -132,7 +132,8 @@ export async function benchPromptRendering(): Promise<RenderingResults> {
     const requests = WARMUP + CALLS;
     if (fake.count('GetPrompt') !== 1 || fake.count('Converse') !== 2 * requests || fake.requests.length !== 1 + 2 * requests) {
       throw new Error(
-        `warm rendering: fake saw ${fake.count('GetPrompt')} GetPrompt, ${fake.count('Converse')} Converse of ${fake.requests.length} calls; expected 1, ${2 * requests} of ${1 + 2 * requests}`,
+        `warm rendering: fake saw ${fake.count('GetPrompt')} GetPrompt, ${fake.count('Converse')} Converse of ${fake.requests.length} calls; ` +
+          `expected 1, ${2 * requests} of ${1 + 2 * requests}`,
       );
     }
 
