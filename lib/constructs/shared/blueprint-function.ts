@@ -3,8 +3,7 @@ import { Aws, AssetHashType, DockerImage, Duration, Token, Validations } from 'a
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { buildSync } from 'esbuild';
-import { bundleOptions, PACKAGE_ROOT, sdkBundled } from './bundling';
+import { bundle, PACKAGE_ROOT, sdkBundled } from './bundling';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { PowertoolsEnvironment } from '../../../contracts/env';
@@ -171,7 +170,8 @@ export class BlueprintFunction extends lambda.Function {
  * The function's code, bundled by esbuild in this process (never Docker): minified CommonJS for
  * the runtime, with the runtime's SDK v3 and the `@smithy/*` packages it is built on left external,
  * or bundled for the functions in SDK_BUNDLED (lib/constructs/shared/bundling.ts, which says why). In-process rather than
- * NodejsFunction's `npx esbuild`, which costs ~0.35 s of npm start-up per function on every synth.
+ * NodejsFunction's `npx esbuild`, which costs ~0.35 s of npm start-up per function on every synth;
+ * from the bundle cache when nothing it is built from has changed (`bundle`).
  * The asset is hashed by its output, and CDK bundles each entry once per synth (the cache key
  * holds the entry), however many grounds use it.
  */
@@ -184,8 +184,7 @@ function bundledCode(entry: string, opts: { bundleSdk: boolean }): lambda.Code {
       environment: { BLUEPRINT_ENTRY: path.relative(PACKAGE_ROOT, entry) },
       local: {
         tryBundle(outputDir: string): boolean {
-          const result = buildSync(bundleOptions(entry, path.join(outputDir, 'index.js'), opts));
-          if (result.errors.length) throw new Error(`bundling ${entry} failed: ${result.errors.map((e) => e.text).join('; ')}`);
+          bundle(entry, outputDir, opts);
           return true;
         },
       },
