@@ -28,9 +28,26 @@ const argsSchema = z.object({
   region: z.enum(PRICING_REGIONS).default('us-east-1'),
 });
 
+/** The flags with their defaults, for `npm run cost -- --help`. */
+export function costUsage(): string {
+  const defaults = argsSchema.parse({});
+  const flags = Object.entries(defaults).map(([k, v]) => `  --${k.padEnd(16)} default ${String(v)}`);
+  return ['npm run cost -- [flags]   (all optional; the defaults reproduce the deck, see docs/cost.md)', '', ...flags].join('\n');
+}
+
 export function costReport(argv: readonly string[]): string {
-  const options = Object.fromEntries(Object.keys(argsSchema.shape).map((k) => [k, { type: 'string' as const }]));
-  const a = argsSchema.parse(parseArgs({ args: [...argv], options, strict: true }).values);
+  const options = Object.fromEntries(
+    [...Object.keys(argsSchema.shape), 'help'].map((k) => [k, { type: k === 'help' ? ('boolean' as const) : ('string' as const) }]),
+  );
+  const { help, ...values } = parseArgs({ args: [...argv], options, strict: true }).values;
+  if (help) return costUsage();
+  const parsed = argsSchema.safeParse(values);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue.path[0]);
+    throw new Error(`--${key} ${JSON.stringify(values[key])}: ${issue.message} (npm run cost -- --help lists the flags)`);
+  }
+  const a = parsed.data;
   const doc = {
     pages: a.pages,
     wordsPerPage: a['words-per-page'],

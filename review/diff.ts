@@ -1,3 +1,4 @@
+import { formatUsd } from './cost';
 import { BLOCKS, type ReviewResource, type ReviewStack, STATEFUL_TYPES, serviceOf } from './model';
 import { referencedIds, removedResources, same, upgradeReplacements } from './replacement';
 
@@ -680,7 +681,7 @@ function grantWords(g: Grant, verb: string): string {
 }
 
 function usd(n: number): string {
-  return `$${n.toFixed(Math.abs(n) < 1 && n !== 0 ? 4 : 2)}`;
+  return `$${formatUsd(n)}`;
 }
 
 function signedUsd(n: number): string {

@@ -110,7 +110,15 @@ describe('the deck table', () => {
     expect(report).toMatch(/Claude Sonnet 4\.5\s+12,168\s+8\.1x/);
     expect(report).toMatch(/SageMaker, Serverless Inference/);
     expect(report).toMatch(/SageMaker, real-time endpoint 1 × ml\.m5\.large/);
-    expect(() => costReport(['--input', 'fax'])).toThrow();
+  });
+
+  test('a wrong flag names the flag, the value and what is allowed; --help lists every flag with its default', () => {
+    expect(() => costReport(['--input', 'fax'])).toThrow('--input "fax": Invalid option: expected one of "text"|"image"');
+    expect(() => costReport(['--pages=-3'])).toThrow('--pages "-3": Too small: expected number to be >=0');
+    expect(() => costReport(['--nope'])).toThrow("Unknown option '--nope'");
+    const usage = costReport(['--help']);
+    expect(usage).toContain('--words-per-page   default 676');
+    expect(usage).toContain('--region           default us-east-1');
   });
 });
 

