@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadReviewStacks, type ReviewStack } from '../../review/model';
-import { buildReview, REVIEW_DIR, synthesize } from '../../review/run';
+import { buildReview, readAssumptions, REVIEW_DIR, synthesize } from '../../review/run';
 
 /**
  * docs/review/ is what `npm run review` writes from one synth of this tree: a change to a block
@@ -74,5 +74,32 @@ describe('npm run review', () => {
       ...[...files].filter(([f, text]) => onDisk.has(f) && onDisk.get(f) !== text).map(([f]) => `out of date: ${f}`),
     ];
     expect(drift).toEqual([]);
+  });
+});
+
+describe('npm run review -- --assumptions <file>', () => {
+  const write = (json: string) => {
+    const file = path.join(assembly, 'assumptions.json');
+    fs.writeFileSync(file, json);
+    return file;
+  };
+
+  test('a file of assumptions changes the cost sheets; keys left out keep their defaults', async () => {
+    const assumptions = readAssumptions(
+      write(JSON.stringify({ model: 'claude-sonnet-4-5', routes: { model: { monthlyRequests: 1_000_000, lambdaMs: 3000 } } })),
+    );
+    expect(assumptions.model).toBe('claude-sonnet-4-5');
+    expect(assumptions.outputTokens).toBe(300);
+    const ground0 = stacks.filter((s) => s.id === 'Ground0-ModelCall');
+    const [mine, ours] = [await buildReview(ground0, assumptions), await buildReview(ground0)];
+    expect(mine.get('Ground0-ModelCall/cost.md')).toContain('"model": "claude-sonnet-4-5"');
+    expect(mine.get('Ground0-ModelCall/cost.md')).not.toEqual(ours.get('Ground0-ModelCall/cost.md'));
+  });
+
+  test('a wrong key or value fails naming the key, the value and what is allowed', () => {
+    expect(() => readAssumptions(write('{"cacheHitRate": -1}'))).toThrow(/cacheHitRate = -1: Too small: expected number to be >=0/);
+    expect(() => readAssumptions(write('{"model": "gpt-9"}'))).toThrow(/model = "gpt-9": Invalid option: expected one of "nova-micro"/);
+    expect(() => readAssumptions(write('{"tokens": 3}'))).toThrow(/Unrecognized key: "tokens"/);
+    expect(() => readAssumptions(write('{'))).toThrow(/not a readable JSON file/);
   });
 });
