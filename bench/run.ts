@@ -39,6 +39,7 @@ const TARGETS = {
   bundleKb: 200,
   /** A shipped bundle that carries the SDK (SDK_BUNDLED in lib/constructs/shared/bundling.ts). */
   bundledSdkKb: 900,
+  /** Issue 11: every function that serves a request (the SDK-bundled ones); background functions are reported, not targeted. */
   coldLoadMs: 150,
   overheadP99Ms: 5,
 };
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
       shipped
         ? { measure: `${label}: size`, figure: `${b.bytes} B = ${b.kb.toFixed(1)} KB`, value: b.kb, limit: sizeLimit, unit: 'KB' }
         : { measure: `${label}: size`, figure: `${b.bytes} B = ${b.kb.toFixed(1)} KB` },
-      shipped
+      shipped && b.mode === 'bundled'
         ? { measure: `${label}: cold load`, figure: load, value: b.coldLoadMs.median, limit: TARGETS.coldLoadMs, unit: 'ms' }
         : { measure: `${label}: cold load`, figure: load },
     ];

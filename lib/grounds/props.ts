@@ -10,7 +10,7 @@ import type { IUserAuth, UserAuthProps } from '../constructs/auth/user-auth';
 import type { IIsolatedNetwork, IsolatedNetworkProps } from '../constructs/cache/isolated-network';
 import type { IResponseCache, ResponseCacheProps } from '../constructs/cache/response-cache';
 import type { FeedbackProps, IFeedback } from '../constructs/feedback/feedback';
-import type { ModelGateway, ModelGatewayProps } from '../constructs/gateway/model-gateway';
+import type { IModelGateway, ModelGatewayProps } from '../constructs/gateway/model-gateway';
 import type { GuardrailProps, IGuardrail } from '../constructs/guardrail/guardrail';
 import { BLUEPRINT_CORPUS, type ChunkingStrategy, type IKnowledgeBase, type KnowledgeBaseProps } from '../constructs/knowledge-base/knowledge-base';
 import type { ModelCallProps } from '../constructs/model-call/model-call';
@@ -112,12 +112,12 @@ export function responseCacheProps(config: BlueprintConfig, network: IIsolatedNe
 }
 
 /** Who the functions recognise as a tenant: the API key (ground 4) or machine client (ground 7) API Gateway checked. */
-export function gatewayTenants(config: BlueprintConfig, model: BedrockModel, gateway?: ModelGateway, auth?: IUserAuth): GatewayTenant[] {
+export function gatewayTenants(config: BlueprintConfig, model: BedrockModel, gateway?: IModelGateway, auth?: IUserAuth): GatewayTenant[] {
   if (!gateway) return [];
   return config.tenants.map((t) => ({
     name: t.name,
     tier: t.tier,
-    apiKeyId: gateway.apiKeys[t.name].keyId,
+    apiKeyId: gateway.apiKeyIdFor(t.name),
     ...(auth ? { clientId: auth.machineClients[t.name].userPoolClientId } : {}),
     modelIds: { [model.alias]: gateway.profileArnFor(t.name) },
   }));
@@ -157,7 +157,7 @@ export interface ModelCallBlocks {
   readonly prompt?: IManagedPrompt;
   readonly knowledgeBase?: IKnowledgeBase;
   readonly guardrail?: IGuardrail;
-  readonly gateway?: ModelGateway;
+  readonly gateway?: IModelGateway;
   readonly network?: IIsolatedNetwork;
   readonly cache?: IResponseCache;
   readonly sessions?: ISessionStore;

@@ -14,6 +14,7 @@ import { UserAuth } from '../../lib/constructs/auth/user-auth';
 import { IsolatedNetwork } from '../../lib/constructs/cache/isolated-network';
 import { ResponseCache } from '../../lib/constructs/cache/response-cache';
 import { Feedback } from '../../lib/constructs/feedback/feedback';
+import { ModelGateway } from '../../lib/constructs/gateway/model-gateway';
 import { Guardrail } from '../../lib/constructs/guardrail/guardrail';
 import { KnowledgeBase } from '../../lib/constructs/knowledge-base/knowledge-base';
 import { ModelCall } from '../../lib/constructs/model-call/model-call';
@@ -175,7 +176,9 @@ describe('imports by attributes', () => {
     api.grantInvoke(role);
     const template = Template.fromStack(stack);
 
-    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', RestApiId: 'abc123defg' });
+    // An imported API has no default method options: the route itself requires SigV4, never NONE.
+    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', RestApiId: 'abc123defg', AuthorizationType: 'AWS_IAM' });
+    template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'NONE' }, 0);
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -297,5 +300,40 @@ describe('imports by attributes', () => {
     ],
   ])('fails when %s', (_what, build, message) => {
     expect(() => build(newStack())).toThrow(message);
+  });
+
+  test('ModelGateway.fromModelGatewayAttributes: API keys required on that API, tenant key ids and profiles from the attributes', () => {
+    const stack = newStack();
+    const restApi = apigateway.RestApi.fromRestApiAttributes(stack, 'TheirApi', { restApiId: 'abc123defg', rootResourceId: 'root12345' });
+    const api = ModelApi.fromModelApiAttributes(stack, 'Api', { restApi, stageName: 'live' });
+    const profileArn = `arn:aws:bedrock:us-east-1:${ACCOUNT}:application-inference-profile/acmeprofile1`;
+    const gateway = ModelGateway.fromModelGatewayAttributes(stack, 'Gateway', {
+      restApi,
+      tenants: [
+        { name: 'acme', apiKeyId: 'key0acme01', inferenceProfileArn: profileArn },
+        { name: 'beta-labs', apiKeyId: 'key0beta01' },
+      ],
+    });
+    const fn = new lambda.Function(stack, 'Fn', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler=async()=>({})'),
+    });
+    const method = api.addJsonRoute('predict', fn, { modelName: 'P', bodySchema: { type: apigateway.JsonSchemaType.OBJECT } });
+    gateway.requireApiKeys([method]);
+    gateway.grantInvokeProfiles(fn, { throughModel: model });
+    const template = Template.fromStack(stack);
+
+    template.hasResourceProperties('AWS::ApiGateway::Method', { RestApiId: 'abc123defg', AuthorizationType: 'AWS_IAM', ApiKeyRequired: true });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([{ Action: 'bedrock:InvokeModel', Effect: 'Allow', Resource: profileArn }]) },
+    });
+    expect(gateway.apiKeyIdFor('beta-labs')).toBe('key0beta01');
+    expect(gateway.profileArnFor('acme')).toBe(profileArn);
+    expect(() => gateway.profileArnFor('beta-labs')).toThrow('tenant "beta-labs" has no inference profile');
+    expect(() => gateway.apiKeyIdFor('gamma')).toThrow('unknown tenant "gamma"; tenants are acme, beta-labs');
+    expect(() => ModelGateway.fromModelGatewayAttributes(stack, 'Twice', { restApi, tenants: [{ name: 'a b', apiKeyId: 'k' }] })).toThrow(
+      'tenant name must be 1-64 characters of A-Z, a-z, 0-9 and -, got "a b"',
+    );
   });
 });

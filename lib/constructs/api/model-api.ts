@@ -57,6 +57,11 @@ export interface ModelApiAttributes {
   readonly restApi: apigateway.IRestApi;
   /** The stage `grantInvoke` covers. @default the API's `deploymentStage` */
   readonly stageName?: string;
+  /**
+   * What the routes added through this wrapper require, set on each method (an imported API brings
+   * no default method options). @default IAM (SigV4) authorization, as on a `ModelApi`
+   */
+  readonly cognito?: ModelApiProps['cognito'];
 }
 
 /**
@@ -74,6 +79,7 @@ export class ModelApi extends Construct implements IModelApi {
     if (attrs.stageName !== undefined && !Token.isUnresolved(attrs.stageName) && !/^[A-Za-z0-9_]{1,128}$/.test(attrs.stageName)) {
       throw new Error(`stageName must be 1-128 letters, digits or underscores, got "${attrs.stageName}"`);
     }
+    const authorization = routeAuthorization(attrs.cognito);
     class Import extends Construct implements IModelApi {
       public readonly restApi = attrs.restApi;
       private readonly validator = new apigateway.RequestValidator(this, 'BodyValidator', {
@@ -89,10 +95,11 @@ export class ModelApi extends Construct implements IModelApi {
           path,
           fn,
           options,
+          authorization,
         );
       }
       public addGetRoute(path: string, fn: lambda.IFunction): apigateway.Method {
-        return addGetRoute(this.restApi, this.validator, path, fn);
+        return addGetRoute(this.restApi, this.validator, path, fn, authorization);
       }
       public grantInvoke(grantee: iam.IGrantable): iam.Grant {
         return grantInvoke(grantee, this.restApi, attrs.stageName ?? this.restApi.deploymentStage.stageName);
@@ -122,9 +129,7 @@ export class ModelApi extends Construct implements IModelApi {
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       // Execution logs need the account-level API Gateway CloudWatch role; CDK sets it and keeps it on delete.
       cloudWatchRole: true,
-      defaultMethodOptions: props.cognito
-        ? { authorizationType: apigateway.AuthorizationType.COGNITO, authorizer: props.cognito.authorizer, authorizationScopes: [...props.cognito.scopes] }
-        : { authorizationType: apigateway.AuthorizationType.IAM },
+      defaultMethodOptions: routeAuthorization(props.cognito),
       deployOptions: {
         stageName,
         tracingEnabled: true,
@@ -201,6 +206,14 @@ export class ModelApi extends Construct implements IModelApi {
   }
 }
 
+/** What every route requires: an access token of the Cognito authorizer with its scopes, or a SigV4 signature. */
+function routeAuthorization(cognito: ModelApiProps['cognito']): apigateway.MethodOptions {
+  return cognito
+    ? { authorizationType: apigateway.AuthorizationType.COGNITO, authorizer: cognito.authorizer, authorizationScopes: [...cognito.scopes] }
+    : { authorizationType: apigateway.AuthorizationType.IAM };
+}
+
+/** `authorization`: set on the method itself, where the API has no default method options (an imported API). */
 function addJsonRoute(
   restApi: apigateway.IRestApi,
   validator: apigateway.IRequestValidator,
@@ -208,6 +221,7 @@ function addJsonRoute(
   path: string,
   fn: lambda.IFunction,
   options: JsonRouteOptions,
+  authorization?: apigateway.MethodOptions,
 ): apigateway.Method {
   const streaming = options.responseStreaming ?? false;
   const timeout = options.timeout ?? (streaming ? Duration.minutes(5) : Duration.seconds(29));
@@ -229,16 +243,24 @@ function addJsonRoute(
   });
   return stablePermissionIds(
     resource.addMethod('POST', integration, {
+      ...authorization,
       requestValidator: validator,
       requestModels: { 'application/json': model },
     }),
   );
 }
 
-function addGetRoute(restApi: apigateway.IRestApi, validator: apigateway.IRequestValidator, path: string, fn: lambda.IFunction): apigateway.Method {
+function addGetRoute(
+  restApi: apigateway.IRestApi,
+  validator: apigateway.IRequestValidator,
+  path: string,
+  fn: lambda.IFunction,
+  authorization?: apigateway.MethodOptions,
+): apigateway.Method {
   const parameters = [...path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]);
   return stablePermissionIds(
     restApi.root.resourceForPath(path).addMethod('GET', new apigateway.LambdaIntegration(fn, { timeout: Duration.seconds(29) }), {
+      ...authorization,
       requestValidator: validator,
       requestParameters: Object.fromEntries(parameters.map((name) => [`method.request.path.${name}`, true])),
     }),

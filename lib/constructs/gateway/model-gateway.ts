@@ -72,6 +72,97 @@ export function tenantConstructId(name: string): string {
     .join('')}`;
 }
 
+/** A gateway blocks put their routes behind: the `ModelGateway` construct, or one imported (`ModelGateway.fromModelGatewayAttributes`). */
+export interface IModelGateway {
+  /** The REST API the gateway's usage plans and web ACL apply to. */
+  readonly restApi: apigateway.IRestApi;
+  readonly tenantNames: readonly string[];
+  /** Makes each of `methods` (of `restApi`, with an authorization) also require a tenant's API key. */
+  requireApiKeys(methods: readonly apigateway.Method[]): void;
+  /** Id of `tenant`'s API key (what the functions map a caller's key to). */
+  apiKeyIdFor(tenant: string): string;
+  /** ARN of `tenant`'s application inference profile: the `modelId` its requests should use. */
+  profileArnFor(tenant: string): string;
+  /** Lets `grantee` invoke the tenants' application inference profiles (see `ModelGateway.grantInvokeProfiles`). */
+  grantInvokeProfiles(grantee: iam.IGrantable, opts?: { throughModel?: BedrockModel; invocation?: ModelInvocation }): iam.Grant;
+}
+
+/** A tenant of a gateway created elsewhere. */
+export interface GatewayTenantAttributes {
+  readonly name: string;
+  /** The tenant's API key id (`AWS::ApiGateway::ApiKey` Ref). */
+  readonly apiKeyId: string;
+  /** The tenant's application inference profile ARN. @default none: the tenant calls no model through a profile */
+  readonly inferenceProfileArn?: string;
+}
+
+export interface ModelGatewayAttributes {
+  /** The REST API the gateway fronts; methods given to `requireApiKeys` must belong to this object. */
+  readonly restApi: apigateway.IRestApi;
+  readonly tenants: readonly GatewayTenantAttributes[];
+}
+
+abstract class ModelGatewayBase extends Construct implements IModelGateway {
+  public abstract readonly restApi: apigateway.IRestApi;
+  public abstract readonly tenantNames: readonly string[];
+  protected abstract keyIdOf(tenant: string): string | undefined;
+  protected abstract profileArnOf(tenant: string): string | undefined;
+
+  /**
+   * Makes each of `methods` also require a tenant's API key (header `x-api-key`), on top of its
+   * IAM authorization. `ModelApi.addJsonRoute` takes no method options, so this sets the flag
+   * through the L1 and folds it into the deployment's logical id, so that the stage is redeployed.
+   */
+  public requireApiKeys(methods: readonly apigateway.Method[]): void {
+    for (const method of methods) {
+      if (method.api !== this.restApi) {
+        throw new Error(`requireApiKeys: method ${method.httpMethod} ${method.resource.path} belongs to another API than this gateway's`);
+      }
+      const cfnMethod = method.node.defaultChild as apigateway.CfnMethod;
+      if (cfnMethod.authorizationType === undefined || cfnMethod.authorizationType === apigateway.AuthorizationType.NONE) {
+        throw new Error(
+          `requireApiKeys: method ${method.httpMethod} ${method.resource.path} has no authorization; an API key meters a caller, it does not authenticate one`,
+        );
+      }
+      cfnMethod.apiKeyRequired = true;
+      // Method props are hashed into the deployment id when the method is created, before this flag.
+      this.restApi.latestDeployment?.addToLogicalId({ apiKeyRequired: { method: method.httpMethod, path: method.resource.path } });
+    }
+  }
+
+  public apiKeyIdFor(tenant: string): string {
+    const id = this.keyIdOf(tenant);
+    if (id === undefined) throw new Error(`unknown tenant "${tenant}"; tenants are ${this.tenantNames.join(', ')}`);
+    return id;
+  }
+
+  public profileArnFor(tenant: string): string {
+    if (!this.tenantNames.includes(tenant)) throw new Error(`unknown tenant "${tenant}"; tenants are ${this.tenantNames.join(', ')}`);
+    const arn = this.profileArnOf(tenant);
+    if (arn === undefined) throw new Error(`tenant "${tenant}" has no inference profile: modelSourceArn was not given`);
+    return arn;
+  }
+
+  /**
+   * Lets `grantee` invoke the tenants' application inference profiles, the way it calls them
+   * (`invocation`, @default 'buffered': Converse only).
+   * Invoking an application profile is also authorized against what it copies: pass `throughModel`
+   * (the copied model) to grant its foundation models for calls made through these profiles only;
+   * the copied system profile itself is granted by `BedrockModel.grantInvoke`.
+   */
+  public grantInvokeProfiles(grantee: iam.IGrantable, opts: { throughModel?: BedrockModel; invocation?: ModelInvocation } = {}): iam.Grant {
+    const invocation = opts.invocation ?? 'buffered';
+    const profileArns = this.tenantNames.map((t) => this.profileArnOf(t)).filter((arn): arn is string => arn !== undefined);
+    // The model the profiles copy, reachable only through them (what Bedrock checks behind a profile).
+    opts.throughModel?.grantInvokeThroughProfiles(this, grantee, profileArns, invocation);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: invokeActions(invocation),
+      resourceArns: profileArns,
+    });
+  }
+}
+
 /**
  * The gateway edge of ground 4, put in front of an existing REST API:
  * per-tenant API keys and usage plans (quota + throttle) on the API stage, a regional WAF web ACL
@@ -81,7 +172,24 @@ export function tenantConstructId(name: string): string {
  * API keys meter; they never authorize. Routes keep their IAM (SigV4) authorization, and
  * `requireApiKeys` adds the key as a second requirement.
  */
-export class ModelGateway extends Construct {
+export class ModelGateway extends ModelGatewayBase {
+  /** A gateway created elsewhere (another stack or app): its API, and each tenant's key id and profile. */
+  public static fromModelGatewayAttributes(scope: Construct, id: string, attrs: ModelGatewayAttributes): IModelGateway {
+    validateTenantNames(attrs.tenants.map((t) => t.name));
+    const byName = new Map(attrs.tenants.map((t) => [t.name, t]));
+    class Import extends ModelGatewayBase {
+      public readonly restApi = attrs.restApi;
+      public readonly tenantNames = attrs.tenants.map((t) => t.name);
+      protected keyIdOf(tenant: string): string | undefined {
+        return byName.get(tenant)?.apiKeyId;
+      }
+      protected profileArnOf(tenant: string): string | undefined {
+        return byName.get(tenant)?.inferenceProfileArn;
+      }
+    }
+    return new Import(scope, id);
+  }
+
   public readonly restApi: apigateway.IRestApi;
   public readonly stage: apigateway.Stage;
   public readonly webAcl: wafv2.CfnWebACL;
@@ -237,53 +345,12 @@ export class ModelGateway extends Construct {
     });
   }
 
-  /**
-   * Makes each of `methods` also require a tenant's API key (header `x-api-key`), on top of its
-   * IAM authorization. `ModelApi.addJsonRoute` takes no method options, so this sets the flag
-   * through the L1 and folds it into the deployment's logical id, so that the stage is redeployed.
-   */
-  public requireApiKeys(methods: readonly apigateway.Method[]): void {
-    for (const method of methods) {
-      if (method.api !== this.restApi) {
-        throw new Error(`requireApiKeys: method ${method.httpMethod} ${method.resource.path} belongs to another API than this gateway's`);
-      }
-      const cfnMethod = method.node.defaultChild as apigateway.CfnMethod;
-      if (cfnMethod.authorizationType === undefined || cfnMethod.authorizationType === apigateway.AuthorizationType.NONE) {
-        throw new Error(
-          `requireApiKeys: method ${method.httpMethod} ${method.resource.path} has no authorization; an API key meters a caller, it does not authenticate one`,
-        );
-      }
-      cfnMethod.apiKeyRequired = true;
-      // Method props are hashed into the deployment id when the method is created, before this flag.
-      this.restApi.latestDeployment?.addToLogicalId({ apiKeyRequired: { method: method.httpMethod, path: method.resource.path } });
-    }
+  protected keyIdOf(tenant: string): string | undefined {
+    return this.apiKeys[tenant]?.keyId;
   }
 
-  /** ARN of `tenant`'s application inference profile: the `modelId` its requests should use. */
-  public profileArnFor(tenant: string): string {
-    const profile = this.inferenceProfiles[tenant];
-    if (!profile && this.tenantNames.includes(tenant)) throw new Error(`tenant "${tenant}" has no inference profile: modelSourceArn was not given`);
-    if (!profile) throw new Error(`unknown tenant "${tenant}"; tenants are ${this.tenantNames.join(', ')}`);
-    return profile.attrInferenceProfileArn;
-  }
-
-  /**
-   * Lets `grantee` invoke the tenants' application inference profiles, the way it calls them
-   * (`invocation`, @default 'buffered': Converse only).
-   * Invoking an application profile is also authorized against what it copies: pass `throughModel`
-   * (the copied model) to grant its foundation models for calls made through these profiles only;
-   * the copied system profile itself is granted by `BedrockModel.grantInvoke`.
-   */
-  public grantInvokeProfiles(grantee: iam.IGrantable, opts: { throughModel?: BedrockModel; invocation?: ModelInvocation } = {}): iam.Grant {
-    const invocation = opts.invocation ?? 'buffered';
-    const profileArns = Object.values(this.inferenceProfiles).map((p) => p.attrInferenceProfileArn);
-    // The model the profiles copy, reachable only through them (what Bedrock checks behind a profile).
-    opts.throughModel?.grantInvokeThroughProfiles(this, grantee, profileArns, invocation);
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: invokeActions(invocation),
-      resourceArns: profileArns,
-    });
+  protected profileArnOf(tenant: string): string | undefined {
+    return this.inferenceProfiles[tenant]?.attrInferenceProfileArn;
   }
 
   /** Requests the web ACL blocked (all rules), summed over 5 minutes by default. */
@@ -299,24 +366,30 @@ export class ModelGateway extends Construct {
   }
 }
 
-function validateTenants(tenants: readonly Tenant[]): void {
-  if (tenants.length < 1 || tenants.length > MAX_TENANTS) {
-    throw new Error(`tenants must hold between 1 and ${MAX_TENANTS} tenants, got ${tenants.length}`);
+/** 1 to 50 literal, well-formed names, unique also as construct ids. */
+function validateTenantNames(names: readonly string[]): void {
+  if (names.length < 1 || names.length > MAX_TENANTS) {
+    throw new Error(`tenants must hold between 1 and ${MAX_TENANTS} tenants, got ${names.length}`);
   }
   const byId = new Map<string, string>();
-  for (const tenant of tenants) {
-    if (Token.isUnresolved(tenant.name)) {
+  for (const name of names) {
+    if (Token.isUnresolved(name)) {
       throw new Error('tenant name must be a literal string (its construct ids and tags derive from it), got a token');
     }
-    if (!TENANT_NAME_PATTERN.test(tenant.name)) {
-      throw new Error(`tenant name must be 1-64 characters of A-Z, a-z, 0-9 and -, got "${tenant.name}"`);
+    if (!TENANT_NAME_PATTERN.test(name)) {
+      throw new Error(`tenant name must be 1-64 characters of A-Z, a-z, 0-9 and -, got "${name}"`);
     }
-    const id = tenantConstructId(tenant.name);
+    const id = tenantConstructId(name);
     const other = byId.get(id);
-    if (other === tenant.name) throw new Error(`tenant names must be unique, got "${tenant.name}" twice`);
-    if (other !== undefined) throw new Error(`tenant names "${other}" and "${tenant.name}" map to the same construct id ${id}; rename one`);
-    byId.set(id, tenant.name);
+    if (other === name) throw new Error(`tenant names must be unique, got "${name}" twice`);
+    if (other !== undefined) throw new Error(`tenant names "${other}" and "${name}" map to the same construct id ${id}; rename one`);
+    byId.set(id, name);
+  }
+}
 
+function validateTenants(tenants: readonly Tenant[]): void {
+  validateTenantNames(tenants.map((t) => t.name));
+  for (const tenant of tenants) {
     const where = `tenants[${tenant.name}]`;
     if (!(TENANT_TIERS as readonly string[]).includes(tenant.tier)) {
       throw new Error(`${where}.tier must be one of ${TENANT_TIERS.join(', ')}, got "${tenant.tier}"`);

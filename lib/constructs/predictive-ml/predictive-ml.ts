@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { INSTANCE_TYPE, SERVERLESS_MEMORY_MB } from '../../config/predictive-ml';
 import type { IModelApi } from '../api/model-api';
 import type { IRouteBlock } from '../shared/routes';
-import type { ModelGateway } from '../gateway/model-gateway';
+import type { IModelGateway } from '../gateway/model-gateway';
 import { BlueprintFunction, CLOUDFORMATION_INVOKED_DLQ_REASON } from '../shared/blueprint-function';
 import { CHURN_DATASET, type DatasetSpec, type FeatureSpec } from '../../../contracts/dataset';
 import { type EndpointHosting, TrainingPipeline } from './training-pipeline';
@@ -27,7 +27,7 @@ export interface PredictiveMlProps {
   /** The API that serves `POST /predict`. */
   readonly api: IModelApi;
   /** When given, `/predict` also requires a tenant's API key (usage plans meter it). @default IAM authorization only */
-  readonly gateway?: ModelGateway;
+  readonly gateway?: IModelGateway;
   /** Features and labels. @default the churn dataset the project generates */
   readonly dataset?: DatasetSpec;
   /** Folder with `train/` and `validation/` CSV files (XGBoost format: label first, no header). @default data/churn */
