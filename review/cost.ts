@@ -519,7 +519,8 @@ export function costSheetMarkdown(sheet: CostSheet): string {
   const out: string[] = [];
   out.push(`# Cost: ${sheet.stackId}`, '');
   out.push(
-    `Region ${sheet.region}. USD, on-demand list prices, no free tiers, no taxes. A price marked \\* is assumed (not read on an AWS page); every price's source is listed at the end.`,
+    `Region ${sheet.region}. USD, on-demand list prices, no free tiers, no taxes. A price marked \\* is assumed (not read on an AWS page); every ` +
+      `price's source is listed at the end.`,
     '',
   );
 
@@ -556,7 +557,8 @@ export function costSheetMarkdown(sheet: CostSheet): string {
   out.push('## Assumptions', '', '```json', JSON.stringify(sheet.assumptions, null, 2), '```', '');
   const model = MODEL_CATALOG[isModelAlias(sheet.assumptions.model) ? sheet.assumptions.model : 'nova-lite'];
   out.push(
-    `Model routes are priced with ${model.displayName}; a router (ground 4+) may send a request to another catalog model. The model volume is split evenly across the model routes the stack has.`,
+    `Model routes are priced with ${model.displayName}; a router (ground 4+) may send a request to another catalog model. The model volume is ` +
+      `split evenly across the model routes the stack has.`,
     '',
   );
 
@@ -662,7 +664,9 @@ export function documentCost(target: string, a: DocumentAssumptions): DocumentCo
     target,
     label: MODEL_CATALOG[target].displayName,
     usd,
-    detail: `${formatCount(a.pages)} pages × (${formatCount(inputTokens)} in × $${priceOf(input, a.region)} + ${formatCount(outputTokens)} out × $${output ? priceOf(output, a.region) : 0}) / 1M tokens`,
+    detail:
+      `${formatCount(a.pages)} pages × (${formatCount(inputTokens)} in × $${priceOf(input, a.region)} + ${formatCount(outputTokens)} out × ` +
+      `$${output ? priceOf(output, a.region) : 0}) / 1M tokens`,
     prices: output ? [input, output] : [input],
   };
 }

@@ -58,7 +58,8 @@ export const PRICES = {
     source: thirdParty('https://c3x.dev/blog/aws-waf-cost-explained/'),
     assumed: true,
     reason:
-      'figure on third-party pages (c3x.dev, awsnegotiations.com); same in every Region per aws.amazon.com/blogs/networking-and-content-delivery/cost-effective-ways-for-securing-your-web-applications-using-aws-waf/',
+      'figure on third-party pages (c3x.dev, awsnegotiations.com); same in every Region per ' +
+      'aws.amazon.com/blogs/networking-and-content-delivery/cost-effective-ways-for-securing-your-web-applications-using-aws-waf/',
   },
   wafRule: {
     service: 'WAF',
@@ -85,7 +86,9 @@ export const PRICES = {
     usd: both(0.01, 0.012),
     source: thirdParty('https://awsnegotiations.com/privatelink-cost-analysis.html'),
     assumed: true,
-    reason: `us-east-1 figure on a third-party page; aws.amazon.com/privatelink/pricing/ confirms billing per endpoint per AZ-hour (partial hours billed as full); ${EU_FROM_MEMORY}`,
+    reason:
+      `us-east-1 figure on a third-party page; aws.amazon.com/privatelink/pricing/ confirms billing per endpoint per AZ-hour (partial hours billed ` +
+      `as full); ${EU_FROM_MEMORY}`,
   },
   interfaceEndpointGb: {
     service: 'VPC (PrivateLink)',
@@ -103,7 +106,9 @@ export const PRICES = {
     usd: same(0.0837),
     source: aws('https://aws.amazon.com/elasticache/pricing/'),
     assumed: true,
-    reason: `the AWS page (aws.eu/it/elasticache/pricing) says Valkey is 33% below Redis OSS and meters 100 MB at least; the Redis OSS rate ($0.125/GB-hour, AWS Database blog, quoted by usage.ai and gomomento.com) x 0.67; ${EU_SAME}`,
+    reason:
+      `the AWS page (aws.eu/it/elasticache/pricing) says Valkey is 33% below Redis OSS and meters 100 MB at least; the Redis OSS rate ` +
+      `($0.125/GB-hour, AWS Database blog, quoted by usage.ai and gomomento.com) x 0.67; ${EU_SAME}`,
   },
   valkeyEcpu: {
     service: 'ElastiCache Serverless (Valkey)',
@@ -137,7 +142,8 @@ export const PRICES = {
     usd: same(0.1),
     source: thirdParty('https://c3x.dev/resources/aws/aws_cloudwatch_metric_alarm'),
     assumed: true,
-    reason: `figure on a third-party page; aws.amazon.com/cloudwatch/pricing/ (free tier: 10 alarm metrics) is in the corpus without its paid rates; ${EU_SAME}`,
+    reason:
+      `figure on a third-party page; aws.amazon.com/cloudwatch/pricing/ (free tier: 10 alarm metrics) is in the corpus without its paid rates; ` + `${EU_SAME}`,
   },
   cloudwatchDashboard: {
     service: 'CloudWatch',
@@ -190,7 +196,8 @@ export const PRICES = {
     usd: same(6),
     assumed: true,
     reason:
-      'from memory of aws.amazon.com/cognito/pricing/ (not in the search corpus; the AWS docs say M2M app clients are billed, without the rate); token requests are billed on top',
+      'from memory of aws.amazon.com/cognito/pricing/ (not in the search corpus; the AWS docs say M2M app clients are billed, without the rate); ' +
+      'token requests are billed on top',
   },
   restApiRequests: {
     service: 'API Gateway',
@@ -399,7 +406,8 @@ export const PRICES = {
     source: thirdParty('https://awsnegotiations.com/textract-pricing-analysis.html'),
     assumed: true,
     reason:
-      'from memory of aws.amazon.com/textract/pricing/ (the page is in the corpus without its tables; awsnegotiations.com gives only ratios: AnalyzeDocument ~10x)',
+      'from memory of aws.amazon.com/textract/pricing/ (the page is in the corpus without its tables; awsnegotiations.com gives only ratios: ' +
+      'AnalyzeDocument ~10x)',
   },
   textractAnalyzeTables: {
     service: 'Textract',

@@ -59,7 +59,8 @@ export function runRecordingFindings(
   const isAcknowledged = internals.isAcknowledged;
   if (typeof isAcknowledged !== 'function') {
     throw new Error(
-      `cdk-nag's NagPack no longer has isAcknowledged(resource, ruleId): the stale-acknowledgement check (lib/checks/stale-acknowledgements.ts) must be adapted to this cdk-nag version`,
+      `cdk-nag's NagPack no longer has isAcknowledged(resource, ruleId): the stale-acknowledgement check (lib/checks/stale-acknowledgements.ts) ` +
+        `must be adapted to this cdk-nag version`,
     );
   }
   const fired: Firing[] = [];

@@ -9,7 +9,8 @@ export interface TemplateResource {
   readonly logicalId: string;
   readonly type: string;
   /** Untyped, as in the template. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the rules (lib/checks/rules) walk CloudFormation's untyped property tree (26 reads), as cdk-nag's own rules do
+  // The rules (lib/checks/rules) walk CloudFormation's untyped property tree (26 reads), as cdk-nag's own rules do.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see the line above
   readonly properties: any;
   readonly deletionPolicy?: string;
   readonly node: CfnResource;

@@ -46,7 +46,9 @@ export const observabilitySchema = z.strictObject({
     .enum(INVOCATION_LOGGING_MODES)
     .default('on')
     .describe(
-      'Bedrock model invocation logging, one setting per account and Region: `on` sets it and fails the deployment if another configuration is there already; `take-over` replaces that one, keeps it, and puts it back when the stack (or this setting) goes; `off` leaves the account alone.',
+      'Bedrock model invocation logging, one setting per account and Region: `on` sets it and fails the deployment if another configuration is ' +
+        'there already; `take-over` replaces that one, keeps it, and puts it back when the stack (or this setting) goes; `off` leaves the account ' +
+        'alone.',
     ),
   /** Retention of the invocation logs (they hold prompts and answers). */
   invocationLogRetentionDays: retentionDays()
@@ -69,6 +71,7 @@ export const pipelineSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe(
-      'Also start the pipeline for every object created in the documents bucket. Off: the knowledge base already ingests uploads (debounced); the pipeline is for operators and their checks.',
+      'Also start the pipeline for every object created in the documents bucket. Off: the knowledge base already ingests uploads (debounced); the ' +
+        'pipeline is for operators and their checks.',
     ),
 });

@@ -67,7 +67,8 @@ const knowledgeBaseSchema = z.strictObject({
     .refine((store) => store !== 'opensearch-serverless', 'is not built yet; allowed: s3-vectors')
     .default('s3-vectors')
     .describe(
-      'Where vectors are stored. `s3-vectors` has no idle cost; `opensearch-serverless` (~$175-350/month at rest) is not built yet and fails synth with a clear message.',
+      'Where vectors are stored. `s3-vectors` has no idle cost; `opensearch-serverless` (~$175-350/month at rest) is not built yet and fails synth ' +
+        'with a clear message.',
     ),
   embeddingModel: z
     .enum(EMBEDDING_MODEL_ALIASES as [string, ...string[]])
@@ -84,7 +85,8 @@ const knowledgeBaseSchema = z.strictObject({
         .enum(CHUNKING_STRATEGIES)
         .default('fixed')
         .describe(
-          'How documents are split before embedding: `fixed` (maxTokens, overlapPercentage), `hierarchical` (parentMaxTokens > childMaxTokens, overlapTokens), `semantic` (maxTokens, bufferSize, breakpointPercentileThreshold) or `none` (one chunk per file).',
+          'How documents are split before embedding: `fixed` (maxTokens, overlapPercentage), `hierarchical` (parentMaxTokens > childMaxTokens, ' +
+            'overlapTokens), `semantic` (maxTokens, bufferSize, breakpointPercentileThreshold) or `none` (one chunk per file).',
         ),
       /** fixed and semantic: tokens per chunk. */
       maxTokens: int(20, 8_192).default(300).describe('fixed and semantic: tokens per chunk.'),
@@ -199,7 +201,8 @@ const routerSchema = z.strictObject({
     .max(10)
     .optional()
     .describe(
-      'Catalog aliases a request may be routed to; must include model.alias. Unset: model.alias plus those of nova-micro, nova-lite and claude-haiku-4-5 reachable through model.inference.',
+      'Catalog aliases a request may be routed to; must include model.alias. Unset: model.alias plus those of nova-micro, nova-lite and ' +
+        'claude-haiku-4-5 reachable through model.inference.',
     ),
   byTier: z
     .strictObject({
@@ -245,7 +248,9 @@ export const configSchema = z
     /** Which stacks to synthesize: one ground (0-7), or `ml` for the PredictiveMl stack alone. Unset or `all`: every ground and the PredictiveMl stack. */
     ground: z
       .union([z.literal(GROUND_NUMBERS), z.enum(['all', 'ml', ''])], {
-        error: `expected one of ${GROUND_NUMBERS.join(', ')} (one ground), all or unset (every ground and the PredictiveMl stack), ml (the PredictiveMl stack alone)`,
+        error:
+          `expected one of ${GROUND_NUMBERS.join(', ')} (one ground), all or unset (every ground and the PredictiveMl stack), ml (the PredictiveMl ` +
+          `stack alone)`,
       })
       .optional()
       .describe(
@@ -274,7 +279,8 @@ export const configSchema = z
           .enum(INFERENCE_ROUTES)
           .default('us')
           .describe(
-            '`in-region` calls the foundation model; a geography calls its cross-region inference profile, which the model must have (Claude models need a profile).',
+            '`in-region` calls the foundation model; a geography calls its cross-region inference profile, which the model must have (Claude ' +
+              'models need a profile).',
           ),
         /** Cap on generated tokens per call; a request may ask for fewer. */
         maxTokens: int(1, 64_000)
@@ -287,7 +293,8 @@ export const configSchema = z
         attemptTimeoutSeconds: int(1, 900)
           .default(20)
           .describe(
-            "Socket timeout of one attempt; must be below lambda.timeoutSeconds (synth checks it). The whole call is also cut at the function's remaining time.",
+            "Socket timeout of one attempt; must be below lambda.timeoutSeconds (synth checks it). The whole call is also cut at the function's " +
+              'remaining time.',
           ),
       })
       .prefault({})
@@ -335,7 +342,8 @@ export const configSchema = z
     prompt: promptSchema
       .default(DEFAULT_PROMPT as z.output<typeof promptSchema>)
       .describe(
-        'Ground 1: the prompt kept in Bedrock Prompt Management, as typed sections (the default is the assistant prompt in lib/config/prompts.ts). Set it whole, as JSON; `{{name}}` in a section must be a declared variable.',
+        'Ground 1: the prompt kept in Bedrock Prompt Management, as typed sections (the default is the assistant prompt in lib/config/prompts.ts). ' +
+          'Set it whole, as JSON; `{{name}}` in a section must be a declared variable.',
       ),
     knowledgeBase: knowledgeBaseSchema.prefault({}).describe('Ground 2: the knowledge base (S3 Vectors) and retrieval.'),
     guardrail: guardrailSchema.prefault({}).describe('Ground 3: the guardrail applied to input and output.'),
@@ -655,7 +663,9 @@ function coerce(key: string, value: unknown, kind: Kind | undefined): { value: u
     } catch (error) {
       const example = kind === 'array' ? '\'["...", ...]\'' : '\'{"key": ...}\'';
       return {
-        error: `${key} = ${JSON.stringify(value)}: is not valid JSON (${error instanceof Error ? error.message : String(error)}); ${key} takes a JSON ${kind}: -c ${key}=${example}`,
+        error:
+          `${key} = ${JSON.stringify(value)}: is not valid JSON (${error instanceof Error ? error.message : String(error)}); ${key} takes a JSON ` +
+          `${kind}: -c ${key}=${example}`,
       };
     }
   }

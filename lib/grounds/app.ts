@@ -17,7 +17,8 @@ export function selectGrounds(value: unknown): GroundNumber[] {
   const n = typeof value === 'number' ? value : /^\d+$/.test(String(value).trim()) ? Number(value) : NaN;
   if (!(all as number[]).includes(n)) {
     throw new Error(
-      `Invalid genai-blueprint configuration: ground = ${JSON.stringify(value)}; allowed: ${all.join(', ')} or unset for all, or ${PREDICTIVE_ML} for the PredictiveMl stack alone`,
+      `Invalid genai-blueprint configuration: ground = ${JSON.stringify(value)}; allowed: ${all.join(', ')} or unset for all, or ${PREDICTIVE_ML} ` +
+        `for the PredictiveMl stack alone`,
     );
   }
   return [n as GroundNumber];

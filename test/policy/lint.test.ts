@@ -32,6 +32,14 @@ function lint(code: string, file = 'lambda/lint-fixture.ts'): LintMessage[] {
 }
 
 describe('lint (eslint)', () => {
+  test('a line over 160 characters fails, a string or a comment included (prettier does not break those)', () => {
+    const code = [`export const long = '${'x'.repeat(150)}';`, `// ${'y'.repeat(160)}`, `export const short = '${'z'.repeat(130)}';`, ''].join('\n');
+    expect(lint(code).map((m) => [m.ruleId, m.line])).toEqual([
+      ['max-len', 1],
+      ['max-len', 2],
+    ]);
+  });
+
   test('JSON.parse(...) as T fails, with the way out in the message; as unknown passes', () => {
     const code = [
       'interface Foo { readonly a: number }',
