@@ -2,6 +2,8 @@
 // change the messages of the handlers the end-to-end test runs in the same process.
 import * as z from 'zod/mini';
 import { CHURN_DATASET, type DatasetSpec, type FeatureValues } from '../contracts/dataset';
+// The functions' own wording of a schema issue ("text is required", "probability must be at most 1").
+import { parseRequest } from '../lambda/shared/validation';
 
 /**
  * The smoke check's pure core: which outputs of a deployed stack mean what, which requests to send
@@ -399,12 +401,13 @@ export function errorMessage(body: string): string {
 
 function jsonVerdict<T extends z.ZodMiniType>(res: ProbeResponse, schema: T, then: (answer: z.output<T>) => Verdict): Verdict {
   if (res.status !== 200) return { pass: false, reason: errorMessage(res.body) };
-  const parsed = schema.safeParse(parseJsonText(res.body));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { pass: false, reason: `unexpected answer: ${issue.path.join('.') || 'body'} ${issue.message}` };
+  let answer: z.output<T>;
+  try {
+    answer = parseRequest(schema, parseJsonText(res.body));
+  } catch (error) {
+    return { pass: false, reason: `unexpected answer: ${(error as Error).message}` };
   }
-  return then(parsed.data);
+  return then(answer);
 }
 
 export interface SseFrame {
