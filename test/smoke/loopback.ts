@@ -288,6 +288,8 @@ export class ControlPlane {
   /** `<service>:<operation>` of every request, in order. */
   public readonly calls: string[] = [];
   public readonly stacks = new Map<string, StackDefinition>();
+  /** What the token endpoint was asked for: the client and the scope parameter. */
+  public readonly tokenRequests: { clientId: string; scope: string | null }[] = [];
 
   private constructor(
     private readonly server: http.Server,
@@ -458,9 +460,10 @@ export class ControlPlane {
     const json = (status: number, answer: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     const basic = /^Basic (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
     const [clientId, secret] = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':') : [];
+    const form = new URLSearchParams(body);
+    this.tokenRequests.push({ clientId: clientId ?? '', scope: form.get('scope') });
     const tenant = [...this.stacks.values()].flatMap((s) => s.tenants).find((t) => t.clientId === clientId && t.clientSecret === secret);
     if (!tenant) return json(400, { error: 'invalid_client' });
-    const form = new URLSearchParams(body);
     if (form.get('grant_type') !== 'client_credentials') return json(400, { error: 'unsupported_grant_type' });
     const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
     if (scopes.some((s) => s !== 'genai/invoke')) return json(400, { error: 'invalid_scope' });
