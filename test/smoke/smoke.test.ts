@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -212,6 +213,30 @@ describe('npm run smoke against a loopback deployment', () => {
     const good = await signedWith(TEST_CREDENTIALS.secretAccessKey, { 'x-api-key': DEMO.apiKeyValue });
     expect(good.status).toBe(200);
   });
+});
+
+test('`npm run smoke` itself (a child process): its lines, and the exit code set on the process', async () => {
+  const ROOT = path.join(__dirname, '..', '..');
+  const run = (...args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      // Asynchronous: the child calls the loopback servers of this process.
+      execFile('npm', ['run', '--silent', 'smoke', '--', ...args], { cwd: ROOT, env: process.env }, (error, stdout, stderr) =>
+        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr }),
+      );
+    });
+  ml.breakRoute('POST', '/predict', 500, 'Internal server error');
+  const failed = await run('--stack', 'GenAiBlueprint-PredictiveMl');
+  expect(failed.stdout.split('\n').slice(1)).toEqual([
+    expect.stringMatching(/^FAIL {2}POST \/predict\s+500\s+\d+ ms {2}Internal server error$/),
+    '0 passed, 1 failed',
+    '',
+  ]);
+  expect(failed.code).toBe(1);
+  const wrong = await run('--stack', 'NoSuchStack');
+  expect(wrong.stderr).toBe(
+    `smoke: stack NoSuchStack does not exist in ${REGION}: deploy it first (npx cdk deploy -c ground=N), or pass --stack <name> and --region <region>\n`,
+  );
+  expect(wrong.code).toBe(2);
 });
 
 describe('npm run smoke fails naming the route', () => {
