@@ -7,8 +7,10 @@
 // itself takes ~0.2 s. Nothing is kept between synths, so nothing can be stale.
 //
 // The esbuild options are tsx's (its target, tsconfig.json, names kept); the module is named
-// bin/app.ts, so `__dirname` and `require` resolve as they do under tsx, and its inline source
-// map points stack traces (the assembly's metadata) at the TypeScript sources.
+// bin/app.ts, so `require` of a package resolves as it does under tsx, and its inline source map
+// points stack traces (the assembly's metadata) at the TypeScript sources. Unlike tsx, `__dirname`
+// is bin/ in every bundled source: the one reader (PACKAGE_ROOT in lib/constructs/shared/bundling.ts)
+// walks up to the nearest package.json, which is the root from bin/ as from lib/constructs/shared/.
 const path = require('node:path');
 const Module = require('node:module');
 const { buildSync } = require('esbuild');

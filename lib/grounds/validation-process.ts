@@ -213,8 +213,14 @@ parentPort.on('message', (line) => {
     child.kill();
     return parentPort.close();
   }
-  child.stdin.write(line + '\\n');
-  if (JSON.parse(line).finish) child.stdin.end();
+  // An error here would end this thread while the app waits for the flag: answer with it instead.
+  try {
+    child.stdin.write(line + '\\n');
+    if (JSON.parse(line).finish) child.stdin.end();
+  } catch (error) {
+    child.kill();
+    end({ status: null, signal: null, error: 'validation worker: ' + (error && error.message) });
+  }
 });
 `;
 

@@ -18,9 +18,15 @@ describe('bundle cache', () => {
   let cache: string;
   let fixture: string;
   const out = () => fs.mkdtempSync(path.join(tmp, 'out-'));
+  // A bundle is cached only if nothing it read changed in the last seconds before its build
+  // (an edit during the build): fixture files and folders get past, distinct modification times.
+  let stamp = Date.now() / 1000 - 600;
   const write = (file: string, text: string) => {
-    fs.mkdirSync(path.dirname(path.join(fixture, file)), { recursive: true });
-    fs.writeFileSync(path.join(fixture, file), text);
+    const full = path.join(fixture, file);
+    fs.mkdirSync(path.dirname(full), { recursive: true });
+    fs.writeFileSync(full, text);
+    stamp += 0.001;
+    for (let p = full; p.startsWith(fixture); p = path.dirname(p)) fs.utimesSync(p, stamp, stamp);
   };
   /** Bundles the fixture; returns whether it came from the cache, and the bundle. */
   const run = (opts: { bundleSdk?: boolean } = {}) => {
@@ -93,6 +99,28 @@ describe('bundle cache', () => {
       if (fs.readFileSync(path.join(cache, file), 'utf8') === code) fs.writeFileSync(path.join(cache, file), 'exports.handler = () => "tampered";');
     }
     expect(run()).toEqual({ source: 'built', code });
+  });
+
+  test('a file added beside a folder the build read from, which the import now resolves to, is built (not the cached folder index)', () => {
+    write('dep.tsx', "export { dep } from './sub/dep';\n");
+    write('sub/dep/index.ts', "export const dep = 'dep-index';\n");
+    write('sub/other.ts', 'export const other = 1;\n');
+    expect(run().code).toContain('dep-index');
+    expect(run().source).toBe('cached');
+    // sub/ was not a folder the build read a file from; sub/dep.ts shadows sub/dep/index.ts.
+    write('sub/dep.ts', "export const dep = 'dep-file';\n");
+    expect(run()).toEqual({ source: 'built', code: expect.stringContaining('dep-file') });
+  });
+
+  test('a file modified during (or just before) the build is not trusted: the bundle is not cached until it is older', () => {
+    const full = path.join(fixture, 'dep.tsx');
+    fs.writeFileSync(full, "export const dep = 'dep-fresh';\n");
+    expect(run()).toEqual({ source: 'built', code: expect.stringContaining('dep-fresh') });
+    expect(run().source).toBe('built');
+    stamp += 0.001;
+    fs.utimesSync(full, stamp, stamp);
+    expect(run().source).toBe('built');
+    expect(run().source).toBe('cached');
   });
 
   test('a build error fails the bundle, naming the file', () => {

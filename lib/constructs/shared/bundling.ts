@@ -144,6 +144,7 @@ function buildAndCache(bundles: FunctionBundle[], cacheDir: string): Map<Functio
   const built = new Map<FunctionBundle, Buffer>();
   for (const { options, group } of groups.values()) {
     const outdir = path.join(cacheDir, 'out');
+    const started = Date.now();
     const result = buildSync({
       ...options,
       // `<n>/index`: each output keeps the file name it would have built alone.
@@ -155,8 +156,9 @@ function buildAndCache(bundles: FunctionBundle[], cacheDir: string): Map<Functio
     group.forEach((b, i) => {
       const outputPath = path.join(outdir, String(i), BUNDLE_FILE);
       const code = Buffer.from(result.outputFiles.find((f) => f.path === outputPath)!.contents);
-      const output = result.metafile.outputs[path.relative(options.absWorkingDir!, outputPath)];
-      store(b, code, readBy(result.metafile, output.entryPoint!, options.absWorkingDir!), cacheDir);
+      // esbuild's metafile keys use '/' on every platform.
+      const output = result.metafile.outputs[path.relative(options.absWorkingDir!, outputPath).split(path.sep).join('/')];
+      store(b, code, readBy(result.metafile, output.entryPoint!, options.absWorkingDir!), cacheDir, started);
       built.set(b, code);
     });
   }
@@ -177,7 +179,15 @@ function cacheKey(b: FunctionBundle): string {
   return sha1(JSON.stringify({ esbuild: esbuildVersion, options: bundleOptions(b.entry, BUNDLE_FILE, b) }));
 }
 
-function store(b: FunctionBundle, code: Buffer, inputs: string[], cacheDir: string): void {
+/** Margin for file systems whose modification times are coarse (FAT: 2 s). */
+const MTIME_SLACK_MS = 2000;
+
+/**
+ * Records what the build of `b` read. Not stored if any of it changed since `started` (less the
+ * slack): esbuild may have read it before that change, so the record's hash would describe content
+ * the bundle was not built from, and the stale bundle would be reused until the file changed again.
+ */
+function store(b: FunctionBundle, code: Buffer, inputs: string[], cacheDir: string, started: number): void {
   const files = new Set(inputs);
   const folders = new Set<string>();
   for (const input of inputs) {
@@ -186,12 +196,14 @@ function store(b: FunctionBundle, code: Buffer, inputs: string[], cacheDir: stri
       files.add(path.join(pkg[1], 'package.json'));
       continue;
     }
-    folders.add(path.dirname(input));
     for (let dir = path.dirname(input); ; dir = path.dirname(dir)) {
       files.add(path.join(dir, 'package.json')).add(path.join(dir, 'tsconfig.json'));
       if (dir === PACKAGE_ROOT || path.dirname(dir) === dir) break;
     }
+    for (const dir of lookupFolders(input, b.entry)) folders.add(dir);
   }
+  const changedSince = (p: string) => (fs.statSync(p, { throwIfNoEntry: false })?.mtimeMs ?? 0) >= started - MTIME_SLACK_MS;
+  if ([...files, ...folders].some(changedSince)) return;
   const record: CacheRecord = {
     output: sha1(code),
     files: Object.fromEntries([...files].map((f) => [f, fileHash(f)])),
@@ -210,6 +222,22 @@ function store(b: FunctionBundle, code: Buffer, inputs: string[], cacheDir: stri
   } catch {
     // not cached
   }
+}
+
+/**
+ * The folders whose listings decide what an import of `input` resolves to: its own, and each one
+ * above it up to the one it shares with the entry, below the package root (whose listing changes
+ * with every cdk.out). A file added beside a folder can shadow it: `./sub/dep` resolves to
+ * sub/dep.ts before sub/dep/index.ts.
+ */
+function lookupFolders(input: string, entry: string): string[] {
+  const entryDir = path.dirname(entry);
+  const folders: string[] = [];
+  for (let dir = path.dirname(input); dir !== PACKAGE_ROOT && path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    folders.push(dir);
+    if (entryDir === dir || entryDir.startsWith(dir + path.sep)) break;
+  }
+  return folders;
 }
 
 function fromCache(b: FunctionBundle, cacheDir: string): Buffer | undefined {
