@@ -206,6 +206,8 @@ export interface Verdict {
   readonly reason?: string;
   readonly costUsd?: number;
   readonly tokens?: { readonly input: number; readonly output: number };
+  /** Worth knowing about a pass (an answer served from the cache called no model). */
+  readonly note?: string;
   /** Ids this answer returned, for the requests after it. */
   readonly ids?: EarlierAnswers;
 }
@@ -258,6 +260,7 @@ const promptAnswer = z.object({
   costUsd: z.optional(z.number()),
   usage: z.optional(tokenUsage),
   sessionId: z.optional(z.string()),
+  cache: z.optional(z.string()),
 });
 const agentAnswer = z.object({ answer: z.string(), sessionId: z.string(), blocked: z.optional(z.boolean()) });
 const sessionAnswer = z.object({ sessionId: z.string(), turns: z.array(z.unknown()) });
@@ -277,6 +280,8 @@ const SAMPLES: readonly RouteSample[] = [
         pass: true,
         ...(a.costUsd !== undefined ? { costUsd: a.costUsd } : {}),
         ...(a.usage ? { tokens: { input: a.usage.inputTokens, output: a.usage.outputTokens } } : {}),
+        // Ground 5: a second run finds the question in the cache; the model was not called.
+        ...(a.cache && a.cache !== 'none' ? { note: `${a.cache} cache hit: no model call` } : {}),
         ids: { requestId: a.requestId, ...(a.sessionId ? { sessionId: a.sessionId } : {}) },
       })),
   },
@@ -459,6 +464,7 @@ export interface ProbeResult {
   readonly latencyMs?: number;
   readonly costUsd?: number;
   readonly tokens?: { readonly input: number; readonly output: number };
+  readonly note?: string;
   readonly reason?: string;
 }
 
@@ -509,6 +515,7 @@ export async function runProbes(
       latencyMs,
       ...(verdict.costUsd !== undefined ? { costUsd: verdict.costUsd } : {}),
       ...(verdict.tokens ? { tokens: verdict.tokens } : {}),
+      ...(verdict.note ? { note: verdict.note } : {}),
       ...(verdict.reason ? { reason: verdict.reason } : {}),
     });
   }
@@ -529,6 +536,7 @@ export function formatResult(result: ProbeResult): string {
       ? [
           result.costUsd !== undefined ? usd(result.costUsd) : undefined,
           result.tokens ? `${result.tokens.input} in / ${result.tokens.output} out tokens` : undefined,
+          result.note ? `(${result.note})` : undefined,
         ].filter(Boolean)
       : [result.reason];
   return `${result.outcome}  ${method.padEnd(4)} ${path.padEnd(21)} ${status.padStart(3)} ${latency.padStart(9)}  ${detail.join('  ')}`.trimEnd();

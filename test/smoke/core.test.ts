@@ -313,6 +313,12 @@ describe('running the probes', () => {
     );
   });
 
+  test('a /prompt answer served from the cache passes, and says no model was called', async () => {
+    const { send } = fakeSend({ prompt: json(200, { ...PROMPT_ANSWER, costUsd: 0, cache: 'semantic' }) });
+    const [result] = await runProbes(planProbes([GROUND7.find((r) => r.path === '/prompt')!]), send, undefined, () => 0);
+    expect(formatResult(result)).toBe('PASS  POST /prompt               200      0 ms  $0.000000  12 in / 187 out tokens  (semantic cache hit: no model call)');
+  });
+
   test('a request that got no answer fails with the network reason', async () => {
     const { send } = fakeSend({ prompt: new Error('fetch failed: ECONNREFUSED') });
     const [result] = await runProbes(planProbes([GROUND7.find((r) => r.path === '/prompt')!]), send, undefined, () => 0);
