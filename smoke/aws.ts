@@ -50,6 +50,7 @@ export interface SmokeTarget {
 
 /** One answer may stream for a while (the streamed routes allow minutes); the sample questions are short. */
 const REQUEST_TIMEOUT_MS = 120_000;
+const TOKEN_TIMEOUT_MS = 30_000;
 
 export async function resolveTarget(options: SmokeOptions): Promise<SmokeTarget> {
   const { stack } = options;
@@ -128,7 +129,7 @@ export async function resolveTarget(options: SmokeOptions): Promise<SmokeTarget>
     const { host: _host, ...sent } = signed;
     const response = await fetch(url, { method: request.method, headers: sent, body: request.body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).catch(
       (error: unknown) => {
-        throw new Error(networkError(error));
+        throw new Error(networkError(error, REQUEST_TIMEOUT_MS));
       },
     );
     return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: await response.text() };
@@ -195,9 +196,9 @@ async function machineToken(
       authorization: `Basic ${Buffer.from(`${tenant.machineClientId}:${secret}`).toString('base64')}`,
     },
     body: new URLSearchParams({ grant_type: 'client_credentials', ...(scopes.length ? { scope: scopes.join(' ') } : {}) }).toString(),
-    signal: AbortSignal.timeout(30_000),
+    signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
   }).catch((error: unknown) => {
-    throw new SmokeError(`token endpoint ${outputs.tokenEndpoint} did not answer: ${networkError(error)}`);
+    throw new SmokeError(`token endpoint ${outputs.tokenEndpoint} did not answer: ${networkError(error, TOKEN_TIMEOUT_MS)}`);
   });
   const text = await response.text();
   if (response.status !== 200) throw new SmokeError(`token endpoint ${outputs.tokenEndpoint} answered ${response.status}: ${errorMessage(text)}`);
@@ -240,8 +241,8 @@ function firstLine(error: unknown): string {
 }
 
 /** fetch's `fetch failed` hides the reason in `cause` (ECONNREFUSED, a TLS or DNS error, the timeout). */
-function networkError(error: unknown): string {
+function networkError(error: unknown, timeoutMs: number): string {
   const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e.name === 'TimeoutError') return `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
+  if (e.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
   return [e.message, e.cause?.code ?? e.cause?.message].filter(Boolean).join(': ');
 }

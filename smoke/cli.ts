@@ -67,7 +67,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     const stack = values.stack ?? (await configuredStackName());
     const target = await resolveTarget({ stack, ...(values.region ? { region: values.region } : {}), ...(values.tenant ? { tenant: values.tenant } : {}) });
     const who = target.tenant ? `, tenant ${target.tenant}` : '';
-    io.out(`Smoke check of stack ${target.stack} (${target.stackStatus}, ${target.region}): ${target.routes.length} routes at ${target.baseUrl}${who}`);
+    const routes = `${target.routes.length} route${target.routes.length === 1 ? '' : 's'}`;
+    io.out(`Smoke check of stack ${target.stack} (${target.stackStatus}, ${target.region}): ${routes} at ${target.baseUrl}${who}`);
     const results = await runProbes(planProbes(target.routes), target.send, (result) => io.out(formatResult(result)));
     io.out(formatSummary(results));
     return exitCode(results);

@@ -168,7 +168,7 @@ describe('npm run smoke against a loopback deployment', () => {
 
   test('ground 0: the prompt route with SigV4 alone (no tenant, no key)', async () => {
     const { code, out } = await smoke('--stack', 'GenAiBlueprintG0');
-    expect(out[0]).toBe(`Smoke check of stack GenAiBlueprintG0 (UPDATE_COMPLETE, ${REGION}): 1 routes at ${ground0.url}`);
+    expect(out[0]).toBe(`Smoke check of stack GenAiBlueprintG0 (UPDATE_COMPLETE, ${REGION}): 1 route at ${ground0.url}`);
     expect(out[1]).toMatch(PASS_WITH_COST('POST /prompt'));
     expect(code).toBe(0);
     expect(ground0.calls).toEqual([{ method: 'POST', path: '/v1/prompt', status: 200, auth: 'sigv4' }]);
@@ -308,28 +308,45 @@ describe('npm run smoke cannot start: one line, no stack trace, exit 2', () => {
     expect((await smoke('--stack', 'x y')).code).toBe(2);
   });
 
-  test('fails when the default credential chain finds no credentials', async () => {
+  /**
+   * Runs `body` with an AWS setup emptied the way a fresh machine has it: no shared config or
+   * credentials files, never the instance metadata service (the test stays offline), minus `unset`.
+   */
+  async function withoutAwsSetup(unset: readonly string[], body: () => Promise<void>): Promise<void> {
     const saved = { ...process.env };
-    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-no-credentials-'));
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-aws-setup-'));
     try {
-      for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN']) {
-        delete process.env[key];
-      }
+      for (const key of unset) delete process.env[key];
       for (const key of Object.keys(process.env)) if (key.startsWith('AWS_CONTAINER_')) delete process.env[key];
-      // No shared files, and never the instance metadata service: the test stays offline.
       process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(empty, 'credentials');
       process.env.AWS_CONFIG_FILE = path.join(empty, 'config');
       process.env.AWS_EC2_METADATA_DISABLED = 'true';
+      await body();
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  }
+
+  test('fails when no region is given or configured', async () => {
+    await withoutAwsSetup(['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE'], async () => {
+      const { code, err } = await smoke('--stack', 'GenAiBlueprint');
+      expect(oneLine(err)).toBe('smoke: no AWS region: pass --region <region> or set AWS_REGION');
+      expect(code).toBe(2);
+      expect(plane.calls).toEqual([]);
+    });
+  });
+
+  test('fails when the default credential chain finds no credentials', async () => {
+    const credentials = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN'];
+    await withoutAwsSetup(credentials, async () => {
       const { code, err } = await smoke('--stack', 'GenAiBlueprint');
       expect(oneLine(err)).toMatch(
         /^smoke: no AWS credentials found by the default chain .*Sign in \(aws sso login, aws configure\) or export AWS_PROFILE, then run again$/,
       );
       expect(code).toBe(2);
       expect(plane.calls).toEqual([]);
-    } finally {
-      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-      Object.assign(process.env, saved);
-      fs.rmSync(empty, { recursive: true, force: true });
-    }
+    });
   });
 });
