@@ -1,10 +1,8 @@
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { APIGatewayClient, GetApiKeyCommand, paginateGetResources, type Resource } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStacksCommand, paginateListStackResources } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient, DescribeUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { SourceData } from '@smithy/types';
 import * as z from 'zod/mini';
 import {
   apiLocation,
@@ -19,6 +17,7 @@ import {
   type StackOutputs,
   type TenantOutputs,
 } from './core';
+import { NodeSha256 } from '../lambda/shared/sha256';
 
 /**
  * The smoke check's AWS adapter: reads a deployed stack (CloudFormation outputs, the API's methods,
@@ -211,29 +210,6 @@ async function machineToken(
   const token = tokenAnswer.safeParse(parsed);
   if (!token.success) throw new SmokeError(`token endpoint ${outputs.tokenEndpoint} answered 200 without an access_token`);
   return token.data.access_token;
-}
-
-/** SHA-256 and HMAC-SHA-256 on node:crypto, in the shape @smithy/signature-v4 expects. */
-export class NodeSha256 {
-  private readonly hash: Hash | Hmac;
-
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
-  }
-
-  public update(data: SourceData): void {
-    this.hash.update(toBuffer(data));
-  }
-
-  public async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
-
-function toBuffer(data: SourceData): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data as ArrayBuffer);
 }
 
 function firstLine(error: unknown): string {

@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { NodeSha256 } from '../../smoke/aws';
+import { NodeSha256 } from '../../lambda/shared/sha256';
 import type { StreamingHandler } from '../../lambda/shared/stream';
 import { apiEvent, lambdaContext } from '../support/api-event';
 import { jsonObject, parseJson } from '../support/json';

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { main } from '../../smoke/cli';
-import { NodeSha256 } from '../../smoke/aws';
+import { NodeSha256 } from '../../lambda/shared/sha256';
 import type { StreamingHandler } from '../../lambda/shared/stream';
 import { BedrockFake } from '../support/bedrock-fake';
 import { installLocalStreamingRuntime } from '../support/local-streaming';
