@@ -240,6 +240,9 @@ function isRegex(pattern: string): boolean {
   }
 }
 
+/** The control profiles (`compliance`). */
+export const COMPLIANCE_PROFILES = ['standard', 'regulated'] as const;
+
 /** Ground numbers; lib/grounds/ground-stack.ts GROUNDS holds one stack per number (test/config checks they agree). */
 export const GROUND_NUMBERS = [0, 1, 2, 3, 4, 5, 6, 7] as const;
 
@@ -255,6 +258,14 @@ export const configSchema = z
       .optional()
       .describe(
         'Which stacks to synthesize: one ground (0-7), or `ml` for the PredictiveMl stack alone. Unset or `all`: every ground and the PredictiveMl stack.',
+      ),
+    /** The control profile: `standard` (lean), or `regulated` (NIST 800-53 Rev. 5 and HIPAA Security packs, docs/compliance.md). */
+    compliance: z
+      .enum(COMPLIANCE_PROFILES)
+      .default('standard')
+      .describe(
+        '`standard`: the lean, cheap build. `regulated`: adds the NIST 800-53 Rev. 5 and HIPAA Security cdk-nag packs to every synth and ' +
+          'the controls they ask for (docs/compliance.md; being built: synth reports what is left).',
       ),
     /**
      * CloudFormation stack name shared by every ground, so `-c ground=N+1` updates the stack that

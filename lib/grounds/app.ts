@@ -1,6 +1,7 @@
 import { type App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, type NagPack, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
 import { GenAiBlueprintChecks, StaleAcknowledgementChecks } from '../checks';
+import { RegulatedProfile } from '../compliance/regulated-profile';
 import { type BlueprintConfig, loadConfig } from '../config/schema';
 import { GROUNDS, type GroundNumber, GroundStack } from './ground-stack';
 import { PredictiveMlStack } from './predictive-ml-stack';
@@ -33,7 +34,8 @@ export interface BlueprintApp {
 
 /**
  * Builds the selected grounds into `app` and registers the cdk-nag packs that must pass
- * (AwsSolutions, Serverless and our own GenAiBlueprint), and the check that fails on an
+ * (AwsSolutions, Serverless and our own GenAiBlueprint; with `compliance=regulated` also NIST 800-53
+ * Rev. 5 and HIPAA Security, and the regulated profile's controls), and the check that fails on an
  * acknowledgement of theirs that no longer hides any finding.
  */
 export function buildBlueprint(app: App, opts: { nag?: boolean; validationProcess?: boolean } = {}): BlueprintApp {
@@ -50,9 +52,12 @@ export function buildBlueprint(app: App, opts: { nag?: boolean; validationProces
   const stacks = selectGrounds(context.ground).map((ground) => new GroundStack(app, GROUNDS[ground].stackId, { ground, config }));
   const withMl = context.ground === undefined || context.ground === '' || context.ground === 'all' || context.ground === PREDICTIVE_ML;
   const predictiveMl = withMl ? new PredictiveMlStack(app, 'PredictiveMl', { config }) : undefined;
-  validation?.validateOnWrite([...stacks, ...(predictiveMl ? [predictiveMl] : [])]);
+  const all = [...stacks, ...(predictiveMl ? [predictiveMl] : [])];
+  if (config.compliance === 'regulated') for (const stack of all) RegulatedProfile.applyTo(stack);
+  validation?.validateOnWrite(all);
   if (opts.nag ?? true) {
-    const packs = [new AwsSolutionsChecks(app), new ServerlessChecks(app), new GenAiBlueprintChecks(app)];
+    const packs: NagPack[] = [new AwsSolutionsChecks(app), new ServerlessChecks(app), new GenAiBlueprintChecks(app)];
+    if (config.compliance === 'regulated') packs.push(new NIST80053R5Checks(app), new HIPAASecurityChecks(app));
     Validations.of(app).addPlugins(...packs, new StaleAcknowledgementChecks(packs));
   }
   return { config, stacks, predictiveMl };

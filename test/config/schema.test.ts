@@ -33,7 +33,7 @@ describe('configuration schema', () => {
     [{ 'lambda.timeoutSeconds': '60' }, /lambda\.timeoutSeconds = 60: Too big: expected number to be <=29/],
     [{ stackName: 'my stack' }, /stackName = "my stack": must start with a letter/],
     [{ 'model.aliass': 'nova-pro' }, /unknown key 'model\.aliass'; allowed: alias, inference, maxTokens/],
-    [{ modle: {} }, /unknown key 'modle'; allowed: ground, stackName, model, api, lambda/],
+    [{ modle: {} }, /unknown key 'modle'; allowed: ground, compliance, stackName, model, api, lambda/],
     [{ 'api.maxQueryChars': '{"a":' }, /api\.maxQueryChars = "\{\\"a\\":": Invalid input: expected number, received string/],
     [{ 'knowledgeBase.vectorStore': 'opensearch-serverless' }, /knowledgeBase\.vectorStore = "opensearch-serverless": is not built yet; allowed: s3-vectors/],
     // Grounds 4-7 and the PredictiveMl stack.
