@@ -1,10 +1,10 @@
-import { createHash, createHmac, randomBytes, type Hash, type Hmac } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { APIGatewayClient, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient, DescribeUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { SourceData } from '@smithy/types';
 import * as z from 'zod/mini';
+import { NodeSha256 } from '../../lambda/shared/sha256';
 import { CORPUS_QUESTION, PROBE_CHECKS, PROBE_ENV, type ProbeAnswer, type ProbeCheck } from './contract';
 
 /**
@@ -34,7 +34,7 @@ const tenantIds = z.pipe(
 );
 const envSchema = z.object({
   AWS_REGION: z.string(),
-  [PROBE_ENV.apiUrl]: z.string().check(z.regex(/^https:\/\/.+\/$/, 'must be the API base URL ending in /')),
+  [PROBE_ENV.apiUrl]: z.string().check(z.regex(/^https?:\/\/.+\/$/, 'must be the API base URL ending in /')),
   [PROBE_ENV.auth]: z.enum(['sigv4', 'cognito']),
   [PROBE_ENV.apiKeyIds]: z.optional(z.pipe(tenantIds, z.record(z.string(), z.string()))),
   [PROBE_ENV.userPoolId]: z.optional(z.string()),
@@ -49,8 +49,8 @@ type Env = z.output<typeof envSchema>;
 /** Read at the first invocation, inside its error handling: a wrong setting is an answer, not an init failure. */
 let env: Env;
 let apiUrl: URL;
-/** `<region>.amazonaws.com` (or the partition's suffix), from the API's own host name. */
-let serviceDomain: string;
+/** X-Ray's endpoint: `xray.<region>.amazonaws.com` (the partition's suffix, from the API's own host name), or the SDK's override. */
+let xrayEndpoint: string;
 const credentials = fromEnv();
 const signers = new Map<string, SignatureV4>();
 
@@ -58,7 +58,8 @@ function configure(): void {
   if (env) return;
   env = envSchema.parse(process.env);
   apiUrl = new URL(env[PROBE_ENV.apiUrl]);
-  serviceDomain = apiUrl.hostname.slice(apiUrl.hostname.indexOf('.execute-api.') + '.execute-api.'.length);
+  const host = apiUrl.hostname;
+  xrayEndpoint = process.env.AWS_ENDPOINT_URL_XRAY ?? `https://xray.${host.slice(host.indexOf('.execute-api.') + '.execute-api.'.length)}`;
 }
 
 /**
@@ -268,7 +269,7 @@ async function callApi(route: string, call: ApiCall): Promise<ApiReply> {
   const body = call.body === undefined ? undefined : JSON.stringify(call.body);
   const traceId = call.traced ? newTraceId() : undefined;
   const headers: Record<string, string> = {
-    host: url.hostname,
+    host: url.host,
     ...(body ? { 'content-type': 'application/json' } : {}),
     ...(call.apiKey ? { 'x-api-key': call.apiKey } : {}),
     ...(call.authorization ? { authorization: call.authorization } : {}),
@@ -296,11 +297,11 @@ async function callApi(route: string, call: ApiCall): Promise<ApiReply> {
 
 /** The Bedrock Runtime operations traced under `traceId`, read until `done` holds or the deadline. */
 async function tracedOperations(traceId: string, done: (ops: Set<string>) => boolean, deadline: number): Promise<Set<string>> {
-  const url = new URL(`https://xray.${serviceDomain}/Traces`);
+  const url = new URL('Traces', `${xrayEndpoint.replace(/\/$/, '')}/`);
   const body = JSON.stringify({ TraceIds: [traceId] });
   let ops = new Set<string>();
   while (Date.now() < deadline - 5_000) {
-    const headers = { host: url.hostname, 'content-type': 'application/json' };
+    const headers = { host: url.host, 'content-type': 'application/json' };
     const signed = await signer('xray').sign({ method: 'POST', protocol: 'https:', hostname: url.hostname, path: url.pathname, headers, body });
     const { host: _host, ...sent } = signed.headers;
     const response = await fetch(url, { method: 'POST', headers: sent, body, signal: AbortSignal.timeout(10_000) });
@@ -423,27 +424,4 @@ function nonEmpty(value: unknown): boolean {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** SHA-256 and HMAC-SHA-256 on node:crypto, in the shape @smithy/signature-v4 expects. */
-class NodeSha256 {
-  private readonly hash: Hash | Hmac;
-
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
-  }
-
-  public update(data: SourceData): void {
-    this.hash.update(toBuffer(data));
-  }
-
-  public async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
-
-function toBuffer(data: SourceData): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data as ArrayBuffer);
 }
