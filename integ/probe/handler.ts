@@ -34,8 +34,8 @@ const tenantIds = z.pipe(
 );
 const envSchema = z.object({
   AWS_REGION: z.string(),
-  [PROBE_ENV.apiUrl]: z.string().check(z.regex(/^https?:\/\/.+\/$/, 'must be the API base URL ending in /')),
-  [PROBE_ENV.auth]: z.enum(['sigv4', 'cognito']),
+  [PROBE_ENV.apiUrl]: z.string('must be set to the API base URL').check(z.regex(/^https?:\/\/.+\/$/, 'must be the API base URL ending in /')),
+  [PROBE_ENV.auth]: z.enum(['sigv4', 'cognito'], 'must be sigv4 or cognito'),
   [PROBE_ENV.apiKeyIds]: z.optional(z.pipe(tenantIds, z.record(z.string(), z.string()))),
   [PROBE_ENV.userPoolId]: z.optional(z.string()),
   [PROBE_ENV.machineClientIds]: z.optional(z.pipe(tenantIds, z.record(z.string(), z.string()))),
@@ -43,9 +43,16 @@ const envSchema = z.object({
   [PROBE_ENV.scope]: z.optional(z.string()),
   [PROBE_ENV.blockedInputMessage]: z.optional(z.string()),
 });
-const eventSchema = z.object({ check: z.enum(PROBE_CHECKS) });
+const eventSchema = z.object({ check: z.enum(PROBE_CHECKS, `must be one of ${PROBE_CHECKS.join(', ')}`) });
 
 type Env = z.output<typeof envSchema>;
+
+/** An error in one line: a schema's issues by the name of what is wrong (`API_URL: …`), else the error's name and message. */
+function describe(error: unknown): string {
+  if (error instanceof z.core.$ZodError)
+    return `invalid settings or event: ${error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; ')}`;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
 /** Read at the first invocation, inside its error handling: a wrong setting is an answer, not an init failure. */
 let env: Env;
 let apiUrl: URL;
@@ -75,7 +82,7 @@ export async function handler(event: unknown): Promise<string> {
     const { check } = eventSchema.parse(event);
     answer = await CHECKS[check](Date.now() + CHECK_BUDGET_MS);
   } catch (error) {
-    answer = { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+    answer = { error: describe(error) };
   }
   console.log(JSON.stringify({ event, answer }));
   return JSON.stringify(answer);
