@@ -220,6 +220,9 @@ describe('with SigV4 (grounds 0-6)', () => {
     expect(await unconfigured('session-history')).toEqual({
       error: expect.stringMatching(/^Error: machine client of tenant demo: .*TOKEN_ENDPOINT must be set$/),
     });
+    expect(await unconfigured('nope' as ProbeCheck)).toEqual({
+      error: expect.stringMatching(/^invalid settings or event: check: must be one of model-call, guardrail-block, /),
+    });
   });
 });
 
