@@ -1,5 +1,6 @@
 import { Aspects, type IAspect, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { FUNCTION_CONTROLS } from './functions';
 
 /**
  * One class of control of the regulated profile: visits every construct of a stack once and
@@ -33,4 +34,4 @@ export class RegulatedProfile implements IAspect {
 }
 
 /** The controls the profile applies, in order. */
-export const REGULATED_CONTROLS: readonly IRegulatedControl[] = [];
+export const REGULATED_CONTROLS: readonly IRegulatedControl[] = [...FUNCTION_CONTROLS];
