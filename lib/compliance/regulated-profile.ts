@@ -1,5 +1,6 @@
 import { Aspects, type IAspect, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { DATA_CONTROLS } from './data';
 import { FUNCTION_CONTROLS } from './functions';
 
 /**
@@ -34,4 +35,4 @@ export class RegulatedProfile implements IAspect {
 }
 
 /** The controls the profile applies, in order. */
-export const REGULATED_CONTROLS: readonly IRegulatedControl[] = [...FUNCTION_CONTROLS];
+export const REGULATED_CONTROLS: readonly IRegulatedControl[] = [...FUNCTION_CONTROLS, ...DATA_CONTROLS];
