@@ -124,7 +124,14 @@ export class StaleAcknowledgementChecks implements IPolicyValidationPlugin {
   public readonly name = 'StaleAcknowledgements';
   private readonly runs = new Map<NagPack, { scope: IConstruct; fired: Firing[] }>();
 
-  constructor(private readonly packs: NagPack[]) {
+  /**
+   * @param superseded rule ids whose acknowledgements may hide nothing: a profile that fixes what they
+   * acknowledge (the regulated profile's controls, lib/compliance) leaves them in place for the other.
+   */
+  constructor(
+    private readonly packs: NagPack[],
+    private readonly superseded: readonly string[] = [],
+  ) {
     for (const pack of packs) {
       const validateScope = pack.validateScope.bind(pack);
       pack.validateScope = (scope: IConstruct) => {
@@ -146,12 +153,14 @@ export class StaleAcknowledgementChecks implements IPolicyValidationPlugin {
       this.packs.map((p) => p.readPackName),
       fired,
     );
-    const violations: PolicyViolation[] = stale.map((ack) => ({
-      ruleName: `StaleAcknowledgement[${ack.id}]`,
-      description: `${ack.path} acknowledges ${ack.id}, which fires on nothing at or below it: remove the acknowledgement (its reason: "${ack.reason}").`,
-      severity: 'error',
-      violatingResources: [{ constructPath: ack.path, locations: [] }],
-    }));
+    const violations: PolicyViolation[] = stale
+      .filter((ack) => !this.superseded.includes(ack.id))
+      .map((ack) => ({
+        ruleName: `StaleAcknowledgement[${ack.id}]`,
+        description: `${ack.path} acknowledges ${ack.id}, which fires on nothing at or below it: remove the acknowledgement (its reason: "${ack.reason}").`,
+        severity: 'error',
+        violatingResources: [{ constructPath: ack.path, locations: [] }],
+      }));
     return { success: violations.length === 0, violations };
   }
 }

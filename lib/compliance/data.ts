@@ -8,7 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
 import { KnowledgeBase } from '../constructs/knowledge-base/knowledge-base';
 import { PredictiveMl } from '../constructs/predictive-ml/predictive-ml';
-import type { IRegulatedControl } from './regulated-profile';
+import type { IRegulatedControl } from './control';
 
 /** The packs whose findings this module acknowledges (rule ids are `<pack>-<rule>`). */
 const PACKS = ['NIST.800.53.R5', 'HIPAA.Security'] as const;

@@ -3,23 +3,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
+import { type IRegulatedControl, packRules } from './control';
 
 /**
  * The regulated profile's controls on functions and their permissions (docs/compliance.md,
  * "Functions"): reserved concurrency and a dead-letter queue on every function, and every inline
  * identity policy turned into a customer managed policy.
  */
-
-/**
- * IRegulatedControl (regulated-profile.ts), restated: that file imports this one, and an import back
- * would be a cycle (dependency-cruiser's no-circular counts type imports too).
- */
-interface IRegulatedControl {
-  readonly rules: readonly string[];
-  visit(node: IConstruct): void;
-}
-
-const rules = (name: string) => [`NIST.800.53.R5-${name}`, `HIPAA.Security-${name}`] as const;
 
 /**
  * Reserved concurrency of a function on the request path (one that API Gateway, a Bedrock agent or
@@ -57,7 +47,7 @@ function onRequestPath(fn: lambda.CfnFunction): boolean {
  * already (`lambda.reservedConcurrency`) is kept.
  */
 export const RESERVED_CONCURRENCY: IRegulatedControl = {
-  rules: rules('LambdaConcurrency'),
+  rules: packRules('LambdaConcurrency'),
   visit(node: IConstruct): void {
     if (!(node instanceof lambda.CfnFunction) || node.reservedConcurrentExecutions !== undefined) return;
     node.reservedConcurrentExecutions = onRequestPath(node) ? REQUEST_PATH_RESERVED_CONCURRENCY : BACKGROUND_RESERVED_CONCURRENCY;
@@ -96,7 +86,9 @@ function deadLetterQueue(stack: Stack): sqs.Queue {
  * is created or updated).
  */
 export const DEAD_LETTER_QUEUES: IRegulatedControl = {
-  rules: rules('LambdaDLQ'),
+  rules: packRules('LambdaDLQ'),
+  // The blocks acknowledge Serverless-LambdaDLQ on functions nothing invokes asynchronously.
+  supersedes: ['Serverless-LambdaDLQ'],
   visit(node: IConstruct): void {
     if (!(node instanceof lambda.CfnFunction)) return;
     const stack = Stack.of(node);
@@ -173,7 +165,7 @@ class ManagedInsteadOfInline extends iam.CfnManagedPolicy {
  * that depended on the inline policy itself is made to depend on the managed one.
  */
 export const MANAGED_POLICIES: IRegulatedControl = {
-  rules: rules('IAMNoInlinePolicy'),
+  rules: packRules('IAMNoInlinePolicy'),
   visit(node: IConstruct): void {
     if (!(node instanceof iam.CfnPolicy)) return;
     const scope = node.node.scope;

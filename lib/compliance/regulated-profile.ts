@@ -1,17 +1,9 @@
 import { Aspects, type IAspect, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { API_STAGE } from './api';
+import type { IRegulatedControl } from './control';
 import { DATA_CONTROLS } from './data';
 import { FUNCTION_CONTROLS } from './functions';
-
-/**
- * One class of control of the regulated profile: visits every construct of a stack once and
- * changes or adds what the control asks for (a key, a dead-letter queue, a backup plan ...).
- */
-export interface IRegulatedControl {
-  /** The cdk-nag rules (NIST 800-53 Rev. 5 / HIPAA Security rule names) this control satisfies. */
-  readonly rules: readonly string[];
-  visit(node: IConstruct): void;
-}
 
 /**
  * The regulated profile (`-c compliance=regulated`, or `RegulatedProfile.applyTo(stack)` in your own
@@ -35,4 +27,6 @@ export class RegulatedProfile implements IAspect {
 }
 
 /** The controls the profile applies, in order. */
-export const REGULATED_CONTROLS: readonly IRegulatedControl[] = [...FUNCTION_CONTROLS, ...DATA_CONTROLS];
+export const REGULATED_CONTROLS: readonly IRegulatedControl[] = [...FUNCTION_CONTROLS, ...DATA_CONTROLS, API_STAGE];
+
+export type { IRegulatedControl } from './control';

@@ -1,7 +1,7 @@
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, type NagPack, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
 import { GenAiBlueprintChecks, StaleAcknowledgementChecks } from '../checks';
-import { RegulatedProfile } from '../compliance/regulated-profile';
+import { REGULATED_CONTROLS, RegulatedProfile } from '../compliance/regulated-profile';
 import { type BlueprintConfig, loadConfig } from '../config/schema';
 import { GROUNDS, type GroundNumber, GroundStack } from './ground-stack';
 import { PredictiveMlStack } from './predictive-ml-stack';
@@ -58,7 +58,8 @@ export function buildBlueprint(app: App, opts: { nag?: boolean; validationProces
   if (opts.nag ?? true) {
     const packs: NagPack[] = [new AwsSolutionsChecks(app), new ServerlessChecks(app), new GenAiBlueprintChecks(app)];
     if (config.compliance === 'regulated') packs.push(new NIST80053R5Checks(app), new HIPAASecurityChecks(app));
-    Validations.of(app).addPlugins(...packs, new StaleAcknowledgementChecks(packs));
+    const superseded = config.compliance === 'regulated' ? REGULATED_CONTROLS.flatMap((c) => c.supersedes ?? []) : [];
+    Validations.of(app).addPlugins(...packs, new StaleAcknowledgementChecks(packs, superseded));
   }
   return { config, stacks, predictiveMl };
 }

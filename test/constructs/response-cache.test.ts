@@ -98,7 +98,8 @@ describe('IsolatedNetwork', () => {
     const sg = template.toJSON().Resources[logicalIdOf(stack, network.endpointSecurityGroup.node.defaultChild)].Properties;
     expect(sg.SecurityGroupIngress).toEqual([
       {
-        CidrIp: { 'Fn::GetAtt': [logicalIdOf(stack, network.vpc.node.defaultChild), 'CidrBlock'] },
+        // The VPC's block as a literal (the default 10.0.0.0/16), which rule packs can read.
+        CidrIp: '10.0.0.0/16',
         IpProtocol: 'tcp',
         FromPort: 443,
         ToPort: 443,

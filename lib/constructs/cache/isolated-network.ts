@@ -1,4 +1,3 @@
-import { Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -151,11 +150,9 @@ export class IsolatedNetwork extends Construct implements IIsolatedNetwork {
       allowAllOutbound: false,
     });
     if (endpointsOpenToVpc) {
-      this.endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(this.vpc.vpcCidrBlock), ec2.Port.tcp(HTTPS), 'HTTPS from the VPC');
-      Validations.of(this.endpointSecurityGroup).acknowledge({
-        id: 'AwsSolutions-EC23',
-        reason: "The only ingress is HTTPS from this VPC's own CIDR (an intrinsic cdk-nag cannot resolve); the VPC has no internet gateway",
-      });
+      // The block as written, not the VPC's CidrBlock attribute: the same value, and one that rule
+      // packs can read (cdk-nag's EC2 rules cannot resolve the attribute and report it as open).
+      this.endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(HTTPS), 'HTTPS from the VPC');
     }
     this.interfaceEndpoints = interfaceServices.map((service, i) =>
       this.vpc.addInterfaceEndpoint(endpointIds[i], {
