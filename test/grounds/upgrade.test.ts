@@ -18,16 +18,44 @@ import { buildApp, maskedTemplate } from '../support/synth';
  * change may be replaced. Replacement is judged by CloudFormation's own rules, the resource
  * specification's "causes replacement" per property (@aws-cdk/aws-service-spec), on templates with
  * asset hashes masked (both come from one synth; a hash never decides a replacement here).
+ * Both profiles are checked: the standard one and the regulated one (`-c compliance=regulated`, whose
+ * controls are an aspect, so each app is synthesized before its templates are read).
  */
-const { stacks } = buildApp();
-const templates = stacks.map((s) => maskedTemplate(Template.fromStack(s)) as TemplateJson);
+const PROFILES = ['standard', 'regulated'] as const;
+type Profile = (typeof PROFILES)[number];
+
+function synthesize(profile: Profile) {
+  const { app, stacks } = buildApp(profile === 'regulated' ? { compliance: 'regulated' } : {});
+  app.synth();
+  return { stacks, templates: stacks.map((s) => maskedTemplate(Template.fromStack(s)) as TemplateJson) };
+}
+const synthesized = Object.fromEntries(PROFILES.map((p) => [p, synthesize(p)])) as Record<Profile, ReturnType<typeof synthesize>>;
 const pairs = GROUNDS.slice(1).map((g, i) => [GROUNDS[i].ground, g.ground] as const);
 
+/** Every property of AWS::Backup::BackupSelection is create-only (CloudFormation template reference). */
+const BACKUP_SELECTION_GROWS =
+  "the ground's new tables join the daily AWS Backup plan: every property of a backup selection is create-only, so CloudFormation " +
+  'creates the new selection, then deletes the old one. A selection holds no data: recovery points stay in the vault, and the next ' +
+  'daily backup covers the new set';
+
 /**
- * Replacements a ground change genuinely requires, each with its reason. Keyed by
+ * Replacements a ground change genuinely requires, each with its reason, per profile. Keyed by
  * `<lower>→<upper> <logical id>`; an entry that no longer matches fails the test below.
  */
-const REQUIRED_REPLACEMENTS: Record<string, string> = {};
+const REQUIRED_REPLACEMENTS: Record<Profile, Record<string, string>> = {
+  standard: {},
+  regulated: {
+    '5→6 RegulatedDataBackupSelection0AB46F84': `${BACKUP_SELECTION_GROWS} (the agent's table)`,
+    '6→7 RegulatedDataBackupSelection0AB46F84': `${BACKUP_SELECTION_GROWS} (the sessions and feedback tables)`,
+  },
+};
+
+/** What ground 0 holds that the upgrade must keep, per profile. */
+const GROUND0_STATEFUL: Record<Profile, string[]> = {
+  standard: ['AWS::Logs::LogGroup', 'AWS::Logs::LogGroup'],
+  // The stack's logs key and the functions' dead-letter queue.
+  regulated: ['AWS::KMS::Key', 'AWS::Logs::LogGroup', 'AWS::Logs::LogGroup', 'AWS::SQS::Queue'],
+};
 
 /** The API's definition: when one of these changes, CDK cuts a new AWS::ApiGateway::Deployment (its logical id hashes them). */
 const API_DEFINITION = new Set([
@@ -40,14 +68,17 @@ const API_DEFINITION = new Set([
   'AWS::ApiGateway::GatewayResponse',
 ]);
 
-describe('upgrade between consecutive grounds', () => {
+describe.each(PROFILES)('upgrade between consecutive grounds, %s profile', (profile) => {
+  const { stacks, templates } = synthesized[profile];
+  const required = REQUIRED_REPLACEMENTS[profile];
+
   test('every ground deploys to the same CloudFormation stack name', () => {
     expect(new Set(stacks.map((s) => s.stackName))).toEqual(new Set(['GenAiBlueprint']));
     expect(stacks.map((s) => s.node.id)).toEqual(GROUNDS.map((g) => g.stackId));
   });
 
-  test('ground 0 holds the stateful resources the upgrade must keep: its log groups', () => {
-    expect([...statefulResources(templates[0]).values()].sort()).toEqual(['AWS::Logs::LogGroup', 'AWS::Logs::LogGroup']);
+  test('ground 0 holds the stateful resources the upgrade must keep', () => {
+    expect([...statefulResources(templates[0]).values()].sort()).toEqual(GROUND0_STATEFUL[profile]);
   });
 
   if (pairs.length > 0) {
@@ -57,7 +88,7 @@ describe('upgrade between consecutive grounds', () => {
 
     test.each(pairs)('ground %i → %i replaces no resource by CloudFormation replacement rules, except what the ground requires', (lower, upper) => {
       const found = describeReplacements(upgradeReplacements(templates[lower], templates[upper]));
-      expect(found.filter((line) => REQUIRED_REPLACEMENTS[`${lower}→${upper} ${line.split(' ')[0]}`] === undefined)).toEqual([]);
+      expect(found.filter((line) => required[`${lower}→${upper} ${line.split(' ')[0]}`] === undefined)).toEqual([]);
     });
 
     test.each(pairs)('ground %i → %i deletes no resource of the lower ground, except an API deployment when the API changed', (lower, upper) => {
@@ -83,7 +114,7 @@ describe('upgrade between consecutive grounds', () => {
     const happening = new Set(
       pairs.flatMap(([lower, upper]) => upgradeReplacements(templates[lower], templates[upper]).map((r) => `${lower}→${upper} ${r.logicalId}`)),
     );
-    expect(Object.keys(REQUIRED_REPLACEMENTS).filter((k) => !happening.has(k))).toEqual([]);
+    expect(Object.keys(required).filter((k) => !happening.has(k))).toEqual([]);
   });
 });
 
