@@ -4,6 +4,7 @@ import { API_STAGE } from './api';
 import type { IRegulatedControl } from './control';
 import { DATA_CONTROLS } from './data';
 import { FUNCTION_CONTROLS } from './functions';
+import { NETWORK_CONTROLS } from './network';
 
 /**
  * The regulated profile (`-c compliance=regulated`, or `RegulatedProfile.applyTo(stack)` in your own
@@ -27,6 +28,6 @@ export class RegulatedProfile implements IAspect {
 }
 
 /** The controls the profile applies, in order. */
-export const REGULATED_CONTROLS: readonly IRegulatedControl[] = [...FUNCTION_CONTROLS, ...DATA_CONTROLS, API_STAGE];
+export const REGULATED_CONTROLS: readonly IRegulatedControl[] = [...FUNCTION_CONTROLS, ...NETWORK_CONTROLS, ...DATA_CONTROLS, API_STAGE];
 
 export type { IRegulatedControl } from './control';

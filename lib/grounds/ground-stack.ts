@@ -37,6 +37,7 @@ import {
   modelGatewayProps,
   observabilitySettings,
   predictiveMlSettings,
+  regulatedInterfaceServices,
   responseCacheProps,
   routedModels,
   sessionStoreProps,
@@ -118,11 +119,14 @@ export class GroundStack extends Stack {
     if (ground >= 3) this.guardrail = new Guardrail(this, 'Guardrail', guardrailProps(config));
     // Ground 4: the gateway (tenants, usage plans, WAF, per-tenant inference profiles) and the router.
     const gateway = (this.gateway = ground >= 4 ? new ModelGateway(this, 'Gateway', modelGatewayProps(config, api, { model, scope: this })) : undefined);
-    // Ground 5: an isolated network and the cache in it.
-    if (ground >= 5) {
-      this.network = new IsolatedNetwork(this, 'Network', isolatedNetworkProps(config));
-      this.cache = new ResponseCache(this, 'Cache', responseCacheProps(config, this.network));
+    // Ground 5: an isolated network and the cache in it. The regulated profile runs every function in
+    // that network, so it has one on every ground (same id: going up to ground 5 keeps it), with an
+    // endpoint for each AWS API the ground's functions call.
+    const regulated = config.compliance === 'regulated';
+    if (ground >= 5 || regulated) {
+      this.network = new IsolatedNetwork(this, 'Network', isolatedNetworkProps(config, regulated ? regulatedInterfaceServices(config, ground) : undefined));
     }
+    if (ground >= 5 && this.network) this.cache = new ResponseCache(this, 'Cache', responseCacheProps(config, this.network));
     const tenants = gatewayTenants(config, model, gateway, auth);
     // Ground 7: conversation history and human feedback.
     if (ground >= 7) {

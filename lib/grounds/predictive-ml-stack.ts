@@ -2,9 +2,10 @@ import { Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { BlueprintConfig } from '../config/schema';
 import { ModelApi } from '../constructs/api/model-api';
+import { IsolatedNetwork } from '../constructs/cache/isolated-network';
 import { ModelGateway } from '../constructs/gateway/model-gateway';
 import { PredictiveMl } from '../constructs/predictive-ml/predictive-ml';
-import { modelApiProps, modelGatewayProps, predictiveMlSettings } from './props';
+import { isolatedNetworkProps, modelApiProps, modelGatewayProps, predictiveMlSettings, regulatedInterfaceServices } from './props';
 
 export interface PredictiveMlStackProps extends StackProps {
   readonly config: BlueprintConfig;
@@ -19,6 +20,8 @@ export class PredictiveMlStack extends Stack {
   public readonly api: ModelApi;
   public readonly gateway: ModelGateway;
   public readonly predictiveMl: PredictiveMl;
+  /** The regulated profile's network, where every function of the stack runs (none in the standard profile). */
+  public readonly network?: IsolatedNetwork;
 
   constructor(scope: Construct, id: string, props: PredictiveMlStackProps) {
     const { config } = props;
@@ -32,6 +35,9 @@ export class PredictiveMlStack extends Stack {
 
     this.api = new ModelApi(this, 'Api', modelApiProps(config));
     this.gateway = new ModelGateway(this, 'Gateway', modelGatewayProps(config, this.api));
+    if (config.compliance === 'regulated') {
+      this.network = new IsolatedNetwork(this, 'Network', isolatedNetworkProps(config, regulatedInterfaceServices(config, 'ml')));
+    }
     this.predictiveMl = new PredictiveMl(this, 'PredictiveMl', { api: this.api, gateway: this.gateway, ...predictiveMlSettings(config) });
   }
 }

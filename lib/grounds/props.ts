@@ -1,4 +1,5 @@
 import { Duration, Size } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import type { IConstruct } from 'constructs';
 import { catalogEmbeddingModel, catalogModel, MODEL_CATALOG } from '../config/models';
@@ -7,7 +8,7 @@ import type { AgentProps } from '../constructs/agent/agent';
 import type { AgentRouteProps } from '../constructs/agent/agent-route';
 import type { IModelApi, ModelApiProps } from '../constructs/api/model-api';
 import type { IUserAuth, UserAuthProps } from '../constructs/auth/user-auth';
-import type { IIsolatedNetwork, IsolatedNetworkProps } from '../constructs/cache/isolated-network';
+import { DEFAULT_INTERFACE_SERVICES, type IIsolatedNetwork, type IsolatedNetworkProps } from '../constructs/cache/isolated-network';
 import type { IResponseCache, ResponseCacheProps } from '../constructs/cache/response-cache';
 import type { FeedbackProps, IFeedback } from '../constructs/feedback/feedback';
 import type { IModelGateway, ModelGatewayProps } from '../constructs/gateway/model-gateway';
@@ -103,8 +104,42 @@ export function modelGatewayProps(config: BlueprintConfig, api: IModelApi, copie
   };
 }
 
-export function isolatedNetworkProps(config: BlueprintConfig): IsolatedNetworkProps {
-  return { flowLogRetention: logRetention(config) };
+/** The network of ground 5 up, and of every stack in the regulated profile (with `interfaceServices`: regulatedInterfaceServices). */
+export function isolatedNetworkProps(config: BlueprintConfig, interfaceServices?: readonly ec2.InterfaceVpcEndpointAwsService[]): IsolatedNetworkProps {
+  return { flowLogRetention: logRetention(config), ...(interfaceServices ? { interfaceServices } : {}) };
+}
+
+/**
+ * The interface endpoints of a stack's network in the regulated profile, where every function runs
+ * in it (lib/compliance/network.ts): one for each AWS API a function of the stack calls, by the
+ * ground that adds the caller (S3 and DynamoDB have the network's gateway endpoints; ElastiCache is
+ * in the VPC). test/compliance/network.test.ts derives the same set from the functions' SDK commands
+ * (test/support/iam/commands.ts) and the handlers aws-cdk-lib adds, and fails on any difference.
+ * Each endpoint costs per hour in each of the network's two AZs (docs/compliance.md, "Network").
+ * `stack`: a ground, or `ml` for the PredictiveMl stack.
+ */
+export function regulatedInterfaceServices(config: BlueprintConfig, stack: number | 'ml'): ec2.InterfaceVpcEndpointAwsService[] {
+  const s = ec2.InterfaceVpcEndpointAwsService;
+  const ground = stack === 'ml' ? -1 : stack;
+  const predictiveMl = stack === 'ml' || ground >= 7;
+  const services = [
+    // Ground 5's own (Converse/ApplyGuardrail, Retrieve, GetPrompt), as far as this ground calls them.
+    ...DEFAULT_INTERFACE_SERVICES.filter(
+      (e) => (e === s.BEDROCK_RUNTIME && ground >= 0) || (e === s.BEDROCK_AGENT && ground >= 1) || (e === s.BEDROCK_AGENT_RUNTIME && ground >= 2),
+    ),
+    // Every function has active tracing: AWS does not document that Lambda's X-Ray daemon sends outside the function's VPC.
+    s.XRAY,
+    // The network's Custom::VpcRestrictDefaultSG handler revokes the default security group's rules (EC2 API).
+    s.EC2,
+    // Ground 2: the ingestion function sends its retries to the ingestion queue (SendMessage).
+    ...(ground >= 2 ? [s.SQS] : []),
+    // PredictiveMl: /predict (InvokeEndpoint), the gate and the endpoint teardown (SageMaker API), and the
+    // custom resource provider framework that invokes the teardown (Lambda Invoke).
+    ...(predictiveMl ? [s.SAGEMAKER_RUNTIME, s.SAGEMAKER_API, s.LAMBDA] : []),
+    // Ground 7: the invocation-logging custom resource (Bedrock control plane).
+    ...(ground >= 7 && config.observability.invocationLogging !== 'off' ? [s.BEDROCK] : []),
+  ];
+  return services;
 }
 
 export function responseCacheProps(config: BlueprintConfig, network: IIsolatedNetwork): ResponseCacheProps {
