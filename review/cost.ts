@@ -113,6 +113,18 @@ function idleLines(stack: ReviewStack, region: PricingRegion): CostLine[] {
   const keys = of('AWS::KMS::Key');
   if (keys.length > 0) lines.push(line('KMS customer managed keys', plural(keys.length, 'key'), keys.length, PRICES.kmsKey, region));
 
+  // AWS Backup (the regulated profile): storage per GB-month of recovery points, nothing per plan or vault.
+  const backedUp = backupSelected(stack);
+  for (const [type, what, price] of [
+    ['AWS::DynamoDB::Table', 'table', PRICES.backupDynamoDbGbMonth],
+    ['AWS::S3::Bucket', 'bucket', PRICES.backupS3GbMonth],
+  ] as const) {
+    const n = backedUp.filter((r) => r.type === type).length;
+    if (n === 0) continue;
+    // Assumed 0 GB: a new deployment has stored nothing yet; each GB its recovery points hold costs the unit price a month.
+    lines.push(line(`AWS Backup storage, ${what}s (0 GB assumed at rest)`, `${plural(n, what)} in the daily backup plan`, 0, price, region));
+  }
+
   const alarms = of('AWS::CloudWatch::Alarm');
   if (alarms.length > 0) {
     const metrics = sum(alarms.map(alarmMetrics));
@@ -192,8 +204,32 @@ function idleNotes(stack: ReviewStack): string[] {
   if (endpointHosting(stack).some((h) => h.kind === 'serverless')) {
     notes.push('The SageMaker endpoint is Serverless Inference: no charge between predictions.');
   }
+  if (stack.resources.some((r) => r.type === 'AWS::Backup::BackupPlan')) {
+    notes.push(
+      'AWS Backup: the first recovery point of a table or bucket is a full copy, later ones hold what changed; the plan keeps 35 daily points. ' +
+        'Billed per GB-month held, so about $0 for a new deployment; the plan, the vault and the selection cost nothing.',
+    );
+  }
   notes.push('Free tiers (CloudWatch: 10 alarm metrics and 3 dashboards per account; Lambda; API Gateway in the first year) are not subtracted.');
   return notes;
+}
+
+/** Resources of the stack that an AWS Backup selection names (by `Fn::GetAtt [id, Arn]` or `Ref`). */
+function backupSelected(stack: ReviewStack): ReviewResource[] {
+  const byId = new Map(stack.resources.map((r) => [r.logicalId, r]));
+  const ids = stack.resources
+    .filter((r) => r.type === 'AWS::Backup::BackupSelection')
+    .flatMap((r) => {
+      const selection = r.properties.BackupSelection;
+      return isRecord(selection) && Array.isArray(selection.Resources) ? selection.Resources : [];
+    })
+    .flatMap((v): string[] => {
+      if (!isRecord(v)) return [];
+      const att = v['Fn::GetAtt'];
+      if (Array.isArray(att) && typeof att[0] === 'string') return [att[0]];
+      return typeof v.Ref === 'string' ? [v.Ref] : [];
+    });
+  return [...new Set(ids)].flatMap((id) => byId.get(id) ?? []);
 }
 
 /** The distinct Availability Zones of an interface endpoint's subnets (each subnet's AZ expression, as written). */
@@ -515,9 +551,23 @@ function perRequest(part: CostLine): string {
 
 const mark = (price: Price) => (price.assumed ? ' \\*' : '');
 
-export function costSheetMarkdown(sheet: CostSheet): string {
+export interface CostSheetMarkdownOptions {
+  /** Set for the sheet of the regulated profile (`-c compliance=regulated`): named in the title, with a link to the standard sheet. */
+  readonly profile?: 'regulated';
+}
+
+export function costSheetMarkdown(sheet: CostSheet, options: CostSheetMarkdownOptions = {}): string {
   const out: string[] = [];
-  out.push(`# Cost: ${sheet.stackId}`, '');
+  if (options.profile === 'regulated') {
+    out.push(`# Cost: ${sheet.stackId}, regulated profile`, '');
+    out.push(
+      'Synthesized with `-c compliance=regulated` ([docs/compliance.md](../../compliance.md)): customer managed keys, AWS Backup, a dead-letter ' +
+        'queue and whatever else the profile adds, priced from the template as the [standard sheet](cost.md) is.',
+      '',
+    );
+  } else {
+    out.push(`# Cost: ${sheet.stackId}`, '');
+  }
   out.push(
     `Region ${sheet.region}. USD, on-demand list prices, no free tiers, no taxes. A price marked \\* is assumed (not read on an AWS page); every ` +
       `price's source is listed at the end.`,

@@ -135,6 +135,28 @@ export const PRICES = {
     assumed: true,
     reason: `figure on third-party pages (wring.co, factualminds.com); ${EU_SAME}`,
   },
+  backupDynamoDbGbMonth: {
+    service: 'AWS Backup',
+    item: 'DynamoDB backup storage (warm)',
+    unit: 'GB-month',
+    usd: same(0.1),
+    source: thirdParty('https://www.factualminds.com/blog/aws-backup-pricing-vaults-cross-region-restores/'),
+    assumed: true,
+    reason:
+      'figure on a third-party page (factualminds.com, us-east-1); aws.amazon.com/backup/pricing/ confirms billing per GB-month of backup storage, ' +
+      `a full first copy then incremental changes, no minimum fee (its table is not in the corpus); ${EU_SAME}`,
+  },
+  backupS3GbMonth: {
+    service: 'AWS Backup',
+    item: 'S3 backup storage (warm; objects under 128 KB billed as 128 KB, plus GET requests)',
+    unit: 'GB-month',
+    usd: same(0.05),
+    source: thirdParty('https://cloudburn.io/blog/aws-backup-pricing'),
+    assumed: true,
+    reason:
+      'warm backup storage at $0.05/GB-month in us-east-1 on a third-party page (cloudburn.io) and from memory of the AWS page for S3; ' +
+      `aws.amazon.com/backup/pricing/ gives the 128 KB minimum and the GET requests; ${EU_SAME}`,
+  },
   cloudwatchAlarmMetric: {
     service: 'CloudWatch',
     item: 'standard-resolution alarm, per metric it reads',

@@ -1,10 +1,13 @@
 /**
  * `npm run review`: for every stack of one synth (grounds 0-7 and PredictiveMl), what an architect
  * approves, written into docs/review/: the block diagram (SVG + Mermaid), the inventory, the cost
- * sheet and the diff from the ground below. Offline: no credentials, no browser, no network.
+ * sheet and the diff from the ground below; beside each cost sheet, the cost sheet of the regulated profile
+ * (`-c compliance=regulated`, docs/compliance.md), so the price of compliance shows per stack.
+ * Offline: no credentials, no browser, no network.
  *
  *   npm run review                         synthesize once, then write docs/review/
- *   npm run review -- --assembly cdk.out   reuse a cloud assembly instead of synthesizing
+ *   npm run review -- --assembly cdk.out   reuse a cloud assembly instead of synthesizing (the regulated
+ *                                          profile is still synthesized, in this process)
  *   npm run review -- --out <dir>          write elsewhere (test/review/review.test.ts compares)
  *   npm run review -- --assumptions a.json your traffic (review/assumptions.ts: every key optional)
  */
@@ -13,6 +16,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { App } from 'aws-cdk-lib';
+import * as z from 'zod';
+import { buildBlueprint } from '../lib/grounds/app';
 import { costAssumptionsSchema, type CostAssumptions, DEFAULT_ASSUMPTIONS } from './assumptions';
 import { costSheet, costSheetMarkdown, type CostSheet, formatUsd } from './cost';
 import { renderDiagram } from './diagram';
@@ -32,10 +38,20 @@ function below(stack: ReviewStack, stacks: readonly ReviewStack[]): ReviewStack 
   return previous ?? NOTHING(stack.id);
 }
 
-/** Every file of the review, by its path below docs/review/, from one cloud assembly's stacks. */
-export async function buildReview(stacks: readonly ReviewStack[], assumptions = DEFAULT_ASSUMPTIONS): Promise<Map<string, string>> {
+/**
+ * Every file of the review, by its path below docs/review/, from one cloud assembly's stacks; with
+ * `regulated` (the same stacks synthesized with `-c compliance=regulated`), each stack that has a
+ * regulated twin also gets `cost-regulated.md`, and the index a column with its idle floor.
+ */
+export async function buildReview(
+  stacks: readonly ReviewStack[],
+  assumptions = DEFAULT_ASSUMPTIONS,
+  regulated: readonly ReviewStack[] = [],
+): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   const sheets = new Map<string, CostSheet>(stacks.map((s) => [s.id, costSheet(s, assumptions)]));
+  const regulatedSheets = new Map<string, CostSheet>(regulated.map((s) => [s.id, costSheet(s, assumptions)]));
+  const withRegulated = regulatedSheets.size > 0;
   const index: string[] = [];
   for (const stack of stacks) {
     const from = below(stack, stacks);
@@ -47,6 +63,8 @@ export async function buildReview(stacks: readonly ReviewStack[], assumptions = 
     files.set(`${stack.id}/diagram.md`, `# ${stack.id}: block diagram\n\n\`\`\`mermaid\n${diagram.mermaid.trimEnd()}\n\`\`\`\n`);
     files.set(`${stack.id}/inventory.md`, inventoryMarkdown(stack));
     files.set(`${stack.id}/cost.md`, costSheetMarkdown(sheet));
+    const regulatedSheet = regulatedSheets.get(stack.id);
+    if (regulatedSheet) files.set(`${stack.id}/cost-regulated.md`, costSheetMarkdown(regulatedSheet, { profile: 'regulated' }));
     files.set(
       `${stack.id}/diff.md`,
       diffMarkdown(diff, {
@@ -66,13 +84,20 @@ export async function buildReview(stacks: readonly ReviewStack[], assumptions = 
         `- [Block diagram as Mermaid text](diagram.md)`,
         `- [Inventory](inventory.md): ${stack.resources.length} resources in ${stack.blocks.length} blocks; principals, entry points, stored data`,
         `- [Cost sheet](cost.md): idle floor ${usd(sheet.idleMonthlyUsd)} a month; ${usd(sheet.per1kUsd)} per 1,000 requests`,
+        ...(regulatedSheet
+          ? [
+              `- [Cost sheet, regulated profile](cost-regulated.md): idle floor ${usd(regulatedSheet.idleMonthlyUsd)} a month ` +
+                `(${signedUsd(regulatedSheet.idleMonthlyUsd - sheet.idleMonthlyUsd)}); ${usd(regulatedSheet.per1kUsd)} per 1,000 requests`,
+            ]
+          : []),
         `- [Diff from ${fromName}](diff.md)`,
         '',
       ].join('\n'),
     );
+    const regulatedCell = regulatedSheet ? `[${usd(regulatedSheet.idleMonthlyUsd)}](${stack.id}/cost-regulated.md)` : '–';
     index.push(
       `| [${stack.id}](${stack.id}/README.md) | ${stack.resources.length} | ${stack.blocks.map((b) => b.name).join(', ')} | ` +
-        `${usd(sheet.idleMonthlyUsd)} | ${usd(sheet.per1kUsd)} | [diff](${stack.id}/diff.md) |`,
+        `${usd(sheet.idleMonthlyUsd)} | ${withRegulated ? `${regulatedCell} | ` : ''}${usd(sheet.per1kUsd)} | [diff](${stack.id}/diff.md) |`,
     );
   }
   files.set(
@@ -84,8 +109,16 @@ export async function buildReview(stacks: readonly ReviewStack[], assumptions = 
       'Cost assumptions (yours: `npm run review -- --assumptions file.json --out dir`) are in [review/assumptions.ts](../../review/assumptions.ts) ' +
         'and printed on each cost sheet; prices, with their sources, in [review/prices.ts](../../review/prices.ts).',
       '',
-      '| stack | resources | blocks | idle floor / month | per 1,000 requests | from the ground below |',
-      '| --- | --- | --- | --- | --- | --- |',
+      ...(withRegulated
+        ? [
+            'The column "idle floor, regulated" is the idle floor of the same stack synthesized with `-c compliance=regulated` ' +
+              '([docs/compliance.md](../compliance.md)): customer managed keys, AWS Backup (0 GB assumed at rest), the dead-letter queue and ' +
+              "the profile's network, each priced from the template.",
+            '',
+            '| stack | resources | blocks | idle floor / month | idle floor, regulated | per 1,000 requests | from the ground below |',
+            '| --- | --- | --- | --- | --- | --- | --- |',
+          ]
+        : ['| stack | resources | blocks | idle floor / month | per 1,000 requests | from the ground below |', '| --- | --- | --- | --- | --- | --- |']),
       ...index,
       '',
     ].join('\n'),
@@ -94,6 +127,26 @@ export async function buildReview(stacks: readonly ReviewStack[], assumptions = 
 }
 
 const usd = (n: number) => `${formatUsd(n)} USD`;
+const signedUsd = (n: number) => (n === 0 ? '±0 USD' : `${n > 0 ? '+' : '−'}${usd(Math.abs(n))}`);
+
+const ROOT_CONTEXT = z.looseObject({ context: z.record(z.string(), z.unknown()) });
+
+/**
+ * The regulated profile's templates (`-c compliance=regulated`, cdk.json's context) into `outdir`,
+ * synthesized in this process: the review prices templates, so the profile's cdk-nag packs (whose
+ * findings test/compliance keeps) are not run, nor is function code bundled (a cost sheet reads no code).
+ */
+export function synthesizeRegulated(outdir: string): void {
+  const { context } = ROOT_CONTEXT.parse(JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')));
+  const app = new App({
+    outdir,
+    context: { ...context, compliance: 'regulated', 'aws:cdk:enable-path-metadata': true, 'aws:cdk:bundling-stacks': [] },
+    analyticsReporting: false,
+    builtinCloudFormationValidation: false,
+  });
+  buildBlueprint(app, { nag: false });
+  app.synth();
+}
 
 /** `cdk synth` of every stack into `outdir`, as `npm run synth` does. */
 export function synthesize(outdir: string): void {
@@ -142,20 +195,25 @@ async function main(): Promise<void> {
     assembly = temp;
     synthesize(assembly);
   }
-  const synthesized = performance.now();
+  const synthesizedStandard = performance.now();
+  const regulatedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'review-regulated-'));
   try {
+    synthesizeRegulated(regulatedDir);
+    const synthesized = performance.now();
     const stacks = loadReviewStacks(assembly);
-    const files = await buildReview(stacks, assumptions);
+    const files = await buildReview(stacks, assumptions, loadReviewStacks(regulatedDir));
     const out = path.resolve(values.out ?? REVIEW_DIR);
     writeReview(out, files);
     const done = performance.now();
     const seconds = (ms: number) => (ms / 1000).toFixed(1);
     console.log(
       `review: ${stacks.length} stacks, ${files.size} files in ${path.relative(process.cwd(), out) || '.'} ` +
-        `(${temp ? `synth ${seconds(synthesized - started)} s, ` : ''}review ${seconds(done - synthesized)} s)`,
+        `(${temp ? `synth ${seconds(synthesizedStandard - started)} s, ` : ''}regulated synth ${seconds(synthesized - synthesizedStandard)} s, ` +
+        `review ${seconds(done - synthesized)} s)`,
     );
   } finally {
     if (temp) fs.rmSync(temp, { recursive: true, force: true });
+    fs.rmSync(regulatedDir, { recursive: true, force: true });
   }
 }
 

@@ -1,25 +1,35 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { costSheet } from '../../review/cost';
+import { DEFAULT_ASSUMPTIONS } from '../../review/assumptions';
 import { loadReviewStacks, type ReviewStack } from '../../review/model';
-import { buildReview, readAssumptions, REVIEW_DIR, synthesize } from '../../review/run';
+import { buildReview, readAssumptions, REVIEW_DIR, synthesize, synthesizeRegulated } from '../../review/run';
 
 /**
  * docs/review/ is what `npm run review` writes from one synth of this tree: a change to a block
  * that is not reviewed (the review not regenerated and committed) fails here, naming the files.
  */
 let assembly: string;
+let regulatedAssembly: string;
 let stacks: ReviewStack[];
+let regulated: ReviewStack[];
 let files: Map<string, string>;
 
 beforeAll(async () => {
   assembly = fs.mkdtempSync(path.join(os.tmpdir(), 'review-'));
+  regulatedAssembly = fs.mkdtempSync(path.join(os.tmpdir(), 'review-regulated-'));
   synthesize(assembly);
+  synthesizeRegulated(regulatedAssembly);
   stacks = loadReviewStacks(assembly);
-  files = await buildReview(stacks);
+  regulated = loadReviewStacks(regulatedAssembly);
+  files = await buildReview(stacks, DEFAULT_ASSUMPTIONS, regulated);
 }, 240_000);
 
-afterAll(() => fs.rmSync(assembly, { recursive: true, force: true }));
+afterAll(() => {
+  fs.rmSync(assembly, { recursive: true, force: true });
+  fs.rmSync(regulatedAssembly, { recursive: true, force: true });
+});
 
 function committed(): Map<string, string> {
   const found = new Map<string, string>();
@@ -52,6 +62,30 @@ describe('npm run review', () => {
         expect(files.get(`${stack.id}/${name}`)?.length ?? 0).toBeGreaterThan(0);
       }
     }
+  });
+
+  test('each stack also has the cost sheet of the regulated profile, linked from its README and the index', () => {
+    expect(regulated.map((s) => s.id)).toEqual(stacks.map((s) => s.id));
+    for (const stack of stacks) {
+      expect(files.get(`${stack.id}/cost-regulated.md`)).toMatch(new RegExp(`^# Cost: ${stack.id}, regulated profile\n`));
+      expect(files.get(`${stack.id}/README.md`)).toContain('[Cost sheet, regulated profile](cost-regulated.md)');
+      expect(files.get('README.md')).toContain(`](${stack.id}/cost-regulated.md) |`);
+    }
+    expect(files.get('README.md')).toContain('| idle floor / month | idle floor, regulated |');
+  });
+
+  test("the regulated idle floor of each stack is the standard one plus at least its extra keys' $1 a month each", () => {
+    const keys = (s: ReviewStack) => s.resources.filter((r) => r.type === 'AWS::KMS::Key').length;
+    for (const [i, stack] of stacks.entries()) {
+      const [lean, strict] = [costSheet(stack, DEFAULT_ASSUMPTIONS), costSheet(regulated[i], DEFAULT_ASSUMPTIONS)];
+      const extraKeys = keys(regulated[i]) - keys(stack);
+      expect({ stack: stack.id, extraKeys: extraKeys > 0 }).toEqual({ stack: stack.id, extraKeys: true });
+      expect(strict.idleMonthlyUsd - lean.idleMonthlyUsd).toBeGreaterThanOrEqual(extraKeys);
+    }
+    // The tables and buckets in the backup plan are priced per GB, at 0 GB assumed for a new deployment.
+    expect(files.get('Ground7-FullSystem/cost-regulated.md')).toMatch(
+      /\| AWS Backup storage, tables \(0 GB assumed at rest\) \| 3 tables in the daily backup plan \|/,
+    );
   });
 
   test('each SVG diagram names every block of its stack, and no block the stack does not have', () => {
