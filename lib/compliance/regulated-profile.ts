@@ -1,5 +1,6 @@
 import { Aspects, type IAspect, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { ALARM_ACTIONS } from './alarms';
 import { API_STAGE } from './api';
 import type { IRegulatedControl } from './control';
 import { DATA_CONTROLS } from './data';
@@ -28,6 +29,6 @@ export class RegulatedProfile implements IAspect {
 }
 
 /** The controls the profile applies, in order. */
-export const REGULATED_CONTROLS: readonly IRegulatedControl[] = [...FUNCTION_CONTROLS, ...NETWORK_CONTROLS, ...DATA_CONTROLS, API_STAGE];
+export const REGULATED_CONTROLS: readonly IRegulatedControl[] = [...FUNCTION_CONTROLS, ...NETWORK_CONTROLS, ...DATA_CONTROLS, API_STAGE, ALARM_ACTIONS];
 
 export type { IRegulatedControl } from './control';

@@ -1,7 +1,5 @@
-import { Aws, Duration, Names, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Names, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -17,6 +15,7 @@ import {
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import { encryptedAlarmTopic } from '../shared/alarm-topic';
 import { checkRange } from '../shared/checks';
 import type { IModelApi } from '../api/model-api';
 import type { IResponseCache } from '../cache/response-cache';
@@ -122,25 +121,7 @@ export class Observability extends Construct {
     }
 
     // --- Topic ------------------------------------------------------------------------------
-    const key = new kms.Key(this, 'TopicKey', { description: 'genai-blueprint: alarm notifications', enableKeyRotation: true });
-    this.topic = new sns.Topic(this, 'Topic', { displayName: 'genai-blueprint alarms', masterKey: key, enforceSSL: true });
-    // CloudWatch alarms publish as the service principal cloudwatch.amazonaws.com, so they need two
-    // Allows: in the key policy (an encrypted topic: "Enable compatibility between event sources from
-    // AWS services and encrypted topics", https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html)
-    // and in the topic policy, because `enforceSSL` writes an AWS::SNS::TopicPolicy, and a topic policy
-    // replaces SNS's default one (https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html).
-    // Both only for alarms of this account and Region (confused deputy).
-    const fromAlarms = {
-      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-      ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
-    };
-    const cloudwatchService = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({ principals: [cloudwatchService], actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: ['*'], conditions: fromAlarms }),
-    );
-    this.topic.addToResourcePolicy(
-      new iam.PolicyStatement({ principals: [cloudwatchService], actions: ['sns:Publish'], resources: [this.topic.topicArn], conditions: fromAlarms }),
-    );
+    this.topic = encryptedAlarmTopic(this, 'genai-blueprint: alarm notifications', 'genai-blueprint alarms').topic;
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
     // --- Dashboard and alarms ---------------------------------------------------------------
