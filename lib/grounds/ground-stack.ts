@@ -1,6 +1,6 @@
 import { Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import type { BlueprintConfig } from '../config/schema';
 import { Agent } from '../constructs/agent/agent';
 import { AgentRoute } from '../constructs/agent/agent-route';
@@ -10,6 +10,7 @@ import { IsolatedNetwork } from '../constructs/cache/isolated-network';
 import { ResponseCache } from '../constructs/cache/response-cache';
 import { Feedback } from '../constructs/feedback/feedback';
 import { ModelGateway } from '../constructs/gateway/model-gateway';
+import { stageWebAcl } from '../constructs/gateway/web-acl';
 import { Guardrail } from '../constructs/guardrail/guardrail';
 import { KnowledgeBase } from '../constructs/knowledge-base/knowledge-base';
 import { ModelCall } from '../constructs/model-call/model-call';
@@ -38,6 +39,7 @@ import {
   observabilitySettings,
   predictiveMlSettings,
   regulatedInterfaceServices,
+  webAclSettings,
   responseCacheProps,
   routedModels,
   sessionStoreProps,
@@ -108,7 +110,12 @@ export class GroundStack extends Stack {
     const auth = (this.auth = ground >= 7 ? new UserAuth(this, 'Auth', userAuthProps(config)) : undefined);
     // Ground 0: a model call.
     const api = (this.api = new ModelApi(this, 'Api', modelApiProps(config, auth)));
-    if (ground < 4) {
+    const regulated = config.compliance === 'regulated';
+    if (ground < 4 && regulated) {
+      // The regulated profile's edge below ground 4: the gateway's web ACL alone, under the gateway's
+      // construct id, so that ground 4's ModelGateway takes it over with the same logical ids.
+      stageWebAcl(new Construct(this, 'Gateway'), api.restApi.deploymentStage, webAclSettings(config));
+    } else if (ground < 4) {
       api.acknowledgeNoWebAcl(
         'Grounds 0-3 have no WAF web ACL: only IAM-signed callers of this account reach the API; the gateway of ground 4 associates one with this stage',
       );
@@ -122,7 +129,6 @@ export class GroundStack extends Stack {
     // Ground 5: an isolated network and the cache in it. The regulated profile runs every function in
     // that network, so it has one on every ground (same id: going up to ground 5 keeps it), with an
     // endpoint for each AWS API the ground's functions call.
-    const regulated = config.compliance === 'regulated';
     if (ground >= 5 || regulated) {
       this.network = new IsolatedNetwork(this, 'Network', isolatedNetworkProps(config, regulated ? regulatedInterfaceServices(config, ground) : undefined));
     }

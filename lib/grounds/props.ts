@@ -12,6 +12,7 @@ import { DEFAULT_INTERFACE_SERVICES, type IIsolatedNetwork, type IsolatedNetwork
 import type { IResponseCache, ResponseCacheProps } from '../constructs/cache/response-cache';
 import type { FeedbackProps, IFeedback } from '../constructs/feedback/feedback';
 import type { IModelGateway, ModelGatewayProps } from '../constructs/gateway/model-gateway';
+import type { StageWebAclOptions } from '../constructs/gateway/web-acl';
 import type { GuardrailProps, IGuardrail } from '../constructs/guardrail/guardrail';
 import { BLUEPRINT_CORPUS, type ChunkingStrategy, type IKnowledgeBase, type KnowledgeBaseProps } from '../constructs/knowledge-base/knowledge-base';
 import type { ModelCallProps } from '../constructs/model-call/model-call';
@@ -98,6 +99,13 @@ export function modelGatewayProps(config: BlueprintConfig, api: IModelApi, copie
       burstLimit: t.burstLimit,
     })),
     modelSourceArn: copies?.model.sourceArn(copies.scope),
+    ...webAclSettings(config),
+  };
+}
+
+/** The gateway's web ACL settings (ground 4 up, and grounds 0-3 in the regulated profile). */
+export function webAclSettings(config: BlueprintConfig): StageWebAclOptions {
+  return {
     blockLargeBodies: config.gateway.blockLargeBodies,
     requestsPer5MinPerIp: config.gateway.requestsPer5MinPerIp,
     logRetention: logRetention(config),

@@ -1,4 +1,4 @@
-import { ArnFormat, type CfnElement, CfnOutput, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { type CfnElement, CfnOutput, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -7,8 +7,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import type { IModelApi } from '../api/model-api';
+import { stageWebAcl } from './web-acl';
 import { type BedrockModel, invokeActions, type ModelInvocation } from '../shared/bedrock-model';
-import { retainedResourceName } from '../shared/names';
 import { TENANT_TIERS, type TenantTier } from '../../../contracts/tenants';
 import { TENANT_NAME_PATTERN } from '../../../contracts/ids';
 
@@ -272,77 +272,12 @@ export class ModelGateway extends ModelGatewayBase {
     this.usagePlans = usagePlans;
     this.inferenceProfiles = profiles;
 
-    // --- WAF web ACL on the stage.
-    // Name and metric name are the same generated value: CloudWatch's `WebACL` dimension is the
-    // ACL's name, so `metricBlockedRequests` can reference it before deployment.
-    this.webAclName = Names.uniqueResourceName(this, { maxLength: 128 });
-    const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
-      cloudWatchMetricsEnabled: true,
-      metricName,
-      // Sampled requests cannot be redacted by the logging configuration: they would show the
-      // x-api-key and SigV4 Authorization headers to console readers. The redacted logs serve
-      // the same debugging need.
-      sampledRequestsEnabled: false,
-    });
-    const managedGroup = (
-      priority: number,
-      name: string,
-      ruleActionOverrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[],
-    ): wafv2.CfnWebACL.RuleProperty => ({
-      name,
-      priority,
-      overrideAction: { none: {} },
-      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name, ruleActionOverrides } },
-      visibilityConfig: visibility(name),
-    });
-    // Core Rule Set decision: its SizeRestrictions_BODY blocks every body over 8 KB, a fixed size
-    // that cannot be raised, and long prompts (and RAG questions with pasted context) exceed it.
-    // By default the rule only counts (visible in metrics and logs) and the application enforces
-    // its own cap: the route's body model (`maxLength` on the query) rejects larger bodies at API
-    // Gateway, and Lambda refuses synchronous payloads over 256 KB. `blockLargeBodies` keeps BLOCK.
-    const coreRuleOverrides = blockLargeBodies ? undefined : [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }];
-    // About 930 WCUs of the 1,500 a web ACL includes: Common 700, KnownBadInputs 200, IpReputation 25, rate 2.
-    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
-      name: this.webAclName,
-      description: 'genai-blueprint gateway: AWS managed rules and a per-IP rate limit',
-      scope: 'REGIONAL',
-      defaultAction: { allow: {} },
-      visibilityConfig: visibility(this.webAclName),
-      rules: [
-        // Cheapest and most certain first: known-bad IPs, then floods, then request inspection.
-        managedGroup(0, 'AWSManagedRulesAmazonIpReputationList'),
-        {
-          name: 'RateLimitPerIp',
-          priority: 1,
-          action: { block: {} },
-          statement: { rateBasedStatement: { limit: requestsPer5MinPerIp, aggregateKeyType: 'IP', evaluationWindowSec: 300 } },
-          visibilityConfig: visibility('RateLimitPerIp'),
-        },
-        managedGroup(2, 'AWSManagedRulesCommonRuleSet', coreRuleOverrides),
-        managedGroup(3, 'AWSManagedRulesKnownBadInputsRuleSet'),
-      ],
-    });
-    this.webAclAssociation = new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
-      // arn:<partition>:apigateway:<region>::/restapis/<id>/stages/<stage>; its Ref on the stage
-      // orders the association after the stage exists.
-      resourceArn: this.stage.stageArn,
-      webAclArn: this.webAcl.attrArn,
-    });
-
-    this.wafLogs = new logs.LogGroup(this, 'WafLogs', {
-      // WAF logs only to groups named aws-waf-logs-*; retained (the default), so the name changes with each create of the stack.
-      logGroupName: retainedResourceName(this, 'aws-waf-logs-', 160),
-      retention: logRetention,
-    });
-    new wafv2.CfnLoggingConfiguration(this, 'WafLogging', {
-      resourceArn: this.webAcl.attrArn,
-      // WAF wants the log group ARN without the `:*` suffix that the log group's `Arn` attribute carries.
-      logDestinationConfigs: [
-        Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: this.wafLogs.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-      ],
-      // SigV4 signatures and tenants' API keys stay out of the logs.
-      redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'x-api-key' } }],
-    });
+    // --- WAF web ACL on the stage (also what the regulated profile puts on grounds 0-3, lib/grounds).
+    const edge = stageWebAcl(this, this.stage, { blockLargeBodies, requestsPer5MinPerIp, logRetention });
+    this.webAclName = edge.webAclName;
+    this.webAcl = edge.webAcl;
+    this.webAclAssociation = edge.webAclAssociation;
+    this.wafLogs = edge.wafLogs;
   }
 
   protected keyIdOf(tenant: string): string | undefined {
