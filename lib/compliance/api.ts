@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Tokenization, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type { IConstruct } from 'constructs';
 import { type IRegulatedControl, packRules } from './control';
@@ -53,3 +53,41 @@ function integrationOf(method: apigateway.CfnMethod): { type?: string; uri?: unk
   const integration: unknown = Stack.of(method).resolve(method.integration);
   return typeof integration === 'object' && integration !== null ? (integration as { type?: string; uri?: unknown }) : undefined;
 }
+
+/**
+ * The access log of the regulated profile records who called, not only from where: the IAM caller
+ * and user ARN (SigV4, grounds 0-6), the Cognito token's subject and client (ground 7), the tenant's
+ * API key id (ground 4 up), beside the standard fields (`AccessLogFormat.jsonWithStandardFields`
+ * logs the IAM caller and user, not the key id or the token's claims). Never the key itself.
+ */
+export const ACCESS_LOG_CALLER: IRegulatedControl = {
+  rules: [],
+  visit(node: IConstruct): void {
+    if (!(node instanceof apigateway.CfnStage)) return;
+    const current = node.accessLogSetting;
+    if (current === undefined || Tokenization.isResolvable(current) || current.destinationArn === undefined) return;
+    node.accessLogSetting = { destinationArn: current.destinationArn, format: CALLER_LOG_FORMAT };
+  },
+};
+
+const F = apigateway.AccessLogField;
+export const CALLER_LOG_FORMAT = apigateway.AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: F.contextRequestId(),
+    requestTime: F.contextRequestTime(),
+    httpMethod: F.contextHttpMethod(),
+    resourcePath: F.contextResourcePath(),
+    status: F.contextStatus(),
+    protocol: F.contextProtocol(),
+    responseLength: F.contextResponseLength(),
+    ip: F.contextIdentitySourceIp(),
+    caller: F.contextIdentityCaller(),
+    user: F.contextIdentityUser(),
+    userArn: F.contextIdentityUserArn(),
+    apiKeyId: F.contextIdentityApiKeyId(),
+    principalId: F.contextAuthorizerPrincipalId(),
+    tokenSubject: F.contextAuthorizerClaims('sub'),
+    tokenClient: F.contextAuthorizerClaims('client_id'),
+    wafResponseCode: F.contextWafResponseCode(),
+  }),
+).toString();

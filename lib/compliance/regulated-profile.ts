@@ -1,7 +1,7 @@
 import { Aspects, type IAspect, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { ALARM_ACTIONS } from './alarms';
-import { API_STAGE } from './api';
+import { ACCESS_LOG_CALLER, API_STAGE } from './api';
 import type { IRegulatedControl } from './control';
 import { DATA_CONTROLS } from './data';
 import { FUNCTION_CONTROLS } from './functions';
@@ -29,6 +29,13 @@ export class RegulatedProfile implements IAspect {
 }
 
 /** The controls the profile applies, in order. */
-export const REGULATED_CONTROLS: readonly IRegulatedControl[] = [...FUNCTION_CONTROLS, ...NETWORK_CONTROLS, ...DATA_CONTROLS, API_STAGE, ALARM_ACTIONS];
+export const REGULATED_CONTROLS: readonly IRegulatedControl[] = [
+  ...FUNCTION_CONTROLS,
+  ...NETWORK_CONTROLS,
+  ...DATA_CONTROLS,
+  API_STAGE,
+  ACCESS_LOG_CALLER,
+  ALARM_ACTIONS,
+];
 
 export type { IRegulatedControl } from './control';

@@ -103,10 +103,13 @@ export function modelGatewayProps(config: BlueprintConfig, api: IModelApi, copie
   };
 }
 
-/** The gateway's web ACL settings (ground 4 up, and grounds 0-3 in the regulated profile). */
+/**
+ * The gateway's web ACL settings (ground 4 up, and grounds 0-3 in the regulated profile). The regulated
+ * profile keeps the Core Rule Set's body-size rule at BLOCK (bodies over 8 KB refused by WAF, not only counted).
+ */
 export function webAclSettings(config: BlueprintConfig): StageWebAclOptions {
   return {
-    blockLargeBodies: config.gateway.blockLargeBodies,
+    blockLargeBodies: config.gateway.blockLargeBodies || config.compliance === 'regulated',
     requestsPer5MinPerIp: config.gateway.requestsPer5MinPerIp,
     logRetention: logRetention(config),
   };

@@ -1,9 +1,11 @@
 import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { acknowledgementsIn } from '../../lib/checks';
 import { API_STAGE } from '../../lib/compliance/api';
 import { RegulatedProfile } from '../../lib/compliance/regulated-profile';
+import { buildApp } from '../support/synth';
 
 /** The stage acknowledgements hold only while what makes their rules not apply is true of the API. */
 function acknowledged(build: (api: apigateway.RestApi, fn: lambda.Function) => void): string[] {
@@ -43,4 +45,23 @@ test('an HTTP backend keeps the client-certificate rule; a cache cluster keeps t
     (api.deploymentStage.node.defaultChild as apigateway.CfnStage).cacheClusterEnabled = true;
   });
   expect(cached.filter((id) => id.includes('Cache'))).toEqual([]);
+});
+
+test('regulated access logs name the caller: IAM caller and user ARN, API key id, the token subject and client; WAF blocks large bodies', () => {
+  const { app, stacks } = buildApp({ compliance: 'regulated', ground: 4 });
+  app.synth();
+  const template = Template.fromStack(stacks[0]);
+  const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
+  const format: unknown = JSON.parse(stage.Properties.AccessLogSetting.Format);
+  expect(format).toMatchObject({
+    caller: '$context.identity.caller',
+    userArn: '$context.identity.userArn',
+    apiKeyId: '$context.identity.apiKeyId',
+    tokenSubject: '$context.authorizer.claims.sub',
+    tokenClient: '$context.authorizer.claims.client_id',
+  });
+  expect(JSON.stringify(format)).not.toContain('$context.identity.apiKey"');
+  const [acl] = Object.values(template.findResources('AWS::WAFv2::WebACL'));
+  const coreRuleSet = acl.Properties.Rules.find((r: { Name: string }) => r.Name === 'AWSManagedRulesCommonRuleSet');
+  expect(coreRuleSet.Statement.ManagedRuleGroupStatement.RuleActionOverrides).toBeUndefined();
 });
