@@ -38,6 +38,7 @@ export class RegulatedData extends Construct {
 
   private logsKeyValue?: kms.Key;
   private dataKeyValue?: kms.Key;
+  private tableStatementsAdded = false;
   private readonly backedUp: string[] = [];
   private selection?: backup.CfnBackupSelection;
 
@@ -105,6 +106,40 @@ export class RegulatedData extends Construct {
       this.dataKeyValue = key;
     }
     return this.dataKeyValue;
+  }
+
+  /**
+   * The data key, usable through DynamoDB as well: the key policy the DynamoDB Developer Guide gives
+   * for a customer managed key ("Encryption at rest: How it works", key policy): principals of this
+   * account through DynamoDB in this Region (`kms:ViaService` dynamodb, `kms:CallerAccount`), with
+   * kms:CreateGrant because DynamoDB keeps a grant per table and replica; and DynamoDB's service
+   * principal may read the key's metadata and grants (it checks the key is usable). As for S3, who
+   * reads a table is IAM's decision (`table.grantReadData(...)`): the key adds no grant beside it.
+   */
+  public get tableKey(): kms.Key {
+    const key = this.dataKey;
+    if (!this.tableStatementsAdded) {
+      const stack = Stack.of(this);
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowThroughDynamoDbForThisAccount',
+          principals: [new iam.AnyPrincipal()],
+          actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:CreateGrant', 'kms:DescribeKey'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'kms:CallerAccount': stack.account, 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
+        }),
+      );
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowDynamoDbToDescribeTheKey',
+          principals: [new iam.ServicePrincipal('dynamodb.amazonaws.com')],
+          actions: ['kms:DescribeKey', 'kms:ListGrants'],
+          resources: ['*'],
+        }),
+      );
+      this.tableStatementsAdded = true;
+    }
+    return key;
   }
 
   /** Adds `resourceArn` (a table or a bucket) to the stack's daily backup. */
@@ -306,5 +341,25 @@ export const BACKUP_PLAN: IRegulatedControl = {
   },
 };
 
+/** Whether `table` names a KMS key of its own (then it keeps it). */
+function hasOwnTableKey(table: dynamodb.CfnTable): boolean {
+  const sse = Stack.of(table).resolve(table.sseSpecification) as { kmsMasterKeyId?: unknown } | undefined;
+  return sse?.kmsMasterKeyId !== undefined;
+}
+
+/**
+ * Tables: every table without a key of its own is encrypted with the stack's data key (issue 14,
+ * a customer managed key per data class; no rule of the two packs asks, DynamoDBInBackupPlan aside).
+ * SSESpecification changes without interruption (CloudFormation: "Update requires: No
+ * interruption"); DynamoDB re-encrypts the table in the background.
+ */
+export const TABLE_ENCRYPTION: IRegulatedControl = {
+  rules: [],
+  visit(node) {
+    if (!(node instanceof dynamodb.CfnTable) || RegulatedData.owns(node) || hasOwnTableKey(node)) return;
+    node.sseSpecification = { sseEnabled: true, sseType: 'KMS', kmsMasterKeyId: RegulatedData.of(node).tableKey.keyArn };
+  },
+};
+
 /** The data controls, in the order the profile runs them (buckets are versioned before they are backed up). */
-export const DATA_CONTROLS: readonly IRegulatedControl[] = [LOG_GROUP_ENCRYPTION, BUCKET_PROTECTION, BACKUP_PLAN];
+export const DATA_CONTROLS: readonly IRegulatedControl[] = [LOG_GROUP_ENCRYPTION, BUCKET_PROTECTION, TABLE_ENCRYPTION, BACKUP_PLAN];

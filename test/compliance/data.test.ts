@@ -134,6 +134,56 @@ describe('regulated ground 7: encryption, versioning and backup', () => {
     expect([viaS3.result, direct.result]).toEqual(['Allowed', 'ImplicitlyDenied']);
   });
 
+  test('every table is encrypted with the data key, which principals of this account may use through DynamoDB in this Region', () => {
+    const tables = ofType(resources, 'AWS::DynamoDB::Table');
+    expect(tables.length).toBe(3); // sessions, feedback, agent data
+    for (const [id, table] of tables) {
+      expect({ id, sse: table.Properties.SSESpecification }).toEqual({ id, sse: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: getAtt(dataKey) } });
+    }
+    const statements = resources[dataKey].Properties.KeyPolicy.Statement as Record<string, unknown>[];
+    expect(statements).toContainEqual({
+      Sid: 'AllowThroughDynamoDbForThisAccount',
+      Effect: 'Allow',
+      Principal: { AWS: '*' },
+      Action: ['kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+      Resource: '*',
+      Condition: {
+        StringEquals: {
+          'kms:CallerAccount': { Ref: 'AWS::AccountId' },
+          'kms:ViaService': { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+        },
+      },
+    });
+    expect(statements).toContainEqual({
+      Sid: 'AllowDynamoDbToDescribeTheKey',
+      Effect: 'Allow',
+      Principal: { Service: 'dynamodb.amazonaws.com' },
+      Action: ['kms:DescribeKey', 'kms:ListGrants'],
+      Resource: '*',
+    });
+    // No statement lets anyone use the key without a ViaService condition, other than the account's own (IAM decides).
+    const open = statements.filter(
+      (st) => JSON.stringify(st.Principal) === JSON.stringify({ AWS: '*' }) && !JSON.stringify(st.Condition).includes('kms:ViaService'),
+    );
+    expect(open).toEqual([]);
+  });
+
+  test('simulated: a role granted a table reads it through DynamoDB with the data key, and cannot decrypt directly', async () => {
+    const r = new TemplateResolver(template.toJSON() as never, stack.stackName);
+    const keyArn = String(r.getAtt(dataKey, 'Arn'));
+    const resourcePolicy = r.resolve(resources[dataKey].Properties.KeyPolicy);
+    const [roleId] = ofType(resources, 'AWS::IAM::Role').find(([id]) => id.startsWith('SessionsReadFunctionRole')) ?? [];
+    expect(roleId).toBeDefined();
+    expect(JSON.stringify(rolePolicies(r, roleId!))).toContain('dynamodb:');
+    const roleArn = String(r.getAtt(roleId!, 'Arn'));
+    const decrypt = (context: Record<string, string>) =>
+      evaluate(roleArn, rolePolicies(r, roleId!), { action: 'kms:Decrypt', resource: keyArn, context, resourcePolicy, why: 'dynamodb:GetItem' });
+    const viaDynamoDb = await decrypt({ 'kms:ViaService': `dynamodb.${REGION}.amazonaws.com`, 'kms:CallerAccount': ACCOUNT });
+    const viaSqs = await decrypt({ 'kms:ViaService': `sqs.${REGION}.amazonaws.com`, 'kms:CallerAccount': ACCOUNT });
+    const direct = await decrypt({ 'kms:CallerAccount': ACCOUNT });
+    expect([viaDynamoDb.result, viaSqs.result, direct.result]).toEqual(['Allowed', 'ImplicitlyDenied', 'ImplicitlyDenied']);
+  });
+
   test('a daily backup plan covers every table and every bucket that is not an access-log bucket, into a vault encrypted with the data key', () => {
     const [[, selection]] = ofType(resources, 'AWS::Backup::BackupSelection');
     const covered = (selection.Properties.BackupSelection.Resources as { 'Fn::GetAtt': [string, string] }[]).map((x) => x['Fn::GetAtt'][0]).sort();
@@ -203,6 +253,27 @@ describe('regulated ground 2 and ground 0', () => {
     expect(ofType(resources, 'AWS::Backup::BackupPlan')).toEqual([]);
   });
 
+  test('an L1 table without a key gets the data key and the DynamoDB statements of its policy', () => {
+    const stack = new Stack(new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false }), 'RawTable');
+    new dynamodb.CfnTable(stack, 'Raw', {
+      keySchema: [{ attributeName: 'pk', keyType: 'HASH' }],
+      attributeDefinitions: [{ attributeName: 'pk', attributeType: 'S' }],
+    });
+    RegulatedProfile.applyTo(stack, DATA_CONTROLS);
+    const resources = Template.fromStack(stack).toJSON().Resources as Resources;
+    const dataKey = keyId(resources, 'RegulatedDataDataKey');
+    const [[, table]] = ofType(resources, 'AWS::DynamoDB::Table');
+    expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: getAtt(dataKey) });
+    const sids = (resources[dataKey].Properties.KeyPolicy.Statement as { Sid?: string }[]).map((st) => st.Sid).filter(Boolean);
+    expect(sids).toEqual(['AllowThroughS3ForThisAccount', 'AllowThroughDynamoDbForThisAccount', 'AllowDynamoDbToDescribeTheKey']);
+  });
+
+  test('ground 2 (a bucket, no table): the data key has no DynamoDB statement', () => {
+    const { resources } = regulatedGround(2);
+    const dataKey = keyId(resources, 'RegulatedDataDataKey');
+    expect(JSON.stringify(resources[dataKey].Properties.KeyPolicy)).not.toContain('dynamodb');
+  });
+
   test('the standard profile creates none of it', () => {
     const { stacks } = buildApp({ ground: 0 });
     const resources = Template.fromStack(stacks[0]).toJSON().Resources as Resources;
@@ -238,7 +309,11 @@ describe('data controls on constructs of your own', () => {
       const key = new kms.Key(stack, 'OwnKey', { enableKeyRotation: true });
       new s3.Bucket(stack, 'Bucket', { encryptionKey: key, versioned: true });
       new logs.LogGroup(stack, 'Logs', { encryptionKey: key });
-      new dynamodb.Table(stack, 'Table', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+      new dynamodb.Table(stack, 'Table', {
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryptionKey: key,
+      });
     });
     const ownKey = { 'Fn::GetAtt': [Match.stringLikeRegexp('^OwnKey'), 'Arn'] };
     template.hasResourceProperties('AWS::S3::Bucket', {
@@ -246,6 +321,7 @@ describe('data controls on constructs of your own', () => {
       LifecycleConfiguration: Match.absent(),
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: ownKey });
+    template.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: ownKey } });
     template.resourceCountIs('AWS::KMS::Key', 2); // its own, and the data key of the backup vault
     template.resourceCountIs('AWS::Backup::BackupSelection', 1);
   });
