@@ -45,7 +45,19 @@ const typed = process.env.LINT_TYPES
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'dist/', 'cdk.out/', 'cdk.out.*/', 'coverage/', '.bench/', '.tmp/', 'examples/*/node_modules/', 'examples/*/cdk.out/'],
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'cdk.out/',
+      'cdk.out.*/',
+      'coverage/',
+      '.bench/',
+      '.tmp/',
+      '.stryker-tmp/',
+      'reports/',
+      'examples/*/node_modules/',
+      'examples/*/cdk.out/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -79,6 +79,31 @@ describe('callerOf', () => {
     expect(text).toMatch(message);
   });
 
+  test('a caller API Gateway vouches for with nothing: an unknown IAM principal, never a tenant', () => {
+    const nobody = { principal: 'iam:unknown', kind: 'iam' };
+    expect(callerOf({} as unknown as APIGatewayProxyEvent, directory)).toEqual(nobody);
+    expect(callerOf({ requestContext: {} } as unknown as APIGatewayProxyEvent, directory)).toEqual(nobody);
+    expect(callerOf(event({ userArn: '' }), directory)).toEqual(nobody);
+    expect(callerOf(event(), directory)).toEqual(nobody);
+    const numeric = { requestContext: { identity: { userArn: 42 } } } as unknown as APIGatewayProxyEvent;
+    expect(callerOf(numeric, directory)).toEqual(nobody);
+    // No API key is no API key, even in a directory holding entries under the keys "null" and "undefined".
+    expect(callerOf(event(), { null: { tenant: 'acme', tier: 'basic' }, undefined: { tenant: 'acme', tier: 'basic' } })).toEqual(nobody);
+  });
+
+  test('claims that are not an object are no token', () => {
+    const stringClaims = { requestContext: { identity: { apiKeyId: 'keyGlobex' }, authorizer: { claims: 'sub=u-1' } } } as unknown as APIGatewayProxyEvent;
+    expect(callerOf(stringClaims, directory)).toMatchObject({ principal: 'apikey:keyGlobex', tenant: 'globex' });
+  });
+
+  test('a claim that is not a non-empty string is absent', () => {
+    const claims = { sub: 7, 'cognito:groups': 'tenant-acme' } as unknown as Record<string, string>;
+    expect(refused(event({ claims })).message).toBe(
+      "The token names no tenant: users must be in one tenant-<name> group; machine clients must use their tenant's app client",
+    );
+    expect(refused(event({ claims: { sub: '', 'cognito:groups': 'tenant-acme' } })).status).toBe(403);
+  });
+
   test('an API key id API Gateway did not issue to a tenant is not a tenant', () => {
     expect(callerOf(event({ apiKeyId: 'unknownKey', userArn: 'arn:aws:iam::1:user/x' }), directory)).toEqual({
       principal: 'iam:arn:aws:iam::1:user/x',
@@ -96,5 +121,8 @@ describe('tenantDirectoryFrom (the TENANTS variable)', () => {
   test('a bad directory fails the cold start naming the field, not later as a wrong tier', () => {
     expect(() => tenantDirectoryFrom('{"key-1":{"tenant":"acme","tier":"gold"}}')).toThrow('Function environment is invalid: TENANTS.key-1.tier');
     expect(() => tenantDirectoryFrom('{')).toThrow('TENANTS is not JSON');
+    expect(() => tenantDirectoryFrom('{"a":{"tenant":"acme","tier":"gold"},"b":{"tier":"basic"}}')).toThrow(
+      'Function environment is invalid: TENANTS.a.tier, TENANTS.b.tenant',
+    );
   });
 });

@@ -2,6 +2,7 @@ import { MODEL_CATALOG, type ModelAlias, invocationId } from '../../lib/config/m
 import { converseModel, createBedrockRuntime } from '../../lambda/shared/bedrock';
 import { toHttpError } from '../../lambda/shared/http';
 import { chooseModel, converseRouted, costOf, validatePolicy } from '../../lambda/shared/router';
+import type { ModelPort } from '../../lambda/shared/model';
 import type { RoutingPolicy } from '../../contracts/routing';
 import { BedrockFake, throttle } from '../support/bedrock-fake';
 
@@ -101,5 +102,116 @@ describe('fallback through the real Bedrock client', () => {
     const deadline = AbortSignal.timeout(100);
     await expect(converseRouted(model, POLICY, 'nova-lite', request, deadline)).rejects.toBeDefined();
     expect(fake.count('Converse')).toBe(1);
+  });
+});
+
+describe('the router alone (an in-memory model)', () => {
+  const P = { inputPerMTok: 1, outputPerMTok: 2 };
+  const SMALL: RoutingPolicy = {
+    targets: [
+      { alias: 'a', modelId: 'model-a', price: P },
+      { alias: 'b', modelId: 'model-b', price: P },
+      { alias: 'c', modelId: 'model-c', price: P },
+    ],
+    defaultAlias: 'a',
+    fallbacks: { a: ['a', 'b', 'c'] },
+  };
+  const request = { messages: [{ role: 'user' as const, text: 'hi' }], maxTokens: 10, temperature: 0 };
+  const failure = (name: string) => Object.assign(new Error(`${name} from the model`), { name });
+  /** A model that throws the given errors in turn, then answers. */
+  const scripted = (...errors: unknown[]) => {
+    const ids: string[] = [];
+    const port: ModelPort = {
+      converse: async (req) => {
+        ids.push(req.modelId);
+        if (errors.length) throw errors.shift();
+        return { text: 'ok', stopReason: 'end_turn', usage: { inputTokens: 1_000_000, outputTokens: 1_000_000, totalTokens: 2_000_000 }, latencyMs: 1 };
+      },
+    };
+    return { port, ids };
+  };
+
+  test.each([
+    'ThrottlingException',
+    'ServiceQuotaExceededException',
+    'TooManyRequestsException',
+    'ServiceUnavailableException',
+    'ModelNotReadyException',
+    'ModelTimeoutException',
+    'InternalServerException',
+    'TimeoutError',
+  ])('%s: the next model of the chain answers', async (name) => {
+    const { port, ids } = scripted(failure(name));
+    expect(await converseRouted(port, SMALL, 'a', request)).toEqual({
+      text: 'ok',
+      stopReason: 'end_turn',
+      usage: { inputTokens: 1_000_000, outputTokens: 1_000_000, totalTokens: 2_000_000 },
+      latencyMs: 1,
+      alias: 'b',
+      modelId: 'model-b',
+      triedAliases: ['a'],
+      costUsd: 3,
+    });
+    // The chain names `a` again: it is not tried twice.
+    expect(ids).toEqual(['model-a', 'model-b']);
+  });
+
+  test('every model fails: the last error is thrown, after each model was tried once', async () => {
+    const last = failure('ModelTimeoutException');
+    const { port, ids } = scripted(failure('ThrottlingException'), failure('ServiceUnavailableException'), last);
+    await expect(converseRouted(port, SMALL, 'a', request)).rejects.toBe(last);
+    expect(ids).toEqual(['model-a', 'model-b', 'model-c']);
+  });
+
+  test('a model without a fallback chain: its throttling error is the answer', async () => {
+    const throttled = failure('ThrottlingException');
+    const { port, ids } = scripted(throttled);
+    await expect(converseRouted(port, SMALL, 'b', request)).rejects.toBe(throttled);
+    expect(ids).toEqual(['model-b']);
+  });
+
+  test('errors another model would share (or that are not errors with a name) are not retried', async () => {
+    for (const error of [failure('ValidationException'), failure('AccessDeniedException'), null, 'text']) {
+      const { port, ids } = scripted(error);
+      await expect(converseRouted(port, SMALL, 'a', request)).rejects.toBe(error);
+      expect(ids).toEqual(['model-a']);
+    }
+  });
+
+  test('a cancelled request is not sent to another model, even when the model was throttled', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const throttled = failure('ThrottlingException');
+    const { port, ids } = scripted(throttled);
+    await expect(converseRouted(port, SMALL, 'a', request, controller.signal)).rejects.toBe(throttled);
+    expect(ids).toEqual(['model-a']);
+  });
+
+  test("a tenant's inference profile replaces a target's model id, alias by alias", async () => {
+    const { port, ids } = scripted(failure('ThrottlingException'));
+    const reply = await converseRouted(port, SMALL, 'a', request, undefined, { a: 'profile-a' });
+    expect(ids).toEqual(['profile-a', 'model-b']);
+    expect(reply).toMatchObject({ alias: 'b', modelId: 'model-b' });
+    expect((await converseRouted(scripted().port, SMALL, 'a', request, undefined, { a: 'profile-a' })).modelId).toBe('profile-a');
+  });
+
+  test('a prompt of exactly minChars is a long prompt; one fewer is not', () => {
+    expect(chooseModel(POLICY, { promptChars: 20_000 })).toBe('claude-haiku-4-5');
+    expect(chooseModel(POLICY, { promptChars: 19_999 })).toBe('nova-lite');
+  });
+
+  test('a policy without tiers or a long-prompt rule routes every tier to the default', () => {
+    expect(chooseModel(SMALL, { promptChars: 1_000_000, tier: 'premium' })).toBe('a');
+  });
+
+  test('validatePolicy checks every alias the policy names, and names each unknown one once', () => {
+    expect(() => validatePolicy(SMALL)).not.toThrow();
+    expect(() => validatePolicy({ ...SMALL, byTier: { basic: undefined } })).not.toThrow();
+    const fails = (policy: Partial<RoutingPolicy>) => () => validatePolicy({ ...SMALL, ...policy });
+    expect(fails({ defaultAlias: 'x' })).toThrow('routing policy names models that are not targets: x');
+    expect(fails({ byTier: { premium: 'x' } })).toThrow('routing policy names models that are not targets: x');
+    expect(fails({ longPrompt: { minChars: 1, alias: 'x' } })).toThrow('routing policy names models that are not targets: x');
+    expect(fails({ fallbacks: { x: ['a'] } })).toThrow('routing policy names models that are not targets: x');
+    expect(fails({ defaultAlias: 'x', fallbacks: { a: ['x', 'y'] } })).toThrow('routing policy names models that are not targets: x, y');
   });
 });

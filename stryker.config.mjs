@@ -1,0 +1,60 @@
+// Mutation testing of the pure modules (issue 16; docs/mutation.md): `npm run mutation`, never part of `npm test`.
+// Stryker copies the project into .stryker-tmp/ and mutates the copy, so a run never changes the checkout that
+// other jest runs read.
+// The tests that import the mutated modules directly. A mutated file is tested only by the files
+// among these that jest --findRelatedTests links to it (imports, not the handlers' dynamic require).
+const UNIT_TESTS = [
+  'test/lambda/router.test.ts',
+  'test/lambda/identity.test.ts',
+  'test/lambda/decimal.test.ts',
+  'test/lambda/cache-keys.test.ts',
+  'test/lambda/prompt-core.test.ts',
+];
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: 'npm',
+  testRunner: 'jest',
+  jest: {
+    projectType: 'custom',
+    configFile: 'jest.config.js',
+    // Pure, deterministic, fast. The handler tests that also reach these modules (local servers, a
+    // cache timeout of 200 ms) would be slow and, on a busy machine, could fail by timing and count a
+    // mutant as killed that no assertion noticed.
+    config: { testMatch: UNIT_TESTS.map((file) => `<rootDir>/${file}`) },
+    enableFindRelatedTests: true,
+  },
+  // Each mutant runs only the tests that executed its code in the first run, in the test files jest
+  // --findRelatedTests picks for the mutated file: minutes, not hours, on 2 cores.
+  coverageAnalysis: 'perTest',
+  concurrency: 2,
+  mutate: ['lambda/shared/router.ts', 'lambda/shared/identity.ts', 'lambda/agent-actions/decimal.ts', 'lambda/shared/cache/keys.ts', 'lambda/prompt/core.ts'],
+  tempDirName: '.stryker-tmp',
+  // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
+  // catalog) and the function tests. Copying the whole checkout would also copy build output, and
+  // race other work in it (a file listed, then deleted before the copy, fails the run).
+  ignorePatterns: [
+    '/*',
+    '!/package.json',
+    '!/tsconfig.json',
+    '!/jest.config.js',
+    '!/lambda',
+    '!/contracts',
+    '!/lib',
+    '/lib/*',
+    '!/lib/config',
+    '!/test',
+    '/test/*',
+    '!/test/lambda',
+    '!/test/support',
+  ],
+  // Every file in `mutate` must kill at least 90% (docs/mutation.md holds the table); the run fails under 90 overall.
+  thresholds: { high: 90, low: 80, break: 90 },
+  reporters: ['clear-text', 'progress', 'json'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  incrementalFile: 'reports/stryker-incremental.json',
+  // A mutant that loops forever (a `while` whose step is removed) times out, and counts as killed,
+  // after 1.5 times the tests' own time plus this margin, generous for a busy 2-core machine.
+  timeoutMS: 10_000,
+  cleanTempDir: true,
+};
