@@ -126,5 +126,6 @@ describe('refusals', () => {
     expect(refusal(`${e199} * 10`)).toBe('the result would have more than 200 digits');
     expect(refusal(`1 / (${e199}) / 10`)).toBe('the result would have more than 200 digits');
     expect(calculate(`10 / (${e199})`).value).toBe(`0.${'0'.repeat(197)}1`);
+    expect(calculate(`1 / (${e199})`)).toEqual({ value: `0.${'0'.repeat(198)}1`, exact: true, fraction: `1/1${'0'.repeat(199)}` });
   });
 });

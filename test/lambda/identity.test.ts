@@ -72,6 +72,9 @@ describe('callerOf', () => {
     ["a user's token through a tenant's machine client (subject is not the client)", { sub: 'u-1', client_id: 'clientAcme' }, /names no tenant/],
     ['a tenant that is not configured', { sub: 'u-1', 'cognito:groups': 'tenant-initech' }, /not configured/],
     ['two tenant groups', { sub: 'u-1', 'cognito:groups': 'tenant-acme tenant-globex' }, /more than one tenant/],
+    // Only the brackets around API Gateway's list are dropped: a group whose name merely contains the tenant's is not it.
+    ['a group named "tenant-acme]"', { sub: 'u-1', 'cognito:groups': '[tenant-acme]]' }, /not configured/],
+    ['a group named "[tenant-acme"', { sub: 'u-1', 'cognito:groups': '[[tenant-acme]' }, /names no tenant/],
     ['a tenant claim in the wrong place (custom attribute only)', { sub: 'u-1', 'custom:tenant': 'acme' }, /names no tenant/],
   ])('a token with %s is refused with 403', (_case, claims, message) => {
     const { status, message: text } = refused(event({ claims }));

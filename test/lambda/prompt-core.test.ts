@@ -188,6 +188,12 @@ describe('ground 4: routing', () => {
     expect(answer.modelId).toBe('arn:profile/acme-lite');
   });
 
+  test('the cache scope names the model the policy chose, not the first target', async () => {
+    const { calls, deps } = setup({}, { cache: true });
+    await answerPrompt({ query: 'q' }, settings, deps, undefined, { tenant: 'acme', tier: 'basic' });
+    expect(calls.lookup[0].scope.modelId).toBe('amazon.nova-micro-v1:0');
+  });
+
   test('a throttled model falls back; the answer names the model that answered and the one that failed, at its price', async () => {
     const { calls, deps } = setup({ replies: [throttled()] });
     const answer = await answerPrompt({ query: 'q' }, settings, deps);
@@ -268,6 +274,7 @@ describe('ground 2: retrieval', () => {
     const { calls, deps } = setup({ passages: [passages[2]] }, { prompt: true, knowledge: true });
     const answer = await answerPrompt({ query: 'q', variables: { product: 'P' } }, settings, deps);
     expect(calls.model[0].messages[0].text).toBe(`Passages:\n${NO_PASSAGES}\n\nQuestion: q`);
+    expect(NO_PASSAGES).toBe('No passages were found in the knowledge base for this query. Say so; do not invent an answer from it.');
     expect(answer).toMatchObject({ citations: [], noPassagesFound: true });
   });
 
@@ -300,6 +307,13 @@ describe('ground 3: the guardrail', () => {
     ]);
     expect(answer.guardrail).toEqual({ input: 'none', output: 'none' });
     expect(answer.citations).toHaveLength(1);
+  });
+
+  test('several passages are one grounding source, separated by a blank line', async () => {
+    const second: Passage = { text: 'Second passage.', source: 's3://kb/b.md', score: 0.8 };
+    const { calls, deps } = setup({ passages: [passage, second] }, { knowledge: true, guardrail: true });
+    await answerPrompt({ query: 'q' }, settings, deps);
+    expect(calls.guardrail[1].content[0]).toEqual({ text: 'Grounds upgrade in place.\n\nSecond passage.', qualifier: 'grounding_source' });
   });
 
   test('without passages, the answer alone is checked, unqualified', async () => {
@@ -460,21 +474,17 @@ describe('templateFromPrompt (GetPrompt, CHAT variant)', () => {
   const prompt = (chat: unknown, metadata?: unknown) => ({ variants: [{ templateConfiguration: { chat }, metadata }] });
   const chat = {
     system: [{ text: 'Rule one.' }, { cachePoint: { type: 'default' } }, { text: 'Rule two.' }],
-    messages: [{ content: [{ text: 'Context: {{context}} ' }, { text: 'Q: {{query}} in {{language}}' }] }],
+    messages: [{ content: [{ text: 'Context: {{context}} ' }, { text: 7 }, { text: 'Q: {{query}} in {{language}}' }] }],
     inputVariables: [{ name: 'query' }, { name: 'context' }, { name: 'language' }, {}],
   };
 
   test('system blocks joined, user text joined, query and context not variables, defaults from metadata, cache point kept', () => {
     expect(
       templateFromPrompt(
-        prompt(chat, [
-          { key: 'default.language', value: 'English' },
-          { key: 'owner', value: 'team' },
-          { key: 'default.tone', value: 3 },
-        ]),
+        prompt(chat, [{ key: 'default.language', value: 'English' }, { key: 'owner', value: 'team' }, { key: 'default.tone', value: 3 }, { value: 'no key' }]),
         '5',
       ),
-    ).toEqual({
+    ).toStrictEqual({
       version: '5',
       system: 'Rule one.\n\nRule two.',
       user: 'Context: {{context}} Q: {{query}} in {{language}}',
@@ -487,6 +497,11 @@ describe('templateFromPrompt (GetPrompt, CHAT variant)', () => {
 
   test.each([
     ['no variant', {}],
+    ['no template configuration', { variants: [{}] }],
+    ['no system', prompt({ ...chat, system: undefined })],
+    ['no messages', prompt({ ...chat, messages: undefined })],
+    ['an empty message list', prompt({ ...chat, messages: [] })],
+    ['a message without content', prompt({ ...chat, messages: [{}] })],
     ['no system text', prompt({ ...chat, system: [{ cachePoint: {} }] })],
     ['no user text', prompt({ ...chat, messages: [{ content: [{}] }] })],
     ['no input variables', prompt({ ...chat, inputVariables: undefined })],
@@ -532,16 +547,20 @@ describe('promptRequestSchema (the body of POST /prompt)', () => {
     [{ query: 'q', maxTokens: 0 }, 'maxTokens must be at least 1'],
     [{ query: 'q', maxTokens: 1001 }, 'maxTokens must be at most 1000'],
     [{ query: 'q', maxTokens: 1.5 }, 'maxTokens must be an integer'],
+    [{ query: 'q', maxTokens: 'ten' }, 'maxTokens must be an integer'],
     [{ query: 'q', temperature: -0.1 }, 'temperature must be at least 0'],
     [{ query: 'q', temperature: 1.1 }, 'temperature must be at most 1'],
     [{ query: 'q', model: 'm'.repeat(65) }, 'model must be at most 64 characters'],
     [{ query: 'q', sessionId: 'short' }, 'sessionId must be 16-64 letters, digits, _ or -'],
     [{ query: 'q', variables: { Bad: 'x' } }, 'variables.Bad must be a variable name'],
+    [{ query: 'q', variables: { 'a-b': 'x' } }, 'variables.<key> must be a variable name'],
+    [{ query: 'q', variables: { ['a'.repeat(41)]: 'x' } }, 'variables.<key> must be a variable name'],
     [{ query: 'q', variables: { a: 'v'.repeat(1001) } }, 'variables.a must be at most 1000 characters'],
     [{ query: 'q', variables: JSON.parse('{"__proto__":"x"}') }, 'variables has a key that must be a variable name'],
     [{ query: 'q', topK: 0 }, 'topK must be at least 1'],
     [{ query: 'q', topK: 11 }, 'topK must be at most 10'],
     [{ query: 'q', topK: 2.5 }, 'topK must be an integer'],
+    [{ query: 'q', topK: 'all' }, 'topK must be an integer'],
     [{ query: 'q', filter: {} }, 'filter must hold 1 to 5 keys'],
     [{ query: 'q', filter: { a: 1, b: 2, c: 3, d: 4, e: 5, f: 6 } }, 'filter must hold 1 to 5 keys'],
     [{ query: 'q', filter: { 'a b': 1 } }, 'filter.<key> must be a metadata key of letters, digits, _ . -'],
