@@ -8,6 +8,7 @@ import type { StreamingHandler } from '../../lambda/shared/stream';
 import { apiEvent, lambdaContext } from '../support/api-event';
 import { jsonObject, parseJson } from '../support/json';
 import { localContext, PreludeSplitter } from '../support/local-streaming';
+import { closeServer, readBody } from '../support/http';
 
 /**
  * A deployed stack, played on 127.0.0.1 for `npm run smoke`'s end-to-end test:
@@ -109,14 +110,11 @@ export class LoopbackApi {
   }
 
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const requestId = randomUUID();
     const record = (status: number, auth: ApiCall['auth'], apiKeyId?: string) =>
@@ -327,14 +325,11 @@ export class ControlPlane {
   }
 
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const target = String(req.headers['x-amz-target'] ?? '');
     if (url.pathname === '/oauth2/token') return this.token(req, body, res);

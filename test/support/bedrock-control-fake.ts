@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jsonObject, parseJson } from './json';
+import { closeServer, readBody } from './http';
 
 /**
  * A loopback fake of the Bedrock control plane's model invocation logging API (one setting per
@@ -34,8 +35,7 @@ export class BedrockControlFake {
   }
 
   public async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 
   /** The next `times` calls of `operation` fail with this error. */
@@ -50,9 +50,7 @@ export class BedrockControlFake {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    const text = await readBody(req);
     const operation = ({ GET: 'Get', PUT: 'Put', DELETE: 'Delete' } as const)[req.method as 'GET' | 'PUT' | 'DELETE'];
     if (!operation || new URL(req.url ?? '/', 'http://x').pathname !== '/logging/modelinvocations') {
       return send(res, 404, { message: `no such route: ${req.method} ${req.url}` }, 'UnknownOperationException');

@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import { hashedEmbedding } from '../../lambda/shared/cache/hashed-embeddings';
 import type { AddressInfo } from 'node:net';
 import * as zlib from 'node:zlib';
+import { closeServer, readBody } from './http';
 
 /**
  * A loopback fake of the Bedrock HTTP APIs. The real `@aws-sdk` clients talk to it through an
@@ -394,8 +395,7 @@ export class BedrockFake {
 
   async stop(): Promise<void> {
     this.releaseHung();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 
   private releaseHung(): void {
@@ -404,9 +404,7 @@ export class BedrockFake {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const raw = await readBody(req);
     const [rawPath, query = ''] = (req.url ?? '/').split('?');
     const path = rawPath;
     const match = (Object.entries(OPERATIONS) as [Operation, OperationSpec][])

@@ -4,6 +4,7 @@ import { CHURN_DATASET, type DatasetSpec } from '../../contracts/dataset';
 import { churnProbability } from '../../lib/constructs/predictive-ml/dataset';
 import * as z from 'zod/mini';
 import { parseJson } from './json';
+import { closeServer, readBody } from './http';
 
 /**
  * A loopback fake of SageMaker: the runtime's InvokeEndpoint (REST JSON protocol) and the control
@@ -87,14 +88,11 @@ export class SageMakerFake {
   }
 
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const body = await readBody(req);
     const invoke = /^\/endpoints\/([^/]+)\/invocations$/.exec(req.url ?? '');
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = invoke ? 'InvokeEndpoint' : target.startsWith('SageMaker.') ? target.slice('SageMaker.'.length) : '';
