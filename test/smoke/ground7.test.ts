@@ -1,12 +1,11 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { main } from '../../smoke/cli';
-import type { StreamingHandler } from '../../lambda/shared/stream';
 import { BedrockFake } from '../support/bedrock-fake';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../support/dynamodb-local';
 import { installLocalStreamingRuntime } from '../support/local-streaming';
 import { FEEDBACK_TABLE_DEFINITION, loadLambdaHandler, PROMPT_ENV, SESSIONS_TABLE_DEFINITION, STORE_ENV } from '../support/prompt-handler';
 import { PREDICT_ENDPOINT, type SageMakerFake, startPredictHandler } from '../support/sagemaker-fake';
-import { ControlPlane, type JsonHandler, LoopbackApi, type LoopbackRoute, type LoopbackTenant, TokenIssuer } from './loopback';
+import { ControlPlane, type JsonHandler, LoopbackApi, type LoopbackRoute, type LoopbackTenant, modelRouteHandlers, TokenIssuer } from './loopback';
 
 /**
  * `npm run smoke` against ground 7, offline: every route requires a Cognito access token with the
@@ -47,25 +46,10 @@ beforeAll(async () => {
   bedrock.exportEndpoints();
   installLocalStreamingRuntime();
   const model = { ...PROMPT_ENV, TENANTS };
-  const handler = <T>(entry: string, env: Record<string, string>) => loadLambdaHandler<T>(entry, env);
-  const prompt = handler<JsonHandler>('prompt/handler', { ...model, ...STORES });
-  const sessions = handler<JsonHandler>('sessions/handler', { ...STORES, TENANTS });
-  const feedback = handler<JsonHandler>('feedback/handler', { ...STORES, TENANTS });
-  const chatStream = handler<StreamingHandler>('chat-stream/handler', {
-    ...model,
-    MODEL_ID: 'us.amazon.nova-lite-v1:0',
-    MODEL_ALIAS: 'nova-lite',
-    MODEL_PRICE: JSON.stringify({ inputPerMTok: 0.06, outputPerMTok: 0.24 }),
-  });
-  const openAi = handler<StreamingHandler>('openai/handler', model);
-  const agent = handler<JsonHandler>('agent/handler', {
-    AGENT_ID: 'AGENT12345',
-    AGENT_ALIAS_ID: 'ALIAS12345',
-    MAX_INPUT_CHARS: '4000',
-    BEDROCK_MAX_ATTEMPTS: '2',
-    BEDROCK_ATTEMPT_TIMEOUT_MS: '2000',
-    TENANTS,
-  });
+  const prompt = loadLambdaHandler<JsonHandler>('prompt/handler', { ...model, ...STORES });
+  const sessions = loadLambdaHandler<JsonHandler>('sessions/handler', { ...STORES, TENANTS });
+  const feedback = loadLambdaHandler<JsonHandler>('feedback/handler', { ...STORES, TENANTS });
+  const { chatStream, openAi, agent } = modelRouteHandlers(model, TENANTS);
   const predict = await startPredictHandler();
   sagemaker = predict.fake;
 

@@ -9,6 +9,7 @@ import { apiEvent, lambdaContext } from '../support/api-event';
 import { jsonObject, parseJson } from '../support/json';
 import { localContext, PreludeSplitter } from '../support/local-streaming';
 import { closeServer, readBody } from '../support/http';
+import { loadLambdaHandler } from '../support/prompt-handler';
 
 /**
  * A deployed stack, played on 127.0.0.1 for `npm run smoke`'s end-to-end test:
@@ -468,4 +469,28 @@ export class ControlPlane {
 
 function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/**
+ * The handlers of the streamed model routes and the agent route, as the smoke tests deploy them
+ * behind the loopback API: `model` is the prompt function's model environment (with TENANTS).
+ */
+export function modelRouteHandlers(model: Record<string, string>, tenants: string) {
+  return {
+    chatStream: loadLambdaHandler<StreamingHandler>('chat-stream/handler', {
+      ...model,
+      MODEL_ID: 'us.amazon.nova-lite-v1:0',
+      MODEL_ALIAS: 'nova-lite',
+      MODEL_PRICE: JSON.stringify({ inputPerMTok: 0.06, outputPerMTok: 0.24 }),
+    }),
+    openAi: loadLambdaHandler<StreamingHandler>('openai/handler', model),
+    agent: loadLambdaHandler<JsonHandler>('agent/handler', {
+      AGENT_ID: 'AGENT12345',
+      AGENT_ALIAS_ID: 'ALIAS12345',
+      MAX_INPUT_CHARS: '4000',
+      BEDROCK_MAX_ATTEMPTS: '2',
+      BEDROCK_ATTEMPT_TIMEOUT_MS: '2000',
+      TENANTS: tenants,
+    }),
+  };
 }

@@ -5,7 +5,6 @@ import * as path from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { main } from '../../smoke/cli';
 import { NodeSha256 } from '../../lambda/shared/sha256';
-import type { StreamingHandler } from '../../lambda/shared/stream';
 import { BedrockFake } from '../support/bedrock-fake';
 import { installLocalStreamingRuntime } from '../support/local-streaming';
 import { loadLambdaHandler, PROMPT_ENV } from '../support/prompt-handler';
@@ -16,6 +15,7 @@ import {
   LoopbackApi,
   type LoopbackRoute,
   type LoopbackTenant,
+  modelRouteHandlers,
   type StackDefinition,
   TEST_CREDENTIALS,
   TokenIssuer,
@@ -31,7 +31,6 @@ import {
 const REGION = 'us-east-1';
 const DEMO: LoopbackTenant = { name: 'demo', apiKeyId: 'k7demo0001', apiKeyValue: 'demo-api-key-value-0123456789abcdef' };
 const TENANTS = JSON.stringify({ [DEMO.apiKeyId]: { tenant: 'demo', tier: 'standard' } });
-const PRICE = JSON.stringify({ inputPerMTok: 0.06, outputPerMTok: 0.24 });
 
 let bedrock: BedrockFake;
 let sagemaker: SageMakerFake;
@@ -67,21 +66,7 @@ beforeAll(async () => {
   installLocalStreamingRuntime();
   const model = { ...PROMPT_ENV, TENANTS };
   const prompt = loadLambdaHandler<JsonHandler>('prompt/handler', model);
-  const chatStream = loadLambdaHandler<StreamingHandler>('chat-stream/handler', {
-    ...model,
-    MODEL_ID: 'us.amazon.nova-lite-v1:0',
-    MODEL_ALIAS: 'nova-lite',
-    MODEL_PRICE: PRICE,
-  });
-  const openAi = loadLambdaHandler<StreamingHandler>('openai/handler', model);
-  const agent = loadLambdaHandler<JsonHandler>('agent/handler', {
-    AGENT_ID: 'AGENT12345',
-    AGENT_ALIAS_ID: 'ALIAS12345',
-    MAX_INPUT_CHARS: '4000',
-    BEDROCK_MAX_ATTEMPTS: '2',
-    BEDROCK_ATTEMPT_TIMEOUT_MS: '2000',
-    TENANTS,
-  });
+  const { chatStream, openAi, agent } = modelRouteHandlers(model, TENANTS);
   const predict = await startPredictHandler();
   sagemaker = predict.fake;
 
