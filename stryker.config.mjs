@@ -9,6 +9,7 @@ const UNIT_TESTS = [
   'test/lambda/decimal.test.ts',
   'test/lambda/cache-keys.test.ts',
   'test/lambda/prompt-core.test.ts',
+  'test/lambda/feedback-core.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -28,7 +29,14 @@ export default {
   // --findRelatedTests picks for the mutated file: minutes, not hours, on 2 cores.
   coverageAnalysis: 'perTest',
   concurrency: 2,
-  mutate: ['lambda/shared/router.ts', 'lambda/shared/identity.ts', 'lambda/agent-actions/decimal.ts', 'lambda/shared/cache/keys.ts', 'lambda/prompt/core.ts'],
+  mutate: [
+    'lambda/shared/router.ts',
+    'lambda/shared/identity.ts',
+    'lambda/agent-actions/decimal.ts',
+    'lambda/shared/cache/keys.ts',
+    'lambda/prompt/core.ts',
+    'lambda/feedback/core.ts',
+  ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
   // catalog) and the function tests. Copying the whole checkout would also copy build output, and
