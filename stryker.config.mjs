@@ -10,6 +10,7 @@ const UNIT_TESTS = [
   'test/lambda/cache-keys.test.ts',
   'test/lambda/prompt-core.test.ts',
   'test/lambda/feedback-core.test.ts',
+  'test/lambda/endpoint-teardown-core.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -36,6 +37,7 @@ export default {
     'lambda/shared/cache/keys.ts',
     'lambda/prompt/core.ts',
     'lambda/feedback/core.ts',
+    'lambda/endpoint-teardown/core.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
