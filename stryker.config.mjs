@@ -11,6 +11,7 @@ const UNIT_TESTS = [
   'test/lambda/prompt-core.test.ts',
   'test/lambda/feedback-core.test.ts',
   'test/lambda/endpoint-teardown-core.test.ts',
+  'test/lambda/chat-stream-core.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -38,6 +39,7 @@ export default {
     'lambda/prompt/core.ts',
     'lambda/feedback/core.ts',
     'lambda/endpoint-teardown/core.ts',
+    'lambda/chat-stream/core.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
