@@ -64,9 +64,10 @@ export class GenAiBlueprintChecks extends NagPack {
     this.applyRule({
       info: "The SQS queue's policy (or key) does not let an AWS service that sends to it in this template send.",
       explanation:
-        'A queue admits an AWS service (EventBridge targets, S3 notifications, SNS subscriptions) only through a queue policy statement allowing ' +
-        "sqs:SendMessage to its service principal, scoped with aws:SourceArn or aws:SourceAccount; an encrypted queue's customer managed key must " +
-        'allow it kms:GenerateDataKey* and kms:Decrypt.',
+        'A queue admits an AWS service (EventBridge targets and their dead-letter queues, S3 notifications, SNS subscriptions and their dead-letter ' +
+        'queues) only through a queue policy statement allowing sqs:SendMessage to its service principal, scoped with aws:SourceArn or ' +
+        "aws:SourceAccount; an encrypted queue's customer managed key must allow that service principal kms:GenerateDataKey* and kms:Decrypt " +
+        '(a Principal * statement limited to the account or to kms:ViaService does not). Otherwise messages are dropped silently.',
       level: NagMessageLevel.ERROR,
       rule: SqsQueuePolicyAllowsSenders,
       node,

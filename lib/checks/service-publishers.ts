@@ -1,4 +1,4 @@
-import { conditionKeys, coversAction, isEveryone, servicePrincipals, statementsOf } from './policy';
+import { conditionKeys, coversAction, isEveryone, type Statement, servicePrincipals, statementsOf } from './policy';
 import { asArray, flatten, type StackTemplate, type TemplateResource } from './template';
 
 /** An AWS service that delivers to a topic or queue of the template, and what makes it do so. */
@@ -16,7 +16,8 @@ function pointsTo(template: StackTemplate, value: unknown, target: TemplateResou
  * Resources of the template that make an AWS service (not an IAM role of the account) send to
  * `target`: CloudWatch alarm actions, EventBridge rule targets without a `RoleArn`, S3 event
  * notifications (the bucket's own or aws-cdk-lib's notifications custom resource), AWS Budgets
- * notifications, SNS subscriptions of a queue.
+ * notifications, SNS subscriptions of a queue; and the dead-letter queues EventBridge targets and SNS
+ * subscriptions send what they could not deliver to.
  */
 export function servicePublishers(template: StackTemplate, target: TemplateResource): ServicePublisher[] {
   const found: ServicePublisher[] = [];
@@ -32,8 +33,15 @@ export function servicePublishers(template: StackTemplate, target: TemplateResou
           add('cloudwatch.amazonaws.com', r);
         break;
       case 'AWS::Events::Rule':
-        // A target with RoleArn is sent with that role's identity policy, not the resource policy.
-        if (asArray(p.Targets).some((t: { Arn?: unknown; RoleArn?: unknown }) => t && t.RoleArn === undefined && pointsTo(template, t.Arn, target)))
+        // A target with RoleArn is sent with that role's identity policy, not the resource policy; the
+        // target's dead-letter queue is sent by EventBridge itself either way (EventBridge User Guide,
+        // "Using dead-letter queues to process undelivered events").
+        if (
+          asArray(p.Targets).some(
+            (t: { Arn?: unknown; RoleArn?: unknown; DeadLetterConfig?: { Arn?: unknown } }) =>
+              t && ((t.RoleArn === undefined && pointsTo(template, t.Arn, target)) || pointsTo(template, t.DeadLetterConfig?.Arn, target)),
+          )
+        )
           add('events.amazonaws.com', r);
         break;
       case 'AWS::S3::Bucket':
@@ -57,7 +65,9 @@ export function servicePublishers(template: StackTemplate, target: TemplateResou
           add('budgets.amazonaws.com', r);
         break;
       case 'AWS::SNS::Subscription':
-        if (p.Protocol === 'sqs' && pointsTo(template, p.Endpoint, target)) add('sns.amazonaws.com', r);
+        // A subscribed queue, and the dead-letter queue of any subscription (its RedrivePolicy).
+        if ((p.Protocol === 'sqs' && pointsTo(template, p.Endpoint, target)) || pointsTo(template, p.RedrivePolicy?.deadLetterTargetArn, target))
+          add('sns.amazonaws.com', r);
         break;
     }
   }
@@ -98,8 +108,22 @@ export function keyFindings(template: StackTemplate, keyId: unknown, services: s
     .filter(
       (service) =>
         !['kms:GenerateDataKey', 'kms:Decrypt'].every((action) =>
-          statements.some((s) => coversAction(s, action) && (servicePrincipals(s).includes(service) || isEveryone(s))),
+          statements.some((s) => coversAction(s, action) && (servicePrincipals(s).includes(service) || admitsServicePrincipals(s))),
         ),
     )
     .map((s) => `KeyPolicy:${s}`);
+}
+
+/** Condition keys a service principal's request can satisfy (it has no account, role or via-service of ours). */
+const SERVICE_REQUEST_KEYS = /^(aws:source(account|arn|orgid|orgpaths)|kms:encryptioncontext(:.*|keys))$/;
+
+/**
+ * Whether a `Principal *` statement admits a service principal: not when a condition limits it to
+ * principals of an account or to calls through a service (`kms:CallerAccount`, `kms:ViaService`,
+ * `aws:PrincipalAccount` ...), as the key policies of AWS managed keys and our data and messaging keys
+ * do. A service principal is no principal of the account (SQS Developer Guide, "Configure KMS
+ * permissions for AWS services": the service needs a statement of its own).
+ */
+function admitsServicePrincipals(statement: Statement): boolean {
+  return isEveryone(statement) && [...conditionKeys(statement)].every((k) => SERVICE_REQUEST_KEYS.test(k));
 }

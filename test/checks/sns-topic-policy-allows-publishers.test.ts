@@ -134,4 +134,20 @@ describe(RULE, () => {
     new sns.CfnTopicPolicy(stack, 'PolicyB', { topics: [topic.ref], policyDocument: allow });
     expect(findings(stack, RULE)).toEqual(['MultipleTopicPolicies @ Topic']);
   });
+
+  test("fails when the key admits only the account's principals through SNS (Principal *, kms:ViaService), which CloudWatch is not", () => {
+    const stack = fixtureStack();
+    const key = new kms.Key(stack, 'Key');
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:CallerAccount': '111122223333', 'kms:ViaService': 'sns.us-east-1.amazonaws.com' } },
+      }),
+    );
+    const topic = new sns.Topic(stack, 'Topic', { masterKey: key });
+    alarmOn(stack, topic);
+    expect(findings(stack, RULE)).toEqual([`KeyPolicy:${CW} @ Topic/Resource`]);
+  });
 });

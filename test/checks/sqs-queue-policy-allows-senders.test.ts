@@ -9,6 +9,7 @@ import { findings, fixtureStack } from './fixture';
 
 const RULE = 'SqsQueuePolicyAllowsSenders';
 const EVENTS = new iam.ServicePrincipal('events.amazonaws.com');
+const SNS = new iam.ServicePrincipal('sns.amazonaws.com');
 
 describe(RULE, () => {
   test('fails for a queue that an EventBridge rule targets when no queue policy allows events.amazonaws.com', () => {
@@ -49,5 +50,69 @@ describe(RULE, () => {
     const queue = new sqs.Queue(stack, 'Queue', { encryptionMasterKey: new kms.Key(stack, 'Key') });
     new events.Rule(stack, 'Rule', { eventPattern: { source: ['aws.bedrock'] }, targets: [new targets.SqsQueue(queue)] });
     expect(findings(stack, RULE)).toEqual(['SendMessage:events.amazonaws.com @ Queue/Resource']);
+  });
+
+  test('fails for an encrypted dead-letter queue of an EventBridge target whose key does not admit events.amazonaws.com, passes once it does', () => {
+    const stack = fixtureStack();
+    const key = new kms.Key(stack, 'Key');
+    const deadLetters = new sqs.Queue(stack, 'DeadLetters', { encryptionMasterKey: key });
+    const target = new sqs.Queue(stack, 'Target');
+    // The SqsQueue target's dead-letter queue policy is scoped by aws:SourceArn (aws-cdk-lib's addToDeadLetterQueueResourcePolicy).
+    new events.Rule(stack, 'Rule', { eventPattern: { source: ['aws.s3'] }, targets: [new targets.SqsQueue(target, { deadLetterQueue: deadLetters })] });
+    expect(findings(stack, RULE)).toEqual(['KeyPolicy:events.amazonaws.com @ DeadLetters/Resource']);
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [EVENTS],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': '111122223333' } },
+      }),
+    );
+    expect(findings(stack, RULE)).toEqual([]);
+  });
+
+  test('fails for a dead-letter queue of an EventBridge target without a queue policy for events.amazonaws.com', () => {
+    const stack = fixtureStack();
+    const deadLetters = new sqs.Queue(stack, 'DeadLetters');
+    new events.CfnRule(stack, 'Rule', {
+      eventPattern: { source: ['aws.s3'] },
+      targets: [{ id: 'Fn', arn: 'arn:aws:lambda:us-east-1:111122223333:function:f', deadLetterConfig: { arn: deadLetters.queueArn } }],
+    });
+    expect(findings(stack, RULE)).toEqual(['SendMessage:events.amazonaws.com @ DeadLetters/Resource']);
+  });
+
+  test('a Principal * key statement limited to the account (kms:CallerAccount, kms:ViaService) admits no service; one limited by source does', () => {
+    const stack = fixtureStack();
+    const key = new kms.Key(stack, 'Key');
+    const queue = new sqs.Queue(stack, 'Queue', { encryptionMasterKey: key });
+    const topic = new sns.Topic(stack, 'Topic');
+    // L1, so that no aws-cdk-lib binding adds key statements of its own.
+    new sns.CfnSubscription(stack, 'Subscription', { topicArn: topic.topicArn, protocol: 'sqs', endpoint: queue.queueArn });
+    const fromThisAccount = { StringEquals: { 'aws:SourceAccount': '111122223333' } };
+    const everyone = (conditions: Record<string, unknown>) =>
+      new iam.PolicyStatement({ principals: [new iam.AnyPrincipal()], actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: ['*'], conditions });
+    queue.addToResourcePolicy(
+      new iam.PolicyStatement({ principals: [SNS], actions: ['sqs:SendMessage'], resources: [queue.queueArn], conditions: fromThisAccount }),
+    );
+    key.addToResourcePolicy(everyone({ StringEquals: { 'kms:CallerAccount': '111122223333', 'kms:ViaService': 'sqs.us-east-1.amazonaws.com' } }));
+    expect(findings(stack, RULE)).toEqual(['KeyPolicy:sns.amazonaws.com @ Queue/Resource']);
+    key.addToResourcePolicy(everyone(fromThisAccount));
+    expect(findings(stack, RULE)).toEqual([]);
+  });
+
+  test("fails for an SNS subscription's encrypted dead-letter queue whose key does not admit sns.amazonaws.com", () => {
+    const stack = fixtureStack();
+    const key = new kms.Key(stack, 'Key');
+    const deadLetters = new sqs.Queue(stack, 'DeadLetters', { encryptionMasterKey: key });
+    deadLetters.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [SNS],
+        actions: ['sqs:SendMessage'],
+        resources: [deadLetters.queueArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': '111122223333' } },
+      }),
+    );
+    new sns.Topic(stack, 'Topic').addSubscription(new subscriptions.UrlSubscription('https://example.com/hook', { deadLetterQueue: deadLetters }));
+    expect(findings(stack, RULE)).toEqual(['KeyPolicy:sns.amazonaws.com @ DeadLetters/Resource']);
   });
 });

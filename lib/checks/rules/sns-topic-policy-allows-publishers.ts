@@ -18,7 +18,10 @@ import { asArray, referencedId, StackTemplate } from '../template';
  * must carry `aws:SourceAccount` or `aws:SourceArn` (the confused-deputy protection AWS documents
  * for service principals). For an encrypted topic the key must let the service
  * `kms:GenerateDataKey*` + `kms:Decrypt`, and an AWS managed key cannot (Amazon SNS Developer
- * Guide, "Enable compatibility between event sources from AWS services and encrypted topics").
+ * Guide, "Enable compatibility between event sources from AWS services and encrypted topics",
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html): a statement naming the service
+ * principal, or `Principal *` without a condition only principals of an account meet
+ * (`kms:CallerAccount`, `kms:ViaService`).
  *
  * Findings: `Publish:<service>` (no scoped Allow), `KeyPolicy:<service>`,
  * `AwsManagedKey:<service>`, `MultipleTopicPolicies` (several policies for one topic: the last
