@@ -5,6 +5,7 @@ import { ACCESS_LOG_CALLER, API_STAGE } from './api';
 import type { IRegulatedControl } from './control';
 import { DATA_CONTROLS } from './data';
 import { FUNCTION_CONTROLS } from './functions';
+import { SERVICE_LOG_GROUPS } from './logs';
 import { NETWORK_CONTROLS } from './network';
 
 /**
@@ -32,6 +33,7 @@ export class RegulatedProfile implements IAspect {
 export const REGULATED_CONTROLS: readonly IRegulatedControl[] = [
   ...FUNCTION_CONTROLS,
   ...NETWORK_CONTROLS,
+  SERVICE_LOG_GROUPS,
   ...DATA_CONTROLS,
   API_STAGE,
   ACCESS_LOG_CALLER,
