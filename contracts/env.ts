@@ -203,6 +203,8 @@ export const agentEnvSchema = z.object({
   AGENT_ID: nonEmpty(),
   AGENT_ALIAS_ID: nonEmpty(),
   MAX_INPUT_CHARS: intFromEnv(),
+  /** The agent's knowledge base: its searches are scoped to the caller's tenant (contracts/tenant-documents.ts). Unset: none. */
+  KNOWLEDGE_BASE_ID: z.optional(nonEmpty()),
   /** Ground 4+: unset, every caller belongs to the tenant `default`. */
   ...tenantsShape,
   BEDROCK_MAX_ATTEMPTS: intFromEnv(),

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { HttpError } from '../shared/http';
 import type { TokenUsage } from '../shared/model';
+import { type RetrievalFilter, scopedFilter } from '../shared/retrieval-filter';
 import { parseRequest } from '../shared/validation';
 import { AGENT_SESSION_ID_PATTERN } from '../../contracts/ids';
 
@@ -17,6 +18,11 @@ export interface AgentSettings {
   readonly maxInputChars: number;
   /** Functions the agent asks the caller to confirm, with their action group. */
   readonly confirmable: Readonly<Record<string, string>>;
+  /**
+   * The knowledge base the agent searches: every invocation scopes its retrieval to the caller's
+   * tenant. @default none: the agent has no knowledge base (or an imported one was not named)
+   */
+  readonly knowledgeBaseId?: string;
 }
 
 /** Events of the agent's response stream, as plain data (the SDK's ResponseStream members). */
@@ -38,6 +44,13 @@ export interface AgentInvocation {
   readonly inputText?: string;
   readonly sessionAttributes: Readonly<Record<string, string>>;
   readonly confirmation?: { readonly invocationId: string; readonly actionGroup: string; readonly function: string; readonly confirmed: boolean };
+  /**
+   * The filter of every search of this knowledge base during the invocation (InvokeAgent's
+   * sessionState.knowledgeBaseConfigurations: "each of which applies to a knowledge base attached to
+   * the agent", https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_SessionState.html).
+   * Sent with every invocation, confirmations included: an agent may search after an action too.
+   */
+  readonly knowledgeBase?: { readonly knowledgeBaseId: string; readonly filter: RetrievalFilter };
 }
 
 export interface AgentPort {
@@ -140,6 +153,7 @@ export async function converse(
   const invocation: AgentInvocation = {
     sessionId: agentSessionId(caller.principal, sessionId),
     sessionAttributes: { tenant: caller.tenant, principal: caller.principal },
+    ...(settings.knowledgeBaseId ? { knowledgeBase: { knowledgeBaseId: settings.knowledgeBaseId, filter: scopedFilter(caller.tenant) } } : {}),
     ...('input' in request
       ? { inputText: request.input }
       : {

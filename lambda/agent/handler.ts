@@ -24,6 +24,7 @@ const tenants = tenantDirectoryFrom(env.TENANTS);
 const settings: AgentSettings = {
   maxInputChars: env.MAX_INPUT_CHARS,
   confirmable: Object.fromEntries(ACTION_GROUPS.flatMap((g) => g.functions.filter((f) => f.requireConfirmation).map((f) => [f.name, g.name]))),
+  knowledgeBaseId: env.KNOWLEDGE_BASE_ID,
 };
 const client = createBedrockAgentRuntime({ maxAttempts: env.BEDROCK_MAX_ATTEMPTS, attemptTimeoutMs: env.BEDROCK_ATTEMPT_TIMEOUT_MS });
 const agent = invokeAgent(client, env.AGENT_ID, env.AGENT_ALIAS_ID);
@@ -43,6 +44,17 @@ function invokeAgent(runtime: BedrockAgentRuntimeClient, agentId: string, agentA
           ...(request.inputText !== undefined ? { inputText: request.inputText } : {}),
           sessionState: {
             sessionAttributes: { ...request.sessionAttributes },
+            // The caller's tenant scope on every search of the agent's knowledge base (lambda/shared/retrieval-filter.ts).
+            ...(request.knowledgeBase
+              ? {
+                  knowledgeBaseConfigurations: [
+                    {
+                      knowledgeBaseId: request.knowledgeBase.knowledgeBaseId,
+                      retrievalConfiguration: { vectorSearchConfiguration: { filter: request.knowledgeBase.filter } },
+                    },
+                  ],
+                }
+              : {}),
             ...(request.confirmation
               ? {
                   invocationId: request.confirmation.invocationId,

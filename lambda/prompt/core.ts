@@ -8,6 +8,7 @@ import { chooseModel, converseRouted } from '../shared/router';
 import type { RoutingPolicy } from '../../contracts/routing';
 import type { TenantTier } from '../../contracts/tenants';
 import { guardInput } from '../shared/input-guard';
+import { equalityFilter, scopedFilter } from '../shared/retrieval-filter';
 
 export interface PromptSettings {
   /** The models this function may call and how it chooses (one target below ground 4). */
@@ -53,6 +54,7 @@ export interface ConversationPort {
 
 /** Who asks, and in which conversation; everything here comes from the handler, never the body. */
 export interface PromptCaller {
+  /** Retrieval returns the shared documents and this tenant's; unset (no tenants at this ground, an IAM caller): the shared ones only. */
   readonly tenant?: string;
   readonly tier?: TenantTier;
   readonly modelIds?: Readonly<Record<string, string>>;
@@ -219,7 +221,9 @@ export async function answerPrompt(
   let passages: Passage[] | undefined;
   if (deps.knowledge && settings.retrieval) {
     const topK = request.topK ?? settings.retrieval.defaultTopK;
-    passages = (await deps.knowledge.retrieve(query, topK, request.filter, signal)).filter((p) => p.score >= settings.retrieval!.minScore);
+    // Scoped to the caller's tenant whatever the client's filter says: that filter can only narrow it.
+    const filter = scopedFilter(caller.tenant, equalityFilter(request.filter));
+    passages = (await deps.knowledge.retrieve(query, topK, filter, signal)).filter((p) => p.score >= settings.retrieval!.minScore);
   }
   const context =
     passages === undefined

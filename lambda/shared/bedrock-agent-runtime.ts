@@ -1,4 +1,4 @@
-import { BedrockAgentRuntimeClient, type RetrievalFilter, RetrieveCommand } from '@aws-sdk/client-bedrock-agent-runtime';
+import { BedrockAgentRuntimeClient, RetrieveCommand } from '@aws-sdk/client-bedrock-agent-runtime';
 import { type BedrockClientSettings, clientConfig } from './bedrock';
 import { HttpError } from './http';
 import type { KnowledgePort, Passage } from './model';
@@ -14,20 +14,16 @@ export function createBedrockAgentRuntime(settings: BedrockClientSettings): Bedr
   return tracer.captureAWSv3Client(new BedrockAgentRuntimeClient(clientConfig(settings)));
 }
 
-/** Retrieve on one knowledge base; equality filters on metadata keys. */
+/** Retrieve on one knowledge base, with the caller's filter (lambda/shared/retrieval-filter.ts) as given. */
 export function knowledgeBase(client: BedrockAgentRuntimeClient, knowledgeBaseId: string): KnowledgePort {
   return {
     async retrieve(query, topK, filter, signal): Promise<Passage[]> {
-      const equals: RetrievalFilter[] = Object.entries(filter ?? {}).map(([key, value]) => ({ equals: { key, value } }));
       const out = await client.send(
         new RetrieveCommand({
           knowledgeBaseId,
           retrievalQuery: { text: query },
           retrievalConfiguration: {
-            vectorSearchConfiguration: {
-              numberOfResults: topK,
-              ...(equals.length === 1 ? { filter: equals[0] } : equals.length > 1 ? { filter: { andAll: equals } } : {}),
-            },
+            vectorSearchConfiguration: { numberOfResults: topK, filter },
           },
         }),
         { abortSignal: signal },

@@ -1,3 +1,5 @@
+import type { RetrievalFilter } from './retrieval-filter';
+
 /** The ports every handler core depends on; `bedrock.ts` adapts them to the AWS SDK. */
 export interface ModelMessage {
   readonly role: 'user' | 'assistant';
@@ -54,7 +56,8 @@ export interface Passage {
 }
 
 export interface KnowledgePort {
-  retrieve(query: string, topK: number, filter: Readonly<Record<string, string | number | boolean>> | undefined, signal?: AbortSignal): Promise<Passage[]>;
+  /** `filter` is required: every Retrieve is scoped to the caller's tenant (retrieval-filter.ts scopedFilter). */
+  retrieve(query: string, topK: number, filter: RetrievalFilter, signal?: AbortSignal): Promise<Passage[]>;
 }
 
 export interface GuardrailContent {

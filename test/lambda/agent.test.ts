@@ -16,6 +16,7 @@ const AGENT_ENV = {
   MAX_INPUT_CHARS: '4000',
   BEDROCK_MAX_ATTEMPTS: '2',
   BEDROCK_ATTEMPT_TIMEOUT_MS: '2000',
+  KNOWLEDGE_BASE_ID: 'KB12345678',
 };
 const TENANTS = { key1: { tenant: 'acme', tier: 'standard' }, key2: { tenant: 'globex', tier: 'basic' } };
 
@@ -68,8 +69,24 @@ test('the agent session is derived from the caller and the conversation id; iden
   // The same conversation id from another caller is another session: it cannot join the first.
   expect(second.params.sessionId).toBe(agentSessionId('apikey:key2', 'conv-1'));
   expect(second.params.sessionId).not.toBe(first.params.sessionId);
-  expect(first.body).toEqual({ inputText: 'hello', enableTrace: true, sessionState: { sessionAttributes: { tenant: 'acme', principal: 'apikey:key1' } } });
-  expect(second.body).toMatchObject({ sessionState: { sessionAttributes: { tenant: 'globex', principal: 'apikey:key2' } } });
+  expect(first.body).toEqual({
+    inputText: 'hello',
+    enableTrace: true,
+    sessionState: { sessionAttributes: { tenant: 'acme', principal: 'apikey:key1' }, knowledgeBaseConfigurations: [scopedTo('acme')] },
+  });
+  expect(second.body).toMatchObject({
+    sessionState: { sessionAttributes: { tenant: 'globex', principal: 'apikey:key2' }, knowledgeBaseConfigurations: [scopedTo('globex')] },
+  });
+});
+
+/** The knowledge base configuration every invocation carries: searches see the shared documents and the caller's tenant's. */
+const scopedTo = (tenant: string) => ({
+  knowledgeBaseId: 'KB12345678',
+  retrievalConfiguration: {
+    vectorSearchConfiguration: {
+      filter: { orAll: [{ equals: { key: 'audience', value: 'shared' } }, { equals: { key: 'audience', value: `tenant:${tenant}` } }] },
+    },
+  },
 });
 
 test('without a sessionId a new conversation id is returned and used for the session', async () => {
@@ -142,6 +159,8 @@ test('a side-effecting action comes back as a confirmation question, and the ans
     enableTrace: true,
     sessionState: {
       sessionAttributes: { tenant: 'acme', principal: 'apikey:key1' },
+      // A confirmation is an invocation too: the agent may search after the action.
+      knowledgeBaseConfigurations: [scopedTo('acme')],
       invocationId: 'b3c1a0de-1111-2222-3333-444455556666',
       returnControlInvocationResults: [{ functionResult: { actionGroup: 'CustomerSupport', function: 'create_support_ticket', confirmationState: 'CONFIRM' } }],
     },
@@ -152,7 +171,9 @@ test('a side-effecting action comes back as a confirmation question, and the ans
     confirm: { invocationId: 'b3c1a0de-1111-2222-3333-444455556666', function: 'create_support_ticket', confirmed: false },
   });
   expect(denied.json.answer).toBe('fake agent: create_support_ticket cancelled');
-  expect(lastAgentRequest().body).toMatchObject({ sessionState: { returnControlInvocationResults: [{ functionResult: { confirmationState: 'DENY' } }] } });
+  expect(lastAgentRequest().body).toMatchObject({
+    sessionState: { returnControlInvocationResults: [{ functionResult: { confirmationState: 'DENY' } }], knowledgeBaseConfigurations: [scopedTo('acme')] },
+  });
 });
 
 test('a confirmation for a session the agent no longer holds is a 409 asking to start over; a missing alias for new input stays a 500', async () => {

@@ -238,6 +238,8 @@ describe('ground 1: the prompt template', () => {
   });
 });
 
+const SHARED_ONLY = { equals: { key: 'audience', value: 'shared' } };
+
 describe('ground 2: retrieval', () => {
   const settings = { ...SETTINGS, retrieval: RETRIEVAL };
   const passages: Passage[] = [
@@ -249,7 +251,8 @@ describe('ground 2: retrieval', () => {
   test('passages at or above the minimum score are the context and the citations (cut at 500 characters)', async () => {
     const { calls, deps } = setup({ passages }, { prompt: true, knowledge: true });
     const answer = await answerPrompt({ query: 'How?', variables: { product: 'P' }, topK: 3, filter: { year: 2024 } }, settings, deps);
-    expect(calls.retrieve).toEqual([{ query: 'How?', topK: 3, filter: { year: 2024 } }]);
+    // No tenant (grounds 2-3): the shared documents, narrowed by the client's filter.
+    expect(calls.retrieve).toEqual([{ query: 'How?', topK: 3, filter: { andAll: [SHARED_ONLY, { equals: { key: 'year', value: 2024 } }] } }]);
     expect(calls.model[0].messages).toEqual([
       {
         role: 'user',
@@ -266,7 +269,7 @@ describe('ground 2: retrieval', () => {
   test('a passage of exactly 500 characters is cited whole; the default topK applies', async () => {
     const { calls, deps } = setup({ passages: [{ text: 'y'.repeat(500), source: 's', score: 1 }] }, { knowledge: true });
     const answer = await answerPrompt({ query: 'q' }, settings, deps);
-    expect(calls.retrieve).toEqual([{ query: 'q', topK: 4, filter: undefined }]);
+    expect(calls.retrieve).toEqual([{ query: 'q', topK: 4, filter: SHARED_ONLY }]);
     expect(answer.citations).toEqual([{ source: 's', passage: 'y'.repeat(500), score: 1 }]);
   });
 
@@ -276,6 +279,17 @@ describe('ground 2: retrieval', () => {
     expect(calls.model[0].messages[0].text).toBe(`Passages:\n${NO_PASSAGES}\n\nQuestion: q`);
     expect(NO_PASSAGES).toBe('No passages were found in the knowledge base for this query. Say so; do not invent an answer from it.');
     expect(answer).toMatchObject({ citations: [], noPassagesFound: true });
+  });
+
+  test("a tenant's caller retrieves the shared documents and its tenant's, the client's filter AND-ed: it narrows, never widens", async () => {
+    const { calls, deps } = setup({ passages }, { knowledge: true });
+    await answerPrompt({ query: 'q', filter: { audience: 'tenant:globex', year: 2024 } }, settings, deps, undefined, { tenant: 'Acme' });
+    expect(calls.retrieve[0].filter).toEqual({
+      andAll: [
+        { orAll: [SHARED_ONLY, { equals: { key: 'audience', value: 'tenant:acme' } }] },
+        { andAll: [{ equals: { key: 'audience', value: 'tenant:globex' } }, { equals: { key: 'year', value: 2024 } }] },
+      ],
+    });
   });
 
   test('a knowledge base without retrieval settings is not queried', async () => {

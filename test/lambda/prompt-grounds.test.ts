@@ -21,11 +21,25 @@ const GROUND3_ENV = {
   GUARDRAIL_VERSION: '3',
 };
 
+/** Shared documents (no tenants at these grounds): what ingestion writes for keys outside tenants/ (contracts/tenant-documents.ts). */
+const SHARED = { audience: 'shared' };
 const PASSAGES = [
-  { text: 'Ground 2 stores vectors in S3 Vectors, which has no idle cost.', uri: 's3://docs/costs.md', score: 0.81, metadata: { topic: 'cost' } },
-  { text: 'OpenSearch Serverless costs about $175-350 per month at rest.', uri: 's3://docs/stores.md', score: 0.64 },
-  { text: 'Unrelated passage about penguins.', uri: 's3://docs/penguins.md', score: 0.1 },
+  {
+    text: 'Ground 2 stores vectors in S3 Vectors, which has no idle cost.',
+    uri: 's3://docs/costs.md',
+    score: 0.81,
+    metadata: { ...SHARED, topic: 'cost', year: 2026 },
+  },
+  {
+    text: 'OpenSearch Serverless costs about $175-350 per month at rest.',
+    uri: 's3://docs/stores.md',
+    score: 0.64,
+    metadata: { ...SHARED, topic: 'cost', year: 2026 },
+  },
+  { text: 'Unrelated passage about penguins.', uri: 's3://docs/penguins.md', score: 0.1, metadata: SHARED },
+  { text: "A tenant's price list.", uri: 's3://docs/tenants/acme/prices.md', score: 0.9, metadata: { audience: 'tenant:acme', topic: 'cost', year: 2026 } },
 ];
+const SHARED_ONLY = { equals: { key: 'audience', value: 'shared' } };
 
 const BLOCKED = (assessment: Record<string, unknown>, text: string) => ({
   kind: 'answer' as const,
@@ -100,7 +114,7 @@ describe('ground 1: the pinned prompt version', () => {
 });
 
 describe('ground 2: retrieval', () => {
-  test('retrieves with the request topK and filter, drops passages under minScore, cites sources', async () => {
+  test('retrieves with topK and the filter AND-ed to the shared documents (no tenants here), drops passages under minScore, cites sources', async () => {
     const res = await ask({ query: 'cost', topK: 3, filter: { topic: 'cost', year: 2026 } });
     expect(res.statusCode).toBe(200);
     const retrieve = fake.requests.find((r) => r.operation === 'Retrieve')!;
@@ -110,7 +124,7 @@ describe('ground 2: retrieval', () => {
       retrievalConfiguration: {
         vectorSearchConfiguration: {
           numberOfResults: 3,
-          filter: { andAll: [{ equals: { key: 'topic', value: 'cost' } }, { equals: { key: 'year', value: 2026 } }] },
+          filter: { andAll: [SHARED_ONLY, { andAll: [{ equals: { key: 'topic', value: 'cost' } }, { equals: { key: 'year', value: 2026 } }] }] },
         },
       },
     });
@@ -124,8 +138,22 @@ describe('ground 2: retrieval', () => {
   test('one filter key is a plain equals; no topK uses the default', async () => {
     await ask({ query: 'cost', filter: { topic: 'cost' } });
     expect((fake.requests.find((r) => r.operation === 'Retrieve')!.body as { retrievalConfiguration: unknown }).retrievalConfiguration).toEqual({
-      vectorSearchConfiguration: { numberOfResults: 5, filter: { equals: { key: 'topic', value: 'cost' } } },
+      vectorSearchConfiguration: { numberOfResults: 5, filter: { andAll: [SHARED_ONLY, { equals: { key: 'topic', value: 'cost' } }] } },
     });
+  });
+
+  test("without a filter the shared documents are searched; a tenant's document is not cited to a caller without that tenant", async () => {
+    const res = await ask({ query: 'prices' });
+    expect((fake.requests.find((r) => r.operation === 'Retrieve')!.body as { retrievalConfiguration: unknown }).retrievalConfiguration).toEqual({
+      vectorSearchConfiguration: { numberOfResults: 5, filter: SHARED_ONLY },
+    });
+    expect((res.json.citations as { source: string }[]).map((c) => c.source)).toEqual(['s3://docs/costs.md', 's3://docs/stores.md']);
+  });
+
+  test("a client filter naming another audience narrows to nothing: it cannot reach the tenant's documents", async () => {
+    const res = await ask({ query: 'prices', filter: { audience: 'tenant:acme' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json).toMatchObject({ citations: [], noPassagesFound: true });
   });
 
   test('no passages: the answer says so and the model is told not to invent', async () => {

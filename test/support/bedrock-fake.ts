@@ -3,6 +3,7 @@ import { hashedEmbedding } from '../../lambda/shared/cache/hashed-embeddings';
 import type { AddressInfo } from 'node:net';
 import * as zlib from 'node:zlib';
 import { closeServer, readBody } from './http';
+import { filterProblem, matchesFilter } from './retrieval-filter-eval';
 
 /**
  * A loopback fake of the Bedrock HTTP APIs. The real `@aws-sdk` clients talk to it through an
@@ -277,14 +278,23 @@ const OPERATIONS: Record<Operation, OperationSpec> = {
   Retrieve: {
     method: 'POST',
     path: /^\/knowledgebases\/(?<knowledgeBaseId>[^/]+)\/retrieve$/,
-    answer: (_req, data) => ({
-      retrievalResults: data.passages.map((p) => ({
-        content: { text: p.text, type: 'TEXT' },
-        location: { type: 'S3', s3Location: { uri: p.uri } },
-        score: p.score,
-        metadata: p.metadata ?? {},
-      })),
-    }),
+    answer: (req, data) => {
+      // The filter as the service applies it (retrieval-filter-eval.ts): a malformed one is a 400, the rest narrows the passages.
+      const filter = (req.body as { retrievalConfiguration?: { vectorSearchConfiguration?: { filter?: unknown } } }).retrievalConfiguration
+        ?.vectorSearchConfiguration?.filter;
+      const problem = filter === undefined ? undefined : filterProblem(filter);
+      if (problem) return new FakeError(400, 'ValidationException', `fake: ${problem}`);
+      return {
+        retrievalResults: data.passages
+          .filter((p) => filter === undefined || matchesFilter(p.metadata ?? {}, filter))
+          .map((p) => ({
+            content: { text: p.text, type: 'TEXT' },
+            location: { type: 'S3', s3Location: { uri: p.uri } },
+            score: p.score,
+            metadata: p.metadata ?? {},
+          })),
+      };
+    },
   },
   GetPrompt: {
     method: 'GET',

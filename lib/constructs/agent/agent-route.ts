@@ -83,6 +83,8 @@ export class AgentRoute extends Construct implements IRouteBlock {
         BEDROCK_MAX_ATTEMPTS: String(maxAttempts),
         BEDROCK_ATTEMPT_TIMEOUT_MS: String(attemptTimeout.toMilliseconds()),
         ...(props.tenants?.length ? { TENANTS: tenantDirectoryJson(this, props.tenants) } : {}),
+        // Every search of the agent's knowledge base is scoped to the caller's tenant (lambda/agent/core.ts).
+        ...(props.agent.knowledgeBaseId ? { KNOWLEDGE_BASE_ID: props.agent.knowledgeBaseId } : {}),
         // The usage record's Model and price, in the names and format the chat-stream function reads.
         ...(model?.model.kind === 'text'
           ? {

@@ -25,6 +25,12 @@ export interface IAgent {
    * budget alarms read it). @default unknown: routes publish no usage record
    */
   readonly model?: BedrockModel;
+  /**
+   * The knowledge base the agent searches: a route scopes every search of it to the caller's
+   * tenant. @default none: a route passes no retrieval filter (an imported agent with a knowledge
+   * base must name it here, or its searches are not tenant-scoped)
+   */
+  readonly knowledgeBaseId?: string;
   /** Lets `grantee` invoke this alias only. */
   grantInvoke(grantee: iam.IGrantable): iam.Grant;
 }
@@ -42,6 +48,8 @@ export interface AgentAttributes {
   readonly aliasId: string;
   /** The model the agent runs, for usage records. @default unknown */
   readonly model?: BedrockModel;
+  /** The knowledge base attached to the agent, so routes scope its searches to the caller's tenant. @default none */
+  readonly knowledgeBaseId?: string;
 }
 
 const AGENT_ID = /^[0-9A-Z]{10}$/;
@@ -94,6 +102,7 @@ export class Agent extends Construct implements IAgent {
       public readonly agentId = attrs.agentId;
       public readonly aliasId = attrs.aliasId;
       public readonly model = attrs.model;
+      public readonly knowledgeBaseId = attrs.knowledgeBaseId;
       public readonly agentArn = Stack.of(scope).formatArn({
         service: 'bedrock',
         resource: 'agent',
@@ -127,10 +136,13 @@ export class Agent extends Construct implements IAgent {
   public readonly table: dynamodb.Table;
   /** The model the agent orchestrates with (its route prices the answers with it). */
   public readonly model: BedrockModel;
+  /** The knowledge base the agent searches, if any. */
+  public readonly knowledgeBaseId?: string;
 
   constructor(scope: Construct, id: string, props: AgentProps) {
     super(scope, id);
     this.model = props.model;
+    this.knowledgeBaseId = props.knowledgeBase?.knowledgeBaseId;
     const stack = Stack.of(this);
     const idleSessionTtl = props.idleSessionTtl ?? Duration.minutes(10);
     const demoTenants = props.demoTenants ?? ['default'];
