@@ -12,6 +12,7 @@ const UNIT_TESTS = [
   'test/lambda/feedback-core.test.ts',
   'test/lambda/endpoint-teardown-core.test.ts',
   'test/lambda/chat-stream-core.test.ts',
+  'test/lambda/predict-core.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -40,6 +41,7 @@ export default {
     'lambda/feedback/core.ts',
     'lambda/endpoint-teardown/core.ts',
     'lambda/chat-stream/core.ts',
+    'lambda/predict/core.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
