@@ -21,7 +21,8 @@ const BACKUP_MANAGED_POLICIES = ['service-role/AWSBackupServiceRolePolicyForBack
 
 /**
  * The resources of the regulated profile's data controls in one stack, created on first need:
- * a key for CloudWatch Logs, a key for data at rest (buckets, backups), and an AWS Backup plan.
+ * a key for CloudWatch Logs, a key for data at rest (buckets, tables, backups), and an AWS Backup plan.
+ * Queues and topics have a key of their own (messaging.ts).
  * One per stack (`RegulatedData.of(scope)`), at the stack's root under the id `RegulatedData`.
  */
 export class RegulatedData extends Construct {
@@ -80,7 +81,7 @@ export class RegulatedData extends Construct {
   }
 
   /**
-   * The key of data at rest: the buckets it is the default key of, and the backup vault.
+   * The key of data at rest: the buckets it is the default key of, the tables (`tableKey`), and the backup vault.
    *
    * Who may read a bucket is IAM's and the bucket policy's decision, made before this profile runs
    * (`bucket.grantRead(...)`, Bedrock's service role, BucketDeployment, users who upload documents):
@@ -93,7 +94,7 @@ export class RegulatedData extends Construct {
   public get dataKey(): kms.Key {
     if (!this.dataKeyValue) {
       const stack = Stack.of(this);
-      const key = new kms.Key(this, 'DataKey', { description: 'genai-blueprint regulated profile: buckets and backups', enableKeyRotation: true });
+      const key = new kms.Key(this, 'DataKey', { description: 'genai-blueprint regulated profile: buckets, tables and backups', enableKeyRotation: true });
       key.addToResourcePolicy(
         new iam.PolicyStatement({
           sid: 'AllowThroughS3ForThisAccount',

@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
 import { type IRegulatedControl, packRules } from './control';
+import { RegulatedMessaging } from './messaging';
 
 /**
  * The regulated profile's controls on functions and their permissions (docs/compliance.md,
@@ -65,8 +66,11 @@ function deadLetterQueue(stack: Stack): sqs.Queue {
     throw new Error(
       `${stack.node.path}/${FUNCTION_DEAD_LETTERS_ID} is not an SQS queue: the regulated profile keeps that id for the functions' dead-letter queue`,
     );
+  // On the stack's messaging key (messaging.ts): Lambda sends as the function's role, which the key
+  // admits through SQS, so no key grant is added beside the sqs:SendMessage below.
   const queue = new sqs.Queue(stack, FUNCTION_DEAD_LETTERS_ID, {
-    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    encryption: sqs.QueueEncryption.KMS,
+    encryptionMasterKey: RegulatedMessaging.of(stack).queueKey,
     enforceSSL: true,
     retentionPeriod: Duration.days(14),
   });
@@ -80,7 +84,7 @@ function deadLetterQueue(stack: Stack): sqs.Queue {
 
 /**
  * LambdaDLQ: every function without a dead-letter target sends the asynchronous invocations that
- * failed to the stack's queue (FUNCTION_DEAD_LETTERS_ID: SSE-SQS, TLS only, 14 days, the most SQS
+ * failed to the stack's queue (FUNCTION_DEAD_LETTERS_ID: the stack's messaging key, TLS only, 14 days, the most SQS
  * keeps). Lambda sends as the function's execution role, which gets `sqs:SendMessage` on that queue
  * in the policy the function already depends on (Lambda checks the permission when the function
  * is created or updated).

@@ -6,6 +6,7 @@ import type { IRegulatedControl } from './control';
 import { DATA_CONTROLS } from './data';
 import { FUNCTION_CONTROLS } from './functions';
 import { SERVICE_LOG_GROUPS } from './logs';
+import { MESSAGE_ENCRYPTION } from './messaging';
 import { NETWORK_CONTROLS } from './network';
 
 /**
@@ -35,6 +36,7 @@ export const REGULATED_CONTROLS: readonly IRegulatedControl[] = [
   ...NETWORK_CONTROLS,
   SERVICE_LOG_GROUPS,
   ...DATA_CONTROLS,
+  MESSAGE_ENCRYPTION,
   API_STAGE,
   ACCESS_LOG_CALLER,
   ALARM_ACTIONS,

@@ -249,7 +249,8 @@ describe('regulated ground 2 and ground 0', () => {
 
   test('ground 0 (no bucket, no table): a logs key only, no data key and no backup plan', () => {
     const { resources } = regulatedGround(0);
-    expect(ofType(resources, 'AWS::KMS::Key').map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual(['RegulatedDataLogsKey']);
+    // Beside the messaging key of its dead-letter queue (test/compliance/messaging.test.ts).
+    expect(ofType(resources, 'AWS::KMS::Key').map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual(['RegulatedDataLogsKey', 'RegulatedMessagingKey']);
     expect(ofType(resources, 'AWS::Backup::BackupPlan')).toEqual([]);
   });
 

@@ -71,7 +71,12 @@ describe.each([0, 7])('regulated ground %i', (ground) => {
     const queues = ofType(regulated, 'AWS::SQS::Queue').filter(([id]) => id.startsWith('FunctionDeadLetters'));
     expect(queues).toHaveLength(1);
     const [queueId, queue] = queues[0];
-    expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    // On the stack's messaging key (test/compliance/messaging.test.ts), not SSE-SQS.
+    expect(queue.Properties).toMatchObject({
+      KmsMasterKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^RegulatedMessagingKey/), 'Arn'] },
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    expect(queue.Properties?.SqsManagedSseEnabled).toBeUndefined();
     const policies = [...ofType(regulated, 'AWS::IAM::ManagedPolicy'), ...ofType(regulated, 'AWS::IAM::Policy')];
     for (const [id, fn] of functionsOf(regulated)) {
       expect({ id, dlq: fn.Properties?.DeadLetterConfig }).toEqual({ id, dlq: { TargetArn: { 'Fn::GetAtt': [queueId, 'Arn'] } } });
