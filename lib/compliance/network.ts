@@ -1,21 +1,23 @@
-import { Aws, CfnResource, CustomResourceProviderBase, Stack, Validations } from 'aws-cdk-lib';
+import { Aspects, Aws, CfnResource, CustomResourceProviderBase, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
-import { IsolatedNetwork } from '../constructs/cache/isolated-network';
+import type { ModelApi } from '../constructs/api/model-api';
+import { IsolatedNetwork, type IsolatedNetworkProps } from '../constructs/cache/isolated-network';
 import { LAMBDA_ENI_ACTIONS } from '../constructs/shared/blueprint-function';
 import { type IRegulatedControl, packRules } from './control';
 
 /**
- * The regulated profile's network control (docs/compliance.md, "Network"): every Lambda function
- * runs in the isolated subnets of the stack's `IsolatedNetwork` (no internet gateway, no NAT),
- * reaching AWS APIs through its VPC endpoints. The network and its endpoints are the stack's (the
- * grounds create one with id NETWORK_ID in this profile whatever the ground); this control moves
- * the functions into it.
+ * The network control of the regulated profile (docs/compliance.md, "Network") and of the closed
+ * network (`-c network=private`, docs/network.md): every Lambda function runs in the isolated
+ * subnets of the stack's `IsolatedNetwork` (no internet gateway, no NAT), reaching AWS APIs through
+ * its VPC endpoints. The network and its endpoints are the stack's (id NETWORK_ID); this control
+ * moves the functions into it. `closeNetwork` adds what the closed network adds on top: the
+ * network where the ground has none, the endpoints the functions need, and the PRIVATE API.
  */
 
-/** Construct id of the network the regulated profile puts a stack's functions in (the id ground 5 gives its network). */
+/** Construct id of the network the functions are put in (the id ground 5 gives its network). */
 export const NETWORK_ID = 'Network';
 
 /** Construct id, under the network, of the security group of the functions this control moves into it. */
@@ -28,7 +30,7 @@ function stackNetwork(stack: Stack, fn: IConstruct): IsolatedNetwork {
   const network = stack.node.tryFindChild(NETWORK_ID);
   if (network instanceof IsolatedNetwork) return network;
   throw new Error(
-    `regulated profile: ${fn.node.path} must run in a VPC, but ${stack.node.path} has no IsolatedNetwork with id '${NETWORK_ID}' at its root; ` +
+    `${fn.node.path} must run in a VPC, but ${stack.node.path} has no IsolatedNetwork with id '${NETWORK_ID}' at its root; ` +
       `create one (new IsolatedNetwork(stack, '${NETWORK_ID}', { interfaceServices: [...] }), with an endpoint for every AWS API the functions call)`,
   );
 }
@@ -113,7 +115,7 @@ function grantEni(fn: CfnResource): void {
     return;
   }
   throw new Error(
-    `regulated profile: ${fn.node.path} is a Lambda function without a lambda.Function or custom resource provider around it, ` +
+    `${fn.node.path} is a Lambda function without a lambda.Function or custom resource provider around it, ` +
       `so its execution role cannot be given the ENI actions Lambda needs in a VPC; give it a VpcConfig of its own`,
   );
 }
@@ -153,3 +155,46 @@ export const FUNCTIONS_IN_VPC: IRegulatedControl = {
 
 /** The controls of this file, in the order the profile applies them. */
 export const NETWORK_CONTROLS: readonly IRegulatedControl[] = [FUNCTIONS_IN_VPC];
+
+export interface ClosedNetworkProps {
+  /** The stack's API, made PRIVATE. */
+  readonly api: ModelApi;
+  /** The interface endpoints the stack's functions need (lib/grounds/props.ts vpcEndpointServices). */
+  readonly interfaceServices: readonly ec2.InterfaceVpcEndpointAwsService[];
+  /** The network's props, where the stack has none yet (below ground 5 in the standard profile). */
+  readonly network: IsolatedNetworkProps;
+  /**
+   * An `execute-api` interface endpoint that exists already (a shared one, in this VPC or another):
+   * the API admits it instead of one created in the network.
+   * @default an execute-api endpoint in the network
+   */
+  readonly apiEndpointId?: string;
+}
+
+/**
+ * The closed network (`-c network=private`, docs/network.md) on `stack`: the stack's network
+ * (created at NETWORK_ID where the ground has none, with the same id ground 5 and the regulated
+ * profile use, so going up a ground or switching profile keeps it) gets every interface endpoint in
+ * `interfaceServices` and one for `execute-api`; the API becomes PRIVATE behind that endpoint; every
+ * function moves into the network (FUNCTIONS_IN_VPC). Returns the network.
+ */
+export function closeNetwork(stack: Stack, props: ClosedNetworkProps): IsolatedNetwork {
+  const found = stack.node.tryFindChild(NETWORK_ID);
+  if (found !== undefined && !(found instanceof IsolatedNetwork)) {
+    throw new Error(`network=private: ${found.node.path} is not an IsolatedNetwork; the closed network needs the id '${NETWORK_ID}' for its own`);
+  }
+  const network = found ?? new IsolatedNetwork(stack, NETWORK_ID, { ...props.network, interfaceServices: props.interfaceServices });
+  for (const service of props.interfaceServices) network.addInterfaceEndpoint(service);
+  const apiEndpoint = props.apiEndpointId
+    ? ec2.InterfaceVpcEndpoint.fromInterfaceVpcEndpointAttributes(network, 'SharedExecuteApiEndpoint', { vpcEndpointId: props.apiEndpointId, port: HTTPS })
+    : network.addInterfaceEndpoint(ec2.InterfaceVpcEndpointAwsService.APIGATEWAY);
+  if (!apiEndpoint) {
+    throw new Error(
+      `network=private: the VPC of ${network.node.path} has an execute-api endpoint of its own (existingEndpoints lists execute-api); ` +
+        'give its id in network.apiEndpointId',
+    );
+  }
+  props.api.makePrivate(apiEndpoint);
+  Aspects.of(stack).add({ visit: (node) => FUNCTIONS_IN_VPC.visit(node) });
+  return network;
+}

@@ -6,6 +6,7 @@ import { agentSchema } from './agent';
 import { observabilitySchema, pipelineSchema } from './operations';
 import { predictiveMlSchema } from './predictive-ml';
 import { feedbackSchema, sessionsSchema } from './sessions';
+import { networkSchema } from './network';
 import { ConfigError } from './errors';
 import { TENANT_TIERS } from '../../contracts/tenants';
 import { TENANT_NAME_PATTERN } from '../../contracts/ids';
@@ -267,6 +268,8 @@ export const configSchema = z
         '`standard`: the lean, cheap build. `regulated`: adds the NIST 800-53 Rev. 5 and HIPAA Security cdk-nag packs to every synth and ' +
           'the controls they ask for (docs/compliance.md; being built: synth reports what is left).',
       ),
+    /** `public`, or `private`: a PRIVATE API and every function in a VPC without a way out (docs/network.md). */
+    network: networkSchema.prefault({}).describe('Where the API and the functions are reachable from: the internet, or only a VPC (docs/network.md).'),
     /**
      * CloudFormation stack name shared by every ground, so `-c ground=N+1` updates the stack that
      * `-c ground=N` deployed instead of creating a second one.
@@ -560,6 +563,9 @@ function checkKnowledgeBase(kb: z.output<typeof knowledgeBaseSchema>, ctx: Ctx):
   }
 }
 
+/** Sections whose bare key takes a string for one field: `-c network=private` is `-c network.mode=private`. */
+const SHORTHANDS: Record<string, string> = { network: 'mode' };
+
 /** Context keys that belong to the CDK, not to the blueprint's configuration. */
 const NOT_CONFIG = new Set(['cli-telemetry', 'acknowledged-issue-numbers']);
 const isConfigKey = (key: string) => !NOT_CONFIG.has(key) && !key.includes(':') && !key.startsWith('@');
@@ -573,8 +579,8 @@ export function loadConfig(context: Record<string, unknown>): BlueprintConfig {
   const lines: string[] = [];
   for (const [key, value] of Object.entries(context)) {
     if (!isConfigKey(key)) continue;
-    const path = key.split('.');
-    const read = coerce(key, value, kindOf(schemaAt(path)));
+    const path = key in SHORTHANDS && typeof value === 'string' && !value.trim().startsWith('{') ? [key, SHORTHANDS[key]] : key.split('.');
+    const read = coerce(path.join('.'), value, kindOf(schemaAt(path)));
     if ('error' in read) lines.push(read.error);
     else setPath(raw, path, read.value);
   }

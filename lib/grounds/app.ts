@@ -1,10 +1,12 @@
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, type NagPack, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
 import { GenAiBlueprintChecks, StaleAcknowledgementChecks } from '../checks';
+import { closeNetwork } from '../compliance/network';
 import { REGULATED_CONTROLS, RegulatedProfile } from '../compliance/regulated-profile';
 import { type BlueprintConfig, loadConfig } from '../config/schema';
 import { GROUNDS, type GroundNumber, GroundStack } from './ground-stack';
 import { PredictiveMlStack } from './predictive-ml-stack';
+import { closedNetworkProps } from './props';
 import { installValidationProcess } from './validation-process';
 
 /** `-c ground=ml`: the PredictiveMl stack alone. */
@@ -35,7 +37,8 @@ export interface BlueprintApp {
 /**
  * Builds the selected grounds into `app` and registers the cdk-nag packs that must pass
  * (AwsSolutions, Serverless and our own GenAiBlueprint; with `compliance=regulated` also NIST 800-53
- * Rev. 5 and HIPAA Security, and the regulated profile's controls), and the check that fails on an
+ * Rev. 5 and HIPAA Security, and the regulated profile's controls; with `network=private` the closed
+ * network), and the check that fails on an
  * acknowledgement of theirs that no longer hides any finding.
  */
 export function buildBlueprint(app: App, opts: { nag?: boolean; validationProcess?: boolean } = {}): BlueprintApp {
@@ -49,11 +52,17 @@ export function buildBlueprint(app: App, opts: { nag?: boolean; validationProces
   validation?.start();
   const context = app.node.getAllContext();
   const config = loadConfig(context);
-  const stacks = selectGrounds(context.ground).map((ground) => new GroundStack(app, GROUNDS[ground].stackId, { ground, config }));
+  const grounds = selectGrounds(context.ground);
+  const stacks = grounds.map((ground) => new GroundStack(app, GROUNDS[ground].stackId, { ground, config }));
   const withMl = context.ground === undefined || context.ground === '' || context.ground === 'all' || context.ground === PREDICTIVE_ML;
   const predictiveMl = withMl ? new PredictiveMlStack(app, 'PredictiveMl', { config }) : undefined;
   const all = [...stacks, ...(predictiveMl ? [predictiveMl] : [])];
   if (config.compliance === 'regulated') for (const stack of all) RegulatedProfile.applyTo(stack);
+  if (config.network.mode === 'private') {
+    // docs/network.md: a PRIVATE API behind an execute-api endpoint, every function in the network.
+    stacks.forEach((stack, i) => closeNetwork(stack, closedNetworkProps(config, grounds[i], stack.api)));
+    if (predictiveMl) closeNetwork(predictiveMl, closedNetworkProps(config, 'ml', predictiveMl.api));
+  }
   validation?.validateOnWrite(all);
   if (opts.nag ?? true) {
     const packs: NagPack[] = [new AwsSolutionsChecks(app), new ServerlessChecks(app), new GenAiBlueprintChecks(app)];

@@ -6,7 +6,8 @@ import { catalogEmbeddingModel, catalogModel, MODEL_CATALOG } from '../config/mo
 import { type BlueprintConfig, effectiveRouter } from '../config/schema';
 import type { AgentProps } from '../constructs/agent/agent';
 import type { AgentRouteProps } from '../constructs/agent/agent-route';
-import type { IModelApi, ModelApiProps } from '../constructs/api/model-api';
+import type { IModelApi, ModelApi, ModelApiProps } from '../constructs/api/model-api';
+import type { ClosedNetworkProps } from '../compliance/network';
 import type { IUserAuth, UserAuthProps } from '../constructs/auth/user-auth';
 import { DEFAULT_INTERFACE_SERVICES, type IIsolatedNetwork, type IsolatedNetworkProps } from '../constructs/cache/isolated-network';
 import type { IResponseCache, ResponseCacheProps } from '../constructs/cache/response-cache';
@@ -115,21 +116,43 @@ export function webAclSettings(config: BlueprintConfig): StageWebAclOptions {
   };
 }
 
-/** The network of ground 5 up, and of every stack in the regulated profile (with `interfaceServices`: regulatedInterfaceServices). */
+/**
+ * The network of ground 5 up, and of every stack whose functions all run in it (the regulated
+ * profile, `network=private`; with `interfaceServices`: vpcEndpointServices). With `network.vpcId`,
+ * the existing VPC of the configuration instead of a new one.
+ */
 export function isolatedNetworkProps(config: BlueprintConfig, interfaceServices?: readonly ec2.InterfaceVpcEndpointAwsService[]): IsolatedNetworkProps {
-  return { flowLogRetention: logRetention(config), ...(interfaceServices ? { interfaceServices } : {}) };
+  const n = config.network;
+  const existingVpc =
+    n.vpcId && n.vpcCidr && n.isolatedSubnetIds && n.availabilityZones && n.routeTableIds
+      ? {
+          vpcId: n.vpcId,
+          vpcCidrBlock: n.vpcCidr,
+          isolatedSubnetIds: n.isolatedSubnetIds,
+          availabilityZones: n.availabilityZones,
+          routeTableIds: n.routeTableIds,
+          existingEndpoints: n.existingEndpoints,
+        }
+      : undefined;
+  return { flowLogRetention: logRetention(config), ...(interfaceServices ? { interfaceServices } : {}), ...(existingVpc ? { existingVpc } : {}) };
+}
+
+/** The closed network of a stack (`-c network=private`, lib/compliance/network.ts closeNetwork). `stack`: a ground, or `ml`. */
+export function closedNetworkProps(config: BlueprintConfig, stack: number | 'ml', api: ModelApi): ClosedNetworkProps {
+  const interfaceServices = vpcEndpointServices(config, stack);
+  return { api, interfaceServices, network: isolatedNetworkProps(config, interfaceServices), apiEndpointId: config.network.apiEndpointId };
 }
 
 /**
- * The interface endpoints of a stack's network in the regulated profile, where every function runs
- * in it (lib/compliance/network.ts): one for each AWS API a function of the stack calls, by the
- * ground that adds the caller (S3 and DynamoDB have the network's gateway endpoints; ElastiCache is
- * in the VPC). test/compliance/network.test.ts derives the same set from the functions' SDK commands
- * (test/support/iam/commands.ts) and the handlers aws-cdk-lib adds, and fails on any difference.
- * Each endpoint costs per hour in each of the network's two AZs (docs/compliance.md, "Network").
- * `stack`: a ground, or `ml` for the PredictiveMl stack.
+ * The interface endpoints of a stack's network where every function runs in it (the regulated
+ * profile and `network=private`, lib/compliance/network.ts): one for each AWS API a function of the
+ * stack calls, by the ground that adds the caller (S3 and DynamoDB have the network's gateway
+ * endpoints; ElastiCache is in the VPC). test/compliance/network.test.ts and test/network/ derive the
+ * same set from the functions' SDK commands (test/support/iam/commands.ts) and the handlers
+ * aws-cdk-lib adds, and fail on any difference. Each endpoint costs per hour in each of the
+ * network's AZs (docs/network.md). `stack`: a ground, or `ml` for the PredictiveMl stack.
  */
-export function regulatedInterfaceServices(config: BlueprintConfig, stack: number | 'ml'): ec2.InterfaceVpcEndpointAwsService[] {
+export function vpcEndpointServices(config: BlueprintConfig, stack: number | 'ml'): ec2.InterfaceVpcEndpointAwsService[] {
   const s = ec2.InterfaceVpcEndpointAwsService;
   const ground = stack === 'ml' ? -1 : stack;
   const predictiveMl = stack === 'ml' || ground >= 7;
@@ -140,8 +163,9 @@ export function regulatedInterfaceServices(config: BlueprintConfig, stack: numbe
     ),
     // Every function has active tracing: AWS does not document that Lambda's X-Ray daemon sends outside the function's VPC.
     s.XRAY,
-    // The network's Custom::VpcRestrictDefaultSG handler revokes the default security group's rules (EC2 API).
-    s.EC2,
+    // The network's Custom::VpcRestrictDefaultSG handler revokes the default security group's rules (EC2 API);
+    // an existing VPC (network.vpcId) is left as its owner set it, so no handler.
+    ...(config.network.vpcId ? [] : [s.EC2]),
     // Ground 2: the ingestion function sends its retries to the ingestion queue (SendMessage).
     ...(ground >= 2 ? [s.SQS] : []),
     // PredictiveMl: /predict (InvokeEndpoint), the gate and the endpoint teardown (SageMaker API), and the
@@ -152,6 +176,9 @@ export function regulatedInterfaceServices(config: BlueprintConfig, stack: numbe
   ];
   return services;
 }
+
+/** The name lib/grounds/ground-stack.ts and predictive-ml-stack.ts import (the regulated profile's). */
+export const regulatedInterfaceServices = vpcEndpointServices;
 
 export function responseCacheProps(config: BlueprintConfig, network: IIsolatedNetwork): ResponseCacheProps {
   return { vpc: network.vpc, maxDataStorageGb: config.cache.maxDataStorageGb, maxEcpuPerSecond: config.cache.maxEcpuPerSecond };

@@ -1,5 +1,6 @@
 import { type CfnElement, CfnOutput, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -111,6 +112,8 @@ export class ModelApi extends Construct implements IModelApi {
   public readonly restApi: apigateway.RestApi;
   public readonly accessLogs: logs.LogGroup;
   private readonly bodyValidator: apigateway.RequestValidator;
+  private readonly cognito: boolean;
+  private privateEndpoint?: ec2.IVpcEndpoint;
 
   constructor(scope: Construct, id: string, props: ModelApiProps = {}) {
     super(scope, id);
@@ -123,6 +126,7 @@ export class ModelApi extends Construct implements IModelApi {
       }
     }
 
+    this.cognito = props.cognito !== undefined;
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
     this.restApi = new apigateway.RestApi(this, 'Api', {
       description: props.cognito ? 'genai-blueprint model API (Cognito access tokens only)' : 'genai-blueprint model API (SigV4-signed requests only)',
@@ -185,6 +189,48 @@ export class ModelApi extends Construct implements IModelApi {
    */
   public acknowledgeNoWebAcl(reason: string): void {
     Validations.of(this.restApi).acknowledge({ id: 'AwsSolutions-APIG3', reason });
+  }
+
+  /**
+   * Makes the API PRIVATE: reachable only through `endpoint`, an `execute-api` interface endpoint
+   * (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-apis.html).
+   * The endpoint is associated with the API (an alias hostname that works without private DNS), and
+   * the resource policy denies every request that does not come through it (`aws:SourceVpce`,
+   * https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-resource-policies-examples.html)
+   * and allows the rest to the callers the routes already admit: this account's IAM principals
+   * (SigV4, which still need an identity policy, as `grantInvoke` gives), or anyone holding a Cognito
+   * token the authorizer accepts. The stage is deployed again, since API Gateway applies a changed
+   * resource policy only with a new deployment.
+   */
+  public makePrivate(endpoint: ec2.IVpcEndpoint): void {
+    if (this.privateEndpoint) throw new Error(`${this.node.path} is already private through ${this.privateEndpoint.node.path}; makePrivate takes one endpoint`);
+    this.privateEndpoint = endpoint;
+    const api = this.restApi.node.defaultChild as apigateway.CfnRestApi;
+    // Private APIs take only the dualstack address type, API Gateway's default for them (left unset).
+    api.endpointConfiguration = { types: [apigateway.EndpointType.PRIVATE], vpcEndpointIds: [endpoint.vpcEndpointId] };
+    // `execute-api:/*` is this API's own ARN, expanded by API Gateway (its id would be a circular reference).
+    const resources = ['execute-api:/*'];
+    const actions = ['execute-api:Invoke'];
+    this.restApi.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyOutsideTheVpcEndpoint',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions,
+        resources,
+        conditions: { StringNotEquals: { 'aws:SourceVpce': endpoint.vpcEndpointId } },
+      }),
+    );
+    this.restApi.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: this.cognito ? 'AllowCognitoCallers' : 'AllowThisAccount',
+        effect: iam.Effect.ALLOW,
+        principals: [this.cognito ? new iam.AnyPrincipal() : new iam.AccountRootPrincipal()],
+        actions,
+        resources,
+      }),
+    );
+    this.restApi.latestDeployment?.addToLogicalId({ privateThrough: endpoint.vpcEndpointId });
   }
 
   /** Adds `POST /<path>` proxied to `fn` (buffered or streamed), with the body validated against `options.bodySchema`. */
