@@ -13,6 +13,7 @@ const UNIT_TESTS = [
   'test/lambda/endpoint-teardown-core.test.ts',
   'test/lambda/chat-stream-core.test.ts',
   'test/lambda/predict-core.test.ts',
+  'test/lambda/training-gate-core.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -42,6 +43,7 @@ export default {
     'lambda/endpoint-teardown/core.ts',
     'lambda/chat-stream/core.ts',
     'lambda/predict/core.ts',
+    'lambda/training-gate/core.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
