@@ -278,3 +278,15 @@ export type InvocationLoggingEnvironment = Environment<typeof invocationLoggingE
 /** lambda/endpoint-teardown: a custom resource; the endpoint name comes as a resource property, none from the environment. */
 export const endpointTeardownEnvSchema = z.object({});
 export type EndpointTeardownEnvironment = Environment<typeof endpointTeardownEnvSchema>;
+
+/**
+ * lambda/tenant-claim: the user pool's pre token generation trigger (ground 7 with identity providers),
+ * which turns a federated user's tenant claim into exactly one tenant group.
+ */
+export const tenantClaimEnvSchema = z.object({
+  /** JSON array of the configured tenant names. */
+  TENANT_NAMES: jsonFromEnv(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
+  /** JSON object: IdP claim value → tenant name (auth.tenantValues). Empty: each value must name a tenant. */
+  TENANT_VALUES: jsonFromEnv(z.record(z.string(), z.string())),
+});
+export type TenantClaimEnvironment = Environment<typeof tenantClaimEnvSchema>;

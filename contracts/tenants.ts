@@ -34,3 +34,11 @@ export const tenantDirectorySchema: z.ZodMiniType<TenantDirectory> = z.record(
  * client-credentials grant).
  */
 export const TENANT_GROUP_PREFIX = 'tenant-';
+
+/**
+ * The user pool attribute a federated user's tenant claim is mapped into at every sign-in
+ * (UserAuth's identity providers), read by the pre token generation trigger (lambda/tenant-claim),
+ * which turns it into the one `tenant-<name>` group of the user's tokens. Custom attributes are not
+ * in access tokens; groups are.
+ */
+export const TENANT_ATTRIBUTE = 'custom:tenant';

@@ -3,6 +3,7 @@ import { catalogModel, INFERENCE_ROUTES, MODEL_ALIASES, MODEL_CATALOG, TEXT_MODE
 import { DEFAULT_BLOCKED_INPUT_MESSAGE, DEFAULT_BLOCKED_OUTPUT_MESSAGE, DEFAULT_PII_ENTITIES, PII_ENTITY_TYPES } from './guardrail-defaults';
 import { DEFAULT_PROMPT, RESERVED_VARIABLES } from './prompts';
 import { agentSchema } from './agent';
+import { authSchema, checkAuth } from './auth';
 import { observabilitySchema, pipelineSchema } from './operations';
 import { predictiveMlSchema } from './predictive-ml';
 import { feedbackSchema, sessionsSchema } from './sessions';
@@ -399,26 +400,10 @@ export const configSchema = z
       .describe('Ground 4: the WAF web ACL on the stage.'),
     /** Ground 6. */
     agent: agentSchema.prefault({}).describe('Ground 6: the Bedrock agent.'),
-    /** Ground 7: Cognito sign-in for people (authorization code + PKCE) and machines (client credentials). */
-    auth: z
-      .strictObject({
-        callbackUrls: z
-          .array(z.string().regex(/^https:\/\/\S+$|^http:\/\/localhost(:\d+)?(\/\S*)?$/, 'must be an https URL or http://localhost'))
-          .min(1)
-          .max(10)
-          .default(['http://localhost:3000/callback'])
-          .describe('Callback URLs of the user client (authorization code + PKCE): https URLs, or http://localhost.'),
-        /** Prefix of the Cognito sign-in domain (globally unique). @default '<stackName>-<account id>' */
-        domainPrefix: z
-          .string()
-          .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lowercase letters, digits or hyphens')
-          .refine((p) => !/aws|amazon|cognito/.test(p), 'must not contain aws, amazon or cognito')
-          .optional()
-          .describe('Prefix of the Cognito sign-in domain (globally unique; must not contain aws, amazon or cognito). Unset: `<stackName>-<account id>`.'),
-        tokenValidityMinutes: int(5, 1_440).default(60).describe('Lifetime of access and ID tokens, in minutes.'),
-      })
+    /** Ground 7: Cognito sign-in for people (authorization code + PKCE, corporate IdPs) and machines (client credentials). */
+    auth: authSchema
       .prefault({})
-      .describe('Ground 7: Cognito sign-in for people (authorization code + PKCE) and machines (client credentials).'),
+      .describe('Ground 7: Cognito sign-in for people (authorization code + PKCE, corporate SAML/OIDC identity providers) and machines (client credentials).'),
     /** Ground 7. */
     sessions: sessionsSchema.prefault({}).describe('Ground 7: conversation history (sessions table).'),
     feedback: feedbackSchema.prefault({}).describe('Ground 7: human feedback on answers (feedback table, metrics, alarm).'),
@@ -431,6 +416,7 @@ export const configSchema = z
     checkPrompt(cfg.prompt, ctx);
     checkKnowledgeBase(cfg.knowledgeBase, ctx);
     checkRouter(cfg, ctx);
+    checkAuth(cfg, ctx);
     const model = catalogModel(cfg.model.alias);
     if (model.kind !== 'text') return;
     if (cfg.model.maxTokens > model.maxOutputTokens) {

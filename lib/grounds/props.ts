@@ -1,14 +1,16 @@
-import { Duration, Size } from 'aws-cdk-lib';
+import { Duration, SecretValue, Size } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import type { IConstruct } from 'constructs';
 import { catalogEmbeddingModel, catalogModel, MODEL_CATALOG } from '../config/models';
+import type { IdentityProviderConfig } from '../config/auth';
 import { type BlueprintConfig, effectiveRouter } from '../config/schema';
 import type { AgentProps } from '../constructs/agent/agent';
 import type { AgentRouteProps } from '../constructs/agent/agent-route';
 import type { IModelApi, ModelApi, ModelApiProps } from '../constructs/api/model-api';
 import type { ClosedNetworkProps } from '../compliance/network';
-import type { IUserAuth, UserAuthProps } from '../constructs/auth/user-auth';
+import type { FederatedIdentityProvider, IUserAuth, UserAuthProps } from '../constructs/auth/user-auth';
 import { DEFAULT_INTERFACE_SERVICES, type IIsolatedNetwork, type IsolatedNetworkProps } from '../constructs/cache/isolated-network';
 import type { IResponseCache, ResponseCacheProps } from '../constructs/cache/response-cache';
 import type { FeedbackProps, IFeedback } from '../constructs/feedback/feedback';
@@ -47,11 +49,41 @@ function logRetention(config: BlueprintConfig) {
 }
 
 export function userAuthProps(config: BlueprintConfig): UserAuthProps {
+  const auth = config.auth;
   return {
     tenants: config.tenants.map((t) => t.name),
-    callbackUrls: config.auth.callbackUrls,
-    domainPrefix: config.auth.domainPrefix,
-    tokenValidity: Duration.minutes(config.auth.tokenValidityMinutes),
+    callbackUrls: auth.callbackUrls,
+    domainPrefix: auth.domainPrefix,
+    tokenValidity: Duration.minutes(auth.tokenValidityMinutes),
+    // Set only when configured, so that the default props (and templates) stay as they were.
+    ...(auth.userPoolId !== undefined ? { userPoolId: auth.userPoolId } : {}),
+    ...(auth.identityProviders.length > 0
+      ? {
+          identityProviders: auth.identityProviders.map(identityProvider),
+          tenantValues: auth.tenantValues,
+          localSignIn: auth.localSignIn,
+          logRetention: logRetention(config),
+        }
+      : {}),
+  };
+}
+
+/** A configured identity provider; an OIDC client secret is a Secrets Manager dynamic reference, resolved by CloudFormation at deploy. */
+function identityProvider(idp: IdentityProviderConfig): FederatedIdentityProvider {
+  const common = { name: idp.name, tenantClaim: idp.tenantClaim, emailClaim: idp.emailClaim };
+  if (idp.type === 'saml') {
+    const metadata = idp.metadataUrl
+      ? cognito.UserPoolIdentityProviderSamlMetadata.url(idp.metadataUrl)
+      : cognito.UserPoolIdentityProviderSamlMetadata.file(idp.metadataDocument!);
+    return { type: 'saml', ...common, metadata };
+  }
+  return {
+    type: 'oidc',
+    ...common,
+    issuerUrl: idp.issuer!,
+    clientId: idp.clientId!,
+    clientSecret: SecretValue.secretsManager(idp.clientSecretArn!, idp.clientSecretField ? { jsonField: idp.clientSecretField } : {}),
+    scopes: idp.scopes,
   };
 }
 

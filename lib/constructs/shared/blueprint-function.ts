@@ -54,6 +54,7 @@ const SYNCHRONOUS_CALLERS = {
   'custom-resource':
     "Invoked synchronously (RequestResponse) by aws-cdk-lib's custom resource provider framework function, which reports every failure to the stack operation",
   'step-functions': 'Invoked synchronously by a Step Functions task whose Retry and Catch handle every failure',
+  'cognito-trigger': 'Invoked synchronously by Amazon Cognito as a user pool trigger: an error fails the sign-in, which the user sees and retries',
 } as const;
 
 export interface BlueprintFunctionProps {
