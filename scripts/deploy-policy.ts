@@ -1,0 +1,135 @@
+/**
+ * Writes the CloudFormation execution policies, per compliance profile, of each ground, of the
+ * PredictiveMl stack and of every stack together (`all`) to
+ * docs/deploy-policy/<profile>/<name>-<n>.json: one managed policy document per file, a stack's
+ * policy split where one document would pass IAM's size limit. Built from the templates
+ * synthesized offline; docs/deploy-policy.md says how to bootstrap an account with them.
+ *
+ *   npm run deploy-policy                                   (npx tsx scripts/deploy-policy.ts)
+ *   npm run deploy-policy -- -c stackName=Acme --out /tmp/acme-policy [--partition aws-cn]
+ *
+ * test/deploy-policy/ renders the files in memory and fails when the committed ones differ.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { type CfnTemplate, deployPolicy, type PolicyDocument } from '../lib/deploy-policy/deploy-policy';
+import { GROUNDS } from '../lib/grounds/ground-stack';
+import { buildApp } from '../test/support/synth';
+
+export const DEPLOY_POLICY_DIR = path.join(__dirname, '..', 'docs', 'deploy-policy');
+
+/**
+ * The policies are per compliance profile: `regulated` adds resource types at every ground (AWS
+ * Backup, customer managed IAM policies, KMS keys, the VPC below ground 5) that a `standard`
+ * deployment must not be allowed to create. Each profile lists the configurations its policy covers
+ * (their resource types are joined): a configuration that adds resource types belongs in its
+ * profile's list.
+ */
+export const POLICY_PROFILES: Readonly<Record<string, readonly Record<string, unknown>[]>> = {
+  standard: [{}],
+  regulated: [{ compliance: 'regulated' }],
+};
+
+export interface SynthesizedStack {
+  /** A key of POLICY_PROFILES. */
+  readonly profile: string;
+  /** `ground-<n>` or `predictive-ml`. */
+  readonly name: string;
+  readonly stackName: string;
+  readonly template: CfnTemplate;
+}
+
+/** Every stack of every configuration of every profile, synthesized offline (only resource types, trust policies and service tokens are read). */
+export function synthesizeStacks(context: Record<string, unknown> = {}): SynthesizedStack[] {
+  const names = new Map<string, string>([...GROUNDS.map((g) => [g.stackId, `ground-${g.ground}`] as const), ['PredictiveMl', 'predictive-ml']]);
+  return Object.entries(POLICY_PROFILES).flatMap(([profile, configurations]) =>
+    configurations.flatMap((configuration) =>
+      buildApp({ ...configuration, ...context })
+        .app.synth()
+        .stacks.map((artifact) => {
+          const name = names.get(artifact.id);
+          if (name === undefined) throw new Error(`Stack ${artifact.id} has no deploy policy name: add it to scripts/deploy-policy.ts`);
+          return { profile, name, stackName: artifact.stackName, template: artifact.template as CfnTemplate };
+        }),
+    ),
+  );
+}
+
+/**
+ * The policies by `<profile>/<name>` (`standard/ground-0` ... `regulated/all`), from `stacks`
+ * (default: synthesized here).
+ */
+export function deployPolicies(
+  opts: { stacks?: SynthesizedStack[]; context?: Record<string, unknown>; partition?: string } = {},
+): Map<string, PolicyDocument[]> {
+  const stacks = opts.stacks ?? synthesizeStacks(opts.context);
+  const policy = (of: SynthesizedStack[]) =>
+    deployPolicy(
+      of.map((s) => s.template),
+      { stackNames: of.map((s) => s.stackName), partition: opts.partition },
+    );
+  const result = new Map<string, PolicyDocument[]>();
+  for (const profile of Object.keys(POLICY_PROFILES)) {
+    const ofProfile = stacks.filter((s) => s.profile === profile);
+    for (const name of [...new Set(ofProfile.map((s) => s.name))]) result.set(`${profile}/${name}`, policy(ofProfile.filter((s) => s.name === name)));
+    result.set(`${profile}/all`, policy(ofProfile));
+  }
+  return result;
+}
+
+/** Path under docs/deploy-policy/ → the policy document it holds. */
+export function deployPolicyFiles(policies: Map<string, PolicyDocument[]>): Map<string, PolicyDocument> {
+  const files = new Map<string, PolicyDocument>();
+  for (const [name, documents] of policies) for (const [i, doc] of documents.entries()) files.set(`${name}-${i + 1}.json`, doc);
+  return files;
+}
+
+/**
+ * The file's text, formatted as the repository's Prettier settings do (`npm test` checks the
+ * format; the drift test compares the parsed documents).
+ */
+async function renderPolicy(doc: PolicyDocument): Promise<string> {
+  // Loaded here, not at the top: Prettier's CommonJS entry imports ESM as it loads, which Jest (the
+  // drift test imports this module) refuses without --experimental-vm-modules.
+  const prettier = await import('prettier');
+  const options = await prettier.resolveConfig(path.join(DEPLOY_POLICY_DIR, 'policy.json'));
+  return prettier.format(JSON.stringify(doc), { ...options, parser: 'json' });
+}
+
+/** The .json files under `dir`, as paths relative to it. */
+export function policyFilesIn(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.split(path.sep).join('/'))
+    .sort();
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { context: { type: 'string', short: 'c', multiple: true }, out: { type: 'string' }, partition: { type: 'string' } },
+  });
+  const context: Record<string, unknown> = {};
+  for (const pair of values.context ?? []) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`-c takes key=value, got ${JSON.stringify(pair)}`);
+    context[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  const out = path.resolve(values.out ?? DEPLOY_POLICY_DIR);
+  const files = deployPolicyFiles(deployPolicies({ context, partition: values.partition }));
+  for (const stale of policyFilesIn(out).filter((f) => !files.has(f))) fs.rmSync(path.join(out, stale));
+  for (const [file, doc] of files) {
+    fs.mkdirSync(path.dirname(path.join(out, file)), { recursive: true });
+    fs.writeFileSync(path.join(out, file), await renderPolicy(doc));
+  }
+  process.stdout.write(`${files.size} policy documents written to ${path.relative(process.cwd(), out) || '.'}\n`);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
