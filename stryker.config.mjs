@@ -14,6 +14,7 @@ const UNIT_TESTS = [
   'test/lambda/chat-stream-core.test.ts',
   'test/lambda/predict-core.test.ts',
   'test/lambda/training-gate-core.test.ts',
+  'test/lambda/invocation-logging-core.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -44,6 +45,7 @@ export default {
     'lambda/chat-stream/core.ts',
     'lambda/predict/core.ts',
     'lambda/training-gate/core.ts',
+    'lambda/invocation-logging/core.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
