@@ -185,6 +185,24 @@ describe('regulated profile: queues and topics', () => {
     });
   });
 
+  test('ground 7 with the upload and retraining triggers: their target dead-letter queues are on the key too, and EventBridge may use it', () => {
+    const { stacks: triggered } = buildApp({
+      compliance: 'regulated',
+      ground: 7,
+      'pipeline.onUpload': true,
+      'predictiveMl.retrainOnUpload': true,
+      'predictiveMl.schedule': 'rate(7 days)',
+    });
+    const resources = resourcesOf(triggered[0]);
+    const queues = ofType(resources, 'AWS::SQS::Queue').map(([id, q]) => `${short(id)} ${short(keyOf(q) ?? 'none')}`);
+    expect(queues).toEqual(
+      expect.arrayContaining(['DocumentPipelineUploadDeadLetters RegulatedMessagingKey', 'PredictiveMlPipelineTriggerDeadLetters RegulatedMessagingKey']),
+    );
+    const [[, key]] = ofType(resources, 'AWS::KMS::Key').filter(([lid]) => lid.startsWith('RegulatedMessagingKey'));
+    expect(statementsOf(key).map((st) => st.Sid)).toContain('AllowEventsToDeliver');
+    expect([...findings(triggered[0], 'SqsQueuePolicyAllowsSenders'), ...findings(triggered[0], 'SnsTopicPolicyAllowsPublishers')]).toEqual([]);
+  });
+
   test('the standard profile creates none of it: queues keep SSE-SQS', () => {
     const { stacks: standard } = buildApp({ ground: 2 });
     const resources = resourcesOf(standard[0]);
