@@ -7,13 +7,16 @@
  *
  *   npm run deploy-policy                                   (npx tsx scripts/deploy-policy.ts)
  *   npm run deploy-policy -- -c stackName=Acme --out /tmp/acme-policy [--partition aws-cn]
+ *   npm run deploy-policy -- --schemas <unzipped CloudformationSchema.zip>   (compare RESOURCE_ACTIONS with AWS's schemas)
  *
  * test/deploy-policy/ renders the files in memory and fails when the committed ones differ.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { type CfnTemplate, deployPolicy, type PolicyDocument } from '../lib/deploy-policy/deploy-policy';
+import { RESOURCE_ACTIONS, SCHEMA_PERMISSIONS_NOT_IN_IAM } from '../lib/deploy-policy/resource-actions';
 import { GROUNDS } from '../lib/grounds/ground-stack';
 import { buildApp } from '../test/support/synth';
 
@@ -107,10 +110,58 @@ export function policyFilesIn(dir: string): string[] {
     .sort();
 }
 
+/** The part of a resource provider schema read here. */
+const providerSchema = z.object({
+  typeName: z.string(),
+  handlers: z.record(z.string(), z.object({ permissions: z.array(z.string()).optional() })).optional(),
+});
+
+/**
+ * How RESOURCE_ACTIONS differs from the resource provider schemas in `dir` (the unzipped
+ * https://schema.cloudformation.<region>.amazonaws.com/CloudformationSchema.zip, one
+ * `aws-<service>-<resource>.json` per type): per type, the handler permissions the mapping lacks
+ * and the actions it has that no handler lists. Names are compared ignoring case, as IAM does;
+ * permissions in SCHEMA_PERMISSIONS_NOT_IN_IAM are expected to be missing.
+ */
+export function compareWithSchemas(dir: string): string[] {
+  const differences: string[] = [];
+  for (const [type, actions] of Object.entries(RESOURCE_ACTIONS)) {
+    if (!type.startsWith('AWS::') || type === 'AWS::CDK::Metadata') continue;
+    const file = path.join(dir, `${type.toLowerCase().replace(/::/g, '-')}.json`);
+    if (!fs.existsSync(file)) {
+      differences.push(`${type}: no schema ${path.basename(file)} in ${dir}`);
+      continue;
+    }
+    const schema = providerSchema.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
+    if (schema.typeName !== type) throw new Error(`${file} holds ${schema.typeName}, expected ${type}`);
+    const lower = (list: readonly string[]) => new Set(list.map((a) => a.toLowerCase()));
+    const permissions = [...new Set(Object.values(schema.handlers ?? {}).flatMap((h) => h.permissions ?? []))];
+    const listed = lower(permissions);
+    const ignored = lower(SCHEMA_PERMISSIONS_NOT_IN_IAM[type] ?? []);
+    const have = lower(actions);
+    const lacks = permissions.filter((a) => !have.has(a.toLowerCase()) && !ignored.has(a.toLowerCase())).sort();
+    const extra = actions.filter((a) => !listed.has(a.toLowerCase()));
+    if (lacks.length > 0) differences.push(`${type}: the schema's handlers also list ${lacks.join(', ')}`);
+    if (extra.length > 0) differences.push(`${type}: no handler lists ${extra.join(', ')}`);
+  }
+  return differences;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { context: { type: 'string', short: 'c', multiple: true }, out: { type: 'string' }, partition: { type: 'string' } },
+    options: {
+      context: { type: 'string', short: 'c', multiple: true },
+      out: { type: 'string' },
+      partition: { type: 'string' },
+      schemas: { type: 'string' },
+    },
   });
+  if (values.schemas !== undefined) {
+    const differences = compareWithSchemas(values.schemas);
+    process.stdout.write(differences.length === 0 ? 'RESOURCE_ACTIONS matches the schemas\n' : `${differences.join('\n')}\n`);
+    process.exitCode = differences.length === 0 ? 0 : 1;
+    return;
+  }
   const context: Record<string, unknown> = {};
   for (const pair of values.context ?? []) {
     const at = pair.indexOf('=');

@@ -61,6 +61,17 @@ export const ASSET_READ_ACTIONS: readonly string[] = ['s3:GetObject', 's3:GetObj
 
 const CUSTOM_RESOURCE = /^Custom::|^AWS::CloudFormation::CustomResource$/;
 /**
+ * Name properties that would take a role, policy or function out of `<stack name>-*`, the names
+ * CloudFormation generates ("MyStack-MyBucket-abcdefghijk1",
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-name.html).
+ * A function's name matters because a custom resource's provider is invoked by name.
+ */
+const NAME_PROPERTIES: Readonly<Record<string, string>> = {
+  'AWS::IAM::Role': 'RoleName',
+  'AWS::IAM::ManagedPolicy': 'ManagedPolicyName',
+  'AWS::Lambda::Function': 'FunctionName',
+};
+/**
  * The IAM::Policy and IAM::ManagedPolicy handlers also attach to groups and users; our policies attach
  * to roles only (`uncoveredResources` fails otherwise), so these actions are left out.
  */
@@ -73,7 +84,8 @@ export function resourceTypes(template: CfnTemplate): string[] {
 
 /**
  * What the policy would not cover, one message per problem: a resource type with no entry in
- * `actions`, an IAM policy attached to groups or users, and a custom resource whose ServiceToken is not `Fn::GetAtt` of a Lambda function in the
+ * `actions`, an IAM policy attached to groups or users, a role, managed policy or function given a
+ * name of its own, and a custom resource whose ServiceToken is not `Fn::GetAtt` of a Lambda function in the
  * same template (CloudFormation invokes that function with the execution role; a function elsewhere,
  * or an SNS topic, is not in the policy).
  */
@@ -89,6 +101,10 @@ export function uncoveredResources(template: CfnTemplate, actions: Readonly<Reco
     const props = resource.Properties ?? {};
     if ((resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') && (props.Groups !== undefined || props.Users !== undefined)) {
       problems.push(`${id} (${resource.Type}): attached to IAM groups or users; the deploy policy lets CloudFormation attach policies to roles only`);
+    }
+    const nameKey = NAME_PROPERTIES[resource.Type];
+    if (nameKey !== undefined && props[nameKey] !== undefined) {
+      problems.push(`${id} (${resource.Type}): ${nameKey} is set; the deploy policy allows only the names CloudFormation generates (<stack name>-...)`);
     }
     if (!CUSTOM_RESOURCE.test(resource.Type)) continue;
     const token = resource.Properties?.ServiceToken;

@@ -60,6 +60,21 @@ describe('uncoveredResources', () => {
     ]);
   });
 
+  test('fails when a role, managed policy or function is given its own name', () => {
+    const template = {
+      Resources: {
+        Role: { ...lambdaRole, Properties: { ...lambdaRole.Properties, RoleName: 'OrgAdmin' } },
+        Fn: { ...fn, Properties: { ...fn.Properties, FunctionName: 'provider' } },
+        P: { Type: 'AWS::IAM::ManagedPolicy', Properties: { ManagedPolicyName: { 'Fn::Sub': '${AWS::StackName}-x' }, PolicyDocument: {} } },
+      },
+    };
+    expect(uncoveredResources(template)).toEqual([
+      'Role (AWS::IAM::Role): RoleName is set; the deploy policy allows only the names CloudFormation generates (<stack name>-...)',
+      'Fn (AWS::Lambda::Function): FunctionName is set; the deploy policy allows only the names CloudFormation generates (<stack name>-...)',
+      'P (AWS::IAM::ManagedPolicy): ManagedPolicyName is set; the deploy policy allows only the names CloudFormation generates (<stack name>-...)',
+    ]);
+  });
+
   test('a policy attached to roles leaves group and user actions out', () => {
     const template = { Resources: { ...base.Resources, P: { Type: 'AWS::IAM::Policy', Properties: { Roles: [{ Ref: 'Role' }], PolicyDocument: {} } } } };
     const actions = deployStatements([template], opts).flatMap((s) => s.Action);
