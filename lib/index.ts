@@ -44,5 +44,8 @@ export type { IAlarmSource, IRouteBlock } from './constructs/shared/routes';
 export { BlueprintFunction, type BlueprintFunctionProps, LATEST_NODE_RUNTIME, METRICS_NAMESPACE } from './constructs/shared/blueprint-function';
 export * from './config/models';
 
+// Multi-environment delivery: the CDK Pipelines pipeline of `delivery` (docs/delivery.md).
+export { DeliveryPipelineStack, GroundStage, SmokeCheckAccess, productionApprovalProblems } from './delivery';
+
 // Our cdk-nag pack.
 export { GenAiBlueprintChecks } from './checks';

@@ -3,6 +3,7 @@ import { catalogModel, INFERENCE_ROUTES, MODEL_ALIASES, MODEL_CATALOG, TEXT_MODE
 import { DEFAULT_BLOCKED_INPUT_MESSAGE, DEFAULT_BLOCKED_OUTPUT_MESSAGE, DEFAULT_PII_ENTITIES, PII_ENTITY_TYPES } from './guardrail-defaults';
 import { DEFAULT_PROMPT, RESERVED_VARIABLES } from './prompts';
 import { agentSchema } from './agent';
+import { deliverySchema } from './delivery';
 import { authSchema, checkAuth } from './auth';
 import { observabilitySchema, pipelineSchema } from './operations';
 import { predictiveMlSchema } from './predictive-ml';
@@ -411,6 +412,7 @@ export const configSchema = z
     pipeline: pipelineSchema.prefault({}).describe('Ground 7: the Step Functions document pipeline.'),
     /** The PredictiveMl stack (alone, or in ground 7). */
     predictiveMl: predictiveMlSchema.prefault({}).describe('The PredictiveMl stack (alone with `-c ground=ml`, or in ground 7).'),
+    delivery: deliverySchema.optional().describe('The pipeline that deploys a ground to the stages named here (docs/delivery.md). Unset: no pipeline.'),
   })
   .superRefine((cfg, ctx) => {
     checkPrompt(cfg.prompt, ctx);

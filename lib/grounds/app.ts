@@ -1,13 +1,16 @@
-import { type App, Validations } from 'aws-cdk-lib';
+import { type App, type Stage, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, type NagPack, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
 import { GenAiBlueprintChecks, StaleAcknowledgementChecks } from '../checks';
 import { closeNetwork } from '../compliance/network';
 import { REGULATED_CONTROLS, RegulatedProfile } from '../compliance/regulated-profile';
 import { type BlueprintConfig, loadConfig } from '../config/schema';
+import { DeliveryPipelineStack } from '../delivery/delivery-pipeline-stack';
+import { resolveStages } from '../delivery/stages';
 import { GROUNDS, type GroundNumber, GroundStack } from './ground-stack';
 import { PredictiveMlStack } from './predictive-ml-stack';
 import { closedNetworkProps } from './props';
 import { installValidationProcess } from './validation-process';
+import type { Construct } from 'constructs';
 
 /** `-c ground=ml`: the PredictiveMl stack alone. */
 const PREDICTIVE_ML = 'ml';
@@ -32,6 +35,28 @@ export interface BlueprintApp {
   readonly stacks: GroundStack[];
   /** Built when `-c ground` is unset, `all` or `ml`. */
   readonly predictiveMl?: PredictiveMlStack;
+  /** Built, alone, when `delivery` is configured: the grounds it deploys are in its stages (docs/delivery.md). */
+  readonly pipeline?: DeliveryPipelineStack;
+}
+
+/** One ground's stack in `scope` (the app, or a pipeline stage), with the regulated profile and the closed network when the configuration asks for them. */
+export function buildGroundStack(scope: Construct, ground: GroundNumber, config: BlueprintConfig): GroundStack {
+  const stack = new GroundStack(scope, GROUNDS[ground].stackId, { ground, config });
+  if (config.compliance === 'regulated') RegulatedProfile.applyTo(stack);
+  // docs/network.md: a PRIVATE API behind an execute-api endpoint, every function in the network.
+  if (config.network.mode === 'private') closeNetwork(stack, closedNetworkProps(config, ground, stack.api));
+  return stack;
+}
+
+/**
+ * Registers on `stage` (the app) the cdk-nag packs that must pass over every stack in it, nested
+ * stages included, and the check that fails on an acknowledgement of theirs that hides nothing.
+ */
+export function addRulePacks(stage: Stage, compliance: BlueprintConfig['compliance']): void {
+  const packs: NagPack[] = [new AwsSolutionsChecks(stage), new ServerlessChecks(stage), new GenAiBlueprintChecks(stage)];
+  if (compliance === 'regulated') packs.push(new NIST80053R5Checks(stage), new HIPAASecurityChecks(stage));
+  const superseded = compliance === 'regulated' ? REGULATED_CONTROLS.flatMap((c) => c.supersedes ?? []) : [];
+  Validations.of(stage).addPlugins(...packs, new StaleAcknowledgementChecks(packs, superseded));
 }
 
 /**
@@ -52,23 +77,26 @@ export function buildBlueprint(app: App, opts: { nag?: boolean; validationProces
   validation?.start();
   const context = app.node.getAllContext();
   const config = loadConfig(context);
+  if (config.delivery) {
+    const stages = resolveStages(context, config.delivery);
+    const pipeline = new DeliveryPipelineStack(app, 'Delivery', {
+      stackName: `${config.stackName}-Delivery`,
+      delivery: config.delivery,
+      stages,
+      groundStack: buildGroundStack,
+    });
+    validation?.validateOnWrite([pipeline, ...pipeline.stages.map((s) => s.groundStack)]);
+    if (opts.nag ?? true) addRulePacks(app, config.compliance);
+    return { config, stacks: [], pipeline };
+  }
   const grounds = selectGrounds(context.ground);
-  const stacks = grounds.map((ground) => new GroundStack(app, GROUNDS[ground].stackId, { ground, config }));
+  const stacks = grounds.map((ground) => buildGroundStack(app, ground, config));
   const withMl = context.ground === undefined || context.ground === '' || context.ground === 'all' || context.ground === PREDICTIVE_ML;
   const predictiveMl = withMl ? new PredictiveMlStack(app, 'PredictiveMl', { config }) : undefined;
   const all = [...stacks, ...(predictiveMl ? [predictiveMl] : [])];
-  if (config.compliance === 'regulated') for (const stack of all) RegulatedProfile.applyTo(stack);
-  if (config.network.mode === 'private') {
-    // docs/network.md: a PRIVATE API behind an execute-api endpoint, every function in the network.
-    stacks.forEach((stack, i) => closeNetwork(stack, closedNetworkProps(config, grounds[i], stack.api)));
-    if (predictiveMl) closeNetwork(predictiveMl, closedNetworkProps(config, 'ml', predictiveMl.api));
-  }
+  if (predictiveMl && config.compliance === 'regulated') RegulatedProfile.applyTo(predictiveMl);
+  if (predictiveMl && config.network.mode === 'private') closeNetwork(predictiveMl, closedNetworkProps(config, 'ml', predictiveMl.api));
   validation?.validateOnWrite(all);
-  if (opts.nag ?? true) {
-    const packs: NagPack[] = [new AwsSolutionsChecks(app), new ServerlessChecks(app), new GenAiBlueprintChecks(app)];
-    if (config.compliance === 'regulated') packs.push(new NIST80053R5Checks(app), new HIPAASecurityChecks(app));
-    const superseded = config.compliance === 'regulated' ? REGULATED_CONTROLS.flatMap((c) => c.supersedes ?? []) : [];
-    Validations.of(app).addPlugins(...packs, new StaleAcknowledgementChecks(packs, superseded));
-  }
+  if (opts.nag ?? true) addRulePacks(app, config.compliance);
   return { config, stacks, predictiveMl };
 }
