@@ -53,9 +53,10 @@ const REQUIRED_REPLACEMENTS: Record<Profile, Record<string, string>> = {
 /** What ground 0 holds that the upgrade must keep, per profile. */
 const GROUND0_STATEFUL: Record<Profile, string[]> = {
   standard: ['AWS::Logs::LogGroup', 'AWS::Logs::LogGroup'],
-  // Also the stack's logs key, the functions' dead-letter queue, the isolated network's flow log group
-  // and the web ACL's log group (ground 4's gateway keeps it).
-  regulated: ['AWS::KMS::Key', 'AWS::Logs::LogGroup', 'AWS::Logs::LogGroup', 'AWS::Logs::LogGroup', 'AWS::Logs::LogGroup', 'AWS::SQS::Queue'],
+  // Also the stack's logs and messaging keys, the functions' dead-letter queue, the isolated network's flow log group,
+  // the web ACL's log group (ground 4's gateway keeps it), the API's execution log group and the default security
+  // group cleaner's log group (lib/compliance/logs.ts).
+  regulated: ['AWS::KMS::Key', 'AWS::KMS::Key', ...Array<string>(6).fill('AWS::Logs::LogGroup'), 'AWS::SQS::Queue'],
 };
 
 /** The API's definition: when one of these changes, CDK cuts a new AWS::ApiGateway::Deployment (its logical id hashes them). */
