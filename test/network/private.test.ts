@@ -1,9 +1,11 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { closeNetwork, FUNCTION_SECURITY_GROUP_ID, NETWORK_ID } from '../../lib/compliance/network';
 import { ModelApi } from '../../lib/constructs/api/model-api';
-import { IsolatedNetwork } from '../../lib/constructs/cache/isolated-network';
+import { DEFAULT_INTERFACE_SERVICES, IsolatedNetwork } from '../../lib/constructs/cache/isolated-network';
 import { ACCOUNT, type CfnTemplate, PARTITION, REGION, TemplateResolver } from '../support/iam/resolve';
 import { buildApp } from '../support/synth';
 import { endpointsOf, neededEndpoints, ofType, type Resources, resourcesOf } from './endpoints';
@@ -225,4 +227,31 @@ describe('closeNetwork on a stack of your own', () => {
     const network = stack.node.findChild(NETWORK_ID) as IsolatedNetwork;
     expect(() => api.makePrivate(network.interfaceEndpoints[0])).toThrow(/Own\/Api is already private through Own\/Network\/Vpc\/ExecuteApiEndpoint/);
   });
+});
+
+test("docs/network.md lists each stack's interface endpoints with their idle cost, as the templates have them", () => {
+  // The page's assumption: $0.01 per endpoint-hour in each of 2 AZs, 730 hours a month.
+  const perEndpoint = 0.01 * 730 * 2;
+  const dollars = (n: number) => `$${(n * perEndpoint).toFixed(2)}`;
+  const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'network.md'), 'utf8');
+  const rows = Object.fromEntries(
+    doc
+      .split('\n')
+      .filter((line) => /^\| (Ground\d|PredictiveMl)/.test(line))
+      .map((line) => line.split('|').map((cell) => cell.trim()))
+      .map(([, id, names, count, idle, beyond]) => [id, { names, count, idle, beyond }]),
+  );
+  const expected = Object.fromEntries(
+    stacks.map((stack) => {
+      const r = resourcesOf(templateOf(stack));
+      const names = [...endpointsOf(r)].filter(([, e]) => e.Properties?.VpcEndpointType === 'Interface').map(([name]) => name);
+      // network=public has the network, with the default endpoints, from ground 5 on only.
+      const publicCount = /^Ground[5-7]/.test(stack.node.id) ? DEFAULT_INTERFACE_SERVICES.length : 0;
+      return [
+        stack.node.id,
+        { names: names.sort().join(', '), count: String(names.length), idle: dollars(names.length), beyond: dollars(names.length - publicCount) },
+      ];
+    }),
+  );
+  expect(rows).toEqual(expected);
 });
