@@ -270,8 +270,6 @@ export const configSchema = z
         '`standard`: the lean, cheap build. `regulated`: adds the NIST 800-53 Rev. 5 and HIPAA Security cdk-nag packs to every synth and ' +
           'the controls they ask for (docs/compliance.md; being built: synth reports what is left).',
       ),
-    /** `public`, or `private`: a PRIVATE API and every function in a VPC without a way out (docs/network.md). */
-    network: networkSchema.prefault({}).describe('Where the API and the functions are reachable from: the internet, or only a VPC (docs/network.md).'),
     /**
      * CloudFormation stack name shared by every ground, so `-c ground=N+1` updates the stack that
      * `-c ground=N` deployed instead of creating a second one.
@@ -355,6 +353,8 @@ export const configSchema = z
       })
       .prefault({})
       .describe('The functions behind the API.'),
+    /** `public`, or `private`: a PRIVATE API and every function in a VPC without a way out (docs/network.md). */
+    network: networkSchema.prefault({}).describe('Where the API and the functions are reachable from: the internet, or only a VPC (docs/network.md).'),
     prompt: promptSchema
       .default(DEFAULT_PROMPT as z.output<typeof promptSchema>)
       .describe(
