@@ -254,6 +254,10 @@ export type PredictEnvironment = Environment<typeof predictEnvSchema>;
 export const ingestEnvSchema = z.object({
   KNOWLEDGE_BASE_ID: nonEmpty(),
   DATA_SOURCE_ID: nonEmpty(),
+  /** The documents bucket, where ingestion writes each document's metadata sidecar (contracts/tenant-documents.ts). */
+  DOCUMENTS_BUCKET: nonEmpty(),
+  /** Its regional domain name (`<bucket>.s3.<region>.<partition suffix>`), the host of those requests. */
+  DOCUMENTS_BUCKET_DOMAIN: nonEmpty(),
   QUEUE_URL: z.url(),
   CHECK_DELAY_SECONDS: intFromEnv(),
   MAX_CHECKS: intFromEnv(),

@@ -1,9 +1,13 @@
+import { documentAudience, isSidecarKey, NO_AUDIENCE, sidecarBody, sidecarKeyOf } from '../../contracts/tenant-documents';
+
 /**
  * Ingestion of the knowledge base, debounced: the queue collects upload events for a batching
  * window, one batch starts at most one ingestion job (a job re-syncs the whole data source, so one
  * job covers every upload before it), and the job is then watched through delayed "check"
- * messages on the same queue until it ends. No SDK, no environment, no logger here: the handler
- * turns the returned events into logs and metrics.
+ * messages on the same queue until it ends. Before the job, every uploaded document gets the
+ * metadata sidecar that scopes its retrieval (contracts/tenant-documents.ts), written from its key
+ * alone: a job reads the bucket as it is when it runs, so the sidecar must be there first. No SDK,
+ * no environment, no logger here: the handler turns the returned events into logs and metrics.
  */
 
 /** A queue message, already parsed by the handler. */
@@ -40,6 +44,13 @@ export interface IngestionPort {
   getJob(ingestionJobId: string): Promise<JobState>;
 }
 
+/** The documents bucket: only what labelling needs. */
+export interface DocumentStorePort {
+  exists(key: string): Promise<boolean>;
+  put(key: string, body: string): Promise<void>;
+  remove(key: string): Promise<void>;
+}
+
 export interface QueuePort {
   sendCheck(message: CheckMessage, delaySeconds: number): Promise<void>;
 }
@@ -53,6 +64,14 @@ export interface IngestSettings {
 
 /** What happened, for the handler to log and count. */
 export type IngestEvent =
+  /** Sidecars written for documents that exist, removed for documents that are gone. */
+  | { readonly type: 'labelled'; readonly written: number; readonly removed: number }
+  /** A document under tenants/ whose folder is no tenant name: indexed for no caller. */
+  | { readonly type: 'unassigned'; readonly key: string }
+  /** The sidecar could not be written or removed: the upload returns to the queue. */
+  | { readonly type: 'label-failed'; readonly key: string; readonly error: string }
+  /** Events of sidecars themselves (the upload rule drops them): never documents, never a job. */
+  | { readonly type: 'sidecars-ignored'; readonly count: number }
   | { readonly type: 'started'; readonly ingestionJobId: string; readonly uploads: number }
   | { readonly type: 'deferred'; readonly runningJobId?: string; readonly uploads: number }
   | { readonly type: 'start-failed'; readonly uploads: number; readonly error: string }
@@ -73,11 +92,15 @@ const RUNNING: readonly JobStatus[] = ['STARTING', 'IN_PROGRESS', 'STOPPING'];
 
 export async function processBatch(
   messages: readonly IngestMessage[],
-  deps: { readonly ingestion: IngestionPort; readonly queue: QueuePort },
+  deps: { readonly ingestion: IngestionPort; readonly queue: QueuePort; readonly documents: DocumentStorePort },
   settings: IngestSettings,
 ): Promise<IngestResult> {
   const result: IngestResult = { failedMessageIds: [], events: [] };
-  const uploads = messages.filter((m) => m.kind === 'upload');
+  const uploads = await labelUploads(
+    messages.filter((m) => m.kind === 'upload'),
+    deps.documents,
+    result,
+  );
   if (uploads.length > 0)
     await startOnce(
       uploads.map((u) => u.id),
@@ -91,6 +114,77 @@ export async function processBatch(
   for (const m of messages) if (m.kind === 'check' && !checks.has(m.ingestionJobId)) checks.set(m.ingestionJobId, m);
   for (const check of checks.values()) await checkJob(check, deps, settings, result);
   return result;
+}
+
+/**
+ * Writes the sidecar of every uploaded document that exists and removes the sidecar of every one
+ * that is gone, judged by the bucket's state rather than the event's kind (events of one key may
+ * arrive out of order). Returns the uploads a job must cover; those that failed come back later.
+ */
+async function labelUploads(
+  uploads: readonly Extract<IngestMessage, { kind: 'upload' }>[],
+  documents: DocumentStorePort,
+  result: IngestResult,
+): Promise<Extract<IngestMessage, { kind: 'upload' }>[]> {
+  const byKey = new Map<string, Extract<IngestMessage, { kind: 'upload' }>[]>();
+  for (const u of uploads) byKey.set(u.key, [...(byKey.get(u.key) ?? []), u]);
+  const done: Extract<IngestMessage, { kind: 'upload' }>[] = [];
+  let written = 0;
+  let removed = 0;
+  let sidecars = 0;
+  for (const [key, messages] of byKey) {
+    // Our own sidecar writes would otherwise loop back here; a sidecar is never a document.
+    if (isSidecarKey(key)) {
+      sidecars += messages.length;
+      continue;
+    }
+    try {
+      const outcome = await labelDocument(key, documents);
+      if (outcome.written) {
+        written++;
+        if (documentAudience(outcome.written) === NO_AUDIENCE) result.events.push({ type: 'unassigned', key: outcome.written });
+      } else if (outcome.removed) removed += outcome.removed;
+      done.push(...messages);
+    } catch (error) {
+      result.failedMessageIds.push(...messages.map((m) => m.id));
+      result.events.push({ type: 'label-failed', key, error: describe(error) });
+    }
+  }
+  if (written + removed > 0) result.events.push({ type: 'labelled', written, removed });
+  if (sidecars > 0) result.events.push({ type: 'sidecars-ignored', count: sidecars });
+  return done;
+}
+
+/**
+ * The event's key as written, or URL-decoded: S3's notifications URL-encode keys (`red flower.jpg`
+ * as `red+flower.jpg`); whichever names an object is the document.
+ */
+async function labelDocument(key: string, documents: DocumentStorePort): Promise<{ written?: string; removed?: number }> {
+  const candidates = [key, decodedKey(key)].filter((k, i, all): k is string => k !== undefined && all.indexOf(k) === i);
+  for (const candidate of candidates) {
+    if (await documents.exists(candidate)) {
+      // Unconditional: whatever sidecar was there (the bucket policy lets no one else write one), ours replaces it.
+      await documents.put(sidecarKeyOf(candidate), sidecarBody(candidate));
+      return { written: candidate };
+    }
+  }
+  let removed = 0;
+  for (const candidate of candidates) {
+    // Checked first: in a versioned bucket, deleting a missing key still adds a delete marker.
+    if (await documents.exists(sidecarKeyOf(candidate))) {
+      await documents.remove(sidecarKeyOf(candidate));
+      removed++;
+    }
+  }
+  return { removed };
+}
+
+function decodedKey(key: string): string | undefined {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
 }
 
 async function startOnce(ids: string[], deps: { ingestion: IngestionPort; queue: QueuePort }, settings: IngestSettings, result: IngestResult): Promise<void> {

@@ -8,6 +8,7 @@ import { logger, metrics } from '../shared/observability';
 import { type IngestEvent, type IngestMessage, processBatch, type QueuePort } from './core';
 import { createBedrockAgent } from '../shared/bedrock-agent';
 import { ingestionApi } from './ingestion';
+import { documentBucket } from './s3';
 import { sqsSender } from './sqs';
 
 const env = readEnv(ingestEnvSchema);
@@ -17,6 +18,14 @@ const ingestion = ingestionApi(
   env.KNOWLEDGE_BASE_ID,
   env.DATA_SOURCE_ID,
 );
+const documents = documentBucket({
+  bucket: env.DOCUMENTS_BUCKET,
+  domainName: env.DOCUMENTS_BUCKET_DOMAIN,
+  region: process.env.AWS_REGION ?? '',
+  maxAttempts: env.BEDROCK_MAX_ATTEMPTS,
+  attemptTimeoutMs: env.BEDROCK_ATTEMPT_TIMEOUT_MS,
+  endpoint: process.env.AWS_ENDPOINT_URL_S3,
+});
 const sender = sqsSender(env.QUEUE_URL, { maxAttempts: env.BEDROCK_MAX_ATTEMPTS, attemptTimeoutMs: env.BEDROCK_ATTEMPT_TIMEOUT_MS });
 const queue: QueuePort = { sendCheck: (message, delaySeconds) => sender.send(JSON.stringify(message), delaySeconds) };
 const settings = { checkDelaySeconds: env.CHECK_DELAY_SECONDS, maxChecks: env.MAX_CHECKS };
@@ -38,7 +47,7 @@ const checkMessage = z.object({
 /** SQS batch of upload events and job checks → at most one ingestion job, and its follow-up. */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const messages = (event.Records ?? []).map(parseRecord).filter((m): m is IngestMessage => m !== undefined);
-  const result = await processBatch(messages, { ingestion, queue }, settings);
+  const result = await processBatch(messages, { ingestion, queue, documents }, settings);
   for (const e of result.events) report(e);
   // Most batches (deferred uploads, running jobs) count nothing.
   if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
@@ -64,6 +73,19 @@ function parseRecord(record: SQSRecord): IngestMessage | undefined {
 
 function report(e: IngestEvent): void {
   switch (e.type) {
+    case 'labelled':
+      logger.info('Document metadata written before ingestion', { written: e.written, removed: e.removed });
+      return;
+    case 'unassigned':
+      // Not an error of ours, but surely not what the uploader meant: no caller can retrieve it.
+      logger.warn('A document under tenants/ has no tenant name as its folder: it is indexed for no caller', { key: e.key });
+      return;
+    case 'label-failed':
+      logger.error('Could not write the metadata of a document: its upload returns to the queue', { key: e.key, error: e.error });
+      return;
+    case 'sidecars-ignored':
+      logger.warn('Events of metadata sidecars reached the queue (the upload rule drops them): ignored', { count: e.count });
+      return;
     case 'started':
       logger.info('Ingestion job started', { ingestionJobId: e.ingestionJobId, uploads: e.uploads });
       metrics.addMetric(INGESTION_METRICS.jobsStarted, MetricUnit.Count, 1);

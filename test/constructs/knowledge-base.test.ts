@@ -5,6 +5,10 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { MODEL_CATALOG } from '../../lib/config/models';
 import { BLUEPRINT_CORPUS, KnowledgeBase, type KnowledgeBaseProps } from '../../lib/constructs/knowledge-base/knowledge-base';
 import { CDK_JSON_CONTEXT } from '../support/synth';
+import * as fs from 'node:fs';
+import { AUDIENCE_KEY, sidecarBody } from '../../contracts/tenant-documents';
+import { ACCOUNT, type CfnTemplate, TemplateResolver } from '../support/iam/resolve';
+import { evaluate, type NamedPolicy, rolePolicies } from '../support/iam/simulate';
 
 const TITAN = MODEL_CATALOG['titan-embed-text-v2'];
 
@@ -186,7 +190,11 @@ describe('KnowledgeBase (defaults)', () => {
       EventPattern: {
         source: ['aws.s3'],
         'detail-type': ['Object Created', 'Object Deleted'],
-        detail: { bucket: { name: [{ Ref: Match.stringLikeRegexp('^KnowledgeBaseDocuments') }] } },
+        // Not the sidecars ingestion writes itself: their events would come back to it.
+        detail: {
+          bucket: { name: [{ Ref: Match.stringLikeRegexp('^KnowledgeBaseDocuments') }] },
+          object: { key: [{ 'anything-but': { suffix: '.metadata.json' } }] },
+        },
       },
       Targets: [
         Match.objectLike({ Arn: ref('KnowledgeBaseIngestionQueue', 'Arn'), DeadLetterConfig: { Arn: ref('KnowledgeBaseIngestionDeadLetters', 'Arn') } }),
@@ -249,6 +257,64 @@ describe('KnowledgeBase (defaults)', () => {
     });
   });
 
+  test('tenant metadata: the ingestion function may check any key, write and remove sidecars only; it knows the bucket and its host', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          DOCUMENTS_BUCKET: { Ref: Match.stringLikeRegexp('^KnowledgeBaseDocuments') },
+          DOCUMENTS_BUCKET_DOMAIN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KnowledgeBaseDocuments'), 'RegionalDomainName'] },
+        }),
+      },
+    });
+    const documents = ref('KnowledgeBaseDocuments', 'Arn');
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^KnowledgeBaseIngestFunctionRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Effect: 'Allow', Action: 's3:ListBucket', Resource: documents },
+          { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [documents, '/*']] } },
+          { Effect: 'Allow', Action: ['s3:DeleteObject', 's3:PutObject'], Resource: { 'Fn::Join': ['', [documents, '/*.metadata.json']] } },
+        ]),
+      },
+    });
+  });
+
+  test('the audience key stays filterable in the vector index (every Retrieve filters on it)', () => {
+    const [index] = Object.values(template.findResources('AWS::S3Vectors::Index'));
+    expect(index.Properties.MetadataConfiguration.NonFilterableMetadataKeys).not.toContain(AUDIENCE_KEY);
+  });
+
+  test('only the ingestion function may write or delete a sidecar: an explicit deny in the bucket policy (IAM simulation)', async () => {
+    const cfn = template.toJSON() as CfnTemplate;
+    const r = new TemplateResolver(cfn, 'Test');
+    const [policyId] = Object.keys(
+      template.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: { Ref: Match.stringLikeRegexp('^KnowledgeBaseDocuments') } } }),
+    );
+    const bucketPolicy = r.resolve(cfn.Resources[policyId].Properties!.PolicyDocument);
+    const bucketArn = r.getAtt(Object.keys(template.findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: Match.anyValue() } }))[0], 'Arn');
+    const ingestRole = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.startsWith('KnowledgeBaseIngestFunctionRole'))!;
+    const ingestArn = r.getAtt(ingestRole, 'Arn');
+    const adminArn = `arn:aws:iam::${ACCOUNT}:role/Administrator`;
+    const admin: NamedPolicy[] = [{ name: 'AdministratorAccess', policy: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }];
+    const call = (principal: string, action: string, key: string) => ({
+      action,
+      resource: `${bucketArn}/${key}`,
+      why: `${principal} ${action} ${key}`,
+      context: { 'aws:PrincipalArn': principal },
+      resourcePolicy: bucketPolicy,
+    });
+    const verdict = async (principal: string, policies: NamedPolicy[], action: string, key: string) =>
+      (await evaluate(principal, policies, call(principal, action, key))).result;
+    const ingest = rolePolicies(r, ingestRole);
+    expect(await verdict(ingestArn, ingest, 's3:PutObject', 'tenants/acme/x.pdf.metadata.json')).toBe('Allowed');
+    expect(await verdict(ingestArn, ingest, 's3:DeleteObject', 'x.pdf.metadata.json')).toBe('Allowed');
+    expect(await verdict(ingestArn, ingest, 's3:PutObject', 'tenants/acme/x.pdf')).toBe('ImplicitlyDenied');
+    // An administrator uploads documents, but cannot claim an audience for one.
+    expect(await verdict(adminArn, admin, 's3:PutObject', 'tenants/acme/x.pdf')).toBe('Allowed');
+    expect(await verdict(adminArn, admin, 's3:PutObject', 'tenants/acme/x.pdf.metadata.json')).toBe('ExplicitlyDenied');
+    expect(await verdict(adminArn, admin, 's3:DeleteObjectVersion', 'x.pdf.metadata.json')).toBe('ExplicitlyDenied');
+  });
+
   test('no demo content: nothing is uploaded or ingested at deploy', () => {
     template.resourceCountIs('Custom::CDKBucketDeployment', 0);
     template.resourceCountIs('Custom::AWS', 0);
@@ -299,6 +365,30 @@ describe('KnowledgeBase (defaults)', () => {
 
 describe('KnowledgeBase with a corpus (corpusPath)', () => {
   const { template } = build({ corpusPath: BLUEPRINT_CORPUS });
+
+  test('at deploy: every corpus document is uploaded with its shared sidecar; the deployment may write them, nobody else but ingestion', () => {
+    const [deployment] = Object.values(template.findResources('Custom::CDKBucketDeployment'));
+    // The corpus asset, and one sidecar per document (Source.data).
+    const documents = fs.readdirSync(BLUEPRINT_CORPUS).length;
+    expect(deployment.Properties.SourceObjectKeys).toHaveLength(1 + documents);
+    expect(sidecarBody('blueprint/01-overview.md')).toBe('{"metadataAttributes":{"audience":"shared"}}');
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: Match.stringLikeRegexp('^KnowledgeBaseDocuments') },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'OnlyIngestionWritesDocumentMetadata',
+            Effect: 'Deny',
+            Condition: {
+              ArnNotEquals: {
+                'aws:PrincipalArn': [ref('KnowledgeBaseIngestFunctionRole', 'Arn'), ref('CustomCDKBucketDeployment', 'Arn')],
+              },
+            },
+          }),
+        ]),
+      },
+    });
+  });
 
   test('at deploy: the corpus is uploaded under blueprint/, then a custom resource starts an ingestion job on create and on update', () => {
     template.hasResourceProperties('Custom::CDKBucketDeployment', { DestinationBucketKeyPrefix: 'blueprint/', Prune: true });

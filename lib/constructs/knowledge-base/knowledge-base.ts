@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Arn, ArnFormat, Duration, FileSystem, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as bedrock from 'aws-cdk-lib/aws-bedrock';
@@ -21,6 +22,7 @@ import { PACKAGE_ROOT } from '../shared/bundling';
 import type { IAlarmSource } from '../shared/routes';
 import { functionEnvironment, ingestEnvSchema } from '../../../contracts/env';
 import { INGESTION_DIMENSIONS, INGESTION_METRICS, METRICS_NAMESPACE, SERVICE_DIMENSION } from '../../../contracts/metrics';
+import { AUDIENCE_KEY, SIDECAR_SUFFIX, sidecarBody } from '../../../contracts/tenant-documents';
 
 export type { ChunkingStrategy } from './chunking';
 
@@ -54,8 +56,13 @@ export interface KnowledgeBaseAttributes {
 
 const KNOWLEDGE_BASE_ARN = /^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:knowledge-base\/[0-9A-Za-z]{10}$/;
 
-/** Keys Bedrock writes into every vector; filterable metadata is capped at 2 KB per vector, so these must not be filterable. */
+/**
+ * Keys Bedrock writes into every vector; filterable metadata is capped at 2 KB per vector, so these
+ * must not be filterable. Every other key stays filterable, AUDIENCE_KEY (the tenant scope of every
+ * Retrieve) among them: https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-vectors-limitations.html.
+ */
 const BEDROCK_METADATA_KEYS = ['AMAZON_BEDROCK_TEXT', 'AMAZON_BEDROCK_METADATA'];
+if (BEDROCK_METADATA_KEYS.includes(AUDIENCE_KEY)) throw new Error(`${AUDIENCE_KEY} must stay filterable: every Retrieve filters on it`);
 
 /** The ingestion function's timeout; the queue's visibility timeout is derived from it. */
 const INGEST_TIMEOUT = Duration.seconds(60);
@@ -295,7 +302,9 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
       eventPattern: {
         source: ['aws.s3'],
         detailType: ['Object Created', 'Object Deleted'],
-        detail: { bucket: { name: [this.documentsBucket.bucketName] } },
+        // Not the metadata sidecars, which ingestion writes itself: their events would come back to it
+        // ("anything-but" with a suffix, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html).
+        detail: { bucket: { name: [this.documentsBucket.bucketName] }, object: { key: events.Match.anythingButSuffix(SIDECAR_SUFFIX) } },
       },
       targets: [new targets.SqsQueue(this.ingestionQueue, { deadLetterQueue: this.ingestionDeadLetterQueue, retryAttempts: 10 })],
     });
@@ -310,6 +319,8 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
       environment: functionEnvironment(ingestEnvSchema, {
         KNOWLEDGE_BASE_ID: this.knowledgeBaseId,
         DATA_SOURCE_ID: this.dataSourceId,
+        DOCUMENTS_BUCKET: this.documentsBucket.bucketName,
+        DOCUMENTS_BUCKET_DOMAIN: this.documentsBucket.bucketRegionalDomainName,
         QUEUE_URL: this.ingestionQueue.queueUrl,
         CHECK_DELAY_SECONDS: String(checkInterval.toSeconds()),
         // A day of checks: longer than any corpus this blueprint expects.
@@ -344,6 +355,7 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
         'failed messages return to the queue and its redrive policy parks them in the (alarmed) dead-letter queue',
     });
     this.grantIngestion(this.ingestionFunction);
+    this.grantSidecars(this.ingestionFunction);
     // Its own delayed checks: SendMessage only (grantSendMessages adds GetQueueAttributes and GetQueueUrl).
     this.ingestionFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.ingestionQueue.queueArn] }));
 
@@ -365,7 +377,25 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
       });
 
     // --- Ingestion at deploy ---------------------------------------------------------------
-    if (props.corpusPath !== undefined) this.ingestCorpusAtDeploy(props.corpusPath);
+    const corpusWriter = props.corpusPath !== undefined ? this.ingestCorpusAtDeploy(props.corpusPath) : undefined;
+
+    // --- Tenant metadata: written by ingestion alone --------------------------------------
+    // A sidecar decides who may retrieve its document (contracts/tenant-documents.ts). Ingestion
+    // writes it from the object key; nobody else may write or delete one, so no uploader can
+    // claim another tenant's audience or make a tenant's document shared. An explicit deny in the
+    // bucket policy holds against any identity policy in this account, administrators' included.
+    this.documentsBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyIngestionWritesDocumentMetadata',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+        resources: [this.documentsBucket.arnForObjects(`*${SIDECAR_SUFFIX}`)],
+        conditions: {
+          ArnNotEquals: { 'aws:PrincipalArn': [this.ingestionFunction.role!.roleArn, ...(corpusWriter ? [corpusWriter.roleArn] : [])] },
+        },
+      }),
+    );
   }
 
   /** Lets `grantee` call Retrieve on this knowledge base only. */
@@ -391,6 +421,29 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
     });
   }
 
+  /**
+   * What labelling needs (lambda/ingest/s3.ts): HeadObject of any key (s3:GetObject; with
+   * s3:ListBucket a missing key answers 404 rather than 403), PutObject and DeleteObject of sidecars only.
+   */
+  private grantSidecars(fn: BlueprintFunction): void {
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.documentsBucket.bucketArn] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.documentsBucket.arnForObjects('*')] }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject'], resources: [this.documentsBucket.arnForObjects(`*${SIDECAR_SUFFIX}`)] }),
+    );
+    const bucket = Stack.of(this).getLogicalId(this.documentsBucket.node.defaultChild as s3.CfnBucket);
+    Validations.of(fn.role!).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/*]`,
+        reason: 'Ingestion checks that the uploaded document exists (HeadObject, read as s3:GetObject) whatever its key; it reads no content',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/*${SIDECAR_SUFFIX}]`,
+        reason: 'Ingestion writes and removes the metadata sidecar of any document (contracts/tenant-documents.ts); no other object',
+      },
+    );
+  }
+
   private grantIngestion(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({
       grantee,
@@ -404,10 +457,12 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
    * fresh deployment answers at once. The job request carries the corpus fingerprint: a changed
    * corpus changes the request, and CloudFormation runs it again on update.
    */
-  private ingestCorpusAtDeploy(corpusPath: string): void {
+  private ingestCorpusAtDeploy(corpusPath: string): iam.IRole {
     const logGroup = new logs.LogGroup(this, 'DeployLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const deployment = new s3deploy.BucketDeployment(this, 'CorpusDeployment', {
-      sources: [s3deploy.Source.asset(corpusPath)],
+      // Each document with its metadata sidecar, so the job below, which may run before the
+      // ingestion function has seen the uploads, indexes the corpus as shared at once.
+      sources: [s3deploy.Source.asset(corpusPath), ...corpusSidecars(corpusPath)],
       destinationBucket: this.documentsBucket,
       // Pruning stays inside this prefix: documents users upload elsewhere are never deleted.
       destinationKeyPrefix: 'blueprint/',
@@ -415,7 +470,8 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
       memoryLimit: 512,
       logGroup,
     });
-    const fingerprint = FileSystem.fingerprint(corpusPath).slice(0, 16);
+    // The sidecars are part of what is deployed: a change of their format runs the job again.
+    const fingerprint = crypto.createHash('sha256').update(FileSystem.fingerprint(corpusPath)).update(corpusSidecars.format).digest('hex').slice(0, 16);
     const startIngestion: cr.AwsSdkCall = {
       service: 'bedrock-agent',
       action: 'startIngestionJob',
@@ -438,8 +494,20 @@ export class KnowledgeBase extends Construct implements IKnowledgeBase, IAlarmSo
     });
     ingestion.node.addDependency(deployment);
     acknowledgeCdkProvidedFunctions(deployment, this.documentsBucket, ingestion);
+    return deployment.handlerRole;
   }
 }
+
+/** The sidecar of every file of the corpus (keys relative to `blueprint/`), as ingestion writes it for `blueprint/<file>`. */
+function corpusSidecars(corpusPath: string): s3deploy.ISource[] {
+  const files = fs.readdirSync(corpusPath, { recursive: true, withFileTypes: true }).filter((f) => f.isFile() && !f.name.endsWith(SIDECAR_SUFFIX));
+  return files
+    .map((f) => path.relative(corpusPath, path.join(f.parentPath, f.name)).split(path.sep).join('/'))
+    .sort()
+    .map((key) => s3deploy.Source.data(`${key}${SIDECAR_SUFFIX}`, sidecarBody(`blueprint/${key}`)));
+}
+/** What the sidecars hold, for the corpus fingerprint: any change of the format deploys and ingests again. */
+corpusSidecars.format = sidecarBody('blueprint/x');
 
 /**
  * A generated, stable name that changes with the create-only settings it is given: CloudFormation

@@ -141,6 +141,14 @@ function sdkTargets(r: TemplateResolver, fn: FunctionUnderTest, action: string):
       return [{ resource: fakeArn('sagemaker', `endpoint-config/${endpoint()}${RUN_SUFFIX}`) }];
     case 'sagemaker:DeleteModel':
       return [{ resource: fakeArn('sagemaker', `model/${endpoint()}${RUN_SUFFIX}`) }];
+    // lambda/ingest/s3.ts: it checks that an uploaded document exists, then writes or removes its sidecar.
+    case 's3:ListBucket':
+      return [{ resource: `arn:${PARTITION}:s3:::${need(fn, 'DOCUMENTS_BUCKET')}` }];
+    case 's3:GetObject':
+      return [{ resource: `arn:${PARTITION}:s3:::${need(fn, 'DOCUMENTS_BUCKET')}/tenants/acme/report.pdf` }];
+    case 's3:PutObject':
+    case 's3:DeleteObject':
+      return [{ resource: `arn:${PARTITION}:s3:::${need(fn, 'DOCUMENTS_BUCKET')}/tenants/acme/report.pdf.metadata.json` }];
     case 'elasticache:Connect':
       // Authorized on the cache and on the user (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html).
       return [

@@ -32,6 +32,15 @@ export function sdkCalls(bundle: string): SdkCall[] {
   if ([...bundle.matchAll(/require\("@smithy\/signature-v4"\)/g)].length && /service:"elasticache"/.test(bundle) && /Action:"connect"/.test(bundle)) {
     found.set('sigv4:elasticache#connect', { pkg: 'sigv4:elasticache', command: 'connect' });
   }
+  // S3 object calls signed without an S3 client (lambda/ingest/s3.ts): its S3_OPERATIONS table names
+  // each operation beside its HTTP method, and the signer is built for the service `s3`. They are the
+  // S3 API's own operations, so they are listed as the S3 client's commands would be: every table
+  // keyed by package (the IAM actions here, the VPC endpoints in test/network/endpoints.ts) applies.
+  if (/require\("@smithy\/signature-v4"\)/.test(bundle) && /service:"s3"/.test(bundle)) {
+    for (const m of bundle.matchAll(/\b(HeadObject|PutObject|DeleteObject):"(?:HEAD|PUT|DELETE)"/g)) {
+      found.set(`@aws-sdk/client-s3#${m[1]}Command`, { pkg: '@aws-sdk/client-s3', command: `${m[1]}Command` });
+    }
+  }
   return [...found.values()].sort((a, b) => `${a.pkg}#${a.command}`.localeCompare(`${b.pkg}#${b.command}`));
 }
 
@@ -104,6 +113,15 @@ export const COMMAND_ACTIONS: Record<string, Record<string, CommandEntry>> = {
     'ListEndpointConfigs',
     'ListModels',
   ),
+  // Signed by lambda/ingest/s3.ts itself (see sdkCalls).
+  '@aws-sdk/client-s3': {
+    HeadObjectCommand: {
+      actions: ['s3:GetObject', 's3:ListBucket'],
+      source:
+        'https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html ("Permissions": s3:GetObject; without s3:ListBucket a missing key answers 403)',
+    },
+    ...same('s3', 'PutObject', 'DeleteObject'),
+  },
   'sigv4:elasticache': {
     connect: {
       actions: ['elasticache:Connect'],

@@ -126,6 +126,8 @@ export class TemplateResolver {
         return arn('logs', `log-group:${name}:*`);
       case 'AWS::S3::Bucket.Arn':
         return `arn:${PARTITION}:s3:::${name}`;
+      case 'AWS::S3::Bucket.RegionalDomainName':
+        return `${name}.s3.${REGION}.amazonaws.com`;
       case 'AWS::KMS::Key.Arn':
         return arn('kms', `key/${this.ref(logicalId)}`);
       case 'AWS::Bedrock::KnowledgeBase.KnowledgeBaseId':
