@@ -15,6 +15,7 @@ const UNIT_TESTS = [
   'test/lambda/predict-core.test.ts',
   'test/lambda/training-gate-core.test.ts',
   'test/lambda/invocation-logging-core.test.ts',
+  'test/lambda/openai-core.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -46,6 +47,7 @@ export default {
     'lambda/predict/core.ts',
     'lambda/training-gate/core.ts',
     'lambda/invocation-logging/core.ts',
+    'lambda/openai/core.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
