@@ -1,4 +1,4 @@
-import { CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnResource, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -21,7 +21,9 @@ export const REQUEST_PATH_RESERVED_CONCURRENCY = 10;
 
 /**
  * Reserved concurrency of every other function (custom resource handlers, queue consumers, Step
- * Functions tasks). 5 rather than less: an SQS event source mapping starts with 5 concurrent pollers.
+ * Functions tasks): a few at a time, never the account's pool. A queue consumer's SQS event source
+ * mapping is capped at the same number (QUEUE_POLLER_CONCURRENCY), so its pollers never invoke more
+ * than the reservation admits.
  */
 export const BACKGROUND_RESERVED_CONCURRENCY = 5;
 
@@ -52,6 +54,65 @@ export const RESERVED_CONCURRENCY: IRegulatedControl = {
   visit(node: IConstruct): void {
     if (!(node instanceof lambda.CfnFunction) || node.reservedConcurrentExecutions !== undefined) return;
     node.reservedConcurrentExecutions = onRequestPath(node) ? REQUEST_PATH_RESERVED_CONCURRENCY : BACKGROUND_RESERVED_CONCURRENCY;
+  },
+};
+
+/** Fewest concurrent invocations an SQS event source mapping's ScalingConfig.MaximumConcurrency accepts (Lambda API Reference, ScalingConfig). */
+export const MIN_SQS_MAXIMUM_CONCURRENCY = 2;
+
+/** The `AWS::Lambda::Function` an event source mapping's `FunctionName` refers to, when it is one of this stack. */
+function mappedFunction(mapping: lambda.CfnEventSourceMapping): lambda.CfnFunction | undefined {
+  const stack = Stack.of(mapping);
+  const target = JSON.stringify(stack.resolve(mapping.functionName));
+  return stack.node
+    .findAll()
+    .find((c): c is lambda.CfnFunction => c instanceof lambda.CfnFunction && target.includes(`"${stack.resolve(c.logicalId) as string}"`));
+}
+
+/** Whether the mapping reads an SQS queue: a queue of this stack (`Fn::GetAtt` of an `AWS::SQS::Queue`) or an SQS ARN. */
+function readsSqs(mapping: lambda.CfnEventSourceMapping): boolean {
+  const stack = Stack.of(mapping);
+  const source = JSON.stringify(stack.resolve(mapping.eventSourceArn) ?? null);
+  if (source.includes(':sqs:')) return true;
+  return stack.node.findAll().some((c) => c instanceof sqs.CfnQueue && source.includes(`"${stack.resolve(c.logicalId) as string}"`));
+}
+
+/**
+ * Every SQS event source mapping of a function with reserved concurrency polls with at most that
+ * many concurrent invocations (ScalingConfig.MaximumConcurrency). An SQS mapping scales its
+ * pollers up to 1,000 concurrent batches without regard to the function's reservation; the
+ * invocations over it are throttled, and each throttled batch goes back to the queue and counts
+ * toward the queue's maxReceiveCount, so messages land in the dead-letter queue unprocessed
+ * ("Configuring maximum concurrency for Amazon SQS event sources",
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html). Lambda accepts 2 to
+ * 1,000 (https://docs.aws.amazon.com/lambda/latest/dg/API_ScalingConfig.html); a reservation of 1
+ * cannot be matched and fails synthesis. A cap the mapping has already, at or under the
+ * reservation, is kept. `ScalingConfig` updates without interruption (CloudFormation).
+ *
+ * Read when the template is written, so the reservation RESERVED_CONCURRENCY gives is seen
+ * whatever the order in which the aspect meets the function and its mapping.
+ */
+export const QUEUE_POLLER_CONCURRENCY: IRegulatedControl = {
+  rules: [],
+  visit(node: IConstruct): void {
+    if (!(node instanceof lambda.CfnEventSourceMapping) || !readsSqs(node)) return;
+    const mapping = node;
+    const current = Stack.of(mapping).resolve(mapping.scalingConfig) as { maximumConcurrency?: unknown } | undefined;
+    mapping.scalingConfig = Lazy.any({
+      produce: () => {
+        const reserved = mappedFunction(mapping)?.reservedConcurrentExecutions;
+        if (typeof reserved !== 'number') return current;
+        if (reserved < MIN_SQS_MAXIMUM_CONCURRENCY) {
+          throw new Error(
+            `regulated profile: ${mapping.node.path} reads an SQS queue for a function with reserved concurrency ${reserved}; ` +
+              `its ScalingConfig.MaximumConcurrency must be between ${MIN_SQS_MAXIMUM_CONCURRENCY} and 1000, ` +
+              `so reserve at least ${MIN_SQS_MAXIMUM_CONCURRENCY}`,
+          );
+        }
+        const kept = typeof current?.maximumConcurrency === 'number' && current.maximumConcurrency <= reserved;
+        return { maximumConcurrency: kept ? current.maximumConcurrency : reserved };
+      },
+    });
   },
 };
 
@@ -195,4 +256,4 @@ export const MANAGED_POLICIES: IRegulatedControl = {
 };
 
 /** The controls of this file, in the order the profile applies them. */
-export const FUNCTION_CONTROLS: readonly IRegulatedControl[] = [RESERVED_CONCURRENCY, DEAD_LETTER_QUEUES, MANAGED_POLICIES];
+export const FUNCTION_CONTROLS: readonly IRegulatedControl[] = [RESERVED_CONCURRENCY, QUEUE_POLLER_CONCURRENCY, DEAD_LETTER_QUEUES, MANAGED_POLICIES];

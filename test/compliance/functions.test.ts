@@ -2,11 +2,14 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as z from 'zod/mini';
 import {
   BACKGROUND_RESERVED_CONCURRENCY,
   FUNCTION_CONTROLS,
   MANAGED_POLICY_MAX_CHARS,
+  MIN_SQS_MAXIMUM_CONCURRENCY,
   REQUEST_PATH_RESERVED_CONCURRENCY,
 } from '../../lib/compliance/functions';
 import { RegulatedProfile } from '../../lib/compliance/regulated-profile';
@@ -126,6 +129,16 @@ describe.each([0, 7])('regulated ground %i', (ground) => {
     expect(followed).toBeGreaterThan(0);
   });
 
+  test("every SQS event source mapping polls with at most its function's reserved concurrency", () => {
+    const all = resources(regulated);
+    const mappings = ofType(regulated, 'AWS::Lambda::EventSourceMapping');
+    if (ground === 7) expect(mappings.length).toBeGreaterThan(0); // the knowledge base's ingestion queue
+    for (const [id, m] of mappings) {
+      const fn = all[z.object({ Ref: z.string() }).parse(m.Properties?.FunctionName).Ref];
+      expect({ id, scaling: m.Properties?.ScalingConfig }).toEqual({ id, scaling: { MaximumConcurrency: fn.Properties?.ReservedConcurrentExecutions } });
+    }
+  });
+
   test('the largest managed policy document is within the managed policy quota, with room to grow', () => {
     const sizes = ofType(regulated, 'AWS::IAM::ManagedPolicy').map(([, m]) => JSON.stringify(m.Properties?.PolicyDocument).length);
     expect(Math.max(...sizes)).toBeLessThan(MANAGED_POLICY_MAX_CHARS * 0.75);
@@ -150,6 +163,45 @@ describe('the controls on their own', () => {
       });
     });
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 42 });
+  });
+
+  const queueConsumer = (s: Stack, props: { reserved?: number; maxConcurrency?: number } = {}) => {
+    const fn = new lambda.Function(s, 'Consumer', {
+      runtime: lambda.Runtime.NODEJS_LATEST,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('x'),
+      reservedConcurrentExecutions: props.reserved,
+    });
+    fn.addEventSource(new SqsEventSource(new sqs.Queue(s, 'Queue'), { batchSize: 10, maxConcurrency: props.maxConcurrency }));
+  };
+  const scalingOf = (stack: Stack) => ofType(Template.fromStack(stack), 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties?.ScalingConfig);
+
+  test("an SQS mapping polls with at most the function's reservation, the background one when the profile gives it", () => {
+    expect(scalingOf(stackWith((s) => queueConsumer(s)))).toEqual([{ MaximumConcurrency: BACKGROUND_RESERVED_CONCURRENCY }]);
+    expect(scalingOf(stackWith((s) => queueConsumer(s, { reserved: 3 })))).toEqual([{ MaximumConcurrency: 3 }]);
+  });
+
+  test("an SQS mapping's own cap is kept when it is within the reservation, and lowered to it when it is not", () => {
+    expect(scalingOf(stackWith((s) => queueConsumer(s, { reserved: 20, maxConcurrency: 4 })))).toEqual([{ MaximumConcurrency: 4 }]);
+    expect(scalingOf(stackWith((s) => queueConsumer(s, { reserved: 20, maxConcurrency: 50 })))).toEqual([{ MaximumConcurrency: 20 }]);
+  });
+
+  test('fails when the reservation is below the least maximum concurrency Lambda accepts, naming the mapping', () => {
+    expect(MIN_SQS_MAXIMUM_CONCURRENCY).toBe(2);
+    expect(() => scalingOf(stackWith((s) => queueConsumer(s, { reserved: 1 })))).toThrow(
+      /Fixture\/Consumer\/SqsEventSource:FixtureQueue[0-9A-F]+\/Resource reads an SQS queue for a function with reserved concurrency 1; .* between 2 and 1000/,
+    );
+  });
+
+  test('a mapping of another source is left alone', () => {
+    const stack = stackWith((s) => {
+      const fn = new lambda.Function(s, 'Fn', { runtime: lambda.Runtime.NODEJS_LATEST, handler: 'index.handler', code: lambda.Code.fromInline('x') });
+      fn.addEventSourceMapping('Kinesis', {
+        eventSourceArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/s',
+        startingPosition: lambda.StartingPosition.LATEST,
+      });
+    });
+    expect(scalingOf(stack)).toEqual([undefined]);
   });
 
   test('a managed policy over the quota fails synthesis, naming the policy', () => {
