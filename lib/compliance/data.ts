@@ -261,9 +261,21 @@ function versioned(bucket: s3.CfnBucket): boolean {
   return config?.status === 'Enabled';
 }
 
-/** Turns versioning on, with noncurrent versions expiring so that storage stays bounded. */
-function turnVersioningOn(bucket: s3.CfnBucket): void {
-  bucket.versioningConfiguration = { status: 'Enabled' };
+/** Whether a lifecycle rule of `bucket` expires noncurrent versions. */
+function expiresNoncurrentVersions(bucket: s3.CfnBucket): boolean {
+  const config = Stack.of(bucket).resolve(bucket.lifecycleConfiguration) as
+    { rules?: { status?: string; noncurrentVersionExpiration?: unknown; noncurrentVersionExpirationInDays?: unknown }[] } | undefined;
+  return (config?.rules ?? []).some(
+    (r) => r.status !== 'Disabled' && (r.noncurrentVersionExpiration !== undefined || r.noncurrentVersionExpirationInDays !== undefined),
+  );
+}
+
+/**
+ * Lets noncurrent versions expire after NONCURRENT_VERSION_DAYS, so that a versioned bucket's storage stays bounded:
+ * without a rule S3 keeps every overwritten or deleted object's version for ever. `LifecycleConfiguration` updates
+ * without interruption (CloudFormation, AWS::S3::Bucket).
+ */
+function expireNoncurrentVersions(bucket: s3.CfnBucket): void {
   const rule = { noncurrentVersionExpiration: Duration.days(NONCURRENT_VERSION_DAYS), expiredObjectDeleteMarker: true };
   const l2 = bucket.node.scope;
   if (l2 instanceof s3.Bucket && l2.node.defaultChild === bucket) {
@@ -296,7 +308,8 @@ export const LOG_GROUP_ENCRYPTION: IRegulatedControl = {
 /**
  * S3DefaultEncryptionKMS, S3BucketVersioningEnabled, S3BucketReplicationEnabled: buckets default
  * to the stack's data key (S3 Bucket Keys on, so S3 asks KMS once per bucket key rather than per
- * object), are versioned (noncurrent versions expire after NONCURRENT_VERSION_DAYS), and the
+ * object), are versioned, noncurrent versions expire after NONCURRENT_VERSION_DAYS unless a rule
+ * of the bucket expires them already (whoever turned versioning on), and the
  * blueprint's buckets carry the reason they are not replicated to a second Region.
  *
  * A bucket that receives server access logs keeps S3-managed keys: the S3 User Guide ("Enabling
@@ -323,7 +336,9 @@ export const BUCKET_PROTECTION: IRegulatedControl = {
         ],
       };
     }
-    if (!versioned(node)) turnVersioningOn(node);
+    if (!versioned(node)) node.versioningConfiguration = { status: 'Enabled' };
+    // Also on a bucket its block versioned without a rule (the knowledge-base documents, the PredictiveMl data).
+    if (!expiresNoncurrentVersions(node)) expireNoncurrentVersions(node);
     if (contents && !node.replicationConfiguration) acknowledge(node, 'S3BucketReplicationEnabled', contents.noReplication);
   },
 };

@@ -94,6 +94,11 @@ describe('regulated ground 7: encryption, versioning and backup', () => {
         ],
       },
     });
+    // Every bucket, including those their block versioned without a rule (documents, PredictiveMl data), expires noncurrent versions.
+    for (const [id, bucket] of buckets) {
+      const rules = (bucket.Properties.LifecycleConfiguration?.Rules ?? []) as Record<string, unknown>[];
+      expect({ id, expires: rules.some((r) => r.Status === 'Enabled' && r.NoncurrentVersionExpiration !== undefined) }).toEqual({ id, expires: true });
+    }
     for (const id of logTargets) {
       expect(resources[id].Properties.LifecycleConfiguration.Rules).toContainEqual({
         Status: 'Enabled',
@@ -305,7 +310,7 @@ describe('data controls on constructs of your own', () => {
     });
   });
 
-  test('a bucket, log group or table that has its key keeps it; a versioned bucket gets no lifecycle rule', () => {
+  test('a bucket, log group or table that has its key keeps it; a versioned bucket gets the noncurrent-version rule', () => {
     const template = build((stack) => {
       const key = new kms.Key(stack, 'OwnKey', { enableKeyRotation: true });
       new s3.Bucket(stack, 'Bucket', { encryptionKey: key, versioned: true });
@@ -319,12 +324,22 @@ describe('data controls on constructs of your own', () => {
     const ownKey = { 'Fn::GetAtt': [Match.stringLikeRegexp('^OwnKey'), 'Arn'] };
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { KMSMasterKeyID: ownKey } }] },
-      LifecycleConfiguration: Match.absent(),
+      // Versioned by its block, without a rule: S3 would keep every noncurrent version for ever.
+      LifecycleConfiguration: {
+        Rules: [{ Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_VERSION_DAYS }, ExpiredObjectDeleteMarker: true }],
+      },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: ownKey });
     template.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: ownKey } });
     template.resourceCountIs('AWS::KMS::Key', 2); // its own, and the data key of the backup vault
     template.resourceCountIs('AWS::Backup::BackupSelection', 1);
+  });
+
+  test('a versioned bucket whose rules expire noncurrent versions already keeps them, with no second rule', () => {
+    const template = build((stack) => new s3.Bucket(stack, 'Kept', { versioned: true, lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(7) }] }));
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: [{ Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 7 } }] },
+    });
   });
 
   test('a bucket the blueprint does not know keeps its replication finding (someone must judge what it holds)', () => {
