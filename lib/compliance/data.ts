@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ArnFormat, Duration, Fn, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -182,10 +183,14 @@ export class RegulatedData extends Construct {
       })),
     );
     // Resources are listed as the aspect meets them: the list is read when the template is written.
+    // Every property of a selection is create-only, so a new list (a ground's new table) replaces it:
+    // CloudFormation creates the new selection before it deletes the old one, in the same plan, where
+    // a selection's name must be unique. The name therefore changes with the list (a hash of the
+    // resolved, sorted resources), and stays the same while the list does.
     return new backup.CfnBackupSelection(this, 'BackupSelection', {
       backupPlanId: plan.backupPlanId,
       backupSelection: {
-        selectionName: 'TablesAndBuckets',
+        selectionName: Lazy.uncachedString({ produce: (context) => backupSelectionName(this.backedUp.map((arn) => context.resolve(arn))) }),
         iamRoleArn: role.roleArn,
         resources: Lazy.list({ produce: () => [...this.backedUp] }),
       },
@@ -194,6 +199,12 @@ export class RegulatedData extends Construct {
 }
 
 const REGULATED_DATA_ID = 'RegulatedData';
+
+/** The backup selection's name for `resources` (as the template has them): the same for the same set, in any order. */
+export function backupSelectionName(resources: readonly unknown[]): string {
+  const sorted = resources.map((r) => JSON.stringify(r)).sort();
+  return `TablesAndBuckets-${createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 12)}`;
+}
 
 /** Acknowledges `rule` of both packs on `node`, with `reason`. */
 function acknowledge(node: IConstruct, rule: string, reason: string): void {

@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { acknowledgementsIn, auditAcknowledgements } from '../../lib/checks';
-import { BUCKET_PROTECTION, DATA_CONTROLS, NONCURRENT_VERSION_DAYS } from '../../lib/compliance/data';
+import { BUCKET_PROTECTION, backupSelectionName, DATA_CONTROLS, NONCURRENT_VERSION_DAYS } from '../../lib/compliance/data';
 import { RegulatedProfile } from '../../lib/compliance/regulated-profile';
 import { FIRST_CREATE, RECREATE, renderCfn } from '../support/cfn-render';
 import { evaluate, rolePolicies } from '../support/iam/simulate';
@@ -207,6 +207,17 @@ describe('regulated ground 7: encryption, versioning and backup', () => {
         ],
       },
     });
+  });
+
+  test("the backup selection's name follows its resources, so a replaced selection never takes the old one's name in the plan", () => {
+    const [[, selection]] = ofType(resources, 'AWS::Backup::BackupSelection');
+    const listed = selection.Properties.BackupSelection.Resources as unknown[];
+    expect(selection.Properties.BackupSelection.SelectionName).toBe(backupSelectionName(listed));
+    expect(selection.Properties.BackupSelection.SelectionName).toMatch(/^[a-zA-Z0-9_.-]{1,50}$/); // AWS Backup's pattern
+    expect(backupSelectionName([...listed].reverse())).toBe(backupSelectionName(listed));
+    expect(backupSelectionName(listed.slice(1))).not.toBe(backupSelectionName(listed));
+    const [[, below]] = ofType(regulatedGround(6).resources, 'AWS::Backup::BackupSelection');
+    expect(below.Properties.BackupSelection.SelectionName).not.toBe(selection.Properties.BackupSelection.SelectionName);
   });
 
   test('the retained vault gets a new name when the stack is created again after a destroy, and keeps it through updates', () => {

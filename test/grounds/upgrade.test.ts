@@ -35,8 +35,8 @@ const pairs = GROUNDS.slice(1).map((g, i) => [GROUNDS[i].ground, g.ground] as co
 /** Every property of AWS::Backup::BackupSelection is create-only (CloudFormation template reference). */
 const BACKUP_SELECTION_GROWS =
   "the ground's new tables join the daily AWS Backup plan: every property of a backup selection is create-only, so CloudFormation " +
-  'creates the new selection, then deletes the old one. A selection holds no data: recovery points stay in the vault, and the next ' +
-  'daily backup covers the new set';
+  'creates the new selection, under a name that follows its resources (never the old one in the same plan), then deletes the old one. ' +
+  'A selection holds no data: recovery points stay in the vault, and the next daily backup covers the new set';
 
 /**
  * Replacements a ground change genuinely requires, each with its reason, per profile. Keyed by
@@ -91,6 +91,19 @@ describe.each(PROFILES)('upgrade between consecutive grounds, %s profile', (prof
     test.each(pairs)('ground %i → %i replaces no resource by CloudFormation replacement rules, except what the ground requires', (lower, upper) => {
       const found = describeReplacements(upgradeReplacements(templates[lower], templates[upper]));
       expect(found.filter((line) => required[`${lower}→${upper} ${line.split(' ')[0]}`] === undefined)).toEqual([]);
+    });
+
+    test.each(pairs)('ground %i → %i gives a replaced backup selection a name of its own', (lower, upper) => {
+      const names = (t: TemplateJson) =>
+        Object.values(t.Resources ?? {})
+          .filter((r) => r.Type === 'AWS::Backup::BackupSelection')
+          .map((r) => JSON.stringify((r.Properties as { BackupSelection?: { SelectionName?: unknown } } | undefined)?.BackupSelection?.SelectionName));
+      const replaced = describeReplacements(upgradeReplacements(templates[lower], templates[upper])).some((line) =>
+        line.startsWith('RegulatedDataBackupSelection'),
+      );
+      const [before, after] = [names(templates[lower]), names(templates[upper])];
+      if (replaced) expect(after.filter((n) => before.includes(n))).toEqual([]);
+      else if (before.length > 0) expect(after).toEqual(before); // an unchanged list keeps its name: no replacement
     });
 
     test.each(pairs)('ground %i → %i deletes no resource of the lower ground, except an API deployment when the API changed', (lower, upper) => {
