@@ -138,6 +138,11 @@ async function labelUploads(
       sidecars += messages.length;
       continue;
     }
+    // A folder marker (the console's "Create folder"): no document, nothing to label.
+    if (key.endsWith('/')) {
+      done.push(...messages);
+      continue;
+    }
     try {
       const outcome = await labelDocument(key, documents);
       if (outcome.written) {

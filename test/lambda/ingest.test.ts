@@ -284,6 +284,13 @@ describe('core: the metadata sidecar of every upload (tenant-scoped retrieval)',
     expect(bucket.objects.has('tenants/acme/red+flower.pdf.metadata.json')).toBe(false);
   });
 
+  test("a folder marker (the console's Create folder) gets no sidecar", async () => {
+    const bucket = new MemoryBucket('tenants/acme/');
+    const { ingestion } = await run(bucket, upload('tenants/acme/'));
+    expect(bucket.log).toEqual(['startJob']);
+    expect(ingestion.started).toEqual(['JOB1']);
+  });
+
   test('duplicate events of one key are labelled once and covered by the job', async () => {
     const bucket = new MemoryBucket('a.md');
     const { result } = await run(bucket, upload('a.md', 'm1'), upload('a.md', 'm2'));
