@@ -1,5 +1,5 @@
 /**
- * Writes the CloudFormation execution policies, per compliance profile, of each ground, of the
+ * Writes the CloudFormation execution policies, per deployment profile, of each ground, of the
  * PredictiveMl stack and of every stack together (`all`) to
  * docs/deploy-policy/<profile>/<name>-<n>.json: one managed policy document per file, a stack's
  * policy split where one document would pass IAM's size limit. Built from the templates
@@ -22,16 +22,25 @@ import { buildApp } from '../test/support/synth';
 
 export const DEPLOY_POLICY_DIR = path.join(__dirname, '..', 'docs', 'deploy-policy');
 
+/** A SAML identity provider, so ground 7's policy covers corporate sign-in's resource types (docs/sign-in.md). */
+const SAML_SIGN_IN = {
+  'auth.identityProviders': JSON.stringify([
+    { type: 'saml', name: 'CorpSaml', tenantClaim: 'groups', metadataUrl: 'https://idp.example.com/saml/metadata.xml' },
+  ]),
+};
+
 /**
- * The policies are per compliance profile: `regulated` adds resource types at every ground (AWS
- * Backup, customer managed IAM policies, KMS keys, the VPC below ground 5) that a `standard`
- * deployment must not be allowed to create. Each profile lists the configurations its policy covers
- * (their resource types are joined): a configuration that adds resource types belongs in its
- * profile's list.
+ * The deployment profiles, each with the configurations whose resource types its policies cover
+ * (joined per stack). `standard` must not be allowed what only the others create: the closed
+ * network's VPC and endpoints below ground 5 (`standard-private`), the regulated profile's keys,
+ * backups, web ACL and VPC at every ground (`regulated`, either network). Corporate sign-in adds a
+ * type at ground 7 only, so it is synthesized there alone. A configuration that adds resource types
+ * belongs in the profiles that can be deployed with it.
  */
 export const POLICY_PROFILES: Readonly<Record<string, readonly Record<string, unknown>[]>> = {
-  standard: [{}],
-  regulated: [{ compliance: 'regulated' }],
+  standard: [{}, { ground: 7, ...SAML_SIGN_IN }],
+  'standard-private': [{ network: 'private' }, { ground: 7, network: 'private', ...SAML_SIGN_IN }],
+  regulated: [{ compliance: 'regulated' }, { compliance: 'regulated', network: 'private' }, { ground: 7, compliance: 'regulated', ...SAML_SIGN_IN }],
 };
 
 export interface SynthesizedStack {

@@ -124,6 +124,32 @@ function serviceTokenFunction(token: unknown): string | undefined {
   return Array.isArray(getAtt) && getAtt.length === 2 && getAtt[1] === 'Arn' && typeof getAtt[0] === 'string' ? getAtt[0] : undefined;
 }
 
+const DYNAMIC_REFERENCE = /\{\{resolve:([a-z-]+):([^}]*)\}\}/g;
+
+/**
+ * The Secrets Manager secrets the template's dynamic references (`{{resolve:secretsmanager:...}}`)
+ * read, as IAM resource ARNs. CloudFormation resolves them during the stack operation, and with the
+ * bootstrap's roles only the execution role can: the deploy role has no Secrets Manager permission
+ * (bootstrap-template.yaml), yet `SecretValue.secretsManager` works in a default bootstrap.
+ * A secret named without its six-character suffix gets `-??????`, as IAM matches secret ARNs
+ * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_iam-policies.html).
+ * Other dynamic references (`ssm`, `ssm-secure`) throw: nothing here grants them.
+ */
+export function referencedSecrets(template: CfnTemplate, partition = 'aws'): string[] {
+  const secrets = new Set<string>();
+  for (const [, service, key] of JSON.stringify(template.Resources ?? {}).matchAll(DYNAMIC_REFERENCE)) {
+    if (service !== 'secretsmanager') throw new Error(`Dynamic reference {{resolve:${service}:...}}: the deploy policy grants only secretsmanager references`);
+    const parts = key.split(':');
+    if (parts[0] !== 'arn') {
+      secrets.add(`arn:${partition}:secretsmanager:*:*:secret:${parts[0]}-??????`);
+      continue;
+    }
+    const arn = parts.slice(0, 7).join(':');
+    secrets.add(/-[A-Za-z0-9]{6}$/.test(parts[6] ?? '') ? arn : `${arn}-??????`);
+  }
+  return [...secrets].sort();
+}
+
 /**
  * The services the template's IAM roles trust (`Principal.Service` of their trust policies): the only
  * services CloudFormation needs to pass the stack's roles to (`iam:PassedToService`).
@@ -159,7 +185,8 @@ const byName = (a: string, b: string) => a.toLowerCase().localeCompare(b.toLower
  * - IAM roles and policies only under `<stack name>-*`; iam:PassRole only for those roles and only to
  *   the services they trust; service-linked roles only under `aws-service-role/`;
  * - s3:GetObject only on the CDK bootstrap's asset buckets (`cdk-<qualifier>-assets-<account>-<region>`);
- * - lambda:InvokeFunction, for the custom resources, only on functions named `<stack name>-*`.
+ * - lambda:InvokeFunction, for the custom resources, only on functions named `<stack name>-*`;
+ * - secretsmanager:GetSecretValue only on the secrets the templates' dynamic references name.
  */
 export function deployStatements(templates: readonly CfnTemplate[], options: DeployPolicyOptions): PolicyStatement[] {
   const partition = options.partition ?? 'aws';
@@ -214,6 +241,10 @@ export function deployStatements(templates: readonly CfnTemplate[], options: Dep
   const assetReads = ASSET_READ_ACTIONS.filter((a) => actions.has(a));
   if (assetReads.length > 0) {
     statements.push({ Sid: 'ReadCdkAssets', Effect: 'Allow', Action: assetReads, Resource: `arn:${partition}:s3:::cdk-*-assets-*/*` });
+  }
+  const secrets = [...new Set(templates.flatMap((t) => referencedSecrets(t, partition)))].sort();
+  if (secrets.length > 0) {
+    statements.push({ Sid: 'ResolveSecretReferences', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: secrets });
   }
   if (hasCustomResources) {
     statements.push({

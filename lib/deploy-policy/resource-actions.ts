@@ -288,6 +288,13 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     'iam:PassRole',
     'iam:PutRolePolicy',
   ],
+  'AWS::Cognito::UserPoolIdentityProvider': [
+    'cognito-idp:CreateIdentityProvider',
+    'cognito-idp:DeleteIdentityProvider',
+    'cognito-idp:DescribeIdentityProvider',
+    'cognito-idp:ListIdentityProviders',
+    'cognito-idp:UpdateIdentityProvider',
+  ],
   'AWS::Cognito::UserPoolResourceServer': [
     'cognito-idp:CreateResourceServer',
     'cognito-idp:DeleteResourceServer',

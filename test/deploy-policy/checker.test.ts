@@ -3,6 +3,7 @@ import {
   deployPolicy,
   deployStatements,
   policySize,
+  referencedSecrets,
   resourceTypes,
   trustedServices,
   uncoveredResources,
@@ -142,6 +143,36 @@ describe('deployStatements', () => {
 
   test('fails when no stack name is given', () => {
     expect(() => deployStatements([base], { stackNames: [] })).toThrow('stackNames must name at least one stack, got none');
+  });
+});
+
+describe('referencedSecrets', () => {
+  const idp = (secret: unknown) => ({
+    Resources: { Idp: { Type: 'AWS::Cognito::UserPoolIdentityProvider', Properties: { ProviderDetails: { client_secret: secret } } } },
+  });
+  const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:corp/okta';
+
+  test('a dynamic reference by full ARN reads that secret, one by partial ARN or name any of its versions of the name', () => {
+    expect(referencedSecrets(idp(`{{resolve:secretsmanager:${arn}-AbC123:SecretString:clientSecret::}}`))).toEqual([`${arn}-AbC123`]);
+    expect(referencedSecrets(idp({ 'Fn::Join': ['', [`{{resolve:secretsmanager:${arn}:SecretString:::}}`]] }))).toEqual([`${arn}-??????`]);
+    expect(referencedSecrets(idp('{{resolve:secretsmanager:corp/okta}}'), 'aws-cn')).toEqual(['arn:aws-cn:secretsmanager:*:*:secret:corp/okta-??????']);
+  });
+
+  test('the policy reads only the referenced secrets, and nothing without a reference', () => {
+    const withIdp = { Resources: { ...base.Resources, ...idp(`{{resolve:secretsmanager:${arn}-AbC123:SecretString:clientSecret::}}`).Resources } };
+    expect(deployStatements([withIdp], opts).find((s) => s.Sid === 'ResolveSecretReferences')).toEqual({
+      Sid: 'ResolveSecretReferences',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: [`${arn}-AbC123`],
+    });
+    expect(deployStatements([base], opts).flatMap((s) => s.Action)).not.toContain('secretsmanager:GetSecretValue');
+  });
+
+  test('fails on an SSM dynamic reference', () => {
+    expect(() => referencedSecrets(idp('{{resolve:ssm-secure:/corp/okta}}'))).toThrow(
+      'Dynamic reference {{resolve:ssm-secure:...}}: the deploy policy grants only secretsmanager references',
+    );
   });
 });
 

@@ -27,7 +27,7 @@ import { evaluate } from '../support/iam/simulate';
 
 /**
  * The CloudFormation execution policies of docs/deploy-policy/ against the grounds as they are:
- * every resource type of every stack (in both compliance profiles) is covered, every action is one IAM
+ * every resource type of every stack (in every deployment profile) is covered, every action is one IAM
  * knows, every policy fits IAM's size limit, the committed files are what `npm run deploy-policy`
  * writes, and IAM simulation allows what a deploy does and refuses what lies outside it.
  */
@@ -49,7 +49,7 @@ const policyOf = (key: string) => {
 };
 
 describe('coverage', () => {
-  test('every resource type of every stack, in both compliance profiles, has its actions in the mapping', () => {
+  test('every resource type of every stack, in every profile, has its actions in the mapping', () => {
     for (const profile of Object.keys(POLICY_PROFILES)) expect(new Set(stacks.filter((s) => s.profile === profile).map((s) => s.name))).toEqual(new Set(NAMES));
     expect(stacks.flatMap((s) => uncoveredResources(s.template).map((p) => `${s.profile}/${s.name}: ${p}`))).toEqual([]);
   });
@@ -61,9 +61,17 @@ describe('coverage', () => {
     expect(actionsOf(policyOf('standard/ground-2'))).toContain('bedrock:CreateKnowledgeBase');
   });
 
-  test("the standard profile's policy does not allow what only the regulated profile creates", () => {
+  test("the standard profile's policy does not allow what only the closed network or the regulated profile creates", () => {
     expect(actionsOf(policyOf('standard/ground-0'))).not.toContain('ec2:CreateVpc');
+    expect(actionsOf(policyOf('standard-private/ground-0'))).toContain('ec2:CreateVpc');
     expect(actionsOf(policyOf('regulated/ground-0'))).toContain('ec2:CreateVpc');
+    expect(actionsOf(policyOf('standard/ground-7'))).not.toContain('backup:CreateBackupVault');
+    expect(actionsOf(policyOf('regulated/ground-7'))).toContain('backup:CreateBackupVault');
+  });
+
+  test("ground 7's policies cover corporate sign-in (a SAML identity provider) in every profile", () => {
+    for (const profile of Object.keys(POLICY_PROFILES)) expect(actionsOf(policyOf(`${profile}/ground-7`))).toContain('cognito-idp:CreateIdentityProvider');
+    expect(actionsOf(policyOf('standard/ground-6'))).not.toContain('cognito-idp:CreateIdentityProvider');
   });
 
   test('the mapping holds no type that no stack has (besides CDK metadata, which `npm run synth` adds)', () => {
