@@ -15,12 +15,19 @@ import type { DeliveryStage } from './stages';
 export type GroundStackFactory = (scope: Construct, ground: GroundNumber, config: BlueprintConfig) => GroundStack;
 
 /**
- * What the synth step runs, in order: install exactly the lockfile, the whole test suite (typecheck,
- * lint, format, jest), then the app's synth, which runs every rule pack (lib/grounds/app.ts) and
- * fails on an unacknowledged finding. The Lambda bundles are built at synth by esbuild in process
- * (lib/constructs/shared/bundling.ts), so no step needs Docker.
+ * The file at the repository root the pipeline's own synth reads the `delivery` section from. Not
+ * cdk.json: the tests and tools (npm test, npm run review) build the grounds from cdk.json's context,
+ * and with `delivery` there the app builds the pipeline alone.
  */
-export const SYNTH_COMMANDS = ['npm ci', 'npm test', 'npm run synth'] as const;
+export const DELIVERY_FILE = 'delivery.json';
+
+/**
+ * What the synth step runs, in order: install exactly the lockfile, the whole test suite (typecheck,
+ * lint, format, jest), then the app's synth with the delivery section, which runs every rule pack
+ * (lib/grounds/app.ts addRulePacks) and fails on an unacknowledged finding. The Lambda bundles are
+ * built at synth by esbuild in process (lib/constructs/shared/bundling.ts), so no step needs Docker.
+ */
+export const SYNTH_COMMANDS = ['npm ci', 'npm test', `npm run synth -- -c "delivery=$(cat ${DELIVERY_FILE})"`] as const;
 
 /**
  * The cache tests run a real `redis-server` (test/support/redis-server.ts), which the CodeBuild

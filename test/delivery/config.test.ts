@@ -36,6 +36,10 @@ test('-c delivery.stages takes JSON, as every array key does', () => {
   expect(config.delivery?.stages.map((s) => s.name)).toEqual(['Dev', 'Prod']);
 });
 
+test('-c delivery takes the whole section as JSON, as the synth step passes delivery.json', () => {
+  expect(loadConfig({ delivery: JSON.stringify(delivery([dev])) }).delivery?.stages[0].name).toBe('Dev');
+});
+
 test('stage grounds are the grounds that exist', () => {
   for (const ground of GROUND_NUMBERS) expect(() => load([{ ...dev, ground, availabilityZones: ['eu-west-1a', 'eu-west-1b'] }])).not.toThrow();
   expect(() => load([{ ...dev, ground: 8 }])).toThrow('delivery.stages.0.ground = 8: must be a ground number, 0-7');

@@ -80,7 +80,7 @@ function buildCommands(stageName: string, actionName: string): string[] {
 }
 
 test('the synth step installs the lockfile, runs npm test, then the synth that runs the rule packs', () => {
-  expect(SYNTH_COMMANDS).toEqual(['npm ci', 'npm test', 'npm run synth']);
+  expect(SYNTH_COMMANDS).toEqual(['npm ci', 'npm test', 'npm run synth -- -c "delivery=$(cat delivery.json)"']);
   const commands = buildCommands('Build', 'Synth');
   const at = SYNTH_COMMANDS.map((c) => commands.indexOf(c));
   expect(at.every((i) => i >= 0)).toBe(true);
