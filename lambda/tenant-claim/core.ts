@@ -39,7 +39,6 @@ export class TenantClaimRefused extends Error {
  */
 export function claimValues(raw: string | undefined): string[] {
   const text = (raw ?? '').trim();
-  if (text === '') return [];
   let parts: string[] | undefined;
   if (text.startsWith('[') && text.endsWith(']')) {
     parts = jsonArray(text) ?? text.slice(1, -1).split(',');
@@ -125,5 +124,5 @@ export function tokenGroups(user: TokenUser, policy: TenantPolicy): string[] | u
  * https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-specifying-attribute-mapping.html
  */
 export function isFederated(attributes: Readonly<Record<string, string | undefined>>): boolean {
-  return attributes['cognito:user_status'] === 'EXTERNAL_PROVIDER' || (attributes.identities ?? '').trim().startsWith('[{');
+  return attributes['cognito:user_status'] === 'EXTERNAL_PROVIDER' || (attributes.identities ?? '').startsWith('[{');
 }

@@ -260,6 +260,14 @@ describe('UserAuth with corporate identity providers', () => {
       { tenantValues: { g1: 'acme' } },
       'tenantValues is only read with identityProviders, and none is given',
     ],
+    [
+      'tenantValues would not fit in the trigger’s 4 KB environment',
+      {
+        identityProviders: [SAML],
+        tenantValues: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`0b6f3c1e-4f7a-4d2b-9a51-1d5e2f3a4${String(i).padStart(3, '0')}`, 'acme'])),
+      },
+      /^tenants and tenantValues must fit in 3900 characters of the trigger's environment, got 4\d{3}$/,
+    ],
   ])('fails when %s', (_name, props, message) => {
     expect(() => build(props as Partial<UserAuthProps>)).toThrow(message);
   });

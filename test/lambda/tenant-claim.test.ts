@@ -31,6 +31,7 @@ describe('claimValues: how Cognito stores an attribute the IdP sent', () => {
     ['["Acme Users"]', ['Acme Users']],
     ['acme,globex', ['acme', 'globex']],
     ['[acme]', ['acme']],
+    ['  [acme, globex]  ', ['acme', 'globex']],
     ['tenant-acme]', ['tenant-acme]']],
     ['[tenant-acme', ['[tenant-acme']],
     ['[]', []],
@@ -94,8 +95,14 @@ describe('tenantOf: the claim names exactly one configured tenant, or the sign-i
     expect(refusal(raw, MAPPED)).toBe(reason);
   });
 
-  test('a map entry naming a tenant that is not configured names no tenant', () => {
+  test('a map entry naming a tenant that is not configured names no tenant (nor does one naming the group tenant-<name>)', () => {
     expect(refusal('g-1', { tenants: ['acme'], values: { 'g-1': 'hooli' } })).toBe('missing');
+    expect(refusal('g-1', { tenants: ['acme'], values: { 'g-1': 'tenant-acme' } })).toBe('missing');
+    expect(tenantOf('g-1', { tenants: ['acme'], values: { 'g-1': 'ACME' } })).toBe('acme');
+  });
+
+  test('a refusal is a TenantClaimRefused, named so in the logs', () => {
+    expect(() => tenantOf('', TENANTS)).toThrow(expect.objectContaining({ name: 'TenantClaimRefused', reason: 'missing' }));
   });
 
   test('refusals say what is wrong without echoing unbounded input', () => {
@@ -107,6 +114,11 @@ describe('tenantOf: the claim names exactly one configured tenant, or the sign-i
     const many = `[${Array.from({ length: 8 }, (_, i) => `g${i}`).join(', ')}]`;
     expect(() => tenantOf(many, MAPPED)).toThrow('None of the values your identity provider sent names a tenant: "g0", "g1", "g2", "g3", "g4" and 3 more');
     expect(() => tenantOf('x'.repeat(500), TENANTS)).toThrow(`"${'x'.repeat(64)}…"`);
+    // Up to 5 values and 64 characters each are shown whole.
+    const five = `[${'y'.repeat(64)}, g1, g2, g3, g4]`;
+    expect(() => tenantOf(five, MAPPED)).toThrow(
+      new TenantClaimRefused('missing', `None of the values your identity provider sent names a tenant: "${'y'.repeat(64)}", "g1", "g2", "g3", "g4"`),
+    );
   });
 });
 
@@ -137,6 +149,8 @@ describe('tokenGroups: the groups the tokens carry', () => {
     expect(isFederated({ 'cognito:user_status': 'CONFIRMED' })).toBe(false);
     expect(isFederated({ 'cognito:user_status': 'CONFIRMED', 'custom:tenant': 'acme', identities: '' })).toBe(false);
     expect(isFederated({})).toBe(false);
+    expect(isFederated({ identities: '[]' })).toBe(false);
+    expect(isFederated({ identities: 'Corp' })).toBe(false);
   });
 });
 

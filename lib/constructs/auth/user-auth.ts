@@ -13,7 +13,11 @@ export interface UserAuthProps {
   readonly tenants: readonly string[];
   /** Where the hosted sign-in sends users back with a code. @default ['http://localhost:3000/callback'] */
   readonly callbackUrls?: readonly string[];
-  /** Prefix of the Cognito domain serving sign-in and the token endpoint. @default '<stack name>-<account id>', lowercased */
+  /**
+   * Prefix of the Cognito domain serving sign-in and the token endpoint; with `userPoolId`, the prefix
+   * of the domain that pool already has (required).
+   * @default '<stack name>-<account id>', lowercased
+   */
   readonly domainPrefix?: string;
   /** Lifetime of access and ID tokens. @default Duration.hours(1) */
   readonly tokenValidity?: Duration;
@@ -195,9 +199,14 @@ export class UserAuth extends Construct implements IUserAuth {
     }
 
     const federated = idps.length > 0;
-    const ownPool = props.userPoolId === undefined ? this.createPool(federated) : undefined;
-    this.userPool = ownPool ?? cognito.UserPool.fromUserPoolId(this, 'UserPool', props.userPoolId!);
-    this.domain = ownPool ? ownPool.addDomain('Domain', { cognitoDomain: { domainPrefix } }) : existingDomain(this, domainPrefix);
+    let ownPool: cognito.UserPool | undefined;
+    if (props.userPoolId === undefined) {
+      ownPool = this.userPool = this.createPool(federated);
+      this.domain = ownPool.addDomain('Domain', { cognitoDomain: { domainPrefix } });
+    } else {
+      this.userPool = cognito.UserPool.fromUserPoolId(this, 'UserPool', props.userPoolId);
+      this.domain = existingDomain(this, domainPrefix);
+    }
 
     const invoke = new cognito.ResourceServerScope({ scopeName: 'invoke', scopeDescription: 'Call the genai-blueprint API' });
     const server = this.userPool.addResourceServer('ResourceServer', { identifier: 'genai', scopes: [invoke] });
@@ -327,6 +336,16 @@ export class UserAuth extends Construct implements IUserAuth {
    * and Cognito's permission to invoke it are created, and the pool's owner attaches it (output).
    */
   private addTenantClaimTrigger(props: UserAuthProps, tenantValues: Readonly<Record<string, string>>, ownPool?: cognito.UserPool): BlueprintFunction {
+    const environment = functionEnvironment(tenantClaimEnvSchema, {
+      TENANT_NAMES: JSON.stringify(props.tenants),
+      TENANT_VALUES: JSON.stringify(tenantValues),
+    });
+    // Lambda refuses a function whose variables (names and values) exceed 4 KB in all; leave room for Powertools'.
+    // https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+    const chars = Object.entries(environment).reduce((n, [k, v]) => n + k.length + v.length, 0);
+    if (chars > TENANT_CLAIM_ENV_BUDGET) {
+      throw new Error(`tenants and tenantValues must fit in ${TENANT_CLAIM_ENV_BUDGET} characters of the trigger's environment, got ${chars}`);
+    }
     const fn = new BlueprintFunction(this, 'TenantClaim', {
       handlerDir: 'tenant-claim',
       description: "Pre token generation: a federated user's tenant claim becomes their one tenant-<name> group",
@@ -335,10 +354,7 @@ export class UserAuth extends Construct implements IUserAuth {
       timeout: Duration.seconds(5),
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       invokedBy: 'cognito-trigger',
-      environment: functionEnvironment(tenantClaimEnvSchema, {
-        TENANT_NAMES: JSON.stringify(props.tenants),
-        TENANT_VALUES: JSON.stringify(tenantValues),
-      }),
+      environment,
     });
     if (ownPool) {
       ownPool.addTrigger(cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, fn, cognito.LambdaVersion.V2_0);
@@ -360,6 +376,9 @@ export class UserAuth extends Construct implements IUserAuth {
     return fn;
   }
 }
+
+/** Characters of the trigger's own variables: Lambda's 4 KB for all of them, less Powertools' (~70) and a margin. */
+const TENANT_CLAIM_ENV_BUDGET = 3_900;
 
 /** The name of the custom attribute under `custom:` (contracts/tenants.ts TENANT_ATTRIBUTE). */
 const TENANT_CUSTOM_NAME = TENANT_ATTRIBUTE.replace(/^custom:/, '');
