@@ -61,7 +61,7 @@ export const deliveryStageSchema = z.strictObject({
         'lookup in the stage account (required from ground 5).',
     ),
   context: z
-    .record(z.string(), z.unknown())
+    .record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*$/, 'must be a configuration key such as model.alias'), z.unknown())
     .default({})
     .describe(
       'Configuration of this stage: keys and values as `-c key=value` takes them (`{"model.alias": "nova-micro", "api.throttleRateLimit": 50}`), ' +

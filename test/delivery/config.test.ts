@@ -57,6 +57,7 @@ describe('fails naming key, value and what is allowed', () => {
     ['a Region that is not one', [{ ...dev, region: 'europe' }], 'delivery.stages.0.region = "europe": must be an AWS Region code such as us-east-1'],
     ['a stage name CDK cannot use', [{ ...dev, name: 'dev stage' }], 'delivery.stages.0.name = "dev stage": must start with a letter'],
     ['no stage', [], 'delivery.stages = []: must name at least one stage'],
+    ['a context key that is no configuration key', [{ ...dev, context: { 'model..alias': 'x' } }], 'must be a configuration key such as model.alias'],
     ['the ground in a stage context', [{ ...dev, context: { ground: 4 } }], "delivery.stages.0.context.ground = 4: is the stage's `ground`, not a context key"],
     [
       'the control profile in a stage context',

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { auditAcknowledgements, GenAiBlueprintChecks } from '../../lib/checks';
 import { productionApprovalProblems, pipelineStagesOf, type ProductionTarget } from '../../lib/delivery/approvals';
@@ -19,7 +19,7 @@ import { delivery, PIPELINE_ACCOUNT } from './fixture';
  * (the stages bundle their functions); offline: no credentials, no lookups, no Docker.
  */
 const STAGES = [
-  { name: 'Dev', account: PIPELINE_ACCOUNT, region: 'eu-west-1', ground: 5, availabilityZones: ['eu-west-1a', 'eu-west-1b'] },
+  { name: 'Dev', account: PIPELINE_ACCOUNT, region: 'eu-west-1', ground: 7, availabilityZones: ['eu-west-1a', 'eu-west-1b'] },
   { name: 'Staging', account: '222222222222', region: 'eu-west-1', ground: 4, context: { 'api.throttleRateLimit': 50 } },
   { name: 'Prod', account: '333333333333', region: 'eu-central-1', ground: 4, context: { stackName: 'GenAiProd' } },
 ];
@@ -36,7 +36,7 @@ test('with delivery configured the app builds the pipeline alone; its stages hol
   expect(app.node.children.map((c) => c.node.id).filter((id) => id !== 'Tree')).toEqual(['Delivery', 'cross-region-stack-111111111111:eu-central-1']);
   expect(pipelineStack.stackName).toBe('GenAiBlueprint-Delivery');
   expect(pipelineStack.stages.map((s) => s.groundStack.node.path)).toEqual([
-    'Delivery/Dev/Ground5-Caches',
+    'Delivery/Dev/Ground7-FullSystem',
     'Delivery/Staging/Ground4-Gateway',
     'Delivery/Prod/Ground4-Gateway',
   ]);
@@ -143,6 +143,14 @@ test("the smoke role grants what npm run smoke calls, on this stack's API only, 
     .filter((p) => JSON.stringify(p).includes('SmokeCheckAccess'))
     .flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => s.Action));
   expect(actions.sort()).toEqual(['apigateway:GET', 'cloudformation:DescribeStacks', 'cloudformation:ListStackResources', 'execute-api:Invoke']);
+  // Ground 7: the machine clients' secrets, on that user pool only.
+  Template.fromStack(pipelineStack.stages[0].groundStack).hasResourceProperties('AWS::IAM::Policy', {
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        { Action: 'cognito-idp:DescribeUserPoolClient', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuthUserPool'), 'Arn'] } },
+      ]),
+    },
+  });
 });
 
 test('every production stage has a manual approval before its deploy actions', () => {
