@@ -58,15 +58,58 @@ function integrationOf(method: apigateway.CfnMethod): { type?: string; uri?: unk
  * The access log of the regulated profile records who called, not only from where: the IAM caller
  * and user ARN (SigV4, grounds 0-6), the Cognito token's subject and client (ground 7), the tenant's
  * API key id (ground 4 up), beside the standard fields (`AccessLogFormat.jsonWithStandardFields`
- * logs the IAM caller and user, not the key id or the token's claims). Never the key itself.
+ * logs the IAM caller and user, not the key id or the token's claims). Never the key itself. And the
+ * TLS version and cipher suite of the request (`$context.tlsVersion`, `$context.cipherSuite`: the
+ * variables the security policies page names for monitoring them).
  */
 export const ACCESS_LOG_CALLER: IRegulatedControl = {
   rules: [],
   visit(node: IConstruct): void {
+    // The TLS control whose fields this log records is applied with it (REGULATED_CONTROLS lists this one).
+    API_TLS.visit(node);
     if (!(node instanceof apigateway.CfnStage)) return;
     const current = node.accessLogSetting;
     if (current === undefined || Tokenization.isResolvable(current) || current.destinationArn === undefined) return;
     node.accessLogSetting = { destinationArn: current.destinationArn, format: CALLER_LOG_FORMAT };
+  },
+};
+
+/**
+ * The enhanced security policy of the regulated profile's REST APIs: TLS 1.3 and 1.2 with FIPS-validated
+ * cryptography (AWS-LC), forward secrecy and post-quantum hybrid key exchange. Listed for Regional and
+ * private REST APIs ("Supported security policies",
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-security-policies-list.html);
+ * edge-optimized APIs have a list of their own, so an EDGE API is left as it is. An enhanced policy
+ * needs an endpoint access mode ("Security policies for REST APIs in API Gateway",
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-security-policies.html):
+ * STRICT, the one AWS recommends, refuses a request that does not come from the API's own endpoint type
+ * or whose SNI host is not the API's. Both properties update without interruption (CloudFormation
+ * resource specification, AWS::ApiGateway::RestApi), so the switch of a deployed stack keeps the API.
+ */
+export const API_SECURITY_POLICY = 'SecurityPolicy_TLS13_1_2_FIPS_PFS_PQ_2025_09';
+
+/** The endpoint types the policy above is listed for. */
+const TLS_POLICY_ENDPOINT_TYPES: readonly string[] = [apigateway.EndpointType.REGIONAL, apigateway.EndpointType.PRIVATE];
+
+/** The endpoint types of `api` as the template will have them (an API without a configuration is edge-optimized). */
+function endpointTypes(api: apigateway.CfnRestApi): unknown[] {
+  const config = Stack.of(api).resolve(api.endpointConfiguration) as { types?: unknown[] } | undefined;
+  return config?.types ?? [apigateway.EndpointType.EDGE];
+}
+
+/**
+ * API TLS (no rule of the two packs asks; issue 14): every REST API without a security policy of its
+ * own accepts only TLS 1.3 and 1.2 with FIPS cipher suites (API_SECURITY_POLICY), in STRICT endpoint
+ * access mode. The access log records the TLS version and cipher suite of each request.
+ */
+export const API_TLS: IRegulatedControl = {
+  rules: [],
+  visit(node: IConstruct): void {
+    if (!(node instanceof apigateway.CfnRestApi) || node.securityPolicy !== undefined) return;
+    const types = endpointTypes(node);
+    if (types.length === 0 || !types.every((t) => typeof t === 'string' && TLS_POLICY_ENDPOINT_TYPES.includes(t))) return;
+    node.securityPolicy = API_SECURITY_POLICY;
+    node.endpointAccessMode = apigateway.EndpointAccessMode.STRICT;
   },
 };
 
@@ -89,5 +132,8 @@ export const CALLER_LOG_FORMAT = apigateway.AccessLogFormat.custom(
     tokenSubject: F.contextAuthorizerClaims('sub'),
     tokenClient: F.contextAuthorizerClaims('client_id'),
     wafResponseCode: F.contextWafResponseCode(),
+    // What the client negotiated (API_TLS); AccessLogField has no accessor for these two.
+    tlsVersion: '$context.tlsVersion',
+    cipherSuite: '$context.cipherSuite',
   }),
 ).toString();
