@@ -70,6 +70,7 @@ export function userAuthProps(config: BlueprintConfig): UserAuthProps {
 
 /** A configured identity provider; an OIDC client secret is a Secrets Manager dynamic reference, resolved by CloudFormation at deploy. */
 function identityProvider(idp: IdentityProviderConfig): FederatedIdentityProvider {
+  // The schema requires one metadata of a SAML provider and issuer, clientId and clientSecretArn of an OIDC one (lib/config/auth.ts).
   const common = { name: idp.name, tenantClaim: idp.tenantClaim, emailClaim: idp.emailClaim };
   if (idp.type === 'saml') {
     const metadata = idp.metadataUrl
