@@ -156,6 +156,35 @@ describe('ground 2: retrieval', () => {
     expect(res.json).toMatchObject({ citations: [], noPassagesFound: true });
   });
 
+  test("with tenants (ground 4+): an API key's tenant retrieves its own documents and the shared ones, an IAM caller the shared ones only", async () => {
+    const tenants = { key1: { tenant: 'Acme', tier: 'standard' }, key2: { tenant: 'globex', tier: 'basic' } };
+    const { fake: other, handler: tenanted } = await startPromptHandler({ ...GROUND3_ENV, TENANTS: JSON.stringify(tenants) });
+    try {
+      other.data.prompts.set('PROMPT1234', deployedPrompt('PROMPT1234'));
+      other.data.passages = [...PASSAGES];
+      const as = async (apiKeyId: string | undefined) => {
+        const event = apiEvent('prompt', { query: 'prices' });
+        if (apiKeyId) event.requestContext.identity = { ...event.requestContext.identity, apiKeyId };
+        const res = parseResult(await tenanted(event, lambdaContext()));
+        return (res.json.citations as { source: string }[]).map((c) => c.source);
+      };
+      expect(await as('key1')).toEqual(['s3://docs/costs.md', 's3://docs/stores.md', 's3://docs/tenants/acme/prices.md']);
+      expect(await as('key2')).toEqual(['s3://docs/costs.md', 's3://docs/stores.md']);
+      expect(await as(undefined)).toEqual(['s3://docs/costs.md', 's3://docs/stores.md']);
+      const filters = other.requests
+        .filter((r) => r.operation === 'Retrieve')
+        .map(
+          (r) =>
+            (r.body as { retrievalConfiguration: { vectorSearchConfiguration: { filter: unknown } } }).retrievalConfiguration.vectorSearchConfiguration.filter,
+        );
+      expect(filters[0]).toEqual({ orAll: [SHARED_ONLY, { equals: { key: 'audience', value: 'tenant:acme' } }] });
+      expect(filters[2]).toEqual(SHARED_ONLY);
+    } finally {
+      await other.stop();
+      fake.exportEndpoints();
+    }
+  });
+
   test('no passages: the answer says so and the model is told not to invent', async () => {
     fake.data.passages = [];
     const res = await ask({ query: 'What is the capital of Atlantis?' });
