@@ -15,6 +15,8 @@ export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
  * hold letters, digits, `-`, `_` or `.`; CodePipeline takes at most 100 characters).
  */
 export const STAGE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,63}$/;
+/** A configuration key as `-c` takes it: dotted names (`model.alias`). */
+const CONTEXT_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*$/;
 /** The stage names that make a stage production unless it says `production: false`. */
 export const PRODUCTION_NAME_PATTERN = /^prod(uction)?$/i;
 /** Highest ground number (lib/grounds/ground-stack.ts GROUNDS; test/delivery checks they agree). */
@@ -61,7 +63,10 @@ export const deliveryStageSchema = z.strictObject({
         'lookup in the stage account (required from ground 5).',
     ),
   context: z
-    .record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*$/, 'must be a configuration key such as model.alias'), z.unknown())
+    .record(z.string().regex(CONTEXT_KEY_PATTERN), z.unknown(), {
+      // zod reports a bad record key as "Invalid key in record"; this says what a key must be.
+      error: (issue) => (issue.code === 'invalid_key' ? 'must be a configuration key such as model.alias (dotted, as -c takes it)' : undefined),
+    })
     .default({})
     .describe(
       'Configuration of this stage: keys and values as `-c key=value` takes them (`{"model.alias": "nova-micro", "api.throttleRateLimit": 50}`), ' +
