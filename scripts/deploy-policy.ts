@@ -60,8 +60,8 @@ export function synthesizeStacks(context: Record<string, unknown> = {}): Synthes
       buildApp({ ...configuration, ...context })
         .app.synth()
         .stacks.map((artifact) => {
-          const name = names.get(artifact.id);
-          if (name === undefined) throw new Error(`Stack ${artifact.id} has no deploy policy name: add it to scripts/deploy-policy.ts`);
+          // Another stack (a pipeline's, say) is named after its construct id: `Delivery` → `delivery`.
+          const name = names.get(artifact.id) ?? artifact.id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
           return { profile, name, stackName: artifact.stackName, template: artifact.template as CfnTemplate };
         }),
     ),

@@ -74,6 +74,19 @@ describe('coverage', () => {
     expect(actionsOf(policyOf('standard/ground-6'))).not.toContain('cognito-idp:CreateIdentityProvider');
   });
 
+  test("each stack's policy grants every action its types' handlers call (group and user attachments aside)", () => {
+    const lost: string[] = [];
+    for (const stack of stacks) {
+      const granted = new Set(actionsOf(policyOf(`${stack.profile}/${stack.name}`)));
+      for (const type of resourceTypes(stack.template)) {
+        for (const action of RESOURCE_ACTIONS[type] ?? []) {
+          if (!granted.has(action) && !/^iam:\w*(Group|User)/.test(action)) lost.push(`${stack.profile}/${stack.name} ${type}: ${action}`);
+        }
+      }
+    }
+    expect([...new Set(lost)]).toEqual([]);
+  });
+
   test('the mapping holds no type that no stack has (besides CDK metadata, which `npm run synth` adds)', () => {
     const used = new Set(stacks.flatMap((s) => resourceTypes(s.template)));
     expect(Object.keys(RESOURCE_ACTIONS).filter((t) => !used.has(t) && t !== 'AWS::CDK::Metadata')).toEqual([]);
