@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as z from 'zod/mini';
 import { closeNetwork, FUNCTION_SECURITY_GROUP_ID, NETWORK_ID } from '../../lib/compliance/network';
 import { ModelApi } from '../../lib/constructs/api/model-api';
 import { DEFAULT_INTERFACE_SERVICES, IsolatedNetwork } from '../../lib/constructs/cache/isolated-network';
@@ -121,6 +122,9 @@ describe.each(stacks.map((s) => [s.node.id, s] as const))('network=private %s', 
     const [, api] = only(r, 'AWS::ApiGateway::RestApi');
     expect(apiEndpointId).not.toBe('');
     expect(api.Properties?.EndpointConfiguration).toEqual({ Types: ['PRIVATE'], VpcEndpointIds: [{ Ref: apiEndpointId }] });
+    const outputs = z.record(z.string(), z.object({ Description: z.optional(z.string()) })).parse(assembly.getStackArtifact(stack.artifactId).template.Outputs);
+    const url = Object.entries(outputs).filter(([oid]) => oid.startsWith('ApiUrl'));
+    expect(url.map(([, o]) => o.Description)).toEqual([expect.stringMatching(/PRIVATE: reachable only through the VPC's execute-api endpoint$/)]);
   });
 
   test('the resource policy admits requests through our endpoint and refuses others (iam-simulate)', async () => {

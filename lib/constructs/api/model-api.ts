@@ -231,6 +231,9 @@ export class ModelApi extends Construct implements IModelApi {
       }),
     );
     this.restApi.latestDeployment?.addToLogicalId({ privateThrough: endpoint.vpcEndpointId });
+    const url = this.node.findChild('Url') as CfnOutput;
+    // A literal: CloudFormation takes no intrinsic in an output's description.
+    url.description = `${url.description}; PRIVATE: reachable only through the VPC's execute-api endpoint`;
   }
 
   /** Adds `POST /<path>` proxied to `fn` (buffered or streamed), with the body validated against `options.bodySchema`. */
