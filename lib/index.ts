@@ -44,8 +44,10 @@ export type { IAlarmSource, IRouteBlock } from './constructs/shared/routes';
 export { BlueprintFunction, type BlueprintFunctionProps, LATEST_NODE_RUNTIME, METRICS_NAMESPACE } from './constructs/shared/blueprint-function';
 export * from './config/models';
 
-// Multi-environment delivery: the CDK Pipelines pipeline of `delivery` (docs/delivery.md).
-export { DeliveryPipelineStack, GroundStage, SmokeCheckAccess, productionApprovalProblems } from './delivery';
+// Multi-environment delivery (docs/delivery.md): the check that every production deploy of a CDK
+// Pipelines pipeline waits for a manual approval. The pipeline itself deploys the grounds, which the
+// package does not ship.
+export { pipelineStagesOf, productionApprovalProblems, type ProductionTarget } from './delivery/approvals';
 
 // Our cdk-nag pack.
 export { GenAiBlueprintChecks } from './checks';
