@@ -4,12 +4,12 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { GenAiBlueprintChecks } from '../../lib/checks';
+import { auditAcknowledgements, GenAiBlueprintChecks } from '../../lib/checks';
 import { loadConfig } from '../../lib/config/schema';
 import { ModelApi } from '../../lib/constructs/api/model-api';
 import { type FederatedIdentityProvider, UserAuth, type UserAuthProps } from '../../lib/constructs/auth/user-auth';
 import { userAuthProps } from '../../lib/grounds/props';
-import { CDK_JSON_CONTEXT } from '../support/synth';
+import { buildApp, CDK_JSON_CONTEXT } from '../support/synth';
 
 function build(props: Partial<UserAuthProps> | ((stack: Stack) => Partial<UserAuthProps>) = {}) {
   const app = new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false });
@@ -447,4 +447,16 @@ describe('configuration → UserAuth (lib/grounds/props.ts)', () => {
   )('fails when the auth configuration is refused with %s (the key named)', (message, context) => {
     expect(() => loadConfig(context)).toThrow(message);
   });
+});
+
+test('ground 7 with a SAML and an OIDC provider synthesizes with every rule pack clean and no stale acknowledgement', () => {
+  const identityProviders = [
+    { type: 'saml', name: 'CorpEntra', tenantClaim: 'groups', metadataUrl: 'https://login.example.com/metadata.xml' },
+    { type: 'oidc', name: 'CorpOkta', tenantClaim: 'groups', issuer: 'https://corp.okta.example.com', clientId: 'c', clientSecretArn: SECRET_ARN },
+  ];
+  const { stacks } = buildApp({ ground: 7, 'auth.identityProviders': JSON.stringify(identityProviders) });
+  const audit = auditAcknowledgements(stacks[0], [new AwsSolutionsChecks(), new ServerlessChecks(), new GenAiBlueprintChecks()]);
+  expect(audit.reports.flatMap((r) => r.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((x) => x.constructPath).join(', ')}`))).toEqual([]);
+  expect(audit.stale).toEqual([]);
+  Template.fromStack(stacks[0]).resourceCountIs('AWS::Cognito::UserPoolIdentityProvider', 2);
 });
