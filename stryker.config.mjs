@@ -16,6 +16,7 @@ const UNIT_TESTS = [
   'test/lambda/training-gate-core.test.ts',
   'test/lambda/invocation-logging-core.test.ts',
   'test/lambda/openai-core.test.ts',
+  'test/lambda/agent-actions-core.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -48,6 +49,7 @@ export default {
     'lambda/training-gate/core.ts',
     'lambda/invocation-logging/core.ts',
     'lambda/openai/core.ts',
+    'lambda/agent-actions/core.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
