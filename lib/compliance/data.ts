@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { ArnFormat, Duration, Fn, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
+import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
+import { Agent } from '../constructs/agent/agent';
 import { KnowledgeBase } from '../constructs/knowledge-base/knowledge-base';
 import { PredictiveMl } from '../constructs/predictive-ml/predictive-ml';
 import type { IRegulatedControl } from './control';
@@ -41,6 +43,7 @@ export class RegulatedData extends Construct {
   private logsKeyValue?: kms.Key;
   private dataKeyValue?: kms.Key;
   private tableStatementsAdded = false;
+  private bedrockStatementsAdded = false;
   private readonly backedUp: string[] = [];
   private selection?: backup.CfnBackupSelection;
 
@@ -140,6 +143,52 @@ export class RegulatedData extends Construct {
         }),
       );
       this.tableStatementsAdded = true;
+    }
+    return key;
+  }
+
+  /**
+   * The data key, usable by Amazon Bedrock for the knowledge base's data source, the agent, the
+   * guardrail and the prompts (BEDROCK_ENCRYPTION). Two statements:
+   * - Bedrock's service principal, for resources of this account only (`aws:SourceAccount`):
+   *   kms:GenerateDataKey, kms:Decrypt and kms:DescribeKey, the statement the Bedrock User Guide
+   *   gives for prompts ("Prerequisites for prompt management",
+   *   https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-management-prereq.html) and for
+   *   agents ("Encryption of agent resources",
+   *   https://docs.aws.amazon.com/bedrock/latest/userguide/encryption-agents.html).
+   * - Principals of this account through Bedrock in this Region (`kms:ViaService`,
+   *   `kms:CallerAccount`, as for S3 and DynamoDB): the callers whose key permissions the guides ask
+   *   for, who create guardrails, agents and prompts (CloudFormation's role: kms:Decrypt,
+   *   GenerateDataKey, DescribeKey, CreateGrant, "guardrail creators" in
+   *   https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions-kms.html) and who
+   *   use them (GetPrompt, ApplyGuardrail or Converse with a guardrail, InvokeAgent: kms:Decrypt).
+   *   Who may call those is IAM's decision on the Bedrock action, made before this profile runs, so
+   *   no role needs a key grant beside it, and no one uses the key outside Bedrock without one.
+   * The roles Bedrock assumes itself get their grant from BEDROCK_ENCRYPTION.
+   */
+  public get bedrockKey(): kms.Key {
+    const key = this.dataKey;
+    if (!this.bedrockStatementsAdded) {
+      const stack = Stack.of(this);
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowBedrockForThisAccount',
+          principals: [new iam.ServicePrincipal('bedrock.amazonaws.com')],
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt', 'kms:DescribeKey'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+        }),
+      );
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowThroughBedrockForThisAccount',
+          principals: [new iam.AnyPrincipal()],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey', 'kms:CreateGrant'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'kms:CallerAccount': stack.account, 'kms:ViaService': `bedrock.${stack.region}.amazonaws.com` } },
+        }),
+      );
+      this.bedrockStatementsAdded = true;
     }
     return key;
   }
@@ -388,5 +437,55 @@ export const TABLE_ENCRYPTION: IRegulatedControl = {
   },
 };
 
+/** Lets `role`, which Bedrock assumes to work with its resources, use the key as the guides ask of it. */
+function grantBedrockRole(role: iam.IRole, key: kms.IKey, actions: string[]): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [key.keyArn] }));
+}
+
+/**
+ * Bedrock resources on the data key instead of keys AWS owns (issue 14; no rule of the two packs
+ * asks): the knowledge base's data source (`ServerSideEncryptionConfiguration.KmsKeyArn`: the
+ * transient data of ingestion jobs), the agent (`CustomerEncryptionKeyArn`), the guardrail
+ * (`KmsKeyArn`) and each prompt (`CustomerEncryptionKeyArn`), each only when it has no key of its
+ * own. Every one of these properties updates without interruption (CloudFormation template
+ * reference, "Update requires: No interruption", e.g. for the data source's key:
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-bedrock-datasource-serversideencryptionconfiguration.html;
+ * aws-service-spec marks none of them as causing replacement), so switching a deployed stack keeps
+ * the knowledge base, the named agent and guardrail, and the prompts. The guardrail, agent alias
+ * and prompt versions hash what decides their behaviour, not the key, so no new version is cut.
+ *
+ * The key policy is `RegulatedData.bedrockKey`'s. The roles Bedrock assumes call KMS as themselves,
+ * so they get the identity statements the guides give: the knowledge base's service role
+ * kms:GenerateDataKey and kms:Decrypt ("Encryption of transient data storage during data ingestion",
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/encryption-kb.html), the agent's service role
+ * kms:GenerateDataKey and kms:Decrypt (the agent's own resources, and its guardrail during
+ * inference: https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions-kms.html).
+ */
+export const BEDROCK_ENCRYPTION: IRegulatedControl = {
+  rules: [],
+  visit(node) {
+    if (RegulatedData.owns(node)) return;
+    const stack = Stack.of(node);
+    if (node instanceof bedrock.CfnDataSource) {
+      const sse = stack.resolve(node.serverSideEncryptionConfiguration) as { kmsKeyArn?: unknown } | undefined;
+      if (sse?.kmsKeyArn !== undefined) return;
+      const key = RegulatedData.of(node).bedrockKey;
+      node.serverSideEncryptionConfiguration = { kmsKeyArn: key.keyArn };
+      const owner = node.node.scope;
+      if (owner instanceof KnowledgeBase) grantBedrockRole(owner.serviceRole, key, ['kms:GenerateDataKey', 'kms:Decrypt']);
+    } else if (node instanceof bedrock.CfnAgent) {
+      if (node.customerEncryptionKeyArn !== undefined) return;
+      const key = RegulatedData.of(node).bedrockKey;
+      node.customerEncryptionKeyArn = key.keyArn;
+      const owner = node.node.scope;
+      if (owner instanceof Agent && owner.cfnAgent === node) grantBedrockRole(owner.serviceRole, key, ['kms:GenerateDataKey', 'kms:Decrypt']);
+    } else if (node instanceof bedrock.CfnGuardrail) {
+      if (node.kmsKeyArn === undefined) node.kmsKeyArn = RegulatedData.of(node).bedrockKey.keyArn;
+    } else if (node instanceof bedrock.CfnPrompt) {
+      if (node.customerEncryptionKeyArn === undefined) node.customerEncryptionKeyArn = RegulatedData.of(node).bedrockKey.keyArn;
+    }
+  },
+};
+
 /** The data controls, in the order the profile runs them (buckets are versioned before they are backed up). */
-export const DATA_CONTROLS: readonly IRegulatedControl[] = [LOG_GROUP_ENCRYPTION, BUCKET_PROTECTION, TABLE_ENCRYPTION, BACKUP_PLAN];
+export const DATA_CONTROLS: readonly IRegulatedControl[] = [LOG_GROUP_ENCRYPTION, BUCKET_PROTECTION, TABLE_ENCRYPTION, BEDROCK_ENCRYPTION, BACKUP_PLAN];

@@ -125,18 +125,22 @@ describe('regulated ground 7: encryption, versioning and backup', () => {
     });
   });
 
-  test("simulated: Bedrock's knowledge base role decrypts the documents through S3 (its S3 grant ran before the key existed), and not directly", async () => {
+  test('simulated: the roles granted the documents decrypt them through S3 (their S3 grants ran before the key existed), and not directly', async () => {
     const r = new TemplateResolver(template.toJSON() as never, stack.stackName);
-    const [roleId] = ofType(resources, 'AWS::IAM::Role').find(([id]) => id.startsWith('KnowledgeBaseServiceRole')) ?? [];
-    expect(roleId).toBeDefined();
     const keyArn = String(r.getAtt(dataKey, 'Arn'));
     const resourcePolicy = r.resolve(resources[dataKey].Properties.KeyPolicy);
-    const roleArn = String(r.getAtt(roleId!, 'Arn'));
-    const decrypt = (context: Record<string, string>) =>
-      evaluate(roleArn, rolePolicies(r, roleId!), { action: 'kms:Decrypt', resource: keyArn, context, resourcePolicy, why: 's3:GetObject' });
-    const viaS3 = await decrypt({ 'kms:ViaService': `s3.${REGION}.amazonaws.com`, 'kms:CallerAccount': ACCOUNT });
-    const direct = await decrypt({ 'kms:CallerAccount': ACCOUNT });
-    expect([viaS3.result, direct.result]).toEqual(['Allowed', 'ImplicitlyDenied']);
+    const decrypt = (prefix: string, context: Record<string, string>) => {
+      const [roleId] = ofType(resources, 'AWS::IAM::Role').find(([id]) => id.startsWith(prefix)) ?? [];
+      expect({ prefix, found: roleId !== undefined }).toEqual({ prefix, found: true });
+      const call = { action: 'kms:Decrypt', resource: keyArn, context, resourcePolicy, why: 's3:GetObject' };
+      return evaluate(String(r.getAtt(roleId!, 'Arn')), rolePolicies(r, roleId!), call).then((v) => v.result);
+    };
+    const viaS3 = { 'kms:ViaService': `s3.${REGION}.amazonaws.com`, 'kms:CallerAccount': ACCOUNT };
+    // Bedrock's knowledge-base role (it also holds a direct grant for ingestion's transient data: see the Bedrock test below).
+    expect(await decrypt('KnowledgeBaseServiceRole', viaS3)).toBe('Allowed');
+    // BucketDeployment, which uploads the documents, has only its S3 grant.
+    const deployment = 'CustomCDKBucketDeployment';
+    expect([await decrypt(deployment, viaS3), await decrypt(deployment, { 'kms:CallerAccount': ACCOUNT })]).toEqual(['Allowed', 'ImplicitlyDenied']);
   });
 
   test('every table is encrypted with the data key, which principals of this account may use through DynamoDB in this Region', () => {
@@ -187,6 +191,101 @@ describe('regulated ground 7: encryption, versioning and backup', () => {
     const viaSqs = await decrypt({ 'kms:ViaService': `sqs.${REGION}.amazonaws.com`, 'kms:CallerAccount': ACCOUNT });
     const direct = await decrypt({ 'kms:CallerAccount': ACCOUNT });
     expect([viaDynamoDb.result, viaSqs.result, direct.result]).toEqual(['Allowed', 'ImplicitlyDenied', 'ImplicitlyDenied']);
+  });
+
+  test('the knowledge base data source, the agent, the guardrail and every prompt are encrypted with the data key', () => {
+    const keyed = (type: string, read: (p: Record<string, any>) => unknown) => ofType(resources, type).map(([id, r]) => ({ id, key: read(r.Properties) }));
+    const onDataKey = (rows: { id: string; key: unknown }[]) => rows.map(({ id }) => ({ id, key: getAtt(dataKey) }));
+    const rows = [
+      ...keyed('AWS::Bedrock::DataSource', (p) => p.ServerSideEncryptionConfiguration?.KmsKeyArn),
+      ...keyed('AWS::Bedrock::Agent', (p) => p.CustomerEncryptionKeyArn),
+      ...keyed('AWS::Bedrock::Guardrail', (p) => p.KmsKeyArn),
+      ...keyed('AWS::Bedrock::Prompt', (p) => p.CustomerEncryptionKeyArn),
+    ];
+    expect(new Set(rows.map(({ id }) => resources[id].Type)).size).toBe(4);
+    expect(rows).toEqual(onDataKey(rows));
+  });
+
+  test("the data key lets Bedrock's service principal use it for this account only, and this account's principals through Bedrock", () => {
+    const statements = resources[dataKey].Properties.KeyPolicy.Statement as Record<string, unknown>[];
+    expect(statements).toContainEqual({
+      Sid: 'AllowBedrockForThisAccount',
+      Effect: 'Allow',
+      Principal: { Service: 'bedrock.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'],
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    });
+    expect(statements).toContainEqual({
+      Sid: 'AllowThroughBedrockForThisAccount',
+      Effect: 'Allow',
+      Principal: { AWS: '*' },
+      Action: ['kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'],
+      Resource: '*',
+      Condition: {
+        StringEquals: {
+          'kms:CallerAccount': { Ref: 'AWS::AccountId' },
+          'kms:ViaService': { 'Fn::Join': ['', ['bedrock.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+        },
+      },
+    });
+  });
+
+  test('simulated: the roles Bedrock assumes use the key as themselves; the functions that call GetPrompt and InvokeAgent only through Bedrock', async () => {
+    const r = new TemplateResolver(template.toJSON() as never, stack.stackName);
+    const keyArn = String(r.getAtt(dataKey, 'Arn'));
+    const resourcePolicy = r.resolve(resources[dataKey].Properties.KeyPolicy);
+    const role = (prefix: string) => {
+      const [id] = ofType(resources, 'AWS::IAM::Role').find(([rid]) => rid.startsWith(prefix)) ?? [];
+      expect({ prefix, found: id !== undefined }).toEqual({ prefix, found: true });
+      return id!;
+    };
+    const use = (roleId: string, action: string, context: Record<string, string>) =>
+      evaluate(String(r.getAtt(roleId, 'Arn')), rolePolicies(r, roleId), { action, resource: keyArn, context, resourcePolicy, why: 'bedrock' }).then(
+        (v) => v.result,
+      );
+    const direct = { 'kms:CallerAccount': ACCOUNT };
+    const viaBedrock = { ...direct, 'kms:ViaService': `bedrock.${REGION}.amazonaws.com` };
+    const results: Record<string, string> = {};
+    for (const [name, prefix] of [
+      ['knowledge base', 'KnowledgeBaseServiceRole'],
+      ['agent', 'AgentServiceRole'],
+    ]) {
+      results[`${name} GenerateDataKey`] = await use(role(prefix), 'kms:GenerateDataKey', direct);
+      results[`${name} Decrypt`] = await use(role(prefix), 'kms:Decrypt', direct);
+    }
+    for (const [name, prefix] of [
+      ['prompt function', 'ModelCallPromptFunctionRole'],
+      ['agent function', 'AgentRouteAgentFunctionRole'],
+    ]) {
+      results[`${name} via Bedrock`] = await use(role(prefix), 'kms:Decrypt', viaBedrock);
+      results[`${name} direct`] = await use(role(prefix), 'kms:Decrypt', direct);
+    }
+    expect(results).toEqual({
+      'knowledge base GenerateDataKey': 'Allowed',
+      'knowledge base Decrypt': 'Allowed',
+      'agent GenerateDataKey': 'Allowed',
+      'agent Decrypt': 'Allowed',
+      'prompt function via Bedrock': 'Allowed',
+      'prompt function direct': 'ImplicitlyDenied',
+      'agent function via Bedrock': 'Allowed',
+      'agent function direct': 'ImplicitlyDenied',
+    });
+  });
+
+  test('simulated: Bedrock itself may use the key for resources of this account, not of another', async () => {
+    const r = new TemplateResolver(template.toJSON() as never, stack.stackName);
+    const keyArn = String(r.getAtt(dataKey, 'Arn'));
+    const resourcePolicy = r.resolve(resources[dataKey].Properties.KeyPolicy);
+    const asBedrock = (account: string) =>
+      evaluate('bedrock.amazonaws.com', [], {
+        action: 'kms:GenerateDataKey',
+        resource: keyArn,
+        context: { 'aws:SourceAccount': account },
+        resourcePolicy,
+        why: 'prompt encryption',
+      }).then((v) => v.result);
+    expect([await asBedrock(ACCOUNT), await asBedrock('999999999999')]).toEqual(['Allowed', 'ImplicitlyDenied']);
   });
 
   test('a daily backup plan covers every table and every bucket that is not an access-log bucket, into a vault encrypted with the data key', () => {
