@@ -79,7 +79,7 @@ test('endpoints the VPC has are not created again; a shared execute-api endpoint
   const names = [...endpointsOf(r).keys()].sort();
   expect(names).toEqual(['dynamodb', 'xray']);
   const [[, api]] = ofType(r, 'AWS::ApiGateway::RestApi');
-  expect(api.Properties?.EndpointConfiguration).toEqual({ Types: ['PRIVATE'], VpcEndpointIds: ['vpce-0ddddddddddddddd1'] });
+  expect(api.Properties?.EndpointConfiguration).toEqual({ Types: ['PRIVATE'], VpcEndpointIds: ['vpce-0ddddddddddddddd1'], IpAddressType: 'dualstack' });
   expect(JSON.stringify(api.Properties?.Policy)).toContain('"aws:SourceVpce":"vpce-0ddddddddddddddd1"');
 });
 

@@ -121,7 +121,7 @@ describe.each(stacks.map((s) => [s.node.id, s] as const))('network=private %s', 
   test('the API is PRIVATE and associated with our execute-api endpoint', () => {
     const [, api] = only(r, 'AWS::ApiGateway::RestApi');
     expect(apiEndpointId).not.toBe('');
-    expect(api.Properties?.EndpointConfiguration).toEqual({ Types: ['PRIVATE'], VpcEndpointIds: [{ Ref: apiEndpointId }] });
+    expect(api.Properties?.EndpointConfiguration).toEqual({ Types: ['PRIVATE'], VpcEndpointIds: [{ Ref: apiEndpointId }], IpAddressType: 'dualstack' });
     const outputs = z.record(z.string(), z.object({ Description: z.optional(z.string()) })).parse(assembly.getStackArtifact(stack.artifactId).template.Outputs);
     const url = Object.entries(outputs).filter(([oid]) => oid.startsWith('ApiUrl'));
     expect(url.map(([, o]) => o.Description)).toEqual([expect.stringMatching(/PRIVATE: reachable only through the VPC's execute-api endpoint$/)]);

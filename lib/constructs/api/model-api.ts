@@ -206,8 +206,14 @@ export class ModelApi extends Construct implements IModelApi {
     if (this.privateEndpoint) throw new Error(`${this.node.path} is already private through ${this.privateEndpoint.node.path}; makePrivate takes one endpoint`);
     this.privateEndpoint = endpoint;
     const api = this.restApi.node.defaultChild as apigateway.CfnRestApi;
-    // Private APIs take only the dualstack address type, API Gateway's default for them (left unset).
-    api.endpointConfiguration = { types: [apigateway.EndpointType.PRIVATE], vpcEndpointIds: [endpoint.vpcEndpointId] };
+    // Private APIs take only the dualstack IP address type; API Gateway also sets it when a regional API turns private
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-ip-address-type.html). Said here so the
+    // template matches what API Gateway holds.
+    api.endpointConfiguration = {
+      types: [apigateway.EndpointType.PRIVATE],
+      vpcEndpointIds: [endpoint.vpcEndpointId],
+      ipAddressType: apigateway.IpAddressType.DUAL_STACK,
+    };
     // `execute-api:/*` is this API's own ARN, expanded by API Gateway (its id would be a circular reference).
     const resources = ['execute-api:/*'];
     const actions = ['execute-api:Invoke'];
