@@ -13,7 +13,8 @@ import { buildApp } from '../support/synth';
  * The regulated profile's network control (lib/compliance/network.ts) on ground 0, 2 and 7 and the
  * PredictiveMl stack: every function in the isolated subnets, an endpoint for every AWS API a
  * function calls (derived from the bundles' SDK commands, the command table of the IAM simulation,
- * and the handlers aws-cdk-lib adds) and for nothing else, HTTPS-only egress bounded by the routes,
+ * and the handlers aws-cdk-lib adds: test/network/endpoints.ts, shared with the closed network's
+ * tests) and for nothing else, HTTPS-only egress bounded by the routes,
  * the ENI permissions Lambda needs.
  */
 

@@ -92,12 +92,14 @@ export interface IsolatedNetworkAttributes {
 }
 
 /**
- * Ground 5: a VPC with no way out to the internet (no internet gateway, no NAT gateway, only
- * PRIVATE_ISOLATED subnets in two AZs). AWS APIs are reached through gateway endpoints (S3,
- * DynamoDB) and interface endpoints; all traffic is recorded by flow logs.
+ * Ground 5 (and every stack in the regulated profile or with `network=private`): a VPC with no way
+ * out to the internet (no internet gateway, no NAT gateway, only PRIVATE_ISOLATED subnets in two
+ * AZs), or the isolated subnets of an existing VPC (`existingVpc`). AWS APIs are reached through
+ * gateway endpoints (S3, DynamoDB) and interface endpoints (`interfaceServices`, and more with
+ * `addInterfaceEndpoint`); all traffic is recorded by flow logs.
  *
- * The AZs are the stack's (`Fn::GetAZs` tokens for an env-agnostic stack), so synth needs no
- * AZ lookup and no credentials.
+ * The AZs are the stack's (`Fn::GetAZs` tokens for an env-agnostic stack), or those given with
+ * an existing VPC, so synth needs no lookup and no credentials.
  */
 export class IsolatedNetwork extends Construct implements IIsolatedNetwork {
   /** A VPC created elsewhere, with whatever endpoints the functions placed in it need (see DEFAULT_INTERFACE_SERVICES). */
