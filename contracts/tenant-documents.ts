@@ -7,8 +7,10 @@
  * Bedrock reads a document's metadata from `<object key>.metadata.json` next to it, shaped
  * `{"metadataAttributes": {...}}` (string, number or boolean values; at most 10 KB): "Add metadata
  * to your files to allow for filtering", https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-ds.html.
- * An ingestion job reads the bucket as it is when the job runs, so the sidecar must be in place
- * before StartIngestionJob. The attributes become vector metadata, which S3 Vectors filters on when
+ * The page says when the file is read only by implication: a sync (StartIngestionJob) crawls the
+ * data source when it runs, so the sidecar must be in place before the job starts, and whether a
+ * sync re-indexes a document whose sidecar alone changed is not documented (ingestion writes the
+ * sidecar with each upload of its document, which changes the document too). The attributes become vector metadata, which S3 Vectors filters on when
  * the key is filterable (every key but the index's nonFilterableMetadataKeys), within 2 KB of
  * filterable metadata per vector: https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-vectors-limitations.html.
  */
