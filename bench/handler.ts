@@ -13,6 +13,7 @@ import { childEnv, HANDLER_ENV, LAMBDA_ENV, ROOT } from './env';
 import { mean, msSince, percentile } from './stats';
 import * as z from 'zod/mini';
 import { jsonObject, parseJson } from '../test/support/json';
+import { AUDIENCE_KEY, SHARED_AUDIENCE } from '../contracts/tenant-documents';
 
 export interface LatencyFigures {
   readonly p50: number;
@@ -161,11 +162,15 @@ const REQUEST_PATHS: readonly GroundRequestPath[] = [
 const GROUND_KEYS = [...Object.keys(GROUND7_ENV), 'CACHE_ENDPOINT', 'CACHE_PORT', 'SESSIONS_TABLE', 'FEEDBACK_TABLE'];
 const OPERATIONS: readonly Operation[] = ['Converse', 'GetPrompt', 'Retrieve', 'ApplyGuardrail', 'InvokeModel'];
 
-/** Passages the fake retrieves: two above MIN_SCORE, one under it (dropped by the handler). */
+/**
+ * Passages the fake retrieves: two above MIN_SCORE, one under it (dropped by the handler). All are
+ * shared documents (contracts/tenant-documents.ts), so every caller's tenant scope admits them.
+ */
+const SHARED = { [AUDIENCE_KEY]: SHARED_AUDIENCE };
 export const PASSAGES: FakePassage[] = [
-  { text: 'Ground 2 stores vectors in S3 Vectors, which has no idle cost.', uri: 's3://docs/costs.md', score: 0.81, metadata: { topic: 'cost' } },
-  { text: 'OpenSearch Serverless costs about $175-350 per month at rest.', uri: 's3://docs/stores.md', score: 0.64 },
-  { text: 'Unrelated passage about penguins.', uri: 's3://docs/penguins.md', score: 0.1 },
+  { text: 'Ground 2 stores vectors in S3 Vectors, which has no idle cost.', uri: 's3://docs/costs.md', score: 0.81, metadata: { ...SHARED, topic: 'cost' } },
+  { text: 'OpenSearch Serverless costs about $175-350 per month at rest.', uri: 's3://docs/stores.md', score: 0.64, metadata: SHARED },
+  { text: 'Unrelated passage about penguins.', uri: 's3://docs/penguins.md', score: 0.1, metadata: SHARED },
 ];
 
 const WARMUP = 200;
