@@ -214,9 +214,9 @@ export class ModelApi extends Construct implements IModelApi {
       vpcEndpointIds: [endpoint.vpcEndpointId],
       ipAddressType: apigateway.IpAddressType.DUAL_STACK,
     };
-    // Not RestApi.grantInvokeFromVpcEndpointsOnly: its Allow names any principal, which would let any principal of
-    // any account through our endpoint on SigV4 routes. And set here, not in the RestApi's props: the stack builds
-    // the API before the network whose endpoint it admits.
+    // Not RestApi.grantInvokeFromVpcEndpointsOnly: its Allow names any principal, so on SigV4 routes every principal
+    // of this account would pass without an identity policy, and other accounts' principals with one of their own.
+    // And set here, not in the RestApi's props: the stack builds the API before the network whose endpoint it admits.
     // `execute-api:/*` is this API's own ARN, expanded by API Gateway (its id would be a circular reference).
     const resources = ['execute-api:/*'];
     const actions = ['execute-api:Invoke'];
