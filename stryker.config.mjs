@@ -17,6 +17,7 @@ const UNIT_TESTS = [
   'test/lambda/invocation-logging-core.test.ts',
   'test/lambda/openai-core.test.ts',
   'test/lambda/agent-actions-core.test.ts',
+  'test/lambda/tenant-claim.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -50,6 +51,7 @@ export default {
     'lambda/invocation-logging/core.ts',
     'lambda/openai/core.ts',
     'lambda/agent-actions/core.ts',
+    'lambda/tenant-claim/core.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
