@@ -38,7 +38,7 @@ import {
   modelGatewayProps,
   observabilitySettings,
   predictiveMlSettings,
-  regulatedInterfaceServices,
+  vpcEndpointServices,
   webAclSettings,
   responseCacheProps,
   routedModels,
@@ -130,7 +130,7 @@ export class GroundStack extends Stack {
     // that network, so it has one on every ground (same id: going up to ground 5 keeps it), with an
     // endpoint for each AWS API the ground's functions call.
     if (ground >= 5 || regulated) {
-      this.network = new IsolatedNetwork(this, 'Network', isolatedNetworkProps(config, regulated ? regulatedInterfaceServices(config, ground) : undefined));
+      this.network = new IsolatedNetwork(this, 'Network', isolatedNetworkProps(config, regulated ? vpcEndpointServices(config, ground) : undefined));
     }
     if (ground >= 5 && this.network) this.cache = new ResponseCache(this, 'Cache', responseCacheProps(config, this.network));
     const tenants = gatewayTenants(config, model, gateway, auth);

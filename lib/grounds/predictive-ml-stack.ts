@@ -5,7 +5,7 @@ import { ModelApi } from '../constructs/api/model-api';
 import { IsolatedNetwork } from '../constructs/cache/isolated-network';
 import { ModelGateway } from '../constructs/gateway/model-gateway';
 import { PredictiveMl } from '../constructs/predictive-ml/predictive-ml';
-import { isolatedNetworkProps, modelApiProps, modelGatewayProps, predictiveMlSettings, regulatedInterfaceServices } from './props';
+import { isolatedNetworkProps, modelApiProps, modelGatewayProps, predictiveMlSettings, vpcEndpointServices } from './props';
 
 export interface PredictiveMlStackProps extends StackProps {
   readonly config: BlueprintConfig;
@@ -36,7 +36,7 @@ export class PredictiveMlStack extends Stack {
     this.api = new ModelApi(this, 'Api', modelApiProps(config));
     this.gateway = new ModelGateway(this, 'Gateway', modelGatewayProps(config, this.api));
     if (config.compliance === 'regulated') {
-      this.network = new IsolatedNetwork(this, 'Network', isolatedNetworkProps(config, regulatedInterfaceServices(config, 'ml')));
+      this.network = new IsolatedNetwork(this, 'Network', isolatedNetworkProps(config, vpcEndpointServices(config, 'ml')));
     }
     this.predictiveMl = new PredictiveMl(this, 'PredictiveMl', { api: this.api, gateway: this.gateway, ...predictiveMlSettings(config) });
   }

@@ -210,9 +210,6 @@ export function vpcEndpointServices(config: BlueprintConfig, stack: number | 'ml
   return services;
 }
 
-/** The name lib/grounds/ground-stack.ts and predictive-ml-stack.ts import (the regulated profile's). */
-export const regulatedInterfaceServices = vpcEndpointServices;
-
 export function responseCacheProps(config: BlueprintConfig, network: IIsolatedNetwork): ResponseCacheProps {
   return { vpc: network.vpc, maxDataStorageGb: config.cache.maxDataStorageGb, maxEcpuPerSecond: config.cache.maxEcpuPerSecond };
 }
