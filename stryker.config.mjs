@@ -18,6 +18,7 @@ const UNIT_TESTS = [
   'test/lambda/openai-core.test.ts',
   'test/lambda/agent-actions-core.test.ts',
   'test/lambda/tenant-claim.test.ts',
+  'test/lambda/usage-record.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -52,6 +53,7 @@ export default {
     'lambda/openai/core.ts',
     'lambda/agent-actions/core.ts',
     'lambda/tenant-claim/core.ts',
+    'lambda/shared/usage.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
