@@ -19,6 +19,7 @@ const UNIT_TESTS = [
   'test/lambda/agent-actions-core.test.ts',
   'test/lambda/tenant-claim.test.ts',
   'test/lambda/usage-record.test.ts',
+  'test/lambda/input-guard.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -54,6 +55,7 @@ export default {
     'lambda/agent-actions/core.ts',
     'lambda/tenant-claim/core.ts',
     'lambda/shared/usage.ts',
+    'lambda/shared/input-guard.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
