@@ -20,6 +20,7 @@ const UNIT_TESTS = [
   'test/lambda/tenant-claim.test.ts',
   'test/lambda/usage-record.test.ts',
   'test/lambda/input-guard.test.ts',
+  'test/lambda/retrieval-filter-builder.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -56,6 +57,7 @@ export default {
     'lambda/tenant-claim/core.ts',
     'lambda/shared/usage.ts',
     'lambda/shared/input-guard.ts',
+    'lambda/shared/retrieval-filter.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
