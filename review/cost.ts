@@ -551,18 +551,31 @@ function perRequest(part: CostLine): string {
 
 const mark = (price: Price) => (price.assumed ? ' \\*' : '');
 
+/** A configuration priced beside the default one (review/run.ts REVIEW_VARIANTS): its sheet is named after it. */
+export interface CostSheetVariant {
+  /** Named in the title: `regulated profile`, `closed network`. */
+  readonly title: string;
+  /** The `-c` flags it is synthesized with, as written on the command line. */
+  readonly flags: string;
+  /** Its page under docs/, e.g. `compliance.md`. */
+  readonly doc: string;
+  /** What it adds that costs money, in a few words. */
+  readonly adds: string;
+}
+
 export interface CostSheetMarkdownOptions {
-  /** Set for the sheet of the regulated profile (`-c compliance=regulated`): named in the title, with a link to the standard sheet. */
-  readonly profile?: 'regulated';
+  /** Set for the sheet of a variant: named in the title, with a link to the standard sheet. */
+  readonly variant?: CostSheetVariant;
 }
 
 export function costSheetMarkdown(sheet: CostSheet, options: CostSheetMarkdownOptions = {}): string {
   const out: string[] = [];
-  if (options.profile === 'regulated') {
-    out.push(`# Cost: ${sheet.stackId}, regulated profile`, '');
+  const variant = options.variant;
+  if (variant) {
+    out.push(`# Cost: ${sheet.stackId}, ${variant.title}`, '');
     out.push(
-      'Synthesized with `-c compliance=regulated` ([docs/compliance.md](../../compliance.md)): customer managed keys, AWS Backup, a dead-letter ' +
-        'queue and whatever else the profile adds, priced from the template as the [standard sheet](cost.md) is.',
+      `Synthesized with \`${variant.flags}\` ([docs/${variant.doc}](../../${variant.doc})): ${variant.adds}, priced from the template as the ` +
+        '[standard sheet](cost.md) is.',
       '',
     );
   } else {

@@ -1,13 +1,13 @@
 /**
  * `npm run review`: for every stack of one synth (grounds 0-7 and PredictiveMl), what an architect
  * approves, written into docs/review/: the block diagram (SVG + Mermaid), the inventory, the cost
- * sheet and the diff from the ground below; beside each cost sheet, the cost sheet of the regulated profile
- * (`-c compliance=regulated`, docs/compliance.md), so the price of compliance shows per stack.
+ * sheet and the diff from the ground below; beside each cost sheet, the cost sheets of the variants
+ * (REVIEW_VARIANTS: the regulated profile and the closed network), so their price shows per stack.
  * Offline: no credentials, no browser, no network.
  *
  *   npm run review                         synthesize once, then write docs/review/
- *   npm run review -- --assembly cdk.out   reuse a cloud assembly instead of synthesizing (the regulated
- *                                          profile is still synthesized, in this process)
+ *   npm run review -- --assembly cdk.out   reuse a cloud assembly instead of synthesizing (the variants
+ *                                          are still synthesized, in this process)
  *   npm run review -- --out <dir>          write elsewhere (test/review/review.test.ts compares)
  *   npm run review -- --assumptions a.json your traffic (review/assumptions.ts: every key optional)
  */
@@ -20,7 +20,7 @@ import { App } from 'aws-cdk-lib';
 import * as z from 'zod';
 import { buildBlueprint } from '../lib/grounds/app';
 import { costAssumptionsSchema, type CostAssumptions, DEFAULT_ASSUMPTIONS } from './assumptions';
-import { costSheet, costSheetMarkdown, type CostSheet, formatUsd } from './cost';
+import { costSheet, costSheetMarkdown, type CostSheet, type CostSheetVariant, formatUsd } from './cost';
 import { renderDiagram } from './diagram';
 import { diffMarkdown, stackDiff } from './diff';
 import { inventoryMarkdown } from './inventory';
@@ -38,20 +38,55 @@ function below(stack: ReviewStack, stacks: readonly ReviewStack[]): ReviewStack 
   return previous ?? NOTHING(stack.id);
 }
 
+/** A configuration priced beside the default one: each stack gets `cost-<name>.md`, the index a column with its idle floor. */
+export interface ReviewVariant extends CostSheetVariant {
+  /** File name part and column key: `cost-<name>.md`. */
+  readonly name: string;
+  /** Context keys it is synthesized with (over cdk.json's). */
+  readonly context: Readonly<Record<string, unknown>>;
+}
+
+export const REVIEW_VARIANTS: readonly ReviewVariant[] = [
+  {
+    name: 'regulated',
+    title: 'regulated profile',
+    flags: '-c compliance=regulated',
+    context: { compliance: 'regulated' },
+    doc: 'compliance.md',
+    adds: 'customer managed keys, AWS Backup, a dead-letter queue and whatever else the profile adds',
+  },
+  {
+    name: 'private',
+    title: 'closed network',
+    flags: '-c network=private',
+    context: { network: 'private' },
+    doc: 'network.md',
+    adds: 'the isolated network with an interface endpoint for each AWS API the functions call and one for the private API (execute-api)',
+  },
+];
+
+/** One variant's stacks, synthesized apart (synthesizeVariant). */
+export interface VariantStacks {
+  readonly variant: ReviewVariant;
+  readonly stacks: readonly ReviewStack[];
+}
+
 /**
  * Every file of the review, by its path below docs/review/, from one cloud assembly's stacks; with
- * `regulated` (the same stacks synthesized with `-c compliance=regulated`), each stack that has a
- * regulated twin also gets `cost-regulated.md`, and the index a column with its idle floor.
+ * `variants` (the same stacks synthesized with each variant's context), each stack that has a twin
+ * in a variant also gets `cost-<variant>.md`, and the index a column with its idle floor.
  */
 export async function buildReview(
   stacks: readonly ReviewStack[],
   assumptions = DEFAULT_ASSUMPTIONS,
-  regulated: readonly ReviewStack[] = [],
+  variants: readonly VariantStacks[] = [],
 ): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   const sheets = new Map<string, CostSheet>(stacks.map((s) => [s.id, costSheet(s, assumptions)]));
-  const regulatedSheets = new Map<string, CostSheet>(regulated.map((s) => [s.id, costSheet(s, assumptions)]));
-  const withRegulated = regulatedSheets.size > 0;
+  const variantSheets = variants.map(({ variant, stacks: twins }) => ({
+    variant,
+    sheets: new Map<string, CostSheet>(twins.map((s) => [s.id, costSheet(s, assumptions)])),
+  }));
   const index: string[] = [];
   for (const stack of stacks) {
     const from = below(stack, stacks);
@@ -63,8 +98,8 @@ export async function buildReview(
     files.set(`${stack.id}/diagram.md`, `# ${stack.id}: block diagram\n\n\`\`\`mermaid\n${diagram.mermaid.trimEnd()}\n\`\`\`\n`);
     files.set(`${stack.id}/inventory.md`, inventoryMarkdown(stack));
     files.set(`${stack.id}/cost.md`, costSheetMarkdown(sheet));
-    const regulatedSheet = regulatedSheets.get(stack.id);
-    if (regulatedSheet) files.set(`${stack.id}/cost-regulated.md`, costSheetMarkdown(regulatedSheet, { profile: 'regulated' }));
+    const twins = variantSheets.map(({ variant, sheets: byStack }) => ({ variant, sheet: byStack.get(stack.id) }));
+    for (const { variant, sheet: twin } of twins) if (twin) files.set(`${stack.id}/cost-${variant.name}.md`, costSheetMarkdown(twin, { variant }));
     files.set(
       `${stack.id}/diff.md`,
       diffMarkdown(diff, {
@@ -84,22 +119,26 @@ export async function buildReview(
         `- [Block diagram as Mermaid text](diagram.md)`,
         `- [Inventory](inventory.md): ${stack.resources.length} resources in ${stack.blocks.length} blocks; principals, entry points, stored data`,
         `- [Cost sheet](cost.md): idle floor ${usd(sheet.idleMonthlyUsd)} a month; ${usd(sheet.per1kUsd)} per 1,000 requests`,
-        ...(regulatedSheet
-          ? [
-              `- [Cost sheet, regulated profile](cost-regulated.md): idle floor ${usd(regulatedSheet.idleMonthlyUsd)} a month ` +
-                `(${signedUsd(regulatedSheet.idleMonthlyUsd - sheet.idleMonthlyUsd)}); ${usd(regulatedSheet.per1kUsd)} per 1,000 requests`,
-            ]
-          : []),
+        ...twins.flatMap(({ variant, sheet: twin }) =>
+          twin
+            ? [
+                `- [Cost sheet, ${variant.title}](cost-${variant.name}.md): idle floor ${usd(twin.idleMonthlyUsd)} a month ` +
+                  `(${signedUsd(twin.idleMonthlyUsd - sheet.idleMonthlyUsd)}); ${usd(twin.per1kUsd)} per 1,000 requests`,
+              ]
+            : [],
+        ),
         `- [Diff from ${fromName}](diff.md)`,
         '',
       ].join('\n'),
     );
-    const regulatedCell = regulatedSheet ? `[${usd(regulatedSheet.idleMonthlyUsd)}](${stack.id}/cost-regulated.md)` : '–';
+    const variantCells = twins.map(({ variant, sheet: twin }) => (twin ? `[${usd(twin.idleMonthlyUsd)}](${stack.id}/cost-${variant.name}.md)` : '–'));
     index.push(
       `| [${stack.id}](${stack.id}/README.md) | ${stack.resources.length} | ${stack.blocks.map((b) => b.name).join(', ')} | ` +
-        `${usd(sheet.idleMonthlyUsd)} | ${withRegulated ? `${regulatedCell} | ` : ''}${usd(sheet.per1kUsd)} | [diff](${stack.id}/diff.md) |`,
+        `${usd(sheet.idleMonthlyUsd)} | ${variantCells.map((c) => `${c} | `).join('')}${usd(sheet.per1kUsd)} | [diff](${stack.id}/diff.md) |`,
     );
   }
+  const columns = ['stack', 'resources', 'blocks', 'idle floor / month', ...variants.map(({ variant }) => `idle floor, ${variant.title}`)];
+  columns.push('per 1,000 requests', 'from the ground below');
   files.set(
     'README.md',
     [
@@ -109,16 +148,13 @@ export async function buildReview(
       'Cost assumptions (yours: `npm run review -- --assumptions file.json --out dir`) are in [review/assumptions.ts](../../review/assumptions.ts) ' +
         'and printed on each cost sheet; prices, with their sources, in [review/prices.ts](../../review/prices.ts).',
       '',
-      ...(withRegulated
-        ? [
-            'The column "idle floor, regulated" is the idle floor of the same stack synthesized with `-c compliance=regulated` ' +
-              '([docs/compliance.md](../compliance.md)): customer managed keys, AWS Backup (0 GB assumed at rest), the dead-letter queue and ' +
-              "the profile's network, each priced from the template.",
-            '',
-            '| stack | resources | blocks | idle floor / month | idle floor, regulated | per 1,000 requests | from the ground below |',
-            '| --- | --- | --- | --- | --- | --- | --- |',
-          ]
-        : ['| stack | resources | blocks | idle floor / month | per 1,000 requests | from the ground below |', '| --- | --- | --- | --- | --- | --- |']),
+      ...variants.flatMap(({ variant }) => [
+        `The column "idle floor, ${variant.title}" is the idle floor of the same stack synthesized with \`${variant.flags}\` ` +
+          `([docs/${variant.doc}](../${variant.doc})): ${variant.adds}, each priced from the template.`,
+        '',
+      ]),
+      `| ${columns.join(' | ')} |`,
+      `| ${columns.map(() => '---').join(' | ')} |`,
       ...index,
       '',
     ].join('\n'),
@@ -132,20 +168,29 @@ const signedUsd = (n: number) => (n === 0 ? '±0 USD' : `${n > 0 ? '+' : '−'}$
 const ROOT_CONTEXT = z.looseObject({ context: z.record(z.string(), z.unknown()) });
 
 /**
- * The regulated profile's templates (`-c compliance=regulated`, cdk.json's context) into `outdir`,
- * synthesized in this process: the review prices templates, so the profile's cdk-nag packs (whose
- * findings test/compliance keeps) are not run, nor is function code bundled (a cost sheet reads no code).
+ * A variant's templates (its context over cdk.json's) into `outdir`, synthesized in this process: the
+ * review prices templates, so the cdk-nag packs (whose findings test/compliance and test/network keep)
+ * are not run, nor is function code bundled (a cost sheet reads no code).
  */
-export function synthesizeRegulated(outdir: string): void {
+export function synthesizeVariant(outdir: string, variant: ReviewVariant): void {
   const { context } = ROOT_CONTEXT.parse(JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')));
   const app = new App({
     outdir,
-    context: { ...context, compliance: 'regulated', 'aws:cdk:enable-path-metadata': true, 'aws:cdk:bundling-stacks': [] },
+    context: { ...context, ...variant.context, 'aws:cdk:enable-path-metadata': true, 'aws:cdk:bundling-stacks': [] },
     analyticsReporting: false,
     builtinCloudFormationValidation: false,
   });
   buildBlueprint(app, { nag: false });
   app.synth();
+}
+
+/** Every variant synthesized into a folder of its own under `dir`, and read back. */
+export function synthesizeVariants(dir: string, variants: readonly ReviewVariant[] = REVIEW_VARIANTS): VariantStacks[] {
+  return variants.map((variant) => {
+    const outdir = path.join(dir, variant.name);
+    synthesizeVariant(outdir, variant);
+    return { variant, stacks: loadReviewStacks(outdir) };
+  });
 }
 
 /** `cdk synth` of every stack into `outdir`, as `npm run synth` does. */
@@ -196,24 +241,24 @@ async function main(): Promise<void> {
     synthesize(assembly);
   }
   const synthesizedStandard = performance.now();
-  const regulatedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'review-regulated-'));
+  const variantsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'review-variants-'));
   try {
-    synthesizeRegulated(regulatedDir);
+    const variants = synthesizeVariants(variantsDir);
     const synthesized = performance.now();
     const stacks = loadReviewStacks(assembly);
-    const files = await buildReview(stacks, assumptions, loadReviewStacks(regulatedDir));
+    const files = await buildReview(stacks, assumptions, variants);
     const out = path.resolve(values.out ?? REVIEW_DIR);
     writeReview(out, files);
     const done = performance.now();
     const seconds = (ms: number) => (ms / 1000).toFixed(1);
     console.log(
       `review: ${stacks.length} stacks, ${files.size} files in ${path.relative(process.cwd(), out) || '.'} ` +
-        `(${temp ? `synth ${seconds(synthesizedStandard - started)} s, ` : ''}regulated synth ${seconds(synthesized - synthesizedStandard)} s, ` +
+        `(${temp ? `synth ${seconds(synthesizedStandard - started)} s, ` : ''}variants synth ${seconds(synthesized - synthesizedStandard)} s, ` +
         `review ${seconds(done - synthesized)} s)`,
     );
   } finally {
     if (temp) fs.rmSync(temp, { recursive: true, force: true });
-    fs.rmSync(regulatedDir, { recursive: true, force: true });
+    fs.rmSync(variantsDir, { recursive: true, force: true });
   }
 }
 

@@ -4,31 +4,34 @@ import * as path from 'node:path';
 import { costSheet } from '../../review/cost';
 import { DEFAULT_ASSUMPTIONS } from '../../review/assumptions';
 import { loadReviewStacks, type ReviewStack } from '../../review/model';
-import { buildReview, readAssumptions, REVIEW_DIR, synthesize, synthesizeRegulated } from '../../review/run';
+import { buildReview, readAssumptions, REVIEW_DIR, REVIEW_VARIANTS, synthesize, synthesizeVariants, type VariantStacks } from '../../review/run';
 
 /**
  * docs/review/ is what `npm run review` writes from one synth of this tree: a change to a block
  * that is not reviewed (the review not regenerated and committed) fails here, naming the files.
  */
 let assembly: string;
-let regulatedAssembly: string;
+let variantsDir: string;
 let stacks: ReviewStack[];
-let regulated: ReviewStack[];
+let variants: VariantStacks[];
+let regulated: readonly ReviewStack[];
+let closed: readonly ReviewStack[];
 let files: Map<string, string>;
 
 beforeAll(async () => {
   assembly = fs.mkdtempSync(path.join(os.tmpdir(), 'review-'));
-  regulatedAssembly = fs.mkdtempSync(path.join(os.tmpdir(), 'review-regulated-'));
+  variantsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'review-variants-'));
   synthesize(assembly);
-  synthesizeRegulated(regulatedAssembly);
+  variants = synthesizeVariants(variantsDir);
   stacks = loadReviewStacks(assembly);
-  regulated = loadReviewStacks(regulatedAssembly);
-  files = await buildReview(stacks, DEFAULT_ASSUMPTIONS, regulated);
+  const twins = (name: string) => variants.find((v) => v.variant.name === name)!.stacks;
+  [regulated, closed] = [twins('regulated'), twins('private')];
+  files = await buildReview(stacks, DEFAULT_ASSUMPTIONS, variants);
 }, 240_000);
 
 afterAll(() => {
   fs.rmSync(assembly, { recursive: true, force: true });
-  fs.rmSync(regulatedAssembly, { recursive: true, force: true });
+  fs.rmSync(variantsDir, { recursive: true, force: true });
 });
 
 function committed(): Map<string, string> {
@@ -64,14 +67,29 @@ describe('npm run review', () => {
     }
   });
 
-  test('each stack also has the cost sheet of the regulated profile, linked from its README and the index', () => {
-    expect(regulated.map((s) => s.id)).toEqual(stacks.map((s) => s.id));
-    for (const stack of stacks) {
-      expect(files.get(`${stack.id}/cost-regulated.md`)).toMatch(new RegExp(`^# Cost: ${stack.id}, regulated profile\n`));
-      expect(files.get(`${stack.id}/README.md`)).toContain('[Cost sheet, regulated profile](cost-regulated.md)');
-      expect(files.get('README.md')).toContain(`](${stack.id}/cost-regulated.md) |`);
+  test.each(REVIEW_VARIANTS.map((v) => [v.name, v.title] as const))(
+    'each stack also has the cost sheet of the %s variant, linked from its README and the index',
+    (name, title) => {
+      expect(variants.find((v) => v.variant.name === name)!.stacks.map((s) => s.id)).toEqual(stacks.map((s) => s.id));
+      for (const stack of stacks) {
+        expect(files.get(`${stack.id}/cost-${name}.md`)).toMatch(new RegExp(`^# Cost: ${stack.id}, ${title}\n`));
+        expect(files.get(`${stack.id}/README.md`)).toContain(`[Cost sheet, ${title}](cost-${name}.md)`);
+        expect(files.get('README.md')).toContain(`](${stack.id}/cost-${name}.md) |`);
+      }
+    },
+  );
+
+  test('the index has a column per variant, in order', () => {
+    expect(files.get('README.md')).toContain('| idle floor / month | idle floor, regulated profile | idle floor, closed network | per 1,000 requests |');
+  });
+
+  test('the closed network costs its interface endpoints: at least one more than the standard stack has, at every ground', () => {
+    const endpoints = (s: ReviewStack) => s.resources.filter((r) => r.type === 'AWS::EC2::VPCEndpoint').length;
+    for (const [i, stack] of stacks.entries()) {
+      const [open, shut] = [costSheet(stack, DEFAULT_ASSUMPTIONS), costSheet(closed[i], DEFAULT_ASSUMPTIONS)];
+      expect({ stack: stack.id, more: endpoints(closed[i]) > endpoints(stack) }).toEqual({ stack: stack.id, more: true });
+      expect(shut.idleMonthlyUsd).toBeGreaterThan(open.idleMonthlyUsd);
     }
-    expect(files.get('README.md')).toContain('| idle floor / month | idle floor, regulated |');
   });
 
   test("the regulated idle floor of each stack is the standard one plus at least its extra keys' $1 a month each", () => {
