@@ -49,5 +49,11 @@ export * from './config/models';
 // package does not ship.
 export { pipelineStagesOf, productionApprovalProblems, type ProductionTarget } from './delivery/approvals';
 
+// The regulated profile (docs/compliance.md) and the closed network (docs/network.md), for your own stacks:
+// RegulatedProfile.applyTo(stack) adds the controls NIST 800-53 Rev. 5 and HIPAA Security ask of the blocks;
+// closeNetwork(stack, ...) makes the API private and moves every function into the isolated network.
+export { RegulatedProfile, REGULATED_CONTROLS, type IRegulatedControl } from './compliance/regulated-profile';
+export { closeNetwork, type ClosedNetworkProps } from './compliance/network';
+
 // Our cdk-nag pack.
 export { GenAiBlueprintChecks } from './checks';
