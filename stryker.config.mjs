@@ -21,6 +21,7 @@ const UNIT_TESTS = [
   'test/lambda/usage-record.test.ts',
   'test/lambda/input-guard.test.ts',
   'test/lambda/retrieval-filter-builder.test.ts',
+  'test/lambda/validation.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -58,6 +59,7 @@ export default {
     'lambda/shared/usage.ts',
     'lambda/shared/input-guard.ts',
     'lambda/shared/retrieval-filter.ts',
+    'lambda/shared/validation.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
