@@ -22,6 +22,7 @@ const UNIT_TESTS = [
   'test/lambda/input-guard.test.ts',
   'test/lambda/retrieval-filter-builder.test.ts',
   'test/lambda/validation.test.ts',
+  'test/lambda/cache-auth.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -60,6 +61,7 @@ export default {
     'lambda/shared/input-guard.ts',
     'lambda/shared/retrieval-filter.ts',
     'lambda/shared/validation.ts',
+    'lambda/shared/cache-auth.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
