@@ -65,8 +65,6 @@ function integrationOf(method: apigateway.CfnMethod): { type?: string; uri?: unk
 export const ACCESS_LOG_CALLER: IRegulatedControl = {
   rules: [],
   visit(node: IConstruct): void {
-    // The TLS control whose fields this log records is applied with it (REGULATED_CONTROLS lists this one).
-    API_TLS.visit(node);
     if (!(node instanceof apigateway.CfnStage)) return;
     const current = node.accessLogSetting;
     if (current === undefined || Tokenization.isResolvable(current) || current.destinationArn === undefined) return;

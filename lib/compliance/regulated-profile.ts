@@ -1,7 +1,7 @@
 import { Aspects, type IAspect, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { ALARM_ACTIONS } from './alarms';
-import { ACCESS_LOG_CALLER, API_STAGE } from './api';
+import { ACCESS_LOG_CALLER, API_STAGE, API_TLS } from './api';
 import type { IRegulatedControl } from './control';
 import { DATA_CONTROLS } from './data';
 import { FUNCTION_CONTROLS } from './functions';
@@ -38,6 +38,7 @@ export const REGULATED_CONTROLS: readonly IRegulatedControl[] = [
   ...DATA_CONTROLS,
   MESSAGE_ENCRYPTION,
   API_STAGE,
+  API_TLS,
   ACCESS_LOG_CALLER,
   ALARM_ACTIONS,
 ];

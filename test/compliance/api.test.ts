@@ -4,7 +4,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { acknowledgementsIn } from '../../lib/checks';
-import { ACCESS_LOG_CALLER, API_SECURITY_POLICY, API_STAGE } from '../../lib/compliance/api';
+import { API_SECURITY_POLICY, API_STAGE, API_TLS } from '../../lib/compliance/api';
 import { RegulatedProfile } from '../../lib/compliance/regulated-profile';
 import { buildApp } from '../support/synth';
 
@@ -72,7 +72,7 @@ describe('API TLS', () => {
     const app = new App({ builtinCloudFormationValidation: false });
     const stack = new Stack(app, 'Fixture');
     build(stack).root.addMethod('GET', new apigateway.MockIntegration());
-    RegulatedProfile.applyTo(stack, [ACCESS_LOG_CALLER]);
+    RegulatedProfile.applyTo(stack, [API_TLS]);
     const [api] = Object.values(Template.fromStack(stack).findResources('AWS::ApiGateway::RestApi'));
     return api.Properties as Record<string, unknown>;
   }
