@@ -9,7 +9,7 @@ import {
   type TemplateJson,
   upgradeReplacements,
 } from '../../review/replacement';
-import { statefulResources, upgradeLosses } from '../support/stateful';
+import { API_DEFINITION, statefulResources, upgradeLosses } from '../support/stateful';
 import { buildApp, maskedTemplate } from '../support/synth';
 
 /**
@@ -58,17 +58,6 @@ const GROUND0_STATEFUL: Record<Profile, string[]> = {
   // group cleaner's log group (lib/compliance/logs.ts).
   regulated: ['AWS::KMS::Key', 'AWS::KMS::Key', ...Array<string>(6).fill('AWS::Logs::LogGroup'), 'AWS::SQS::Queue'],
 };
-
-/** The API's definition: when one of these changes, CDK cuts a new AWS::ApiGateway::Deployment (its logical id hashes them). */
-const API_DEFINITION = new Set([
-  'AWS::ApiGateway::RestApi',
-  'AWS::ApiGateway::Resource',
-  'AWS::ApiGateway::Method',
-  'AWS::ApiGateway::Model',
-  'AWS::ApiGateway::RequestValidator',
-  'AWS::ApiGateway::Authorizer',
-  'AWS::ApiGateway::GatewayResponse',
-]);
 
 describe.each(PROFILES)('upgrade between consecutive grounds, %s profile', (profile) => {
   const { stacks, templates } = synthesized[profile];

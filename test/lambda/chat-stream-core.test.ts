@@ -1,6 +1,6 @@
-import { HttpError } from '../../lambda/shared/http';
 import { parseRequest } from '../../lambda/shared/validation';
 import { type ChatSettings, chatRequestSchema, MAX_MESSAGES, modelRequest } from '../../lambda/chat-stream/core';
+import { refusal as refusalOf } from '../support/refusal';
 
 /**
  * The streaming chat route's core, called directly: the body `POST /chat/stream` accepts (read
@@ -17,16 +17,7 @@ const assistant = (content: string) => ({ role: 'assistant' as const, content })
 /** `count` turns that alternate, starting with the user. */
 const turns = (count: number) => Array.from({ length: count }, (_, i) => (i % 2 === 0 ? user('q') : assistant('a')));
 
-const refusal = (body: unknown): string => {
-  try {
-    parseRequest(schema, body);
-  } catch (error) {
-    expect(error).toBeInstanceOf(HttpError);
-    expect((error as HttpError).statusCode).toBe(400);
-    return (error as Error).message;
-  }
-  throw new Error(`expected ${JSON.stringify(body)} to be refused`);
-};
+const refusal = (body: unknown): string => refusalOf(schema, body);
 
 const ALTERNATE = 'messages must alternate user and assistant turns, starting and ending with user';
 

@@ -1,6 +1,6 @@
-import { HttpError } from '../../lambda/shared/http';
 import { parseRequest } from '../../lambda/shared/validation';
 import { feedbackRequestSchema, ratingCounts } from '../../lambda/feedback/core';
+import { refusal as refusalOf } from '../support/refusal';
 
 /**
  * The feedback function's core, called directly: the body `POST /feedback` accepts (read through
@@ -11,16 +11,7 @@ import { feedbackRequestSchema, ratingCounts } from '../../lambda/feedback/core'
 
 const schema = feedbackRequestSchema(10);
 
-const refusal = (body: unknown): string => {
-  try {
-    parseRequest(schema, body);
-  } catch (error) {
-    expect(error).toBeInstanceOf(HttpError);
-    expect((error as HttpError).statusCode).toBe(400);
-    return (error as Error).message;
-  }
-  throw new Error(`expected ${JSON.stringify(body)} to be refused`);
-};
+const refusal = (body: unknown): string => refusalOf(schema, body);
 
 describe('feedbackRequestSchema', () => {
   test('accepts a rating with and without a comment, the comment up to the limit', () => {

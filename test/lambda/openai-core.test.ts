@@ -15,6 +15,7 @@ import {
   toModelRequest,
 } from '../../lambda/openai/core';
 import type { RoutingPolicy } from '../../contracts/routing';
+import { refusal as refusalOf } from '../support/refusal';
 
 /**
  * The OpenAI-compatible route's core, called directly: the body it accepts (read through the
@@ -42,16 +43,7 @@ type Role = 'system' | 'developer' | 'user' | 'assistant';
 const msg = (role: Role, content: string | { type: 'text'; text: string }[]) => ({ role, content });
 const body = (...messages: ReturnType<typeof msg>[]): CompletionRequest => ({ messages });
 
-const refusal = (value: unknown): string => {
-  try {
-    parseRequest(schema, value);
-  } catch (error) {
-    expect(error).toBeInstanceOf(HttpError);
-    expect((error as HttpError).statusCode).toBe(400);
-    return (error as Error).message;
-  }
-  throw new Error(`expected ${JSON.stringify(value)} to be refused`);
-};
+const refusal = (value: unknown): string => refusalOf(schema, value);
 
 /** The status and message of what `run` throws. */
 const failure = (run: () => unknown) => {

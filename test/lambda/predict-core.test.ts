@@ -2,6 +2,7 @@ import type { DatasetSpec } from '../../contracts/dataset';
 import { HttpError } from '../../lambda/shared/http';
 import { parseRequest } from '../../lambda/shared/validation';
 import { csvRow, endpointError, type EndpointPort, NO_MODEL_MESSAGE, parseProbability, predict, predictRequestSchema } from '../../lambda/predict/core';
+import { refusal as refusalOf } from '../support/refusal';
 
 /**
  * The /predict function's core with an in-memory endpoint: the request a dataset spec accepts
@@ -26,16 +27,7 @@ const VALID = { years: 5, rate: 3.25, secured: true, term: 36 };
 
 const schema = predictRequestSchema(SPEC);
 
-const refusal = (features: unknown): string => {
-  try {
-    parseRequest(schema, { features });
-  } catch (error) {
-    expect(error).toBeInstanceOf(HttpError);
-    expect((error as HttpError).statusCode).toBe(400);
-    return (error as Error).message;
-  }
-  throw new Error(`expected ${JSON.stringify(features)} to be refused`);
-};
+const refusal = (features: unknown): string => refusalOf(schema, { features });
 
 /** An HttpError's status, message and headers, or the value itself when it is not one. */
 const answer = (error: unknown) => (error instanceof HttpError ? { status: error.statusCode, message: error.message, headers: error.headers } : error);

@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { GROUNDS } from '../../lib/grounds/ground-stack';
 import { anyChanged, describeReplacements, removedResources, type TemplateJson, upgradeReplacements } from '../../review/replacement';
-import { upgradeLosses } from '../support/stateful';
+import { API_DEFINITION, upgradeLosses } from '../support/stateful';
 import { buildApp, maskedTemplate } from '../support/synth';
 
 /**
@@ -17,17 +17,6 @@ const templatesOf = (context: Record<string, unknown>) => {
 };
 const open = templatesOf({});
 const closed = templatesOf({ network: 'private' });
-
-/** The API's definition: when it changes, CDK cuts a new AWS::ApiGateway::Deployment (as test/grounds/upgrade.test.ts). */
-const API_DEFINITION = new Set([
-  'AWS::ApiGateway::RestApi',
-  'AWS::ApiGateway::Resource',
-  'AWS::ApiGateway::Method',
-  'AWS::ApiGateway::Model',
-  'AWS::ApiGateway::RequestValidator',
-  'AWS::ApiGateway::Authorizer',
-  'AWS::ApiGateway::GatewayResponse',
-]);
 
 function problems(lower: TemplateJson, upper: TemplateJson): string[] {
   const apiChanged = anyChanged(lower, upper, API_DEFINITION);

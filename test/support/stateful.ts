@@ -16,6 +16,17 @@ export const STATEFUL_TYPES = new Set([
   'AWS::SNS::Topic',
 ]);
 
+/** The API's definition: when one of these changes, CDK cuts a new AWS::ApiGateway::Deployment (its logical id hashes them). */
+export const API_DEFINITION = new Set([
+  'AWS::ApiGateway::RestApi',
+  'AWS::ApiGateway::Resource',
+  'AWS::ApiGateway::Method',
+  'AWS::ApiGateway::Model',
+  'AWS::ApiGateway::RequestValidator',
+  'AWS::ApiGateway::Authorizer',
+  'AWS::ApiGateway::GatewayResponse',
+]);
+
 type TemplateJson = { Resources?: Record<string, { Type: string }> };
 
 /** Logical id → type of every stateful resource in a template. */
