@@ -23,6 +23,7 @@ const UNIT_TESTS = [
   'test/lambda/retrieval-filter-builder.test.ts',
   'test/lambda/validation.test.ts',
   'test/lambda/cache-auth.test.ts',
+  'test/lambda/lsh.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -62,6 +63,7 @@ export default {
     'lambda/shared/retrieval-filter.ts',
     'lambda/shared/validation.ts',
     'lambda/shared/cache-auth.ts',
+    'lambda/shared/cache/lsh.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
