@@ -24,6 +24,7 @@ const UNIT_TESTS = [
   'test/lambda/validation.test.ts',
   'test/lambda/cache-auth.test.ts',
   'test/lambda/lsh.test.ts',
+  'test/lambda/http.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -64,6 +65,7 @@ export default {
     'lambda/shared/validation.ts',
     'lambda/shared/cache-auth.ts',
     'lambda/shared/cache/lsh.ts',
+    'lambda/shared/http.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
