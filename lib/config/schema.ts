@@ -378,10 +378,7 @@ export const configSchema = z
         semantic: z.boolean().default(true).describe('Also serve answers to similar questions (semantic cache), not only to identical ones.'),
         /** Cosine similarity a cached question must reach to be served for a new one. */
         semanticThreshold: z.number().min(0.5).max(0.999).default(0.9).describe('Cosine similarity a cached question must reach to be served for a new one.'),
-        embeddingDimensions: z
-          .union([z.literal(256), z.literal(512), z.literal(1024)])
-          .default(256)
-          .describe('Size of the Titan v2 embeddings the semantic cache compares.'),
+        embeddingDimensions: z.literal([256, 512, 1024]).default(256).describe('Size of the Titan v2 embeddings the semantic cache compares.'),
         maxDataStorageGb: int(1, 5_000).default(1).describe('Usage limit of the ElastiCache Serverless cache: data stored, in GB.'),
         maxEcpuPerSecond: int(1_000, 15_000_000).default(5_000).describe('Usage limit of the cache: ElastiCache processing units per second.'),
       })
@@ -588,13 +585,9 @@ export function loadConfig(context: Record<string, unknown>): BlueprintConfig {
   throw new ConfigError(lines);
 }
 
+/** The fields of the object at a dotted path, through array elements (`tenants.0`) and record values. */
 function shapeAt(path: string): Record<string, unknown> | undefined {
-  let schema: unknown = configSchema;
-  for (const part of path.split('.')) {
-    const shape = unwrap(schema)?.def?.shape as Record<string, unknown> | undefined;
-    schema = shape?.[part];
-  }
-  return unwrap(schema)?.def?.shape as Record<string, unknown> | undefined;
+  return unwrap(schemaAt(path.split('.')))?.def?.shape as Record<string, unknown> | undefined;
 }
 
 function unwrap(schema: unknown): { def: { shape?: unknown } } | undefined {
