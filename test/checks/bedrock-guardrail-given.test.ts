@@ -2,7 +2,9 @@ import type { Stack } from 'aws-cdk-lib';
 import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { findings, fixtureStack } from './fixture';
+import { NagRuleCompliance } from 'cdk-nag';
+import { BedrockGuardrailGiven } from '../../lib/checks/rules/bedrock-guardrail-given';
+import { findings, fixtureStack, judge } from './fixture';
 
 const RULE = 'BedrockGuardrailGiven';
 
@@ -82,5 +84,94 @@ describe(RULE, () => {
       code: lambda.Code.fromInline('exports.handler = async () => {}'),
     });
     expect(findings(stack, RULE)).toEqual([]);
+  });
+});
+
+describe(`${RULE}, judged on one resource`, () => {
+  const GUARDRAIL_ARN = 'arn:aws:bedrock:us-east-1:111122223333:guardrail';
+
+  /** A model-invoking function in a stack with a guardrail; `apply` is the ApplyGuardrail statement's resources, `env` its environment. */
+  function guardedFunction(apply: ((g: bedrock.CfnGuardrail) => string[]) | undefined, env?: (g: bedrock.CfnGuardrail) => Record<string, string>) {
+    const stack = fixtureStack();
+    const g = guardrail(stack);
+    const version = new bedrock.CfnGuardrailVersion(stack, 'Version', { guardrailIdentifier: g.attrGuardrailId });
+    const fn = modelFunction(stack, env?.(g) ?? { GUARDRAIL_VERSION: version.attrVersion });
+    if (apply) fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['bedrock:*'], resources: apply(g) }));
+    return fn.node.defaultChild as lambda.CfnFunction;
+  }
+
+  test.each([
+    ['the guardrail', (g: bedrock.CfnGuardrail) => [g.attrGuardrailArn]],
+    ['every guardrail of the account', () => [`${GUARDRAIL_ARN}/*`]],
+    ['*', () => ['*']],
+  ])('passes when the function may apply %s (the version in its environment)', (_, apply) => {
+    expect(judge(BedrockGuardrailGiven, guardedFunction(apply))).toBe(NagRuleCompliance.COMPLIANT);
+  });
+
+  test('passes with the guardrail id in the environment', () => {
+    expect(
+      judge(
+        BedrockGuardrailGiven,
+        guardedFunction(
+          () => ['*'],
+          (g) => ({ GUARDRAIL_ID: g.attrGuardrailId }),
+        ),
+      ),
+    ).toBe(NagRuleCompliance.COMPLIANT);
+  });
+
+  test.each([
+    ['one guardrail by a literal ARN', [`${GUARDRAIL_ARN}/abc123`]],
+    ['guardrail profiles', [`${GUARDRAIL_ARN}-profile/*`]],
+    ['a path under every guardrail', [`${GUARDRAIL_ARN}/*/x`]],
+    ['another resource', ['arn:aws:s3:::bucket']],
+  ])('fails with ApplyGuardrail on %s only', (_, resources) => {
+    expect(
+      judge(
+        BedrockGuardrailGiven,
+        guardedFunction(() => resources),
+      ),
+    ).toEqual(['ApplyGuardrail']);
+  });
+
+  test('fails when the environment names nothing of the guardrail', () => {
+    expect(
+      judge(
+        BedrockGuardrailGiven,
+        guardedFunction(
+          () => ['*'],
+          () => ({ GUARDRAIL_ID: 'abc123' }),
+        ),
+      ),
+    ).toEqual(['Environment']);
+    expect(
+      judge(
+        BedrockGuardrailGiven,
+        guardedFunction(undefined, () => ({})),
+      ),
+    ).toEqual(['ApplyGuardrail', 'Environment']);
+  });
+
+  test('an agent is given the guardrail by its identifier; a version alone is not', () => {
+    const stack = fixtureStack();
+    const g = guardrail(stack);
+    const withId = new bedrock.CfnAgent(stack, 'WithId', { agentName: 'a', guardrailConfiguration: { guardrailIdentifier: g.attrGuardrailId } });
+    const versionOnly = new bedrock.CfnAgent(stack, 'VersionOnly', { agentName: 'b', guardrailConfiguration: { guardrailVersion: 'DRAFT' } });
+    expect(judge(BedrockGuardrailGiven, withId)).toBe(NagRuleCompliance.COMPLIANT);
+    expect(judge(BedrockGuardrailGiven, versionOnly)).toBe(NagRuleCompliance.NON_COMPLIANT);
+  });
+
+  test('does not apply to other resources, to a stack with only a guardrail version, nor to a function with a role from elsewhere', () => {
+    const stack = fixtureStack();
+    const g = guardrail(stack);
+    expect(judge(BedrockGuardrailGiven, g)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+
+    const versionOnly = fixtureStack();
+    new bedrock.CfnGuardrailVersion(versionOnly, 'Version', { guardrailIdentifier: 'abc123' });
+    const agentThere = new bedrock.CfnAgent(versionOnly, 'Agent', { agentName: 'a' });
+    expect(judge(BedrockGuardrailGiven, agentThere)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+
+    const imported = new lambda.CfnFunction(stack, 'Imported', { code: { zipFile: 'x' }, role: 'arn:aws:iam::111122223333:role/elsewhere' });
+    expect(judge(BedrockGuardrailGiven, imported)).toBe(NagRuleCompliance.NOT_APPLICABLE);
   });
 });

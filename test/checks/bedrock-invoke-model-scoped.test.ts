@@ -1,6 +1,8 @@
 import { Aws, type Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { findings, fixtureStack } from './fixture';
+import { NagRuleCompliance } from 'cdk-nag';
+import { BedrockInvokeModelScoped } from '../../lib/checks/rules/bedrock-invoke-model-scoped';
+import { findings, fixtureStack, judge } from './fixture';
 
 const RULE = 'BedrockInvokeModelScoped';
 const MODEL = 'anthropic.claude-3-5-haiku-20241022-v1:0';
@@ -60,5 +62,83 @@ describe(RULE, () => {
       'Resource::arn:aws:bedrock:us-east-1::foundation-model/* @ Inline/Resource',
       'Resource::arn:aws:bedrock:us-east-1::foundation-model/* @ Managed/Resource',
     ]);
+  });
+});
+
+describe(`${RULE}, judged on one policy`, () => {
+  const FM = 'arn:aws:bedrock:us-east-1::foundation-model';
+
+  function policy(...statements: Record<string, unknown>[]): iam.CfnManagedPolicy {
+    return new iam.CfnManagedPolicy(fixtureStack(), 'Policy', { policyDocument: { Statement: statements } });
+  }
+  const invokeOn = (resource: unknown, extra: Record<string, unknown> = {}) => ({
+    Effect: 'Allow',
+    Action: 'bedrock:InvokeModel',
+    Resource: resource,
+    ...extra,
+  });
+
+  test.each([
+    ['*', '*'],
+    ['a wildcard service', 'arn:aws:bedrock*:us-east-1::foundation-model/a'],
+    ['a wildcard resource type', 'arn:aws:bedrock:us-east-1:111122223333:*'],
+    ['a ? in the resource type', 'arn:aws:bedrock:us-east-1::foundation-mode?/a'],
+    ['a ? in the model', `${FM}/amazon.nova-lite-v?:0`],
+    ['a wildcard application inference profile', 'arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/*'],
+    ['a foundation model in Regions matching us-*', 'arn:aws:bedrock:us-*::foundation-model/a'],
+    ['a foundation model in Regions matching us-east-?', 'arn:aws:bedrock:us-east-?::foundation-model/a'],
+  ])('fails on %s', (_, arn) => {
+    expect(judge(BedrockInvokeModelScoped, policy(invokeOn(arn)))).toEqual([`Resource::${arn}`]);
+  });
+
+  test('fails on NotResource, and names every resource too wide once, placeholders written <like this>', () => {
+    const wide = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, '::foundation-model/*']] };
+    expect(
+      judge(
+        BedrockInvokeModelScoped,
+        policy(invokeOn([wide, '*']), { Effect: 'Allow', Action: 'bedrock:InvokeModelWithResponseStream', NotResource: `${FM}/a`, Resource: wide }),
+      ),
+    ).toEqual(['Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>::foundation-model/*', 'Resource::*', 'NotResource']);
+  });
+
+  test.each([
+    ['one model in one Region', `${FM}/amazon.nova-lite-v1:0`],
+    ['a foundation-model ARN without a model part', FM],
+    ['an inference profile in every Region', 'arn:aws:bedrock:*:111122223333:inference-profile/us.amazon.nova-lite-v1:0'],
+    ['another Bedrock resource type', 'arn:aws:bedrock:us-east-1:111122223333:guardrail/*'],
+    ['another service', 'arn:aws:s3:::bucket/*'],
+    ['a value that is no ARN', { Ref: 'ModelArn' }],
+  ])('passes on %s', (_, resource) => {
+    expect(judge(BedrockInvokeModelScoped, policy(invokeOn(resource)))).toBe(NagRuleCompliance.COMPLIANT);
+  });
+
+  test('the cross-Region model passes only with the bedrock:InferenceProfileArn condition, the key in any case', () => {
+    const condition = { Condition: { StringLike: { 'Bedrock:InferenceProfileARN': 'arn:aws:bedrock:*:111122223333:inference-profile/us.*' } } };
+    expect(judge(BedrockInvokeModelScoped, policy(invokeOn('arn:aws:bedrock:*::foundation-model/a', condition)))).toBe(NagRuleCompliance.COMPLIANT);
+    const other = { Condition: { StringEquals: { 'aws:SourceAccount': '111122223333' } } };
+    expect(judge(BedrockInvokeModelScoped, policy(invokeOn('arn:aws:bedrock:*::foundation-model/a', other)))).toEqual([
+      'Resource::arn:aws:bedrock:*::foundation-model/a',
+    ]);
+  });
+
+  test('does not apply to policies that do not allow model invocation, nor to other resources', () => {
+    expect(judge(BedrockInvokeModelScoped, policy({ Effect: 'Deny', Action: 'bedrock:InvokeModel', Resource: '*' }))).toBe(NagRuleCompliance.NOT_APPLICABLE);
+    expect(judge(BedrockInvokeModelScoped, policy({ Effect: 'Allow', Action: 'bedrock:ApplyGuardrail', Resource: '*' }))).toBe(
+      NagRuleCompliance.NOT_APPLICABLE,
+    );
+    const stack = fixtureStack();
+    expect(judge(BedrockInvokeModelScoped, new iam.CfnUser(stack, 'User', { policies: [] }))).toBe(NagRuleCompliance.NOT_APPLICABLE);
+  });
+
+  test('reads a policy, a managed policy and a role inline policy; a role without policies does not apply', () => {
+    const stack = fixtureStack();
+    const document = { Statement: [invokeOn('*')] };
+    const assumeRolePolicyDocument = { Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } }] };
+    const inline = new iam.CfnRole(stack, 'Inline', { assumeRolePolicyDocument, policies: [{ policyName: 'p', policyDocument: document }] });
+    const bare = new iam.CfnRole(stack, 'Bare', { assumeRolePolicyDocument });
+    const attached = new iam.CfnPolicy(stack, 'Attached', { policyName: 'p', policyDocument: document, roles: [bare.ref] });
+    expect(judge(BedrockInvokeModelScoped, inline)).toEqual(['Resource::*']);
+    expect(judge(BedrockInvokeModelScoped, attached)).toEqual(['Resource::*']);
+    expect(judge(BedrockInvokeModelScoped, bare)).toBe(NagRuleCompliance.NOT_APPLICABLE);
   });
 });

@@ -1,6 +1,8 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type CfnResource, Stack } from 'aws-cdk-lib';
+import type { NagRuleResult } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { GenAiBlueprintChecks } from '../../lib/checks';
+import { StackTemplate } from '../../lib/checks/template';
 
 /** A tiny stack to build one rule's fixture in (no CloudFormation validation: fast and offline). */
 export function fixtureStack(id = 'Fixture'): Stack {
@@ -23,4 +25,10 @@ export function findings(scope: IConstruct, rule: string): string[] {
       ),
     )
     .sort();
+}
+
+/** One rule's answer for one resource, the template read afresh (as each run of the pack does). */
+export function judge(rule: (node: CfnResource) => NagRuleResult, node: CfnResource): NagRuleResult {
+  StackTemplate.reset();
+  return rule(node);
 }

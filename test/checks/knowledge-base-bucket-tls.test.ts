@@ -1,8 +1,10 @@
-import type { Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { findings, fixtureStack } from './fixture';
+import { NagRuleCompliance } from 'cdk-nag';
+import { KnowledgeBaseBucketTls } from '../../lib/checks/rules/knowledge-base-bucket-tls';
+import { findings, fixtureStack, judge } from './fixture';
 
 const RULE = 'KnowledgeBaseBucketTls';
 
@@ -30,5 +32,69 @@ describe(RULE, () => {
     dataSourceOf(stack, new s3.Bucket(stack, 'Docs', { enforceSSL: true }));
     new s3.Bucket(stack, 'Unrelated');
     expect(findings(stack, RULE)).toEqual([]);
+  });
+});
+
+describe(`${RULE}, judged on one bucket`, () => {
+  /** A document bucket with one bucket policy statement; `changes` replace the TLS deny's fields. */
+  function documentBucket(changes: Record<string, unknown> | undefined, policyOn?: 'other'): s3.CfnBucket {
+    const stack = fixtureStack();
+    const bucket = new s3.CfnBucket(stack, 'Docs');
+    const other = new s3.CfnBucket(stack, 'Other');
+    new bedrock.CfnDataSource(stack, 'DataSource', {
+      knowledgeBaseId: 'KB12345678',
+      name: 'documents',
+      dataSourceConfiguration: { type: 'S3', s3Configuration: { bucketArn: bucket.attrArn } },
+    });
+    if (changes) {
+      const statement = {
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: [bucket.attrArn, `${bucket.attrArn}/*`],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        ...changes,
+      };
+      new s3.CfnBucketPolicy(stack, 'Policy', { bucket: (policyOn === 'other' ? other : bucket).ref, policyDocument: { Statement: [statement] } });
+    }
+    return bucket;
+  }
+
+  test('passes for a deny of everyone without TLS on the objects, or on *; aws:SecureTransport as a string or a boolean', () => {
+    for (const changes of [
+      {},
+      { Principal: { AWS: '*' } },
+      { Action: ['s3:GetObject', 's3:PutObject'] },
+      { Condition: { Bool: { 'aws:SecureTransport': false } } },
+      { Resource: '*' },
+    ]) {
+      expect(judge(KnowledgeBaseBucketTls, documentBucket(changes))).toBe(NagRuleCompliance.COMPLIANT);
+    }
+  });
+
+  test.each([
+    ['no bucket policy', undefined],
+    ['an Allow', { Effect: 'Allow' }],
+    ['a deny of one account only', { Principal: { AWS: 'arn:aws:iam::111122223333:root' } }],
+    ['a deny of reads only', { Action: 's3:GetObject' }],
+    ['a deny of writes only', { Action: 's3:PutObject' }],
+    ['a deny of requests with TLS', { Condition: { Bool: { 'aws:SecureTransport': 'true' } } }],
+    ['a deny without condition key', { Condition: { Bool: { 'aws:ViaAWSService': 'false' } } }],
+    ['a deny without condition', { Condition: undefined }],
+    ['a deny on the bucket but not its objects', { Resource: { 'Fn::GetAtt': ['Docs', 'Arn'] } }],
+    ['a deny on the objects of another bucket', { Resource: 'arn:aws:s3:::other/*' }],
+  ])('fails with %s', (_, changes) => {
+    expect(judge(KnowledgeBaseBucketTls, documentBucket(changes))).toBe(NagRuleCompliance.NON_COMPLIANT);
+  });
+
+  test('fails when the deny is in the policy of another bucket', () => {
+    expect(judge(KnowledgeBaseBucketTls, documentBucket({}, 'other'))).toBe(NagRuleCompliance.NON_COMPLIANT);
+  });
+
+  test('does not apply to a bucket no data source reads, nor to other resources', () => {
+    const bucket = documentBucket(undefined);
+    const stack = Stack.of(bucket);
+    expect(judge(KnowledgeBaseBucketTls, stack.node.findChild('Other') as s3.CfnBucket)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+    expect(judge(KnowledgeBaseBucketTls, stack.node.findChild('DataSource') as bedrock.CfnDataSource)).toBe(NagRuleCompliance.NOT_APPLICABLE);
   });
 });

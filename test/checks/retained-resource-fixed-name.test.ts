@@ -1,9 +1,12 @@
-import { Aws, Fn, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, CfnDeletionPolicy, CfnParameter, CfnResource, Fn, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { findings, fixtureStack } from './fixture';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { NagRuleCompliance } from 'cdk-nag';
+import { RetainedResourceFixedName } from '../../lib/checks/rules/retained-resource-fixed-name';
+import { findings, fixtureStack, judge } from './fixture';
 
 const RULE = 'RetainedResourceFixedName';
 
@@ -39,5 +42,70 @@ describe(RULE, () => {
     new logs.LogGroup(stack, 'PerCreate', { logGroupName: `aws-waf-logs-${Aws.STACK_NAME}-${stackUuid}`, removalPolicy: RemovalPolicy.RETAIN });
     new logs.LogGroup(stack, 'Deleted', { logGroupName: '/genai-blueprint/scratch', removalPolicy: RemovalPolicy.DESTROY });
     expect(findings(stack, RULE)).toEqual([]);
+  });
+});
+
+describe(`${RULE}, judged on one log group`, () => {
+  /** A retained log group named `name` (a CloudFormation value), in a stack with a parameter, a named queue, a VPC and a log group without a name. */
+  function retained(name: unknown, policy = CfnDeletionPolicy.RETAIN): logs.CfnLogGroup {
+    const stack = fixtureStack();
+    new CfnParameter(stack, 'Env', { type: 'String' });
+    new sqs.CfnQueue(stack, 'Named', { queueName: 'fixed' });
+    new sqs.CfnQueue(stack, 'Generated');
+    new CfnResource(stack, 'Vpc', { type: 'AWS::EC2::VPC', properties: { CidrBlock: '10.0.0.0/16' } });
+    const group = new logs.CfnLogGroup(stack, 'Group');
+    if (name !== undefined) group.addPropertyOverride('LogGroupName', name);
+    group.cfnOptions.deletionPolicy = policy;
+    return group;
+  }
+  const verdict = (name: unknown) => judge(RetainedResourceFixedName, retained(name));
+
+  test.each([
+    ['a literal', 'fixed'],
+    ['null', null],
+    [
+      'the stable pseudo parameters',
+      {
+        'Fn::Join': ['-', [{ Ref: 'AWS::StackName' }, { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, { Ref: 'AWS::Partition' }, { Ref: 'AWS::URLSuffix' }]],
+      },
+    ],
+    ['a parameter', { Ref: 'Env' }],
+    ['the fixed name of another resource', { Ref: 'Named' }],
+    ['another stack output', { 'Fn::ImportValue': 'Shared-Name' }],
+    ['either branch fixed', { 'Fn::If': ['IsProd', 'fixed', { 'Fn::GetAtt': ['Named', 'Arn'] }] }],
+    ['the other branch fixed', { 'Fn::If': ['IsProd', { 'Fn::GetAtt': ['Named', 'Arn'] }, 'fixed'] }],
+    ['a Sub of stable parts and literals', { 'Fn::Sub': '${AWS::StackName}-${Env}-${!Literal}-${Named}' }],
+    ['a Sub with fixed variables', { 'Fn::Sub': ['${Prefix}-logs', { Prefix: { Ref: 'AWS::StackName' } }] }],
+    ['another function of fixed values', { 'Fn::Select': [0, ['a', 'b']] }],
+  ])('fails for a name made of %s', (_, name) => {
+    expect(verdict(name)).toBe(NagRuleCompliance.NON_COMPLIANT);
+  });
+
+  test.each([
+    ['the stack id', { 'Fn::Join': ['-', ['logs', { Ref: 'AWS::StackId' }]] }],
+    ['an unknown pseudo parameter', { Ref: 'AWS::NoSuchParameter' }],
+    ['the generated name of another resource', { Ref: 'Generated' }],
+    ['a resource whose type has no name', { Ref: 'Vpc' }],
+    ['an attribute', { 'Fn::GetAtt': ['Named', 'Arn'] }],
+    ['neither branch fixed', { 'Fn::If': ['IsProd', { Ref: 'Generated' }, { 'Fn::GetAtt': ['Named', 'Arn'] }] }],
+    ['a Sub of the stack id', { 'Fn::Sub': 'logs-${AWS::StackId}' }],
+    ['a Sub of an attribute', { 'Fn::Sub': 'logs-${Named.Arn}' }],
+    ['a Sub of a generated name', { 'Fn::Sub': '${AWS::StackName}-${Generated}' }],
+    ['a Sub with a generated variable', { 'Fn::Sub': ['${AWS::StackName}-${Id}', { Id: { 'Fn::GetAtt': ['Named', 'Arn'] } }] }],
+    ['its own name', { Ref: 'Group' }],
+  ])('passes for a name made of %s', (_, name) => {
+    expect(verdict(name)).toBe(NagRuleCompliance.COMPLIANT);
+  });
+
+  test('passes without a name; RetainExceptOnCreate is retained too; other policies and unnamed types do not apply', () => {
+    expect(verdict(undefined)).toBe(NagRuleCompliance.COMPLIANT);
+    expect(judge(RetainedResourceFixedName, retained('fixed', CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE))).toBe(NagRuleCompliance.NON_COMPLIANT);
+    expect(judge(RetainedResourceFixedName, retained('fixed', CfnDeletionPolicy.DELETE))).toBe(NagRuleCompliance.NOT_APPLICABLE);
+    const unset = retained('fixed');
+    unset.cfnOptions.deletionPolicy = undefined;
+    expect(judge(RetainedResourceFixedName, unset)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+    const vpc = new CfnResource(fixtureStack(), 'Vpc', { type: 'AWS::EC2::VPC' });
+    vpc.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
+    expect(judge(RetainedResourceFixedName, vpc)).toBe(NagRuleCompliance.NOT_APPLICABLE);
   });
 });

@@ -1,4 +1,4 @@
-import { Aws, Duration, type Stack } from 'aws-cdk-lib';
+import { Aws, CfnResource, Duration, type Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -8,7 +8,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { findings, fixtureStack } from './fixture';
+import { NagRuleCompliance } from 'cdk-nag';
+import { SnsTopicPolicyAllowsPublishers } from '../../lib/checks/rules/sns-topic-policy-allows-publishers';
+import { findings, fixtureStack, judge } from './fixture';
 
 const RULE = 'SnsTopicPolicyAllowsPublishers';
 const CW = 'cloudwatch.amazonaws.com';
@@ -149,5 +151,94 @@ describe(RULE, () => {
     const topic = new sns.Topic(stack, 'Topic', { masterKey: key });
     alarmOn(stack, topic);
     expect(findings(stack, RULE)).toEqual([`KeyPolicy:${CW} @ Topic/Resource`]);
+  });
+});
+
+describe(`${RULE}, judged on one topic`, () => {
+  const scopedAllow = (service: string, topicRef: unknown) => ({
+    Effect: 'Allow',
+    Principal: { Service: service },
+    Action: 'sns:Publish',
+    Resource: topicRef,
+    Condition: { StringEquals: { 'aws:SourceAccount': '111122223333' } },
+  });
+
+  /** A topic that an alarm and a budget publish to (services listed sorted, once each), with the policies `policies` adds. */
+  function topicWith(policies: (stack: Stack, topic: sns.CfnTopic) => void, kmsMasterKeyId?: string): sns.CfnTopic {
+    const stack = fixtureStack();
+    const topic = new sns.CfnTopic(stack, 'Topic', { kmsMasterKeyId });
+    new CfnResource(stack, 'Budget', {
+      type: 'AWS::Budgets::Budget',
+      properties: { NotificationsWithSubscribers: [{ Subscribers: [{ SubscriptionType: 'SNS', Address: topic.ref }] }] },
+    });
+    for (const id of ['Alarm', 'Alarm2']) new CfnResource(stack, id, { type: 'AWS::CloudWatch::Alarm', properties: { AlarmActions: [topic.ref] } });
+    policies(stack, topic);
+    return topic;
+  }
+  const both = (topic: sns.CfnTopic) => ({ Statement: [scopedAllow(CW, topic.ref), scopedAllow('budgets.amazonaws.com', topic.ref)] });
+
+  test('passes with one topic policy or inline policy allowing every publisher, or with none', () => {
+    expect(
+      judge(
+        SnsTopicPolicyAllowsPublishers,
+        topicWith(() => undefined),
+      ),
+    ).toBe(NagRuleCompliance.COMPLIANT);
+    expect(
+      judge(
+        SnsTopicPolicyAllowsPublishers,
+        topicWith((stack, topic) => new sns.CfnTopicPolicy(stack, 'Policy', { topics: [topic.ref], policyDocument: both(topic) })),
+      ),
+    ).toBe(NagRuleCompliance.COMPLIANT);
+    expect(
+      judge(
+        SnsTopicPolicyAllowsPublishers,
+        topicWith((stack, topic) => new sns.CfnTopicInlinePolicy(stack, 'Inline', { topicArn: topic.ref, policyDocument: both(topic) })),
+      ),
+    ).toBe(NagRuleCompliance.COMPLIANT);
+  });
+
+  test('fails for each publisher the policy leaves out, sorted; policies of other topics do not count', () => {
+    expect(
+      judge(
+        SnsTopicPolicyAllowsPublishers,
+        topicWith((stack, topic) => {
+          new sns.CfnTopicPolicy(stack, 'Policy', { topics: [topic.ref], policyDocument: { Statement: [scopedAllow('s3.amazonaws.com', topic.ref)] } });
+          const other = new sns.CfnTopic(stack, 'Other');
+          new sns.CfnTopicInlinePolicy(stack, 'OtherPolicy', { topicArn: other.ref, policyDocument: both(topic) });
+          new sns.CfnTopicPolicy(stack, 'OtherPolicy2', { topics: [other.ref], policyDocument: both(topic) });
+        }),
+      ),
+    ).toEqual(['Publish:budgets.amazonaws.com', 'Publish:cloudwatch.amazonaws.com']);
+  });
+
+  test('fails on two policies of one topic, even if together they allow everything', () => {
+    expect(
+      judge(
+        SnsTopicPolicyAllowsPublishers,
+        topicWith((stack, topic) => {
+          new sns.CfnTopicPolicy(stack, 'Policy', { topics: [topic.ref], policyDocument: both(topic) });
+          new sns.CfnTopicInlinePolicy(stack, 'Inline', { topicArn: topic.ref, policyDocument: { Statement: [scopedAllow(CW, topic.ref)] } });
+        }),
+      ),
+    ).toEqual(['MultipleTopicPolicies']);
+  });
+
+  test('adds the key findings of an encrypted topic', () => {
+    expect(
+      judge(
+        SnsTopicPolicyAllowsPublishers,
+        topicWith(() => undefined, 'alias/aws/sns'),
+      ),
+    ).toEqual(['AwsManagedKey:budgets.amazonaws.com', 'AwsManagedKey:cloudwatch.amazonaws.com']);
+  });
+
+  test('does not apply to a topic nothing publishes to, nor to other resources', () => {
+    const stack = fixtureStack();
+    const topic = new sns.CfnTopic(stack, 'Topic');
+    expect(judge(SnsTopicPolicyAllowsPublishers, topic)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+    expect(judge(SnsTopicPolicyAllowsPublishers, new sns.CfnTopicPolicy(stack, 'Policy', { topics: [topic.ref], policyDocument: {} }))).toBe(
+      NagRuleCompliance.NOT_APPLICABLE,
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { CfnResource, type Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -5,7 +6,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { findings, fixtureStack } from './fixture';
+import { NagRuleCompliance } from 'cdk-nag';
+import { SqsQueuePolicyAllowsSenders } from '../../lib/checks/rules/sqs-queue-policy-allows-senders';
+import { findings, fixtureStack, judge } from './fixture';
 
 const RULE = 'SqsQueuePolicyAllowsSenders';
 const EVENTS = new iam.ServicePrincipal('events.amazonaws.com');
@@ -114,5 +117,72 @@ describe(RULE, () => {
     );
     new sns.Topic(stack, 'Topic').addSubscription(new subscriptions.UrlSubscription('https://example.com/hook', { deadLetterQueue: deadLetters }));
     expect(findings(stack, RULE)).toEqual(['KeyPolicy:sns.amazonaws.com @ DeadLetters/Resource']);
+  });
+});
+
+describe(`${RULE}, judged on one queue`, () => {
+  const scopedAllow = (service: string, queueArn: unknown) => ({
+    Effect: 'Allow',
+    Principal: { Service: service },
+    Action: 'sqs:SendMessage',
+    Resource: queueArn,
+    Condition: { ArnEquals: { 'aws:SourceArn': 'arn:aws:sns:us-east-1:111122223333:t' } },
+  });
+
+  /** A queue that an SNS subscription and an S3 bucket send to, with the queue policies `policies` adds. */
+  function queueWith(policies: (stack: Stack, queue: sqs.CfnQueue) => void, kmsMasterKeyId?: string): sqs.CfnQueue {
+    const stack = fixtureStack();
+    const queue = new sqs.CfnQueue(stack, 'Queue', { kmsMasterKeyId });
+    new sns.CfnSubscription(stack, 'Subscription', { protocol: 'sqs', endpoint: queue.attrArn, topicArn: 'arn:aws:sns:us-east-1:111122223333:t' });
+    new CfnResource(stack, 'Bucket', {
+      type: 'AWS::S3::Bucket',
+      properties: { NotificationConfiguration: { QueueConfigurations: [{ Queue: queue.attrArn, Event: 's3:ObjectCreated:*' }] } },
+    });
+    policies(stack, queue);
+    return queue;
+  }
+
+  test('fails for each sender without a scoped Allow, sorted; without a queue policy for all of them', () => {
+    expect(
+      judge(
+        SqsQueuePolicyAllowsSenders,
+        queueWith(() => undefined),
+      ),
+    ).toEqual(['SendMessage:s3.amazonaws.com', 'SendMessage:sns.amazonaws.com']);
+    expect(
+      judge(
+        SqsQueuePolicyAllowsSenders,
+        queueWith((stack, queue) => {
+          new sqs.CfnQueuePolicy(stack, 'Policy', { queues: [queue.ref], policyDocument: { Statement: [scopedAllow('sns.amazonaws.com', queue.attrArn)] } });
+          const other = new sqs.CfnQueue(stack, 'Other');
+          new sqs.CfnQueuePolicy(stack, 'OtherPolicy', {
+            queues: [other.ref],
+            policyDocument: { Statement: [scopedAllow('s3.amazonaws.com', queue.attrArn)] },
+          });
+        }),
+      ),
+    ).toEqual(['SendMessage:s3.amazonaws.com']);
+  });
+
+  test('passes when its policies allow every sender, and adds the key findings of an encrypted queue', () => {
+    const allowBoth = (stack: Stack, queue: sqs.CfnQueue) =>
+      new sqs.CfnQueuePolicy(stack, 'Policy', {
+        queues: [queue.ref],
+        policyDocument: { Statement: [scopedAllow('sns.amazonaws.com', queue.attrArn), scopedAllow('s3.amazonaws.com', queue.attrArn)] },
+      });
+    expect(judge(SqsQueuePolicyAllowsSenders, queueWith(allowBoth))).toBe(NagRuleCompliance.COMPLIANT);
+    expect(judge(SqsQueuePolicyAllowsSenders, queueWith(allowBoth, 'alias/aws/sqs'))).toEqual([
+      'AwsManagedKey:s3.amazonaws.com',
+      'AwsManagedKey:sns.amazonaws.com',
+    ]);
+  });
+
+  test('does not apply to a queue nothing sends to, nor to other resources', () => {
+    const stack = fixtureStack();
+    const queue = new sqs.CfnQueue(stack, 'Queue');
+    expect(judge(SqsQueuePolicyAllowsSenders, queue)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+    expect(judge(SqsQueuePolicyAllowsSenders, new sqs.CfnQueuePolicy(stack, 'Policy', { queues: [queue.ref], policyDocument: {} }))).toBe(
+      NagRuleCompliance.NOT_APPLICABLE,
+    );
   });
 });
