@@ -63,11 +63,17 @@ describe('reading policies (lib/checks/policy.ts)', () => {
     expect(coversAction(allow({ actions: ['sqs:Get*'] }), 'sqs:SendMessage')).toBe(false);
     expect(coversAction(allow({ notActions: ['sqs:Delete*'] }), 'sqs:SendMessage')).toBe(true);
     expect(coversAction(allow({ notActions: ['sqs:Send*'] }), 'sqs:SendMessage')).toBe(false);
+    expect(coversAction(allow({ notActions: ['sqs:Delete*', 'sqs:Send*'] }), 'sqs:SendMessage')).toBe(false);
     expect(coversAction(allow({}), 'sqs:SendMessage')).toBe(false);
   });
 
   test('conditionKeys: every key of every operator, lower-cased', () => {
-    const condition = { StringEquals: { 'aws:SourceAccount': '1', 'AWS:SourceArn': 'a' }, ArnLike: { 'bedrock:InferenceProfileArn': 'p' }, Bad: null };
+    const condition = {
+      StringEquals: { 'aws:SourceAccount': '1', 'AWS:SourceArn': 'a' },
+      ArnLike: { 'bedrock:InferenceProfileArn': 'p' },
+      Bad: null,
+      Text: 'ab',
+    };
     expect([...conditionKeys(allow({ condition: condition as unknown as Statement['condition'] }))]).toEqual([
       'aws:sourceaccount',
       'aws:sourcearn',
@@ -81,7 +87,7 @@ describe('reading policies (lib/checks/policy.ts)', () => {
       's3.amazonaws.com',
     ]);
     expect(servicePrincipals(allow({ principal: { Service: 'events.amazonaws.com' } }))).toEqual(['events.amazonaws.com']);
-    for (const principal of ['*', undefined, { AWS: '*' }]) expect(servicePrincipals(allow({ principal }))).toEqual([]);
+    for (const principal of ['*', undefined, null, { AWS: '*' }]) expect(servicePrincipals(allow({ principal }))).toEqual([]);
     expect(isEveryone(allow({ principal: '*' }))).toBe(true);
     expect(isEveryone(allow({ principal: { AWS: '*' } }))).toBe(true);
     expect(isEveryone(allow({ principal: { AWS: ['arn:aws:iam::1:root', '*'] } }))).toBe(true);
@@ -98,6 +104,7 @@ describe('reading policies (lib/checks/policy.ts)', () => {
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
     });
     role.addToPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: ['*'] }));
+    (role.node.defaultChild as iam.CfnRole).addPropertyOverride('Policies.1', null);
     role.addManagedPolicy(
       new iam.ManagedPolicy(stack, 'Local', { statements: [new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['s3:*'], resources: ['*'] })] }),
     );
@@ -111,7 +118,16 @@ describe('reading policies (lib/checks/policy.ts)', () => {
     expect(found?.logicalId).toBe(roleId);
     const permissions = permissionsOfRole(template, found!);
     expect(permissions.managedPolicyArns).toEqual(['arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']);
+    // The inline policy left null (an entry of Policies without a document) counts as a policy with nothing in it.
+    expect(permissions.policies.map((p) => [p.source.logicalId, p.document === undefined])).toEqual([
+      [found!.logicalId, false],
+      [found!.logicalId, true],
+      [expect.stringMatching(/^Local/), false],
+      [expect.stringMatching(/^RoleDefaultPolicy/), false],
+      [expect.stringMatching(/^Attached/), false],
+    ]);
     expect(permissions.policies.map((p) => p.source.logicalId)).toEqual([
+      found!.logicalId,
       found!.logicalId,
       expect.stringMatching(/^Local/),
       expect.stringMatching(/^RoleDefaultPolicy/),

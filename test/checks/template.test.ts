@@ -1,4 +1,4 @@
-import { CfnResource, Fn, Stack } from 'aws-cdk-lib';
+import { CfnResource, Fn, NestedStack, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { asArray, flatten, parseArn, referencedId, referencedIds, StackTemplate } from '../../lib/checks/template';
@@ -27,14 +27,16 @@ describe('reading a resolved template (lib/checks/template.ts)', () => {
     const value = {
       a: [{ Ref: 'A' }, { nested: { 'Fn::GetAtt': ['B', 'Arn'] } }],
       b: { 'Fn::Sub': 'arn:${AWS::Partition}:sqs:${C}:${D.Arn}:${!Literal}:${Own}' },
-      c: { 'Fn::Sub': ['${Own}/${E}', { Own: { Ref: 'F' } }] },
+      c: { 'Fn::Sub': ['${Mine}/${E}', { Mine: { Ref: 'F' } }] },
       d: { 'Fn::Sub': ['${G}', null] },
       e: 'H',
       f: { Ref: 'AWS::AccountId' },
     };
-    expect([...referencedIds(value)].sort()).toEqual(['A', 'B', 'C', 'D', 'E', 'F', 'G', 'Own']);
-    expect([...referencedIds({ Ref: 'A', Other: { Ref: 'B' } })].sort()).toEqual(['A', 'B']);
-    expect([...referencedIds(null)]).toEqual([]);
+    // toStrictEqual: toEqual would let an undefined entry through.
+    expect([...referencedIds(value)].sort()).toStrictEqual(['A', 'B', 'C', 'D', 'E', 'F', 'G', 'Own']);
+    expect([...referencedIds({ Ref: 'A', Other: { Ref: 'B' } })].sort()).toStrictEqual(['A', 'B']);
+    expect([...referencedIds({ Other: 'x' })]).toStrictEqual([]);
+    expect([...referencedIds(null)]).toStrictEqual([]);
   });
 
   test('flatten: literals, pseudo parameters and references as placeholders, Join and Sub expanded', () => {
@@ -72,9 +74,12 @@ describe('reading a resolved template (lib/checks/template.ts)', () => {
     const bare = new CfnResource(stack, 'Bare', { type: 'Custom::Bare' });
     const other = new Stack(stack.node.root, 'Other');
     new sqs.CfnQueue(other, 'Elsewhere');
+    new sqs.CfnQueue(new NestedStack(stack, 'Nested'), 'Inside');
     const template = StackTemplate.of(queue);
     expect(StackTemplate.of(bare)).toBe(template);
-    expect([...template.resources.keys()]).toEqual(['Queue', 'Bare']);
+    expect([...template.resources.keys()].filter((id) => !id.startsWith('Nested'))).toStrictEqual(['Queue', 'Bare']);
+    // The nested stack itself is a resource of this stack; what it holds is not.
+    expect([...template.resources.values()].map((r) => r.type)).toStrictEqual(['AWS::SQS::Queue', 'Custom::Bare', 'AWS::CloudFormation::Stack']);
     expect(template.resourceOf(queue)).toEqual({ logicalId: 'Queue', type: 'AWS::SQS::Queue', properties: { QueueName: 'q', DelaySeconds: 5 }, node: queue });
     expect(template.resourceOf(bare)?.properties).toEqual({});
     expect(template.ofType('Custom::Bare', 'AWS::SNS::Topic').map((r) => r.logicalId)).toEqual(['Bare']);
@@ -108,9 +113,12 @@ describe('reading a resolved template (lib/checks/template.ts)', () => {
         throw new Error('cannot render');
       },
     });
+    const waiter = new CfnResource(stack, 'Waiter', { type: 'Custom::Waiter' });
+    waiter.node.addDependency(broken);
     const template = StackTemplate.of(kept);
     expect(template.resourceOf(kept)?.deletionPolicy).toBe('Retain');
     expect(template.resourceOf(broken)).toBeUndefined();
+    expect([...template.dependenciesOf(waiter)]).toStrictEqual([]);
   });
 
   test('dependenciesOf: DependsOn and construct dependencies, of the node and its scopes, in this stack only', () => {
