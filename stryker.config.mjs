@@ -39,6 +39,7 @@ const UNIT_TESTS = [
   'test/lambda/cache-auth.test.ts',
   'test/lambda/lsh.test.ts',
   'test/lambda/http.test.ts',
+  'test/lambda/stream.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -82,6 +83,7 @@ export default {
     'lambda/shared/cache-auth.ts',
     'lambda/shared/cache/lsh.ts',
     'lambda/shared/http.ts',
+    'lambda/shared/stream.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model

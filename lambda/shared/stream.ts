@@ -131,15 +131,21 @@ export function streamingRoute(route: (call: ApiCall) => Promise<StreamingAnswer
   });
 }
 
-/** Writes with backpressure: a slow client slows the model read instead of filling memory. */
+/**
+ * Writes with backpressure: a slow client slows the model read instead of filling memory. A
+ * destroyed stream (a failed write, a client gone) emits neither 'drain' nor 'error' again, so
+ * writing to it, or its closing while a write waits, fails at once instead of waiting forever.
+ */
 function write(stream: Writable, text: string): Promise<void> {
+  if (stream.destroyed) return Promise.reject(new Error('The response stream is closed'));
   if (stream.write(text)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = (error?: Error) => {
-      stream.off('drain', done).off('error', done);
+      stream.off('drain', done).off('error', done).off('close', closed);
       if (error) reject(error);
       else resolve();
     };
-    stream.on('drain', done).on('error', done);
+    const closed = () => done(new Error('The response stream is closed'));
+    stream.on('drain', done).on('error', done).on('close', closed);
   });
 }
