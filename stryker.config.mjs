@@ -40,6 +40,7 @@ const UNIT_TESTS = [
   'test/lambda/lsh.test.ts',
   'test/lambda/http.test.ts',
   'test/lambda/stream.test.ts',
+  'test/lambda/guarded-chat.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -84,6 +85,7 @@ export default {
     'lambda/shared/cache/lsh.ts',
     'lambda/shared/http.ts',
     'lambda/shared/stream.ts',
+    'lambda/shared/guarded-chat.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
