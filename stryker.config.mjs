@@ -74,6 +74,7 @@ export default {
     'lambda/invocation-logging/core.ts',
     'lambda/openai/core.ts',
     'lambda/agent-actions/core.ts',
+    'lib/config/schema.ts',
     'lib/checks/template.ts',
     'lib/checks/policy.ts',
     'lambda/tenant-claim/core.ts',
