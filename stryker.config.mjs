@@ -41,6 +41,7 @@ const UNIT_TESTS = [
   'test/lambda/http.test.ts',
   'test/lambda/stream.test.ts',
   'test/lambda/guarded-chat.test.ts',
+  'test/lambda/semantic-cache.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -87,6 +88,7 @@ export default {
     'lambda/shared/http.ts',
     'lambda/shared/stream.ts',
     'lambda/shared/guarded-chat.ts',
+    'lambda/shared/cache/semantic-cache.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
