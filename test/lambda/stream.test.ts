@@ -326,7 +326,7 @@ describe('streamingRoute', () => {
   });
 
   test('stored metrics are published once the answer ends, and nothing is published when none are stored', async () => {
-    const publish = jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => undefined);
+    const publish = jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
     const stored = jest.spyOn(metrics, 'hasStoredMetrics');
     stored.mockReturnValue(false);
     const handler = streamingRoute(() => Promise.resolve({ kind: 'json', body: {} }), ERRORS);
