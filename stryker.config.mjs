@@ -76,6 +76,8 @@ export default {
     'lambda/openai/core.ts',
     'lambda/agent-actions/core.ts',
     'lib/config/schema.ts',
+    'lib/config/network.ts',
+    'lib/config/errors.ts',
     'lib/checks/template.ts',
     'lib/checks/policy.ts',
     'lambda/tenant-claim/core.ts',

@@ -57,7 +57,7 @@ describe('network', () => {
     },
   );
 
-  test.each(['10.20.0.0/16', '255.255.255.0/28', '0.0.0.0/20'])('takes vpcCidr %j', (cidr) => {
+  test.each(['10.20.0.0/16', '255.255.255.0/28', '0.0.0.0/20', '10.20.30.128/25'])('takes vpcCidr %j', (cidr) => {
     expect(loadConfig({ network: { ...EXISTING, vpcCidr: cidr } }).network.vpcCidr).toBe(cidr);
   });
 
@@ -103,6 +103,14 @@ describe('network', () => {
     );
   });
 
+  test('with some of the lists missing, names those and does not compare lengths', () => {
+    expect(problems({ vpcId: EXISTING.vpcId, vpcCidr: EXISTING.vpcCidr, isolatedSubnetIds: EXISTING.isolatedSubnetIds })).toEqual(
+      ['availabilityZones', 'routeTableIds'].map(
+        (key) => `network.${key} = (default): is required with network.vpcId (vpc-0123456789abcdef0): nothing is looked up`,
+      ),
+    );
+  });
+
   test('fails when the subnet, AZ and route table lists differ in length, or an AZ repeats', () => {
     expect(problems({ ...EXISTING, routeTableIds: ['rtb-01234567'] })).toEqual([
       'network.availabilityZones = ["us-east-1a","eu-central-1b"]: isolatedSubnetIds, availabilityZones and routeTableIds must have one entry per ' +
@@ -122,5 +130,7 @@ describe('network', () => {
     ]);
     expect(loadConfig({ network: { ...EXISTING, mode: 'public', existingEndpoints: ['execute-api'] } }).network.mode).toBe('public');
     expect(loadConfig({ network: { mode: 'private' } }).network.mode).toBe('private');
+    const shared = { ...EXISTING, mode: 'private', existingEndpoints: ['execute-api'], apiEndpointId: 'vpce-0123456789abcdef0' };
+    expect(loadConfig({ network: shared }).network.apiEndpointId).toBe('vpce-0123456789abcdef0');
   });
 });
