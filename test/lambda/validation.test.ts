@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { HttpError } from '../../lambda/shared/http';
 import { integerOnly, parseRequest, withoutProtoKey } from '../../lambda/shared/validation';
+import { refusal } from '../support/refusal';
 
 /**
  * parseRequest (lambda/shared/validation.ts) on its own: every kind of zod issue worded as the
@@ -8,19 +9,6 @@ import { integerOnly, parseRequest, withoutProtoKey } from '../../lambda/shared/
  * schemas of each function are tested in their own core tests; these schemas are the smallest
  * that raise each issue.
  */
-
-/** The 400 message parseRequest throws, or 'accepted'. */
-function problem(schema: z.ZodMiniType, value: unknown): string {
-  try {
-    parseRequest(schema, value);
-    return 'accepted';
-  } catch (error) {
-    if (!(error instanceof HttpError)) throw error;
-    expect(error.statusCode).toBe(400);
-    expect(error.headers).toEqual({});
-    return error.message;
-  }
-}
 
 const field = <T extends z.ZodMiniType>(schema: T) => z.object({ a: schema });
 
@@ -41,7 +29,7 @@ describe('parseRequest: the field a problem is about', () => {
     ['a nested field, by its path', { a: { b: 1 } }, 'a.b must be a string'],
     ['an array element, by its index', { list: ['x', 2] }, 'list.1 must be a string'],
   ])('%s', (_name, value, message) => {
-    expect(problem(z.object({ a: z.optional(z.object({ b: z.string() })), list: z.optional(z.array(z.string())) }), value)).toBe(message);
+    expect(refusal(z.object({ a: z.optional(z.object({ b: z.string() })), list: z.optional(z.array(z.string())) }), value)).toBe(message);
   });
 
   test.each<[string, string]>([
@@ -55,7 +43,7 @@ describe('parseRequest: the field a problem is about', () => {
     ['<script>', 'rec.<key> must be a number'],
     ['two\nlines', 'rec.<key> must be a number'],
   ])('a record key from the client (%j) is named only when it is 1-40 letters, digits or _', (key, message) => {
-    expect(problem(z.object({ rec: z.record(z.string(), z.number()) }), { rec: { [key]: 'x' } })).toBe(message);
+    expect(refusal(z.object({ rec: z.record(z.string(), z.number()) }), { rec: { [key]: 'x' } })).toBe(message);
   });
 });
 
@@ -84,16 +72,16 @@ describe('parseRequest: each kind of problem', () => {
     ['a custom check', field(z.custom(() => false)), { a: 1 }, 'a is invalid'],
     ['a custom check on a missing field (not "required": not a type issue)', field(z.custom(() => false, 'must be given')), {}, 'a must be given'],
   ])('%s', (_name, schema, value, message) => {
-    expect(problem(schema, value)).toBe(message);
+    expect(refusal(schema, value)).toBe(message);
   });
 
   test('a schema’s own message wins over the generic wording, on a present field', () => {
-    expect(problem(field(z.string().check(z.minLength(3, 'must hold a name'))), { a: 'x' })).toBe('a must hold a name');
-    expect(problem(field(z.string({ error: 'must be text' })), { a: 1 })).toBe('a must be text');
+    expect(refusal(field(z.string().check(z.minLength(3, 'must hold a name'))), { a: 'x' })).toBe('a must hold a name');
+    expect(refusal(field(z.string({ error: 'must be text' })), { a: 1 })).toBe('a must be text');
   });
 
   test('a missing field is "required" even when the schema has a message of its own', () => {
-    expect(problem(field(z.string({ error: 'must be text' })), {})).toBe('a is required');
+    expect(refusal(field(z.string({ error: 'must be text' })), {})).toBe('a is required');
   });
 
   describe('unknown fields (strict objects)', () => {
@@ -106,29 +94,29 @@ describe('parseRequest: each kind of problem', () => {
       [{ ['k'.repeat(41)]: 1 }, `unknown field: "${'k'.repeat(40)}…"`],
       [{ 'a"b': 1 }, 'unknown field: "a\\"b"'],
     ])('%j → %s', (value, message) => {
-      expect(problem(strict, value)).toBe(message);
+      expect(refusal(strict, value)).toBe(message);
     });
   });
 
   describe('keys and elements: the inner problem’s own message, else "is invalid"', () => {
     test('a record key refused with a message names the key and says why', () => {
-      expect(problem(field(z.record(z.string().check(z.regex(/^k/, 'must start with k')), z.number())), { a: { x: 1 } })).toBe('a.x must start with k');
+      expect(refusal(field(z.record(z.string().check(z.regex(/^k/, 'must start with k')), z.number())), { a: { x: 1 } })).toBe('a.x must start with k');
     });
 
     test('a record key refused without a message', () => {
-      expect(problem(field(z.record(z.string().check(z.regex(/^k/)), z.number())), { a: { x: 1 } })).toBe('a.x is invalid');
+      expect(refusal(field(z.record(z.string().check(z.regex(/^k/)), z.number())), { a: { x: 1 } })).toBe('a.x is invalid');
     });
 
     test('a map whose key is no property key: its value refused with and without a message', () => {
       const key = { id: 1 };
-      expect(problem(field(z.map(z.unknown(), z.number().check(z.maximum(1, 'must be small')))), { a: new Map([[key, 2]]) })).toBe('a must be small');
-      expect(problem(field(z.map(z.unknown(), z.number().check(z.maximum(1)))), { a: new Map([[key, 2]]) })).toBe('a is invalid');
+      expect(refusal(field(z.map(z.unknown(), z.number().check(z.maximum(1, 'must be small')))), { a: new Map([[key, 2]]) })).toBe('a must be small');
+      expect(refusal(field(z.map(z.unknown(), z.number().check(z.maximum(1)))), { a: new Map([[key, 2]]) })).toBe('a is invalid');
     });
 
     test('a map whose key is no property key, refused itself', () => {
       const key = { id: 1 };
       expect(
-        problem(
+        refusal(
           field(
             z.map(
               z.custom(() => false, 'must be a name'),
@@ -139,7 +127,7 @@ describe('parseRequest: each kind of problem', () => {
         ),
       ).toBe('a must be a name');
       expect(
-        problem(
+        refusal(
           field(
             z.map(
               z.custom(() => false),
@@ -154,18 +142,18 @@ describe('parseRequest: each kind of problem', () => {
 
   test('at most five problems, joined with "; "', () => {
     const six = z.object({ a: z.string(), b: z.string(), c: z.string(), d: z.string(), e: z.string(), f: z.string() });
-    expect(problem(six, {})).toBe('a is required; b is required; c is required; d is required; e is required');
-    expect(problem(six, { a: 'x', b: 'x' })).toBe('c is required; d is required; e is required; f is required');
+    expect(refusal(six, {})).toBe('a is required; b is required; c is required; d is required; e is required');
+    expect(refusal(six, { a: 'x', b: 'x' })).toBe('c is required; d is required; e is required; f is required');
   });
 });
 
 describe('integerOnly', () => {
   test('words a non-integer, and leaves every other issue to its own message', () => {
     const schema = field(z.int({ error: integerOnly }).check(z.minimum(1), z.maximum(3)));
-    expect(problem(schema, { a: 1.5 })).toBe('a must be an integer');
-    expect(problem(schema, { a: 'x' })).toBe('a must be an integer');
-    expect(problem(schema, { a: 4 })).toBe('a must be at most 3');
-    expect(problem(schema, { a: 0 })).toBe('a must be at least 1');
+    expect(refusal(schema, { a: 1.5 })).toBe('a must be an integer');
+    expect(refusal(schema, { a: 'x' })).toBe('a must be an integer');
+    expect(refusal(schema, { a: 4 })).toBe('a must be at most 3');
+    expect(refusal(schema, { a: 0 })).toBe('a must be at least 1');
     expect(integerOnly({ code: 'invalid_type' })).toBe('must be an integer');
     expect(integerOnly({ code: 'too_big' })).toBeUndefined();
     expect(integerOnly({})).toBeUndefined();
@@ -176,16 +164,16 @@ describe('withoutProtoKey', () => {
   const record = withoutProtoKey(z.record(z.string(), z.number()), 'is not a variable name');
 
   test('refuses a __proto__ key as JSON.parse keeps it, naming the rule', () => {
-    expect(problem(record, JSON.parse('{"ok": 1, "__proto__": 1}'))).toBe('body has a key that is not a variable name');
-    expect(problem(field(record), { a: JSON.parse('{"__proto__": {}}') })).toBe('a has a key that is not a variable name');
+    expect(refusal(record, JSON.parse('{"ok": 1, "__proto__": 1}'))).toBe('body has a key that is not a variable name');
+    expect(refusal(field(record), { a: JSON.parse('{"__proto__": {}}') })).toBe('a has a key that is not a variable name');
   });
 
   test('passes everything else to the record schema', () => {
     expect(parseRequest(record, { ok: 1, constructor: 2 })).toEqual({ ok: 1, constructor: 2 });
-    expect(problem(record, null)).toBe('body must be a record');
-    expect(problem(record, undefined)).toBe('body is required');
-    expect(problem(record, 7)).toBe('body must be a record');
-    expect(problem(record, 'text')).toBe('body must be a record');
-    expect(problem(record, { ok: 'x' })).toBe('ok must be a number');
+    expect(refusal(record, null)).toBe('body must be a record');
+    expect(refusal(record, undefined)).toBe('body is required');
+    expect(refusal(record, 7)).toBe('body must be a record');
+    expect(refusal(record, 'text')).toBe('body must be a record');
+    expect(refusal(record, { ok: 'x' })).toBe('ok must be a number');
   });
 });
