@@ -109,3 +109,39 @@ describe(`${RULE}, judged on one log group`, () => {
     expect(judge(RetainedResourceFixedName, vpc)).toBe(NagRuleCompliance.NOT_APPLICABLE);
   });
 });
+
+describe(`${RULE}: the name property of each type it knows`, () => {
+  // The property that names each type (CloudFormation resource reference); written out here, not read from the rule.
+  test.each([
+    ['AWS::Logs::LogGroup', 'LogGroupName'],
+    ['AWS::S3::Bucket', 'BucketName'],
+    ['AWS::S3Vectors::VectorBucket', 'VectorBucketName'],
+    ['AWS::DynamoDB::Table', 'TableName'],
+    ['AWS::DynamoDB::GlobalTable', 'TableName'],
+    ['AWS::SQS::Queue', 'QueueName'],
+    ['AWS::SNS::Topic', 'TopicName'],
+    ['AWS::KMS::Alias', 'AliasName'],
+    ['AWS::SecretsManager::Secret', 'Name'],
+    ['AWS::SSM::Parameter', 'Name'],
+    ['AWS::ECR::Repository', 'RepositoryName'],
+    ['AWS::Kinesis::Stream', 'Name'],
+    ['AWS::KinesisFirehose::DeliveryStream', 'DeliveryStreamName'],
+    ['AWS::IAM::Role', 'RoleName'],
+    ['AWS::IAM::ManagedPolicy', 'ManagedPolicyName'],
+    ['AWS::Lambda::Function', 'FunctionName'],
+    ['AWS::StepFunctions::StateMachine', 'StateMachineName'],
+    ['AWS::Events::EventBus', 'Name'],
+    ['AWS::ElastiCache::ServerlessCache', 'ServerlessCacheName'],
+    ['AWS::OpenSearchServerless::Collection', 'Name'],
+    ['AWS::RDS::DBInstance', 'DBInstanceIdentifier'],
+    ['AWS::RDS::DBCluster', 'DBClusterIdentifier'],
+    ['AWS::Cognito::UserPoolDomain', 'Domain'],
+  ])('fails for a retained %s with a literal %s, passes without it', (type, property) => {
+    const stack = fixtureStack();
+    const named = new CfnResource(stack, 'Named', { type, properties: { [property]: 'fixed' } });
+    const unnamed = new CfnResource(stack, 'Unnamed', { type, properties: {} });
+    for (const r of [named, unnamed]) r.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
+    expect(judge(RetainedResourceFixedName, named)).toBe(NagRuleCompliance.NON_COMPLIANT);
+    expect(judge(RetainedResourceFixedName, unnamed)).toBe(NagRuleCompliance.COMPLIANT);
+  });
+});
