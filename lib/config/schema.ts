@@ -451,7 +451,10 @@ export type BlueprintConfig = z.output<typeof configSchema>;
 
 type Ctx = z.core.$RefinementCtx<unknown>;
 
-/** Every `{{name}}` in a section must be a declared variable (or query/context), and names unique. */
+/**
+ * Every `{{name}}` in a section must be a declared variable (not query or context: the blueprint puts
+ * those in the user message, USER_TEMPLATE), and names unique.
+ */
 function checkPrompt(prompt: z.output<typeof promptSchema>, ctx: Ctx): void {
   const declared = new Set(prompt.variables.map((v) => v.name));
   if (declared.size !== prompt.variables.length) {
