@@ -17,6 +17,7 @@ const UNIT_TESTS = [
   'test/lambda/invocation-logging-core.test.ts',
   'test/lambda/openai-core.test.ts',
   'test/lambda/agent-actions-core.test.ts',
+  'test/lambda/ingest-core.test.ts',
   'test/config/load-config.test.ts',
   'test/config/network-config.test.ts',
   // The rule pack's tests build small stacks of L1 resources (test/checks/fixture.ts), no app synth.
@@ -75,6 +76,7 @@ export default {
     'lambda/invocation-logging/core.ts',
     'lambda/openai/core.ts',
     'lambda/agent-actions/core.ts',
+    'lambda/ingest/core.ts',
     'lib/config/schema.ts',
     'lib/config/network.ts',
     'lib/config/errors.ts',
