@@ -93,6 +93,7 @@ export default {
     'lambda/shared/stream.ts',
     'lambda/shared/guarded-chat.ts',
     'lambda/shared/cache/semantic-cache.ts',
+    'lib/checks/rules/knowledge-base-bucket-tls.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model

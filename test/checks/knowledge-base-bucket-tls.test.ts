@@ -1,7 +1,8 @@
-import { Stack } from 'aws-cdk-lib';
+import { CfnResource, Stack } from 'aws-cdk-lib';
 import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3express from 'aws-cdk-lib/aws-s3express';
 import { NagRuleCompliance } from 'cdk-nag';
 import { KnowledgeBaseBucketTls } from '../../lib/checks/rules/knowledge-base-bucket-tls';
 import { findings, fixtureStack, judge } from './fixture';
@@ -96,5 +97,43 @@ describe(`${RULE}, judged on one bucket`, () => {
     const stack = Stack.of(bucket);
     expect(judge(KnowledgeBaseBucketTls, stack.node.findChild('Other') as s3.CfnBucket)).toBe(NagRuleCompliance.NOT_APPLICABLE);
     expect(judge(KnowledgeBaseBucketTls, stack.node.findChild('DataSource') as bedrock.CfnDataSource)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+  });
+
+  test('a bucket one of several data sources reads is a document bucket; with no data source, no bucket is', () => {
+    const stack = fixtureStack();
+    const docs = new s3.CfnBucket(stack, 'Docs');
+    const other = new s3.CfnBucket(stack, 'Other');
+    for (const [id, bucket] of [
+      ['First', other],
+      ['Second', docs],
+    ] as const) {
+      new bedrock.CfnDataSource(stack, id, {
+        knowledgeBaseId: 'KB12345678',
+        name: id,
+        dataSourceConfiguration: { type: 'S3', s3Configuration: { bucketArn: bucket.attrArn } },
+      });
+    }
+    expect(judge(KnowledgeBaseBucketTls, docs)).toBe(NagRuleCompliance.NON_COMPLIANT);
+    const alone = new s3.CfnBucket(fixtureStack(), 'Alone');
+    expect(judge(KnowledgeBaseBucketTls, alone)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+  });
+
+  test('does not apply to a resource of another type that a data source names as its bucket, and reads data sources without S3 configuration', () => {
+    const stack = fixtureStack();
+    const directory = new s3express.CfnDirectoryBucket(stack, 'Directory', { dataRedundancy: 'SingleAvailabilityZone', locationName: 'use1-az4--x-s3' });
+    new bedrock.CfnDataSource(stack, 'DataSource', {
+      knowledgeBaseId: 'KB12345678',
+      name: 'documents',
+      dataSourceConfiguration: { type: 'S3', s3Configuration: { bucketArn: directory.attrArn } },
+    });
+    new bedrock.CfnDataSource(stack, 'Web', {
+      knowledgeBaseId: 'KB12345678',
+      name: 'web',
+      dataSourceConfiguration: { type: 'WEB', webConfiguration: { sourceConfiguration: { urlConfiguration: { seedUrls: [{ url: 'https://example.com' }] } } } },
+    });
+    // A template that CloudFormation would refuse (DataSourceConfiguration is required) is read without error.
+    new CfnResource(stack, 'Bare', { type: 'AWS::Bedrock::DataSource', properties: { KnowledgeBaseId: 'KB12345678', Name: 'bare' } });
+    expect(judge(KnowledgeBaseBucketTls, directory)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+    expect(judge(KnowledgeBaseBucketTls, new s3.CfnBucket(stack, 'Docs'))).toBe(NagRuleCompliance.NOT_APPLICABLE);
   });
 });
