@@ -94,6 +94,7 @@ export default {
     'lambda/shared/guarded-chat.ts',
     'lambda/shared/cache/semantic-cache.ts',
     'lib/checks/rules/knowledge-base-bucket-tls.ts',
+    'lib/checks/rules/bedrock-invoke-model-scoped.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model

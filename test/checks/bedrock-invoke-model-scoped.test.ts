@@ -1,7 +1,7 @@
 import { Aws, type Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { NagRuleCompliance } from 'cdk-nag';
-import { BedrockInvokeModelScoped } from '../../lib/checks/rules/bedrock-invoke-model-scoped';
+import { BedrockInvokeModelScoped, policyDocumentsOf } from '../../lib/checks/rules/bedrock-invoke-model-scoped';
 import { findings, fixtureStack, judge } from './fixture';
 
 const RULE = 'BedrockInvokeModelScoped';
@@ -108,6 +108,7 @@ describe(`${RULE}, judged on one policy`, () => {
     ['another Bedrock resource type', 'arn:aws:bedrock:us-east-1:111122223333:guardrail/*'],
     ['another service', 'arn:aws:s3:::bucket/*'],
     ['a value that is no ARN', { Ref: 'ModelArn' }],
+    ['a Bedrock ARN with an empty resource type', 'arn:aws:bedrock:us-east-1::/*'],
   ])('passes on %s', (_, resource) => {
     expect(judge(BedrockInvokeModelScoped, policy(invokeOn(resource)))).toBe(NagRuleCompliance.COMPLIANT);
   });
@@ -140,5 +141,31 @@ describe(`${RULE}, judged on one policy`, () => {
     expect(judge(BedrockInvokeModelScoped, inline)).toEqual(['Resource::*']);
     expect(judge(BedrockInvokeModelScoped, attached)).toEqual(['Resource::*']);
     expect(judge(BedrockInvokeModelScoped, bare)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+  });
+
+  test('a role with a null entry among its inline policies is read; a policy that cannot render alone does not apply', () => {
+    const stack = fixtureStack();
+    const assumeRolePolicyDocument = { Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } }] };
+    const role = new iam.CfnRole(stack, 'Role', { assumeRolePolicyDocument });
+    role.addPropertyOverride('Policies', [null, { PolicyName: 'p', PolicyDocument: { Statement: [invokeOn('*')] } }]);
+    expect(judge(BedrockInvokeModelScoped, role)).toEqual(['Resource::*']);
+    const broken = new iam.CfnManagedPolicy(stack, 'Broken', { policyDocument: { Statement: [invokeOn('*')] } });
+    broken.addPropertyOverride('Bad', {
+      resolve: () => {
+        throw new Error('cannot render');
+      },
+    });
+    expect(judge(BedrockInvokeModelScoped, broken)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+  });
+});
+
+describe('policyDocumentsOf', () => {
+  const document = { Statement: [] };
+  test('the document of a policy or managed policy, the inline documents of a role, none for other types (a user or group too)', () => {
+    expect(policyDocumentsOf('AWS::IAM::Policy', { PolicyDocument: document })).toStrictEqual([document]);
+    expect(policyDocumentsOf('AWS::IAM::ManagedPolicy', { PolicyDocument: document })).toStrictEqual([document]);
+    expect(policyDocumentsOf('AWS::IAM::Role', { Policies: [{ PolicyDocument: document }, null] })).toStrictEqual([document, undefined]);
+    expect(policyDocumentsOf('AWS::IAM::User', { Policies: [{ PolicyDocument: document }], PolicyDocument: document })).toStrictEqual([]);
+    expect(policyDocumentsOf('AWS::S3::BucketPolicy', { PolicyDocument: document })).toStrictEqual([]);
   });
 });
