@@ -95,6 +95,7 @@ export default {
     'lambda/shared/cache/semantic-cache.ts',
     'lib/checks/rules/knowledge-base-bucket-tls.ts',
     'lib/checks/rules/bedrock-invoke-model-scoped.ts',
+    'lib/checks/rules/retained-resource-fixed-name.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model

@@ -46,13 +46,14 @@ describe(RULE, () => {
 });
 
 describe(`${RULE}, judged on one log group`, () => {
-  /** A retained log group named `name` (a CloudFormation value), in a stack with a parameter, a named queue, a VPC and a log group without a name. */
+  /** A retained log group named `name` (a CloudFormation value), in a stack with a parameter, a named, an unnamed and a self-named queue, and a VPC. */
   function retained(name: unknown, policy = CfnDeletionPolicy.RETAIN): logs.CfnLogGroup {
     const stack = fixtureStack();
     new CfnParameter(stack, 'Env', { type: 'String' });
     new sqs.CfnQueue(stack, 'Named', { queueName: 'fixed' });
     new sqs.CfnQueue(stack, 'Generated');
     new CfnResource(stack, 'Vpc', { type: 'AWS::EC2::VPC', properties: { CidrBlock: '10.0.0.0/16' } });
+    new CfnResource(stack, 'Loop', { type: 'AWS::SQS::Queue', properties: { QueueName: { 'Fn::Join': ['-', ['loop', { Ref: 'Loop' }]] } } });
     const group = new logs.CfnLogGroup(stack, 'Group');
     if (name !== undefined) group.addPropertyOverride('LogGroupName', name);
     group.cfnOptions.deletionPolicy = policy;
@@ -72,6 +73,8 @@ describe(`${RULE}, judged on one log group`, () => {
     ['a parameter', { Ref: 'Env' }],
     ['the fixed name of another resource', { Ref: 'Named' }],
     ['another stack output', { 'Fn::ImportValue': 'Shared-Name' }],
+    // The rule reads an import as another stack's output, the same on every create, whatever its export name is built from.
+    ['another stack output, its export name built from the stack id', { 'Fn::ImportValue': { 'Fn::Sub': '${AWS::StackId}-Name' } }],
     ['either branch fixed', { 'Fn::If': ['IsProd', 'fixed', { 'Fn::GetAtt': ['Named', 'Arn'] }] }],
     ['the other branch fixed', { 'Fn::If': ['IsProd', { 'Fn::GetAtt': ['Named', 'Arn'] }, 'fixed'] }],
     ['a Sub of stable parts and literals', { 'Fn::Sub': '${AWS::StackName}-${Env}-${!Literal}-${Named}' }],
@@ -93,6 +96,7 @@ describe(`${RULE}, judged on one log group`, () => {
     ['a Sub of a generated name', { 'Fn::Sub': '${AWS::StackName}-${Generated}' }],
     ['a Sub with a generated variable', { 'Fn::Sub': ['${AWS::StackName}-${Id}', { Id: { 'Fn::GetAtt': ['Named', 'Arn'] } }] }],
     ['its own name', { Ref: 'Group' }],
+    ['the name of a resource named after itself', { Ref: 'Loop' }],
   ])('passes for a name made of %s', (_, name) => {
     expect(verdict(name)).toBe(NagRuleCompliance.COMPLIANT);
   });
