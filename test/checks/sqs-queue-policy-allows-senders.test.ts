@@ -177,6 +177,38 @@ describe(`${RULE}, judged on one queue`, () => {
     ]);
   });
 
+  test('a queue policy for several queues counts for each of them', () => {
+    const policyForBoth = (stack: Stack, queue: sqs.CfnQueue) => {
+      const other = new sqs.CfnQueue(stack, 'Other');
+      new sqs.CfnQueuePolicy(stack, 'Policy', {
+        queues: [other.ref, queue.ref],
+        policyDocument: { Statement: [scopedAllow('sns.amazonaws.com', queue.attrArn), scopedAllow('s3.amazonaws.com', queue.attrArn)] },
+      });
+    };
+    expect(judge(SqsQueuePolicyAllowsSenders, queueWith(policyForBoth))).toBe(NagRuleCompliance.COMPLIANT);
+  });
+
+  test('does not apply to a topic an EventBridge rule targets, nor to a queue that cannot be rendered alone', () => {
+    const stack = fixtureStack();
+    const topic = new sns.CfnTopic(stack, 'Topic');
+    // A target ARN that names no resource of the template: the queue that cannot be rendered must not be matched with it.
+    new events.CfnRule(stack, 'Rule', {
+      eventPattern: { source: ['aws.s3'] },
+      targets: [
+        { id: 'Topic', arn: topic.ref },
+        { id: 'Elsewhere', arn: 'arn:aws:sqs:us-east-1:111122223333:elsewhere' },
+      ],
+    });
+    expect(judge(SqsQueuePolicyAllowsSenders, topic)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+    const broken = new sqs.CfnQueue(stack, 'Broken');
+    broken.addPropertyOverride('Bad', {
+      resolve: () => {
+        throw new Error('cannot render');
+      },
+    });
+    expect(judge(SqsQueuePolicyAllowsSenders, broken)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+  });
+
   test('does not apply to a queue nothing sends to, nor to other resources', () => {
     const stack = fixtureStack();
     const queue = new sqs.CfnQueue(stack, 'Queue');
