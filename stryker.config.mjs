@@ -97,6 +97,7 @@ export default {
     'lib/checks/rules/bedrock-invoke-model-scoped.ts',
     'lib/checks/rules/retained-resource-fixed-name.ts',
     'lib/checks/rules/sqs-queue-policy-allows-senders.ts',
+    'lib/checks/rules/bedrock-guardrail-given.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model

@@ -1,4 +1,4 @@
-import type { Stack } from 'aws-cdk-lib';
+import { CfnResource, type Stack } from 'aws-cdk-lib';
 import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -159,6 +159,31 @@ describe(`${RULE}, judged on one resource`, () => {
     const versionOnly = new bedrock.CfnAgent(stack, 'VersionOnly', { agentName: 'b', guardrailConfiguration: { guardrailVersion: 'DRAFT' } });
     expect(judge(BedrockGuardrailGiven, withId)).toBe(NagRuleCompliance.COMPLIANT);
     expect(judge(BedrockGuardrailGiven, versionOnly)).toBe(NagRuleCompliance.NON_COMPLIANT);
+  });
+
+  test('fails for an agent with no GuardrailConfiguration at all, judged on its own (no error)', () => {
+    const stack = fixtureStack();
+    guardrail(stack);
+    const bare = new bedrock.CfnAgent(stack, 'Bare', { agentName: 'a' });
+    expect(judge(BedrockGuardrailGiven, bare)).toBe(NagRuleCompliance.NON_COMPLIANT);
+  });
+
+  test('passes when one statement may apply the guardrail among other resources', () => {
+    expect(
+      judge(
+        BedrockGuardrailGiven,
+        guardedFunction((g) => ['arn:aws:s3:::bucket', g.attrGuardrailArn]),
+      ),
+    ).toBe(NagRuleCompliance.COMPLIANT);
+  });
+
+  test('does not apply to another type with a model-invoking Role property (a Glue job)', () => {
+    const stack = fixtureStack();
+    guardrail(stack);
+    const role = new iam.Role(stack, 'JobRole', { assumedBy: new iam.ServicePrincipal('glue.amazonaws.com') });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: ['*'] }));
+    const job = new CfnResource(stack, 'Job', { type: 'AWS::Glue::Job', properties: { Role: role.roleArn, Command: { Name: 'glueetl' } } });
+    expect(judge(BedrockGuardrailGiven, job)).toBe(NagRuleCompliance.NOT_APPLICABLE);
   });
 
   test('does not apply to other resources, to a stack with only a guardrail version, nor to a function with a role from elsewhere', () => {
