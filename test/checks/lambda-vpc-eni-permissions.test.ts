@@ -1,7 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { Stack } from 'aws-cdk-lib';
+import { CfnResource, type Stack } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { LAMBDA_ENI_ACTIONS, LambdaVpcEniPermissions } from '../../lib/checks/rules/lambda-vpc-eni-permissions';
 import { findings, fixtureStack, judge } from './fixture';
@@ -164,6 +164,37 @@ describe(`${RULE}, judged on one function`, () => {
     expect(judged((_, __, fn) => (fn.role = 'arn:aws:iam::111122223333:role/elsewhere'))).toBe(NagRuleCompliance.NOT_APPLICABLE);
     const stack = fixtureStack();
     expect(judge(LambdaVpcEniPermissions, new iam.CfnRole(stack, 'Role', { assumeRolePolicyDocument: ASSUME }))).toBe(NagRuleCompliance.NOT_APPLICABLE);
+  });
+
+  test('passes when the role grants the actions even if a separate policy the function does not wait for grants them too', () => {
+    expect(
+      judged((stack, role) => {
+        role.policies = [{ policyName: 'eni', policyDocument: { Statement: [ENI] } }];
+        new iam.CfnPolicy(stack, 'Eni', { policyName: 'eni', policyDocument: { Statement: [ENI] }, roles: [role.ref] });
+      }),
+    ).toBe(NagRuleCompliance.COMPLIANT);
+  });
+
+  test('does not apply to a function that cannot render alone (no error)', () => {
+    const stack = fixtureStack();
+    const role = new iam.CfnRole(stack, 'Role', { assumeRolePolicyDocument: ASSUME });
+    const fn = new lambda.CfnFunction(stack, 'Fn', { code: { zipFile: 'x' }, role: role.attrArn, vpcConfig: { subnetIds: ['subnet-0123456789abcdef0'] } });
+    fn.addPropertyOverride('Bad', {
+      resolve: () => {
+        throw new Error('cannot render');
+      },
+    });
+    expect(judge(LambdaVpcEniPermissions, fn)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+  });
+
+  test('does not apply to another type with a Role and VpcConfig.SubnetIds (a SAM function, which the transform turns into a Lambda function)', () => {
+    const stack = fixtureStack();
+    const role = new iam.CfnRole(stack, 'Role', { assumeRolePolicyDocument: ASSUME });
+    const sam = new CfnResource(stack, 'Sam', {
+      type: 'AWS::Serverless::Function',
+      properties: { Role: role.attrArn, VpcConfig: { SubnetIds: ['subnet-0123456789abcdef0'] } },
+    });
+    expect(judge(LambdaVpcEniPermissions, sam)).toBe(NagRuleCompliance.NOT_APPLICABLE);
   });
 
   test('applies to subnets given as a token (one list parameter)', () => {
