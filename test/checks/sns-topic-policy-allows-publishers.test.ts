@@ -8,6 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagRuleCompliance } from 'cdk-nag';
 import { SnsTopicPolicyAllowsPublishers } from '../../lib/checks/rules/sns-topic-policy-allows-publishers';
 import { findings, fixtureStack, judge } from './fixture';
@@ -231,6 +232,49 @@ describe(`${RULE}, judged on one topic`, () => {
         topicWith(() => undefined, 'alias/aws/sns'),
       ),
     ).toEqual(['AwsManagedKey:budgets.amazonaws.com', 'AwsManagedKey:cloudwatch.amazonaws.com']);
+  });
+
+  test('a topic policy for several topics replaces the default policy of each of them', () => {
+    const policyForBoth = (stack: Stack, topic: sns.CfnTopic) => {
+      const other = new sns.CfnTopic(stack, 'Other');
+      new sns.CfnTopicPolicy(stack, 'Policy', {
+        topics: [other.ref, topic.ref],
+        policyDocument: { Statement: [scopedAllow('budgets.amazonaws.com', topic.ref)] },
+      });
+    };
+    expect(judge(SnsTopicPolicyAllowsPublishers, topicWith(policyForBoth))).toEqual(['Publish:cloudwatch.amazonaws.com']);
+  });
+
+  test('lists the publishing services sorted, whatever the order of their resources in the template', () => {
+    const stack = fixtureStack();
+    const topic = new sns.CfnTopic(stack, 'Topic', { kmsMasterKeyId: 'alias/aws/sns' });
+    new CfnResource(stack, 'Alarm', { type: 'AWS::CloudWatch::Alarm', properties: { AlarmActions: [topic.ref] } });
+    new CfnResource(stack, 'Budget', {
+      type: 'AWS::Budgets::Budget',
+      properties: { NotificationsWithSubscribers: [{ Subscribers: [{ SubscriptionType: 'SNS', Address: topic.ref }] }] },
+    });
+    expect(judge(SnsTopicPolicyAllowsPublishers, topic)).toEqual(['AwsManagedKey:budgets.amazonaws.com', 'AwsManagedKey:cloudwatch.amazonaws.com']);
+  });
+
+  test('does not apply to a queue an EventBridge rule targets, nor to a topic that cannot be rendered alone', () => {
+    const stack = fixtureStack();
+    const queue = new sqs.CfnQueue(stack, 'Queue');
+    // A target ARN that names no resource of the template: the topic that cannot be rendered must not be matched with it.
+    new events.CfnRule(stack, 'Rule', {
+      eventPattern: { source: ['aws.s3'] },
+      targets: [
+        { id: 'Queue', arn: queue.attrArn },
+        { id: 'Elsewhere', arn: 'arn:aws:sns:us-east-1:111122223333:elsewhere' },
+      ],
+    });
+    expect(judge(SnsTopicPolicyAllowsPublishers, queue)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+    const broken = new sns.CfnTopic(stack, 'Broken');
+    broken.addPropertyOverride('Bad', {
+      resolve: () => {
+        throw new Error('cannot render');
+      },
+    });
+    expect(judge(SnsTopicPolicyAllowsPublishers, broken)).toBe(NagRuleCompliance.NOT_APPLICABLE);
   });
 
   test('does not apply to a topic nothing publishes to, nor to other resources', () => {
