@@ -100,6 +100,7 @@ export default {
     'lib/checks/rules/bedrock-guardrail-given.ts',
     'lib/checks/rules/lambda-vpc-eni-permissions.ts',
     'lib/checks/rules/sns-topic-policy-allows-publishers.ts',
+    'lib/checks/service-publishers.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model

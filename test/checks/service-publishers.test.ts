@@ -30,12 +30,14 @@ describe('servicePublishers: the AWS services that deliver to a topic or queue',
       raw(stack, 'Insufficient', 'AWS::CloudWatch::Alarm', { InsufficientDataActions: [topic.ref] });
       raw(stack, 'Composite', 'AWS::CloudWatch::CompositeAlarm', { AlarmActions: [topic.ref] });
       raw(stack, 'Elsewhere', 'AWS::CloudWatch::Alarm', { AlarmActions: ['arn:aws:sns:us-east-1:111122223333:other'] });
+      raw(stack, 'Both', 'AWS::CloudWatch::Alarm', { AlarmActions: ['arn:aws:sns:us-east-1:111122223333:other', topic.ref] });
     });
     expect(publishersOf(t, t.topic)).toEqual([
       'cloudwatch.amazonaws.com Alarm',
       'cloudwatch.amazonaws.com Ok',
       'cloudwatch.amazonaws.com Insufficient',
       'cloudwatch.amazonaws.com Composite',
+      'cloudwatch.amazonaws.com Both',
     ]);
   });
 
@@ -55,7 +57,7 @@ describe('servicePublishers: the AWS services that deliver to a topic or queue',
     const t = templateWith((stack, topic, queue) => {
       raw(stack, 'ByTopic', 'AWS::S3::Bucket', { NotificationConfiguration: { TopicConfigurations: [{ Topic: topic.ref, Event: 's3:ObjectCreated:*' }] } });
       raw(stack, 'ByTopicArn', 'Custom::S3BucketNotifications', { NotificationConfiguration: { TopicConfigurations: [null, { TopicArn: topic.ref }] } });
-      raw(stack, 'ByQueue', 'AWS::S3::Bucket', { NotificationConfiguration: { QueueConfigurations: [{ Queue: queue.attrArn }] } });
+      raw(stack, 'ByQueue', 'AWS::S3::Bucket', { NotificationConfiguration: { QueueConfigurations: [null, { Queue: queue.attrArn }] } });
       raw(stack, 'ByQueueArn', 'Custom::S3BucketNotifications', { NotificationConfiguration: { QueueConfigurations: { QueueArn: queue.attrArn } } });
       raw(stack, 'Plain', 'AWS::S3::Bucket', {});
     });
@@ -108,6 +110,7 @@ describe('allowsServiceScoped: a resource policy letting the service act, for th
     expect(allows(scoped)).toBe(true);
     expect(allows({ ...scoped, Principal: '*', Resource: '*' })).toBe(true);
     expect(allows({ ...scoped, Action: 'sns:*', Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:events:*' } } })).toBe(true);
+    expect(allows({ ...scoped, Resource: ['arn:aws:sns:us-east-1:111122223333:other', { Ref: t.topic.logicalId }] })).toBe(true);
   });
 
   test('no: a Deny, another action, another service, another resource, no source condition, no policy', () => {
@@ -157,6 +160,7 @@ describe('keyFindings: the key of an encrypted topic or queue must admit each se
     expect(withKey([use({ Service: SERVICES })])).toEqual([]);
     expect(withKey([use({ Service: SERVICES })], 'alias')).toEqual([]);
     expect(withKey([use({ Service: 'events.amazonaws.com' })])).toEqual(['KeyPolicy:s3.amazonaws.com']);
+    expect(withKey([use({ Service: 'events.amazonaws.com' })], 'alias')).toEqual(['KeyPolicy:s3.amazonaws.com']);
     expect(withKey([use('*', { Condition: { StringEquals: { 'aws:SourceAccount': '1', 'kms:EncryptionContext:aws:sns:topicArn': 'a' } } })])).toEqual([]);
     expect(
       withKey([use('*', { Condition: { ArnLike: { 'aws:SourceArn': 'a' }, StringEquals: { 'aws:SourceOrgID': 'o', 'kms:EncryptionContextKeys': 'k' } } })]),
@@ -171,6 +175,8 @@ describe('keyFindings: the key of an encrypted topic or queue must admit each se
       { StringEquals: { 'kms:CallerAccount': '1' } },
       { StringEquals: { 'kms:ViaService': 'sns.us-east-1.amazonaws.com' } },
       { StringEquals: { 'aws:SourceAccountX': '1' } },
+      { StringEquals: { 'xaws:SourceAccount': '1' } },
+      { StringEquals: { 'aws:SourceAccount': '1', 'kms:CallerAccount': '1' } },
     ]) {
       expect(withKey([use('*', { Condition: condition })])).toEqual(['KeyPolicy:events.amazonaws.com', 'KeyPolicy:s3.amazonaws.com']);
     }
