@@ -57,7 +57,7 @@ function accessLogRetention(stage: apigateway.CfnStage): number | undefined {
   const destination = JSON.stringify(stack.resolve(stage.accessLogSetting) ?? {});
   const group = stack.node
     .findAll()
-    .find((c): c is logs.CfnLogGroup => c instanceof logs.CfnLogGroup && new RegExp(`"${stack.resolve(c.logicalId)}"`).test(destination));
+    .find((c): c is logs.CfnLogGroup => c instanceof logs.CfnLogGroup && destination.includes(`"${stack.resolve(c.logicalId)}"`));
   return typeof group?.retentionInDays === 'number' ? group.retentionInDays : undefined;
 }
 
