@@ -75,7 +75,8 @@ const PARAMETER_SCHEMAS = {
   add_to_date: z.strictObject({
     date: dateParam,
     amount: z.string().check(
-      z.regex(/^[+-]?\d{1,7}$/, 'must be a whole number'),
+      // abort: a value that is not a number gets this message only, not the range's as well.
+      z.regex(/^[+-]?\d+$/, { error: 'must be a whole number', abort: true }),
       z.refine((s) => Math.abs(Number(s)) <= MAX_ADD_AMOUNT, `must be between -${MAX_ADD_AMOUNT} and ${MAX_ADD_AMOUNT}`),
     ),
     unit: z.enum(ADD_UNITS),
@@ -130,10 +131,19 @@ export async function handleAction(event: unknown, deps: ActionDeps): Promise<Ac
   try {
     answer = await reply(e, invocation, deps);
   } catch (error) {
-    deps.onError(invocation.function || 'event', error);
+    report(deps, invocation.function || 'event', error);
     answer = failure('The action failed unexpectedly; try again later');
   }
   return envelope(invocation, answer);
+}
+
+/** deps.onError, whose own failure (a logger that throws) must not cost the agent its reply. */
+function report(deps: ActionDeps, what: string, error: unknown): void {
+  try {
+    deps.onError(what, error);
+  } catch {
+    // Nothing better to do: the reply still goes back to the agent.
+  }
 }
 
 async function reply(e: Record<string, unknown>, invocation: Invocation, deps: ActionDeps): Promise<Reply> {
@@ -163,7 +173,7 @@ async function reply(e: Record<string, unknown>, invocation: Invocation, deps: A
     return await run(name, input, invocation, identity, deps);
   } catch (error) {
     if (error instanceof CalculationError || error instanceof DateError) return reprompt(`${name} cannot compute this: ${error.message}`);
-    deps.onError(name, error);
+    report(deps, name, error);
     return failure(`${name} failed: the service is unavailable, try again later`);
   }
 }

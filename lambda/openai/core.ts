@@ -57,7 +57,8 @@ export function completionRequestSchema(settings: Pick<CompletionSettings, 'maxT
     stream: z.optional(z.nullable(z.boolean())),
     stream_options: z.optional(z.nullable(z.object({ include_usage: z.optional(z.nullable(z.boolean())) }))),
     n: z.optional(z.nullable(z.literal(1, { error: 'must be 1: one choice per request' }))),
-    tools: z.optional(z.nullable(z.array(z.unknown()).check(z.maxLength(0, { error: 'are not supported by this gateway' })))),
+    // Any tools but none: one message whatever the value (an array check first would add "must be an array").
+    tools: z.optional(z.nullable(z.unknown().check(z.refine((v) => Array.isArray(v) && v.length === 0, { error: 'are not supported by this gateway' })))),
   });
 }
 
@@ -165,7 +166,7 @@ const sse = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
  * A streamed answer as `chat.completion.chunk` events ending with `data: [DONE]`: the role first,
  * the text as it is released, then the finish reason (and usage when the client asked for it).
  * A guardrail block cannot recall text already sent: its message is sent as the last content,
- * with finish_reason `content_filter`.
+ * with finish_reason `content_filter`. Events that end with no `done` throw a 502 after the text sent.
  */
 export async function* completionChunks(
   events: AsyncIterable<ChatEvent>,
@@ -183,6 +184,7 @@ export async function* completionChunks(
     });
   yield chunk({ role: 'assistant', content: '' }, null);
   let sent = false;
+  let finished = false;
   for await (const event of events) {
     if (event.type === 'delta') {
       sent = true;
@@ -190,6 +192,7 @@ export async function* completionChunks(
     } else if (event.type === 'replace') {
       yield chunk({ content: sent ? `\n\n${event.text}` : event.text }, null);
     } else {
+      finished = true;
       onDone?.(event);
       yield chunk({}, finishReason(event.stopReason));
       if (includeUsage) {
@@ -204,6 +207,9 @@ export async function* completionChunks(
       }
     }
   }
+  // As completion() answers 502: a stream that ends with no finish reason is not a whole answer, so the
+  // route's error frame ends it instead of [DONE] (which clients read as success).
+  if (!finished) throw new HttpError(502, 'The model returned a malformed answer');
   yield 'data: [DONE]\n\n';
 }
 

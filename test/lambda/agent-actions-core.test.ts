@@ -265,8 +265,10 @@ describe('parameter values', () => {
     ['date_difference', { start: '2024-01-01', end: 'x'.repeat(41) }, 'end must be at most 40 characters'],
     ['date_difference', { start: '2024-01-01', end: '2024-01-02', time_zone: 'Z'.repeat(65) }, 'time_zone must be at most 64 characters'],
     ['add_to_date', { date: '2024-01-01', amount: '1.5', unit: 'days' }, 'amount must be a whole number'],
-    ['add_to_date', { date: '2024-01-01', amount: 'one', unit: 'days' }, 'amount must be a whole number; amount must be between -1000000 and 1000000'],
-    ['add_to_date', { date: '2024-01-01', amount: '12345678', unit: 'days' }, 'amount must be a whole number; amount must be between -1000000 and 1000000'],
+    // One message each: a value that is not a whole number is not also out of range, and a long one is only out of range.
+    ['add_to_date', { date: '2024-01-01', amount: 'one', unit: 'days' }, 'amount must be a whole number'],
+    ['add_to_date', { date: '2024-01-01', amount: '12345678', unit: 'days' }, 'amount must be between -1000000 and 1000000'],
+    ['add_to_date', { date: '2024-01-01', amount: '9'.repeat(400), unit: 'days' }, 'amount must be between -1000000 and 1000000'],
     ['add_to_date', { date: '2024-01-01', amount: '1 ', unit: 'days' }, 'amount must be a whole number'],
     ['add_to_date', { date: '2024-01-01', amount: ' 1', unit: 'days' }, 'amount must be a whole number'],
     ['add_to_date', { date: '2024-01-01', amount: '1000001', unit: 'days' }, 'amount must be between -1000000 and 1000000'],
@@ -403,6 +405,20 @@ describe('lookup_order', () => {
       text: 'lookup_order failed: the service is unavailable, try again later',
     });
     expect(errors).toEqual([['lookup_order', store.failure]]);
+  });
+
+  test('an onError that throws itself does not cost the agent its reply', async () => {
+    store.failure = new Error('ProvisionedThroughputExceededException');
+    deps = {
+      ...deps,
+      onError: () => {
+        throw new Error('logger down');
+      },
+    };
+    expect(await invoke('lookup_order', { order_id: 'ORD-1001' })).toMatchObject({
+      state: 'FAILURE',
+      text: 'lookup_order failed: the service is unavailable, try again later',
+    });
   });
 });
 

@@ -129,6 +129,9 @@ describe('completionRequestSchema', () => {
   test('fails when the answer would not have the shape asked for: n other than 1, tools', () => {
     expect(refusal({ messages: [user], n: 2 })).toBe('n must be 1: one choice per request');
     expect(refusal({ messages: [user], tools: [{ type: 'function' }] })).toBe('tools are not supported by this gateway');
+    // Not an array at all: the same one message, not "must be an array" beside it.
+    expect(refusal({ messages: [user], tools: 'x' })).toBe('tools are not supported by this gateway');
+    expect(refusal({ messages: [user], tools: { type: 'function' } })).toBe('tools are not supported by this gateway');
   });
 });
 
@@ -389,6 +392,16 @@ describe('completionChunks', () => {
       chunk({}, 'content_filter'),
       'data: [DONE]\n\n',
     ]);
+  });
+  test('events that end with no finish reason throw a 502 after the text sent, never [DONE] (as completion() answers 502)', async () => {
+    const out: string[] = [];
+    const stream = completionChunks(events({ type: 'delta', text: 'Hel' }), META, true, () => out.push('onDone'));
+    await expect(
+      (async () => {
+        for await (const s of stream) out.push(s);
+      })(),
+    ).rejects.toMatchObject({ statusCode: 502, message: 'The model returned a malformed answer' });
+    expect(out).toEqual([chunk({ role: 'assistant', content: '' }, null), chunk({ content: 'Hel' }, null)]);
   });
 });
 
