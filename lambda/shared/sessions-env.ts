@@ -21,9 +21,9 @@ export function feedbackSettings(env: StoreEnv): FeedbackSettings {
   return { windowDays: required(env, 'FEEDBACK_WINDOW_DAYS'), retentionDays: required(env, 'FEEDBACK_RETENTION_DAYS') };
 }
 
-/** A missing setting is a deployment bug: the cold start fails naming it, like readEnv. */
+/** A missing setting is a deployment bug: the cold start fails naming it, as readEnv does. */
 function required(env: StoreEnv, key: keyof StoreEnv): number {
   const value = env[key];
-  if (value === undefined) throw new Error(`Function environment is invalid: ${key}`);
+  if (value === undefined) throw new Error(`Function environment is invalid: ${key} (not set)`);
   return value;
 }
