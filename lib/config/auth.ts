@@ -24,6 +24,21 @@ const RESERVED_PROVIDER_NAMES = ['cognito', 'google', 'facebook', 'signinwithapp
  */
 const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]{1,512}$/;
 
+/** What a config error prints instead of a `clientSecretArn` that is not a Secrets Manager ARN (it may be the secret itself). */
+export const NOT_SHOWN = '(not shown)';
+
+/**
+ * `value`, found under `key`, as a config error prints it (JSON), without client secrets: a
+ * `clientSecretArn` that is not a Secrets Manager ARN may be the client secret pasted in, so it is
+ * printed as NOT_SHOWN, alone or inside the provider or list that holds it. The message after it
+ * says what the key takes.
+ */
+export function shownValue(key: PropertyKey | undefined, value: unknown): string {
+  const hidden = (k: PropertyKey | undefined, v: unknown) => k === 'clientSecretArn' && !(typeof v === 'string' && SECRET_ARN_PATTERN.test(v));
+  if (hidden(key, value)) return NOT_SHOWN;
+  return JSON.stringify(value, (k: string, v: unknown) => (hidden(k, v) ? NOT_SHOWN : v));
+}
+
 export const IDENTITY_PROVIDER_TYPES = ['saml', 'oidc'] as const;
 
 const identityProviderSchema = z

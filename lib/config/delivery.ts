@@ -116,7 +116,8 @@ export const deliverySchema = z
           message: `is the name of stages.${first} already; stage names must be unique (case-insensitive)`,
         });
       } else seen.set(key, i);
-      if (stage.ground >= VPC_GROUND && !stage.availabilityZones) {
+      // A ground above MAX_GROUND is refused as such (zod runs this check after a failed .max()); no zones are asked for it.
+      if (stage.ground >= VPC_GROUND && stage.ground <= MAX_GROUND && !stage.availabilityZones) {
         ctx.addIssue({
           code: 'custom',
           path: ['stages', i, 'availabilityZones'],
