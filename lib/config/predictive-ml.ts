@@ -34,12 +34,17 @@ export const predictiveMlSchema = z.strictObject({
   dataCapturePercent: int(1, 100).default(100).describe('Share of requests captured to S3 (instance endpoints; Serverless Inference has no data capture).'),
   trainingInstanceType: instanceType().default('ml.m5.large').describe('SageMaker instance type of the training job.'),
   maxTrainingMinutes: int(5, 1_440).default(30).describe('Longest a training job may run.'),
-  /** EventBridge schedule that starts the pipeline, e.g. `rate(7 days)`. @default on demand only */
+  /**
+   * EventBridge schedule that starts the pipeline, e.g. `rate(7 days)`. EventBridge refuses at deploy
+   * a rate whose unit is plural for 1 or singular above 1, a rate of 0, and a cron expression without
+   * its six fields (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html).
+   * @default on demand only
+   */
   schedule: z
     .string()
     .regex(
-      /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^()]+\))$/,
-      'must be an EventBridge schedule expression: rate(<n> <unit>) or cron(<6 fields>)',
+      /^(rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)|cron\([^()\s]+( [^()\s]+){5}\))$/,
+      'must be an EventBridge schedule expression: rate(1 <unit>), rate(<n above 1> <units>) or cron(<6 fields>)',
     )
     .optional()
     .describe('EventBridge schedule that starts the training pipeline: `rate(<n> <unit>)` or `cron(<6 fields>)`, e.g. `rate(7 days)`. Unset: on demand only.'),
