@@ -153,7 +153,10 @@ export class FeedbackStore {
             UpdateExpression:
               'SET rating = :rating, ratedAt = :ratedAt, revision = :revision, expiresAt = :expiresAt, writeId = :writeId ' +
               (comment === undefined ? 'REMOVE #comment' : ', #comment = :comment'),
-            ConditionExpression: item.revision === undefined ? 'attribute_not_exists(revision)' : 'revision = :previous',
+            // UpdateItem adds an item that does not exist (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html):
+            // the first rating also requires the answer to still exist, or one deleted since the read
+            // (its expiry passed) would come back as a rating with no owner.
+            ConditionExpression: item.revision === undefined ? 'attribute_exists(requestId) AND attribute_not_exists(revision)' : 'revision = :previous',
             ExpressionAttributeNames: { '#comment': 'comment' },
             ExpressionAttributeValues: {
               ':rating': rating,
