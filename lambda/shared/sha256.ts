@@ -9,11 +9,11 @@ export class NodeSha256 {
   private readonly hash: Hash | Hmac;
 
   constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
   }
 
   public update(data: SourceData): void {
-    this.hash.update(toBuffer(data));
+    this.hash.update(toBytes(data));
   }
 
   public async digest(): Promise<Uint8Array> {
@@ -21,8 +21,9 @@ export class NodeSha256 {
   }
 }
 
-function toBuffer(data: SourceData): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data as ArrayBuffer);
+/** node:crypto reads a string as UTF-8; bytes are passed as the view shows them (its offset and length only). */
+function toBytes(data: SourceData): string | Uint8Array {
+  if (typeof data === 'string') return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return new Uint8Array(data);
 }
