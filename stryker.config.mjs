@@ -43,6 +43,11 @@ const UNIT_TESTS = [
   'test/lambda/stream.test.ts',
   'test/lambda/guarded-chat.test.ts',
   'test/lambda/semantic-cache.test.ts',
+  'test/lambda/api.test.ts',
+  'test/lambda/env.test.ts',
+  'test/lambda/sessions-env.test.ts',
+  'test/lambda/json.test.ts',
+  'test/lambda/sha256.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -101,6 +106,11 @@ export default {
     'lib/checks/rules/lambda-vpc-eni-permissions.ts',
     'lib/checks/rules/sns-topic-policy-allows-publishers.ts',
     'lib/checks/service-publishers.ts',
+    'lambda/shared/api.ts',
+    'lambda/shared/env.ts',
+    'lambda/shared/sessions-env.ts',
+    'lambda/shared/json.ts',
+    'lambda/shared/sha256.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
