@@ -356,6 +356,8 @@ describe('converse: the answer', () => {
       { uri: 's3://docs/no-content.md', text: '' },
       { text: '' },
     ]);
+    // Alone, so that no empty citation before it hides one it would add.
+    expect((await turnOf([cited({}, { retrievedReferences: [] }), { chunk: { attribution: {} } }])).answer.citations).toEqual([]);
   });
 
   test('the first trace id of the traces is the trace id, else the InvokeAgent request id', async () => {
@@ -461,7 +463,12 @@ describe('converse: token usage', () => {
   });
 
   test('a turn whose traces report no tokens has no usage', async () => {
-    const turn = await turnOf([trace({ orchestrationTrace: { rationale: { text: 'x' } } }), text('ok')]);
+    const turn = await turnOf([
+      trace({ orchestrationTrace: { rationale: { text: 'x' } } }),
+      trace({ orchestrationTrace: { modelInvocationOutput: { rawResponse: { content: '...' } } } }),
+      trace({ postProcessingTrace: { modelInvocationOutput: { metadata: { usage: null } } } }),
+      text('ok'),
+    ]);
     expect(turn).not.toHaveProperty('usage');
   });
 });
