@@ -30,11 +30,13 @@ export const NOT_SHOWN = '(not shown)';
 /**
  * `value`, found under `key`, as a config error prints it (JSON), without client secrets: a
  * `clientSecretArn` that is not a Secrets Manager ARN may be the client secret pasted in, so it is
- * printed as NOT_SHOWN, alone or inside the provider or list that holds it. The message after it
- * says what the key takes.
+ * printed as NOT_SHOWN, alone or inside the provider or list that holds it; so is a string naming
+ * `clientSecretArn` (JSON text given where a list or an object belongs, or that is not JSON). The
+ * message after it says what the key takes.
  */
 export function shownValue(key: PropertyKey | undefined, value: unknown): string {
-  const hidden = (k: PropertyKey | undefined, v: unknown) => k === 'clientSecretArn' && !(typeof v === 'string' && SECRET_ARN_PATTERN.test(v));
+  const hidden = (k: PropertyKey | undefined, v: unknown) =>
+    typeof v === 'string' ? v.includes('clientSecretArn') || (k === 'clientSecretArn' && !SECRET_ARN_PATTERN.test(v)) : k === 'clientSecretArn';
   if (hidden(key, value)) return NOT_SHOWN;
   return JSON.stringify(value, (k: string, v: unknown) => (hidden(k, v) ? NOT_SHOWN : v));
 }

@@ -10,16 +10,19 @@ import { loadConfig } from '../../lib/config/schema';
 const tenant = (name: string) => ({ name, tier: 'basic', quotaPerDay: 1, rateLimit: 1, burstLimit: 1 });
 const TENANTS = [tenant('acme'), tenant('globex')];
 
-/** The lines of the ConfigError that loadConfig throws for this `auth` section (tenants acme and globex). */
-function problems(auth: Record<string, unknown>): string[] {
+/** The lines of the ConfigError that loadConfig throws for this context (tenants acme and globex). */
+function contextProblems(context: Record<string, unknown>): string[] {
   try {
-    loadConfig({ tenants: TENANTS, auth });
+    loadConfig({ tenants: TENANTS, ...context });
   } catch (error) {
     if (error instanceof ConfigError) return error.message.split('\n  - ').slice(1);
     throw error;
   }
-  throw new Error(`expected a ConfigError for ${JSON.stringify(auth)}`);
+  throw new Error(`expected a ConfigError for ${JSON.stringify(context)}`);
 }
+
+/** The lines of the ConfigError that loadConfig throws for this `auth` section. */
+const problems = (auth: Record<string, unknown>) => contextProblems({ auth });
 
 const load = (auth: Record<string, unknown>) => loadConfig({ tenants: TENANTS, auth }).auth;
 
@@ -218,12 +221,15 @@ describe('identity providers', () => {
       ]);
     });
 
-    test.each(['http://login.example.com/metadata.xml', 'ftp://login.example.com/metadata.xml', 'login.example.com/metadata.xml', 'xhttps://a.example.com'])(
-      'refuses the metadata URL %j',
-      (url) => {
-        expect(providerProblems({ ...SAML, metadataUrl: url })).toEqual([`${at('metadataUrl')} = ${JSON.stringify(url)}: must be an https URL`]);
-      },
-    );
+    test.each([
+      'http://login.example.com/metadata.xml',
+      'ftp://login.example.com/metadata.xml',
+      'httpsx://login.example.com/metadata.xml',
+      'login.example.com/metadata.xml',
+      'xhttps://a.example.com',
+    ])('refuses the metadata URL %j', (url) => {
+      expect(providerProblems({ ...SAML, metadataUrl: url })).toEqual([`${at('metadataUrl')} = ${JSON.stringify(url)}: must be an https URL`]);
+    });
 
     test('the metadata document: the XML itself, at most 128 KiB', () => {
       const { metadataUrl: _url, ...inline } = SAML;
@@ -263,9 +269,12 @@ describe('identity providers', () => {
       ]);
     });
 
-    test.each(['http://acme.okta.com', 'acme.okta.com', 'wss://acme.okta.com'])('refuses the issuer %j', (issuer) => {
-      expect(providerProblems({ ...OIDC, issuer })).toEqual([`${at('issuer')} = ${JSON.stringify(issuer)}: must be the https URL of the OIDC issuer`]);
-    });
+    test.each(['http://acme.okta.com', 'acme.okta.com', 'wss://acme.okta.com', 'https2://acme.okta.com', 'xhttps://acme.okta.com'])(
+      'refuses the issuer %j',
+      (issuer) => {
+        expect(providerProblems({ ...OIDC, issuer })).toEqual([`${at('issuer')} = ${JSON.stringify(issuer)}: must be the https URL of the OIDC issuer`]);
+      },
+    );
 
     test('the client id: 1-256 characters without spaces', () => {
       expect(load({ identityProviders: [{ ...OIDC, clientId: 'c'.repeat(256) }] }).identityProviders[0].clientId).toBe('c'.repeat(256));
@@ -371,7 +380,8 @@ describe('a client secret pasted where its ARN belongs is never printed', () => 
   const SECRET = 'Sup3r-S3cret_client~value';
 
   test('alone: the key is shown, the value is not', () => {
-    expect(shownValue('clientSecretArn', SECRET)).toBe(NOT_SHOWN);
+    expect(shownValue('clientSecretArn', SECRET)).toBe('(not shown)');
+    expect(NOT_SHOWN).toBe('(not shown)');
     expect(shownValue('clientSecretArn', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:')).toBe(NOT_SHOWN);
     expect(shownValue('clientSecretArn', 123456)).toBe(NOT_SHOWN);
   });
@@ -383,6 +393,13 @@ describe('a client secret pasted where its ARN belongs is never printed', () => 
     expect(shownValue('auth', { identityProviders: [{ clientSecretArn: { value: SECRET } }] })).toBe(
       `{"identityProviders":[{"clientSecretArn":"${NOT_SHOWN}"}]}`,
     );
+  });
+
+  test('nor inside JSON text: given where a list belongs, or not JSON at all', () => {
+    const text = JSON.stringify([{ ...OIDC, clientSecretArn: SECRET }]);
+    expect(shownValue('identityProviders', text)).toBe(NOT_SHOWN);
+    expect(shownValue('identityProviders', text.slice(0, -2))).toBe(NOT_SHOWN);
+    expect(shownValue('auth', { identityProviders: text })).toBe(`{"identityProviders":"${NOT_SHOWN}"}`);
   });
 
   test('a Secrets Manager ARN, and every other value, are printed as JSON', () => {
