@@ -1,45 +1,17 @@
 import { bucketKey, entryKey } from '../../lambda/shared/cache/keys';
 import { maxHammingFor } from '../../lambda/shared/cache/lsh';
 import { SEMANTIC_DEFAULTS, SemanticCache, type SemanticCacheSettings, unitVector } from '../../lambda/shared/cache/semantic-cache';
-import type { CacheStore } from '../../lambda/shared/cache/store';
 import * as z from 'zod/mini';
 import { parseJson } from '../support/json';
+import { InMemoryCacheStore as InMemoryStore } from '../support/memory-cache-store';
 
 const Entry = z.object({ v: z.string(), a: z.unknown() });
 
 /**
  * The semantic cache (lambda/shared/cache/semantic-cache.ts) through its store port: an in-memory
- * CacheStore that records every call. What is stored for an answer, which candidates a lookup
+ * CacheStore that records every call (test/support/memory-cache-store.ts). What is stored for an answer, which candidates a lookup
  * fetches, and which stored answer it serves.
  */
-
-class InMemoryStore implements CacheStore {
-  readonly values = new Map<string, string>();
-  readonly lists = new Map<string, string[]>();
-  readonly calls: { op: string; args: unknown[] }[] = [];
-
-  get(key: string) {
-    return Promise.resolve(this.values.get(key) ?? null);
-  }
-  set(key: string, value: string) {
-    this.values.set(key, value);
-    return Promise.resolve();
-  }
-  getMany(keys: readonly string[]) {
-    this.calls.push({ op: 'getMany', args: [[...keys]] });
-    return Promise.resolve(keys.map((k) => this.values.get(k) ?? null));
-  }
-  readLists(keys: readonly string[], count: number) {
-    this.calls.push({ op: 'readLists', args: [[...keys], count] });
-    return Promise.resolve(keys.map((k) => (this.lists.get(k) ?? []).slice(0, count)));
-  }
-  putBounded(entry: { key: string; value: string }, lists: readonly string[], member: string, maxPerList: number, ttlSeconds: number) {
-    this.calls.push({ op: 'putBounded', args: [entry, [...lists], member, maxPerList, ttlSeconds] });
-    this.values.set(entry.key, entry.value);
-    for (const list of lists) this.lists.set(list, [member, ...(this.lists.get(list) ?? []).filter((m) => m !== member)].slice(0, maxPerList));
-    return Promise.resolve();
-  }
-}
 
 const SETTINGS: SemanticCacheSettings = {
   dimensions: 8,
