@@ -120,3 +120,17 @@ test('a load that fails again is tried again by every call, one load per call', 
   expect(loads).toBe(2);
   await expect(store.getMany(['genai:a'])).rejects.toThrow('load 3 failed');
 });
+
+test('a load that throws before returning a promise fails like one that rejects: ready() resolves, the call fails, the next loads again', async () => {
+  const inner = new InMemoryCacheStore();
+  let loads = 0;
+  const store = new DeferredStore(() => {
+    if (++loads <= 2) throw new Error(`load ${loads} threw`);
+    return Promise.resolve(inner);
+  });
+  await expect(store.ready()).resolves.toBeUndefined();
+  await expect(store.get('genai:a')).rejects.toThrow('load 2 threw');
+  await store.set('genai:a', '1', 60);
+  expect(loads).toBe(3);
+  expect(inner.values.get('genai:a')).toBe('1');
+});

@@ -314,6 +314,21 @@ describe('ResponseCache: fails open', () => {
     expect(failures).toEqual([{ operation: 'semantic-lookup', reason: 'error', error: down }]);
   });
 
+  test('a store that loads on first use and whose load throws (DeferredStore) is a degraded miss, not a failed request', async () => {
+    const failure = new Error('cannot load the client');
+    const store = new DeferredStore(() => {
+      throw failure;
+    });
+    const failures: CacheFailure[] = [];
+    const cache = new ResponseCache<Answer>({ ttlSeconds: 60 }, { store, onCacheError: (f) => failures.push(f) });
+    expect(await cache.lookup(SCOPE, QUESTION)).toStrictEqual({ source: 'none', degraded: true });
+    expect(await cache.store(SCOPE, QUESTION, PARIS, CLEAN)).toStrictEqual({ exact: false, semantic: false });
+    expect(failures).toEqual([
+      { operation: 'exact-lookup', reason: 'error', error: failure },
+      { operation: 'exact-store', reason: 'error', error: failure },
+    ]);
+  });
+
   test('a failing exact store still stores the semantic entry, and the other way round', async () => {
     const down = new Error('OOM');
     const first = semanticSetup();

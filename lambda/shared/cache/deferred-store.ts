@@ -45,7 +45,9 @@ export class DeferredStore implements CacheStore {
   }
 
   private store(): Promise<CacheStore> {
-    return (this.loading ??= this.load().catch((error: unknown) => {
+    // Called from an async function, a `load` that throws before returning a promise rejects like
+    // one that fails later: `ready()` must never reject, and the next call must load again.
+    return (this.loading ??= (async () => this.load())().catch((error: unknown) => {
       this.loading = undefined;
       throw error;
     }));
