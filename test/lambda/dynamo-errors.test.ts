@@ -69,11 +69,17 @@ describe('createDynamoDb', () => {
     }
   });
 
-  test('an item written with undefined attributes is sent without them', async () => {
+  test('an item holding undefined values, in nested maps and lists too, is sent without them', async () => {
     const documents = createDynamoDb();
     const sent = answeringHttp(documents, () => ({ status: 200, body: {} }));
-    await documents.send(new PutCommand({ TableName: TABLE, Item: { pk: 'a', title: undefined, turns: 2 } }));
-    expect(parseJson(jsonObject, sent[0]!.body)).toEqual({ TableName: TABLE, Item: { pk: { S: 'a' }, turns: { N: '2' } } });
+    const turn = { role: 'user', text: 'Hi', citations: undefined };
+    await documents.send(
+      new PutCommand({ TableName: TABLE, Item: { pk: 'a', title: undefined, turns: [turn, undefined], meta: { tenant: undefined, n: 2 } } }),
+    );
+    expect(parseJson(jsonObject, sent[0]!.body)).toEqual({
+      TableName: TABLE,
+      Item: { pk: { S: 'a' }, turns: { L: [{ M: { role: { S: 'user' }, text: { S: 'Hi' } } }] }, meta: { M: { n: { N: '2' } } } },
+    });
     expect(sent[0]).toMatchObject({ method: 'POST', hostname: 'dynamodb.us-east-1.amazonaws.com', headers: { 'x-amz-target': 'DynamoDB_20120810.PutItem' } });
   });
 });
