@@ -96,6 +96,12 @@ export interface AgentTurn {
 
 const INVOCATION_ID = /^[A-Za-z0-9-]{1,100}$/;
 const MAX_ANSWER_CHARS = 100_000;
+
+/** The answer cut at MAX_ANSWER_CHARS UTF-16 units, never between the two halves of a character (an emoji). */
+function cutAnswer(answer: string): string {
+  const cut = answer.slice(0, MAX_ANSWER_CHARS);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
 const MAX_CITATIONS = 20;
 const MAX_CITATION_CHARS = 1_000;
 const MAX_ACTIONS = 50;
@@ -213,7 +219,7 @@ async function collect(events: AsyncIterable<AgentEvent>, requestId: string | un
   }
   answer += decoder.decode();
   return {
-    answer: answer.slice(0, MAX_ANSWER_CHARS),
+    answer: cutAnswer(answer),
     citations,
     ...((traceId ?? requestId) ? { traceId: traceId ?? requestId } : {}),
     actions,

@@ -25,8 +25,11 @@ function describe(issue: z.core.$ZodIssue): string {
       return `${field} must be at most ${issue.maximum}${unit(issue.origin)}`;
     case 'too_small':
       return `${field} must be at least ${issue.minimum}${unit(issue.origin)}`;
-    case 'unrecognized_keys':
-      return `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.slice(0, 5).map(clip).join(', ')}`;
+    case 'unrecognized_keys': {
+      // Inside a nested object, say which one holds the field ("confirm has unknown field: ...").
+      const where = issue.path.length ? `${field} has ` : '';
+      return `${where}unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.slice(0, 5).map(clip).join(', ')}`;
+    }
     case 'invalid_value':
       return `${field} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_key':

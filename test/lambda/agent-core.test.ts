@@ -186,7 +186,7 @@ describe('parseAgentRequest: the answer to a confirmation', () => {
       'confirm.function must be one of "create_support_ticket", "refund_order"',
     );
     expect(refusedRequest({ sessionId: 's', confirm: { ...confirm, confirmed: 'yes' } })).toBe('confirm.confirmed must be a boolean');
-    expect(refusedRequest({ sessionId: 's', confirm: { ...confirm, extra: 1 } })).toBe('unknown field: "extra"');
+    expect(refusedRequest({ sessionId: 's', confirm: { ...confirm, extra: 1 } })).toBe('confirm has unknown field: "extra"');
     expect(refusedRequest({ sessionId: 's', confirm: null })).toBe('confirm must be an object');
   });
 
@@ -312,6 +312,11 @@ describe('converse: the answer', () => {
     expect(long.answer.answer).toBe('a'.repeat(60_000) + 'b'.repeat(40_000));
     const exact = await turnOf([text('a'.repeat(99_999)), text('b'), text('c')]);
     expect(exact.answer.answer).toBe('a'.repeat(99_999) + 'b');
+    // An emoji is two UTF-16 units: one across the limit is left out whole, not cut in half.
+    const emoji = await turnOf([text('a'.repeat(99_999) + '😀' + 'b')]);
+    expect(emoji.answer.answer).toBe('a'.repeat(99_999));
+    const fits = await turnOf([text('a'.repeat(99_998) + '😀' + 'b')]);
+    expect(fits.answer.answer).toBe('a'.repeat(99_998) + '😀');
   });
 
   test('the citations of the knowledge base, each once, text cut at 1,000 characters, at most 20', async () => {

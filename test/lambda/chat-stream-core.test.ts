@@ -63,7 +63,7 @@ describe('chatRequestSchema', () => {
   test('fails when a message has another role, a missing content or an unknown field', () => {
     expect(refusal({ messages: [{ role: 'system', content: 'x' }] })).toBe('messages.0.role must be one of "user", "assistant"');
     expect(refusal({ messages: [user('hi'), { role: 'assistant' }, user('x')] })).toBe('messages.1.content is required');
-    expect(refusal({ messages: [{ ...user('hi'), name: 'bob' }] })).toBe('unknown field: "name"');
+    expect(refusal({ messages: [{ ...user('hi'), name: 'bob' }] })).toBe('messages.0 has unknown field: "name"');
     expect(refusal({ messages: [null] })).toBe('messages.0 must be an object');
   });
 

@@ -96,6 +96,12 @@ describe('parseRequest: each kind of problem', () => {
     ])('%j → %s', (value, message) => {
       expect(refusal(strict, value)).toBe(message);
     });
+
+    test('inside a nested object, the message names the object that holds the field', () => {
+      const nested = z.strictObject({ outer: z.strictObject({ list: z.array(strict) }) });
+      expect(refusal(nested, { outer: { list: [{ b: 1 }] } })).toBe('outer.list.0 has unknown field: "b"');
+      expect(refusal(nested, { outer: { list: [], b: 1, c: 2 } })).toBe('outer has unknown fields: "b", "c"');
+    });
   });
 
   describe('keys and elements: the inner problem’s own message, else "is invalid"', () => {
