@@ -48,6 +48,7 @@ const UNIT_TESTS = [
   'test/lambda/sessions-env.test.ts',
   'test/lambda/json.test.ts',
   'test/lambda/sha256.test.ts',
+  'test/lambda/agent-core.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -111,6 +112,7 @@ export default {
     'lambda/shared/sessions-env.ts',
     'lambda/shared/json.ts',
     'lambda/shared/sha256.ts',
+    'lambda/agent/core.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
