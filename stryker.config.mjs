@@ -49,6 +49,11 @@ const UNIT_TESTS = [
   'test/lambda/json.test.ts',
   'test/lambda/sha256.test.ts',
   'test/lambda/agent-core.test.ts',
+  'test/lambda/bedrock-adapter.test.ts',
+  'test/lambda/bedrock-agent-adapter.test.ts',
+  'test/lambda/sagemaker-adapter.test.ts',
+  'test/lambda/dynamo-errors.test.ts',
+  'test/lambda/titan-embeddings.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -113,6 +118,12 @@ export default {
     'lambda/shared/json.ts',
     'lambda/shared/sha256.ts',
     'lambda/agent/core.ts',
+    'lambda/shared/bedrock.ts',
+    'lambda/shared/bedrock-agent.ts',
+    'lambda/shared/bedrock-agent-runtime.ts',
+    'lambda/shared/sagemaker.ts',
+    'lambda/shared/dynamo.ts',
+    'lambda/shared/cache/titan-embeddings.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
