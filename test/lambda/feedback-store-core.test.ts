@@ -381,4 +381,12 @@ describe('rate', () => {
     expect(await stored()).not.toHaveProperty('rating');
     expect(await failure(storeFor().rate('r1', ALICE, 'up', undefined, controller.signal))).toBe('503 Feedback is unavailable; try again later');
   });
+
+  test('an aborted rating reads nothing: it fails the same whether or not there would be anything to write', async () => {
+    await storeFor().recordAnswer(ANSWER);
+    await rateAt(T0, 'up');
+    const aborted = AbortSignal.abort();
+    expect(await failure(storeFor().rate('r1', ALICE, 'up', undefined, aborted))).toBe('503 Feedback is unavailable; try again later');
+    expect(await failure(storeFor().rate('r2', ALICE, 'up', undefined, aborted))).toBe('503 Feedback is unavailable; try again later');
+  });
 });

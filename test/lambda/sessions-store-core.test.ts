@@ -200,6 +200,24 @@ describe('append and read', () => {
     expect(asked((await storeFor().read('s1', ALICE)).turns)).toEqual(['q40']);
   });
 
+  test('reads sessions in the stored layout the module documents, which outlives a deploy: no tenant is "-"', async () => {
+    const put = (Item: Record<string, unknown>) => mem.direct.send(new PutCommand({ TableName: TABLE, Item }));
+    const expiresAt = T0 / 1000 + DAY / 1000;
+    await put({ sessionId: 's1', sk: 'SESSION', owner: 'alice', tenant: '-', createdAt: iso(T0), updatedAt: iso(T0), expiresAt });
+    await put({ sessionId: 's1', sk: 'TURN#0000000000999#z', requestId: 'z', user: 'q1', assistant: 'a1', model: 'm', createdAt: iso(T0), expiresAt });
+    await put({ sessionId: 's1', sk: 'TURN#0000000001000#y', requestId: 'y', user: 'q2', assistant: 'a2', model: 'm', createdAt: iso(T0), expiresAt });
+    expect(asked((await storeFor().read('s1', ALICE)).turns)).toEqual(['q1', 'q2']);
+    expect(questions(await storeFor().history('s1', ALICE, { requestId: 'x', receivedAtMs: 1_000 }))).toEqual(['q1']);
+    await storeFor().append('s1', ALICE, { requestId: 'x', receivedAtMs: 1_001 }, 'q3', 'a3', 'm');
+    expect((await mem.direct.send(new GetCommand({ TableName: TABLE, Key: { sessionId: 's1', sk: 'TURN#0000000001001#x' } }))).Item).toMatchObject({
+      user: 'q3',
+    });
+    expect((await mem.direct.send(new GetCommand({ TableName: TABLE, Key: { sessionId: 's1', sk: 'SESSION' } }))).Item).toMatchObject({
+      owner: 'alice',
+      tenant: '-',
+    });
+  });
+
   test('reads are strongly consistent: a follow-up sent right after an answer must see that answer', async () => {
     await conversation(1);
     await storeFor().read('s1', ALICE);
@@ -321,12 +339,16 @@ describe('store failures', () => {
 
   test('an aborted request stores nothing and reads nothing', async () => {
     await conversation(1);
+    const before = await storeFor().read('s1', ALICE);
+    mem.requests.length = 0;
     const signal = AbortSignal.abort();
+    clock = T0 + DAY;
     expect(await failure(storeFor().append('s1', ALICE, turn(2), 'q2', 'a2', 'm', signal))).toBe(UNAVAILABLE);
     expect(await failure(storeFor().read('s1', ALICE, signal))).toBe(UNAVAILABLE);
     expect(await failure(storeFor().history('s1', ALICE, turn(3), signal))).toBe(UNAVAILABLE);
     expect(await failure(storeFor({ historyTurns: 0 }).history('s1', ALICE, turn(3), signal))).toBe(UNAVAILABLE);
-    expect(asked((await storeFor().read('s1', ALICE)).turns)).toEqual(['q1']);
+    expect(mem.requests).toEqual([]);
+    expect(await storeFor().read('s1', ALICE)).toStrictEqual(before);
   });
 
   test('aborted between the session write and the turn write, no turn is stored', async () => {
