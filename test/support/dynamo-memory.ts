@@ -40,8 +40,10 @@ function action(operation: string): Action {
  * ConditionalCheckFailedException). Fast and deterministic enough to run for every mutant, and not
  * written alongside the code under test, so it does not share that code's reading of DynamoDB.
  *
- * What it lacks, as dynalite does: transactions, TTL expiry. Faults and races are injected by
- * wrapping `doc.send` (see `MemoryDynamoDb.intercept`).
+ * What it lacks, as dynalite does: transactions, TTL expiry, eventually consistent reads (every
+ * read sees the last write). Faults and races are injected by wrapping `doc.send` (`intercept`).
+ * It reaches into dynalite's modules (`db`, `validations`, `actions/*`), which are not a public
+ * API: package.json pins dynalite to one exact version.
  */
 export interface MemoryDynamoDb {
   /** A document client configured as `lambda/shared/dynamo.ts` configures the functions' one (`removeUndefinedValues`). */
