@@ -186,6 +186,17 @@ describe('identity providers', () => {
       ]);
     });
 
+    test('names that differ beyond case are no repeat, even where upper case would make them one (ß, SS)', () => {
+      expect(
+        problems({
+          identityProviders: [
+            { ...SAML, name: 'STRASSE' },
+            { ...OIDC, name: 'Straße' },
+          ],
+        }),
+      ).toEqual(['auth.identityProviders.1.name = "Straße": must be 3-32 letters, digits, dots or hyphens, starting and ending with a letter or digit']);
+    });
+
     test('unique among the providers, case-insensitive', () => {
       expect(problems({ identityProviders: [SAML, { ...OIDC, name: 'Okta' }, { ...SAML, name: 'ENTRA' }, { ...OIDC, name: 'okta' }] })).toEqual([
         'auth.identityProviders.2.name = "ENTRA": must be unique among the identity providers (case-insensitive)',

@@ -185,6 +185,17 @@ describe('stages', () => {
     ]);
   });
 
+  test('names that differ beyond case are no repeat, even where upper case would make them one (ß, SS)', () => {
+    expect(
+      problems(
+        section([
+          { ...DEV, name: 'STRASSE' },
+          { ...PROD, name: 'Straße' },
+        ]),
+      ),
+    ).toEqual(['delivery.stages.1.name = "Straße": must start with a letter and hold at most 64 letters, digits or hyphens']);
+  });
+
   test('grounds 0 to 4 need no Availability Zones, and may name them', () => {
     for (const ground of [0, 1, 2, 3, 4]) expect(load(section([{ ...DEV, ground }]))?.stages[0].ground).toBe(ground);
     expect(load(section([{ ...DEV, ground: 4, availabilityZones: ['eu-west-1a', 'eu-west-1b'] }]))?.stages[0].availabilityZones).toEqual([
