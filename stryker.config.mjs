@@ -54,6 +54,9 @@ const UNIT_TESTS = [
   'test/lambda/sagemaker-adapter.test.ts',
   'test/lambda/dynamo-errors.test.ts',
   'test/lambda/titan-embeddings.test.ts',
+  'test/config/models.test.ts',
+  'test/config/models-config.test.ts',
+  'test/config/sections-config.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -124,6 +127,11 @@ export default {
     'lambda/shared/sagemaker.ts',
     'lambda/shared/dynamo.ts',
     'lambda/shared/cache/titan-embeddings.ts',
+    'lib/config/models.ts',
+    'lib/config/agent.ts',
+    'lib/config/sessions.ts',
+    'lib/config/operations.ts',
+    'lib/config/predictive-ml.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
