@@ -57,6 +57,10 @@ const UNIT_TESTS = [
   'test/config/models.test.ts',
   'test/config/models-config.test.ts',
   'test/config/sections-config.test.ts',
+  'test/lambda/response-cache.test.ts',
+  'test/lambda/exact-cache.test.ts',
+  'test/lambda/deferred-store.test.ts',
+  'test/lambda/hashed-embeddings.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -132,6 +136,10 @@ export default {
     'lib/config/sessions.ts',
     'lib/config/operations.ts',
     'lib/config/predictive-ml.ts',
+    'lambda/shared/cache/cache.ts',
+    'lambda/shared/cache/exact-cache.ts',
+    'lambda/shared/cache/deferred-store.ts',
+    'lambda/shared/cache/hashed-embeddings.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
