@@ -336,4 +336,14 @@ describe('transport', () => {
     expect(await within(5_000, outcome(w.get('genai:k')))).toBe('failed');
     expect(causes(loggedIn)).toMatch(/NOPERM/);
   });
+
+  test('cluster: the slot map must come within connectTimeoutMs (a paused server; a generous bound over 100 ms)', async () => {
+    const s = store({ cluster: true, connectTimeoutMs: 100 });
+    server.pause();
+    try {
+      expect(await within(600, outcome(s.get('genai:k')))).toBe('failed');
+    } finally {
+      server.resume();
+    }
+  });
 });
