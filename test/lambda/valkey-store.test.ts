@@ -203,6 +203,21 @@ describe('connection', () => {
     expect(s.client.status).not.toBe('ready');
   });
 
+  test('quit twice, then used again: after a drop the store still reconnects in the background', async () => {
+    await user('twice', 'pw');
+    const s = store({ credentials: { username: 'twice', password: async () => 'pw' } });
+    await s.set('genai:k', 'v', 60);
+    await s.quit();
+    await eventually(async () => s.client.status === 'end');
+    await s.quit();
+    expect(await s.get('genai:k')).toBe('v');
+    let reconnecting = 0;
+    s.client.on('reconnecting', () => reconnecting++);
+    await server.command('CLIENT', 'KILL', 'USER', 'twice');
+    await eventually(async () => reconnecting > 0, 3_000);
+    await eventually(async () => (await s.get('genai:k').catch(() => undefined)) === 'v');
+  });
+
   test('while the server is unreachable, reconnects after 100 ms, then twice as long each time, up to maxReconnectDelayMs', async () => {
     const s = store({ port: await closedPort(), maxReconnectDelayMs: 300 });
     const delays: number[] = [];
