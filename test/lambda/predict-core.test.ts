@@ -73,7 +73,7 @@ describe('predictRequestSchema', () => {
   });
 
   test('fails when a feature or a field is unknown', () => {
-    expect(refusal({ ...VALID, income: 3 })).toBe('unknown field: "income"');
+    expect(refusal({ ...VALID, income: 3 })).toBe('features has unknown field: "income"');
     expect(() => parseRequest(schema, { features: VALID, model: 'x' })).toThrow('unknown field: "model"');
     expect(() => parseRequest(schema, {})).toThrow('features is required');
   });
