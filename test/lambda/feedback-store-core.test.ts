@@ -22,7 +22,10 @@ beforeEach(async () => {
   mem = await memoryDynamoDb([FEEDBACK_TABLE(TABLE)]);
   clock = T0;
 });
-afterEach(() => jest.restoreAllMocks());
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await mem.idle();
+});
 
 const storeFor = (settings = SETTINGS) => new FeedbackStore(mem.doc, TABLE, settings, () => clock);
 /** Another writer on the same table, not intercepted. */

@@ -26,7 +26,10 @@ beforeEach(async () => {
   mem = await memoryDynamoDb([SESSIONS_TABLE(TABLE)]);
   clock = T0;
 });
-afterEach(() => jest.restoreAllMocks());
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await mem.idle();
+});
 
 const storeFor = (settings: Partial<SessionSettings> = {}) => new SessionStore(mem.doc, TABLE, { ...SETTINGS, ...settings }, () => clock);
 /** Turn n of a conversation: request `req-n`, received n seconds after T0. */

@@ -57,11 +57,17 @@ export interface MemoryDynamoDb {
   createTable(input: CreateTableCommandInput): Promise<void>;
   /** Every request `doc` sent to the engine, in order: operation name and the low-level JSON body. */
   readonly requests: { operation: string; body: Record<string, unknown> }[];
+  /**
+   * Resolves when the engine has answered every request sent: call it after each test (a call that
+   * failed early, e.g. one of two reads in `Promise.all`, leaves the other running past its test).
+   */
+  idle(): Promise<void>;
 }
 
 export async function memoryDynamoDb(tables: CreateTableCommandInput[] = []): Promise<MemoryDynamoDb> {
   const store = dynaliteDb.create({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const requests: MemoryDynamoDb['requests'] = [];
+  const inFlight = new Set<Promise<unknown>>();
   const client = (recorded: boolean) =>
     new DynamoDBClient({
       region: 'us-east-1',
@@ -75,7 +81,9 @@ export async function memoryDynamoDb(tables: CreateTableCommandInput[] = []): Pr
           const operation = (request.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
           const body = parseJson(jsonObject, typeof request.body === 'string' ? request.body : Buffer.from(request.body as Uint8Array).toString('utf8'));
           if (recorded) requests.push({ operation, body });
-          const { statusCode, reply } = await answer(store, operation, body);
+          const answering = answer(store, operation, body);
+          inFlight.add(answering);
+          const { statusCode, reply } = await answering.finally(() => inFlight.delete(answering));
           return {
             response: {
               statusCode,
@@ -99,7 +107,10 @@ export async function memoryDynamoDb(tables: CreateTableCommandInput[] = []): Pr
     await new Promise((resolve) => setTimeout(resolve, 1));
   };
   for (const table of tables) await createTable(table);
-  return { doc, direct, createTable, requests };
+  const idle = async () => {
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+  };
+  return { doc, direct, createTable, requests, idle };
 }
 
 /** The error the SDK throws for a failed call, named as DynamoDB names it (e.g. `ThrottlingException`). */
