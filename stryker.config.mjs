@@ -61,6 +61,8 @@ const UNIT_TESTS = [
   'test/lambda/exact-cache.test.ts',
   'test/lambda/deferred-store.test.ts',
   'test/lambda/hashed-embeddings.test.ts',
+  'test/checks/genai-blueprint-checks.test.ts',
+  'test/lambda/valkey-store.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -140,6 +142,8 @@ export default {
     'lambda/shared/cache/exact-cache.ts',
     'lambda/shared/cache/deferred-store.ts',
     'lambda/shared/cache/hashed-embeddings.ts',
+    'lib/checks/stale-acknowledgements.ts',
+    'lambda/shared/cache/valkey-store.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model

@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { ValkeyCacheStore, type ValkeyStoreOptions } from '../../lambda/shared/cache/valkey-store';
 import { type RedisServer, startRedisServer } from '../support/redis-server';
 
@@ -333,6 +334,21 @@ describe('transport', () => {
     // The handshake gets no answer from a plain server: the connect timeout ends it (a generous bound over 100 ms).
     const quiet = store({ tls: true, connectTimeoutMs: 100 });
     expect(await within(800, outcome(quiet.get('genai:k')))).toBe('failed');
+  });
+
+  test('tls: the host given is sent as the server name (SNI), which the certificate is checked against', async () => {
+    // A TLS server that records the name the client asks for and refuses the handshake: no certificate needed.
+    const names: string[] = [];
+    const tlsServer = tls.createServer({ SNICallback: (name, refuse) => (names.push(name), refuse(new Error('no certificate here'))) });
+    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+    try {
+      const s = store({ tls: true, host: 'localhost', port: (tlsServer.address() as net.AddressInfo).port });
+      expect(await within(5_000, outcome(s.get('genai:k')))).toBe('failed');
+      // Without servername, Node.js sends no SNI at all.
+      expect(names[0]).toBe('localhost');
+    } finally {
+      await new Promise((resolve) => tlsServer.close(resolve));
+    }
   });
 
   test('cluster: speaks the cluster protocol, which a plain server refuses (as the user given)', async () => {
