@@ -63,6 +63,8 @@ const UNIT_TESTS = [
   'test/lambda/hashed-embeddings.test.ts',
   'test/checks/genai-blueprint-checks.test.ts',
   'test/lambda/valkey-store.test.ts',
+  'test/lambda/feedback-store-core.test.ts',
+  'test/lambda/sessions-store-core.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -144,6 +146,8 @@ export default {
     'lambda/shared/cache/hashed-embeddings.ts',
     'lib/checks/stale-acknowledgements.ts',
     'lambda/shared/cache/valkey-store.ts',
+    'lambda/shared/feedback-store.ts',
+    'lambda/shared/sessions-store.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
