@@ -4,7 +4,7 @@ import { DEFAULT_BLOCKED_INPUT_MESSAGE, DEFAULT_BLOCKED_OUTPUT_MESSAGE, DEFAULT_
 import { DEFAULT_PROMPT, RESERVED_VARIABLES } from './prompts';
 import { agentSchema } from './agent';
 import { deliverySchema } from './delivery';
-import { authSchema, checkAuth } from './auth';
+import { NOT_SHOWN, authSchema, checkAuth, shownValue } from './auth';
 import { observabilitySchema, pipelineSchema } from './operations';
 import { predictiveMlSchema } from './predictive-ml';
 import { feedbackSchema, sessionsSchema } from './sessions';
@@ -583,7 +583,7 @@ export function loadConfig(context: Record<string, unknown>): BlueprintConfig {
     }
     const key = issue.path.join('.');
     const value = getPath(raw, issue.path);
-    lines.push(`${key} = ${value === undefined ? '(default)' : JSON.stringify(value)}: ${issue.message}`);
+    lines.push(`${key} = ${value === undefined ? '(default)' : shownValue(issue.path.at(-1), value)}: ${issue.message}`);
   }
   throw new ConfigError(lines);
 }
@@ -663,11 +663,10 @@ function coerce(key: string, value: unknown, kind: Kind | undefined): { value: u
       return { value: JSON.parse(text) };
     } catch (error) {
       const example = kind === 'array' ? '\'["...", ...]\'' : '\'{"key": ...}\'';
-      return {
-        error:
-          `${key} = ${JSON.stringify(value)}: is not valid JSON (${error instanceof Error ? error.message : String(error)}); ${key} takes a JSON ` +
-          `${kind}: -c ${key}=${example}`,
-      };
+      // JSON.parse's message quotes the text near the error: not when the text may hold a client secret.
+      const shown = shownValue(key.split('.').at(-1), value);
+      const why = shown === NOT_SHOWN ? '' : ` (${error instanceof Error ? error.message : String(error)})`;
+      return { error: `${key} = ${shown}: is not valid JSON${why}; ${key} takes a JSON ${kind}: -c ${key}=${example}` };
     }
   }
   if ((kind === 'boolean' || kind === undefined) && (text === 'true' || text === 'false')) return { value: text === 'true' };

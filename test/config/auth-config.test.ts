@@ -413,6 +413,27 @@ describe('a client secret pasted where its ARN belongs is never printed', () => 
     expect(shownValue('auth', { identityProviders: text })).toBe(`{"identityProviders":"${NOT_SHOWN}"}`);
   });
 
+  test('loadConfig refuses it naming the key and what the key takes, and prints no secret', () => {
+    const NOT_AN_ARN = 'must be the ARN of the Secrets Manager secret holding the client secret (arn:aws:secretsmanager:...), never the secret itself';
+    const pasted = { ...OIDC, clientSecretArn: SECRET };
+    expect(providerProblems(pasted)).toEqual([`${at('clientSecretArn')} = (not shown): ${NOT_AN_ARN}`]);
+    // A list refused whole (11 providers) does not print it either, nor does JSON text that is not a list, or not JSON.
+    const eleven = [pasted, ...Array.from({ length: 10 }, (_, i) => ({ ...SAML, name: `Idp${i}` }))];
+    expect(contextProblems({ 'auth.identityProviders': JSON.stringify(eleven) })).toEqual([
+      `auth.identityProviders = ${JSON.stringify([{ ...OIDC, clientSecretArn: NOT_SHOWN }, ...eleven.slice(1)])}: Too big: expected array to have <=10 items`,
+    ]);
+    const asText = problems({ identityProviders: JSON.stringify([pasted]) });
+    expect(asText[0]).toBe(`auth.identityProviders = ${NOT_SHOWN}: Invalid input: expected array, received string`);
+    expect(asText.join('\n')).not.toContain(SECRET);
+    const [unquoted] = contextProblems({ 'auth.identityProviders': `[{"clientSecretArn": ${SECRET}}]` });
+    expect(unquoted).toBe(
+      `auth.identityProviders = ${NOT_SHOWN}: is not valid JSON; auth.identityProviders takes a JSON array: -c auth.identityProviders='["...", ...]'`,
+    );
+    const [broken] = contextProblems({ 'auth.identityProviders': JSON.stringify([pasted]).slice(0, -1) });
+    expect(broken).toMatch(/^auth\.identityProviders = \(not shown\): is not valid JSON; auth\.identityProviders takes a JSON array/);
+    expect(broken).not.toContain(SECRET);
+  });
+
   test('a Secrets Manager ARN, and every other value, are printed as JSON', () => {
     expect(shownValue('clientSecretArn', SECRET_ARN)).toBe(JSON.stringify(SECRET_ARN));
     expect(shownValue('clientId', SECRET)).toBe(JSON.stringify(SECRET));
