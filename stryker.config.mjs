@@ -65,6 +65,9 @@ const UNIT_TESTS = [
   'test/lambda/valkey-store.test.ts',
   'test/lambda/feedback-store-core.test.ts',
   'test/lambda/sessions-store-core.test.ts',
+  'test/lambda/agent-actions-store.test.ts',
+  'test/config/auth-config.test.ts',
+  'test/config/delivery-config.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -148,6 +151,9 @@ export default {
     'lambda/shared/cache/valkey-store.ts',
     'lambda/shared/feedback-store.ts',
     'lambda/shared/sessions-store.ts',
+    'lambda/agent-actions/store.ts',
+    'lib/config/auth.ts',
+    'lib/config/delivery.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
