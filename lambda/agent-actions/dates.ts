@@ -103,9 +103,12 @@ function wallClock(instant: number, zone: string): LocalDateTime {
   };
 }
 
-/** UTC offset of `zone` at `instant`, in minutes. */
+/**
+ * UTC offset of `zone` at `instant`, in milliseconds (whole seconds): before standard time, zones kept local mean
+ * time, whose offsets have seconds (Europe/Paris +00:09:21 until 1911), so rounding to minutes would miss every reading.
+ */
 function offsetAt(instant: number, zone: string): number {
-  return Math.round((wallMs(wallClock(instant, zone)) - Math.floor(instant / 1000) * 1000) / MINUTE);
+  return wallMs(wallClock(instant, zone)) - Math.floor(instant / 1000) * 1000;
 }
 
 /**
@@ -120,10 +123,10 @@ export function toInstant(t: LocalDateTime, zone: string, field: string, shiftGa
   // At most one transition happens within a day either side, so the offsets a day before and a
   // day after are the only candidates.
   const candidates = [...new Set([offsetAt(wall - DAY, zone), offsetAt(wall + DAY, zone)])]
-    .map((offset) => wall - offset * MINUTE)
+    .map((offset) => wall - offset)
     .filter((instant) => wallMs(wallClock(instant, zone)) === wall)
     .sort((a, b) => a - b);
-  if (candidates.length === 0 && shiftGap) return wall - offsetAt(wall - DAY, zone) * MINUTE;
+  if (candidates.length === 0 && shiftGap) return wall - offsetAt(wall - DAY, zone);
   if (candidates.length === 0) throw new DateError(`${field} ${format(t)} does not exist in ${zone}: the clocks skip it (daylight saving time starts)`);
   return candidates[0];
 }
@@ -134,13 +137,14 @@ export function format(t: Pick<LocalDateTime, 'year' | 'month' | 'day' | 'hour' 
   return t.hasTime ? `${date}T${pad(t.hour)}:${pad(t.minute)}:${pad(t.second)}` : date;
 }
 
-/** `instant` as the wall clock of `zone` with its offset: `2024-03-10T03:30:00-04:00`. */
+/** `instant` as the wall clock of `zone` with its offset: `2024-03-10T03:30:00-04:00` (`+00:09:21` for an offset with seconds). */
 export function formatInZone(instant: number, zone: string): string {
   checkYear(instant);
-  const offset = offsetAt(instant, zone);
+  const offset = offsetAt(instant, zone) / 1000;
   const sign = offset < 0 ? '-' : '+';
   const abs = Math.abs(offset);
-  return `${format(wallClock(instant, zone))}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  const seconds = abs % 60;
+  return `${format(wallClock(instant, zone))}${sign}${pad(Math.floor(abs / 3600))}:${pad(Math.floor(abs / 60) % 60)}${seconds === 0 ? '' : `:${pad(seconds)}`}`;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
