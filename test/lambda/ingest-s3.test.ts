@@ -22,8 +22,11 @@ interface Received {
   readonly at: number;
 }
 
-/** One scripted answer: a status and body, `hang` (never answered) or `drop` (the connection is cut). */
-type Answer = { status: number; body?: string } | 'hang' | 'drop';
+/**
+ * One scripted answer: a status and body, `hang` (never answered), `drop` (the connection is cut) or
+ * `partial` (a 200 whose body is cut short).
+ */
+type Answer = { status: number; body?: string } | 'hang' | 'drop' | 'partial';
 
 let server: http.Server;
 let endpoint: string;
@@ -37,6 +40,10 @@ beforeAll(async () => {
       const answer = script.shift() ?? { status: 200 };
       if (answer === 'hang') return;
       if (answer === 'drop') return void req.socket.destroy();
+      if (answer === 'partial') {
+        res.writeHead(200, { 'content-length': '100' });
+        return void res.write('<Error>', () => setTimeout(() => req.socket.destroy(), 20));
+      }
       res.writeHead(answer.status, answer.body === undefined ? {} : { 'content-type': 'application/xml' });
       res.end(answer.body);
     });
@@ -234,6 +241,12 @@ describe('answers and retries', () => {
     expect(await rejection(bucket().put('k.json', '{}'))).toMatchObject({ name: 'HTTP 403' });
     script = [{ status: 403, body: `<Error>${' '.repeat(4_000)}<Code>AccessDenied</Code></Error>` }];
     expect(await rejection(bucket().put('k.json', '{}'))).toMatchObject({ name: 'AccessDenied' });
+    // The last character kept is the code's closing '>'.
+    const code = '<Code>AccessDenied</Code>';
+    script = [{ status: 403, body: `<Error>${' '.repeat(4_096 - '<Error>'.length - code.length)}${code}</Error>` }];
+    expect(await rejection(bucket().put('k.json', '{}'))).toMatchObject({ name: 'AccessDenied' });
+    script = [{ status: 403, body: `<Error>${' '.repeat(4_097 - '<Error>'.length - code.length)}${code}</Error>` }];
+    expect(await rejection(bucket().put('k.json', '{}'))).toMatchObject({ name: 'HTTP 403' });
   });
 
   test('a cut connection is retried; after maxAttempts the network error itself reaches the caller', async () => {
@@ -241,6 +254,16 @@ describe('answers and retries', () => {
     await expect(bucket({ maxAttempts: 2 }).put('k.json', '{}')).resolves.toBeUndefined();
     expect(received).toHaveLength(2);
     script = ['drop', 'drop'];
+    const error = await rejection(bucket({ maxAttempts: 2 }).put('k.json', '{}'));
+    expect(received).toHaveLength(4);
+    expect(error).toMatchObject({ code: 'ECONNRESET' });
+  });
+
+  test('an answer cut off in its body is retried like a cut connection; after maxAttempts its error reaches the caller', async () => {
+    script = ['partial', { status: 200 }];
+    await expect(bucket({ maxAttempts: 2 }).put('k.json', '{}')).resolves.toBeUndefined();
+    expect(received).toHaveLength(2);
+    script = ['partial', 'partial'];
     const error = await rejection(bucket({ maxAttempts: 2 }).put('k.json', '{}'));
     expect(received).toHaveLength(4);
     expect(error).toMatchObject({ code: 'ECONNRESET' });
