@@ -53,7 +53,7 @@ export default tseslint.config(
       'coverage/',
       '.bench/',
       '.tmp/',
-      '.stryker-tmp/',
+      '.stryker-tmp*/',
       'reports/',
       'examples/*/node_modules/',
       'examples/*/cdk.out/',
