@@ -139,18 +139,19 @@ export function format(t: Pick<LocalDateTime, 'year' | 'month' | 'day' | 'hour' 
 
 /** `instant` as the wall clock of `zone` with its offset: `2024-03-10T03:30:00-04:00` (`+00:09:21` for an offset with seconds). */
 export function formatInZone(instant: number, zone: string): string {
-  checkYear(instant);
+  // The limits hold for the reading shown, on the zone's own clock (9999-12-31T20:00Z is 10000-01-01 in Tokyo).
+  const wall = wallClock(instant, zone);
+  checkYear(wall.year);
   const offset = offsetAt(instant, zone) / 1000;
   const sign = offset < 0 ? '-' : '+';
   const abs = Math.abs(offset);
   const seconds = abs % 60;
-  return `${format(wallClock(instant, zone))}${sign}${pad(Math.floor(abs / 3600))}:${pad(Math.floor(abs / 60) % 60)}${seconds === 0 ? '' : `:${pad(seconds)}`}`;
+  return `${format(wall)}${sign}${pad(Math.floor(abs / 3600))}:${pad(Math.floor(abs / 60) % 60)}${seconds === 0 ? '' : `:${pad(seconds)}`}`;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-function checkYear(instant: number): void {
-  const year = new Date(instant).getUTCFullYear();
+function checkYear(year: number): void {
   if (!(year >= MIN_YEAR && year <= MAX_YEAR)) throw new DateError(`the result falls outside the years ${MIN_YEAR}-${MAX_YEAR}`);
 }
 

@@ -6,9 +6,12 @@ import { addToDate, convertTimeZone, DateError, dateDifference, dayOfWeek } from
  * calendar or from the published time-zone rules: US daylight saving time starts on the second
  * Sunday of March at 02:00 and ends on the first Sunday of November at 02:00 (2026: March 8 and
  * November 1); the EU's starts on the last Sunday of March at 01:00 UTC and ends on the last Sunday
- * of October (2026: March 29 and October 25); Brazil's 2018 started at midnight on November 4;
- * Lord Howe Island moves its clocks by half an hour; Kathmandu is at +05:45 and St. John's at
- * -03:30 in winter; Paris kept its mean solar time, +00:09:21, until 1911.
+ * of October (2026: March 29 and October 25); the US's of 1967 (Uniform Time Act) ended on the
+ * last Sunday of October, the 29th; Brazil's of 2018 started at midnight on November 4; Lord Howe
+ * Island moves its clocks by half an hour; Kathmandu is at +05:45 and St. John's at -03:30 in
+ * winter; Paris kept its mean solar time, +00:09:21, until 1911, and New York its own, -04:56:02,
+ * until 1883. A year has its weekday from known anchors (2000-01-01 a Saturday, 1969-07-20 a
+ * Sunday, 1582-10-15, the first Gregorian day, a Friday).
  */
 const refusal = (f: () => unknown): string => {
   try {
@@ -250,18 +253,20 @@ describe('add_to_date', () => {
   });
 
   test.each([
-    ['9999-12-31', 1, 'days'],
-    ['1000-01-01', -1, 'days'],
-    ['9999-12-01', 1, 'months'],
-    ['1000-01-31', -1, 'months'],
-    ['9999-01-01', 1, 'years'],
-    ['1000-12-31', -1, 'years'],
-    ['9999-12-31T23:00', 60, 'minutes'],
-    ['1000-01-01T00:00', -1, 'minutes'],
-    ['9999-12-31T23:00', 1, 'hours'],
-    ['2024-01-01', -1_000_000, 'weeks'],
-  ] as const)('%s plus %d %s falls outside the years', (date, amount, unit) => {
-    expect(refusal(() => addToDate(date, amount, unit, 'UTC'))).toBe(OUTSIDE);
+    ['9999-12-31', 1, 'days', 'UTC'],
+    ['1000-01-01', -1, 'days', 'UTC'],
+    ['9999-12-01', 1, 'months', 'UTC'],
+    ['1000-01-31', -1, 'months', 'UTC'],
+    ['9999-01-01', 1, 'years', 'UTC'],
+    ['1000-12-31', -1, 'years', 'UTC'],
+    ['9999-12-31T23:00', 60, 'minutes', 'UTC'],
+    ['1000-01-01T00:00', -1, 'minutes', 'UTC'],
+    ['9999-12-31T23:00', 1, 'hours', 'UTC'],
+    ['9999-12-31T23:00', 1, 'hours', 'Asia/Tokyo'],
+    ['1000-01-01T01:00', -2, 'hours', 'America/New_York'],
+    ['2024-01-01', -1_000_000, 'weeks', 'UTC'],
+  ] as const)('%s plus %d %s falls outside the years in %s', (date, amount, unit, zone) => {
+    expect(refusal(() => addToDate(date, amount, unit, zone))).toBe(OUTSIDE);
   });
 
   test('hours and minutes move real time and answer with the offset', () => {
@@ -269,6 +274,7 @@ describe('add_to_date', () => {
     expect(addToDate('2024-01-01T00:30', -45, 'minutes', 'UTC').result).toBe('2023-12-31T23:45:00+00:00');
     expect(addToDate('9999-12-31T22:59', 60, 'minutes', 'UTC').result).toBe('9999-12-31T23:59:00+00:00');
     expect(addToDate('1000-01-01T01:00', -1, 'hours', 'UTC').result).toBe('1000-01-01T00:00:00+00:00');
+    expect(addToDate('9999-12-31T22:00', 1, 'hours', 'Asia/Tokyo').result).toBe('9999-12-31T23:00:00+09:00');
     expect(addToDate('2026-03-08T01:30', 1, 'hours', 'America/New_York').result).toBe('2026-03-08T03:30:00-04:00');
     expect(addToDate('2026-11-01T01:30', 1, 'hours', 'America/New_York').result).toBe('2026-11-01T01:30:00-05:00');
     expect(addToDate('2026-11-01T01:30', 90, 'minutes', 'America/New_York').result).toBe('2026-11-01T02:00:00-05:00');
@@ -362,10 +368,12 @@ describe('convert_timezone', () => {
     ['2026-01-15T09:00', 'Australia/Sydney', 'Australia/Lord_Howe', '2026-01-15T09:00:00+11:00', '2026-01-15T09:00:00+11:00', '2026-01-14T22:00:00+00:00'],
     ['2026-07-15T09:00', 'Australia/Sydney', 'Australia/Lord_Howe', '2026-07-15T09:00:00+10:00', '2026-07-15T09:30:00+10:30', '2026-07-14T23:00:00+00:00'],
     ['2026-11-01T01:30', 'America/New_York', 'UTC', '2026-11-01T01:30:00-04:00', '2026-11-01T05:30:00+00:00', '2026-11-01T05:30:00+00:00'],
+    ['1967-10-29T01:30', 'America/New_York', 'UTC', '1967-10-29T01:30:00-04:00', '1967-10-29T05:30:00+00:00', '1967-10-29T05:30:00+00:00'],
     ['2026-10-25T02:30', 'Europe/Paris', 'UTC', '2026-10-25T02:30:00+02:00', '2026-10-25T00:30:00+00:00', '2026-10-25T00:30:00+00:00'],
     ['2026-04-05T02:30', 'Australia/Sydney', 'UTC', '2026-04-05T02:30:00+11:00', '2026-04-04T15:30:00+00:00', '2026-04-04T15:30:00+00:00'],
     ['2026-03-08T03:00', 'America/New_York', 'America/Los_Angeles', '2026-03-08T03:00:00-04:00', '2026-03-07T23:00:00-08:00', '2026-03-08T07:00:00+00:00'],
     ['1850-01-01T12:00', 'Europe/Paris', 'UTC', '1850-01-01T12:00:00+00:09:21', '1850-01-01T11:50:39+00:00', '1850-01-01T11:50:39+00:00'],
+    ['1850-01-01T12:00', 'America/New_York', 'UTC', '1850-01-01T12:00:00-04:56:02', '1850-01-01T16:56:02+00:00', '1850-01-01T16:56:02+00:00'],
     ['1850-01-01T12:00', 'UTC', 'Europe/Paris', '1850-01-01T12:00:00+00:00', '1850-01-01T12:09:21+00:09:21', '1850-01-01T12:00:00+00:00'],
   ])('%s in %s is in %s', (dateTime, fromZone, toZone, from, to, utc) => {
     expect(convertTimeZone(dateTime, fromZone, toZone)).toEqual({ from, to, utc });
@@ -392,7 +400,10 @@ describe('convert_timezone', () => {
     expect(convertTimeZone('2026-03-08T03:00', 'America/New_York', 'UTC').utc).toBe('2026-03-08T07:00:00+00:00');
   });
 
-  test('an instant outside the years 1000-9999 in any of the three zones is refused', () => {
+  test('a reading outside the years 1000-9999 on the clock of any of the three zones is refused', () => {
+    expect(refusal(() => convertTimeZone('9999-12-31T20:00', 'UTC', 'Asia/Tokyo'))).toBe(OUTSIDE);
+    expect(convertTimeZone('9999-12-31T14:59', 'UTC', 'Asia/Tokyo').to).toBe('9999-12-31T23:59:00+09:00');
+    expect(refusal(() => convertTimeZone('1000-01-01T08:00', 'Asia/Tokyo', 'Asia/Tokyo'))).toBe(OUTSIDE);
     expect(refusal(() => convertTimeZone('1000-01-01T00:30+01:00', 'UTC', 'UTC'))).toBe(OUTSIDE);
     expect(refusal(() => convertTimeZone('9999-12-31T23:30-01:00', 'UTC', 'UTC'))).toBe(OUTSIDE);
     expect(convertTimeZone('1000-01-01T00:30+00:30', 'UTC', 'UTC').utc).toBe('1000-01-01T00:00:00+00:00');
