@@ -1,5 +1,5 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { clientConfig } from '../shared/bedrock';
 import { tracer } from '../shared/observability';
 
 export interface SqsSender {
@@ -8,17 +8,7 @@ export interface SqsSender {
 
 /** SendMessage to one queue with standard retries; `AWS_ENDPOINT_URL_SQS` overrides the endpoint in tests. */
 export function sqsSender(queueUrl: string, opts: { maxAttempts: number; attemptTimeoutMs: number }): SqsSender {
-  const client = tracer.captureAWSv3Client(
-    new SQSClient({
-      maxAttempts: opts.maxAttempts,
-      retryMode: 'standard',
-      requestHandler: new NodeHttpHandler({
-        connectionTimeout: Math.min(3_000, opts.attemptTimeoutMs),
-        requestTimeout: opts.attemptTimeoutMs,
-        throwOnRequestTimeout: true,
-      }),
-    }),
-  );
+  const client = tracer.captureAWSv3Client(new SQSClient(clientConfig(opts)));
   return {
     async send(body, delaySeconds) {
       await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, DelaySeconds: delaySeconds }));

@@ -20,7 +20,7 @@ export function createBedrockRuntime(settings: BedrockClientSettings): BedrockRu
   return tracer.captureAWSv3Client(new BedrockRuntimeClient(clientConfig(settings)));
 }
 
-/** The settings every Bedrock client shares (this file's, bedrock-agent.ts's and bedrock-agent-runtime.ts's). */
+/** The settings every Bedrock client shares (this file's, bedrock-agent.ts's and bedrock-agent-runtime.ts's), and the ingest function's SQS client. */
 export function clientConfig(settings: BedrockClientSettings) {
   return {
     maxAttempts: settings.maxAttempts,
