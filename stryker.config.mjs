@@ -68,6 +68,9 @@ const UNIT_TESTS = [
   'test/lambda/agent-actions-store.test.ts',
   'test/config/auth-config.test.ts',
   'test/config/delivery-config.test.ts',
+  'test/lambda/ingest-s3.test.ts',
+  'test/lambda/ingest-ingestion.test.ts',
+  'test/lambda/ingest-sqs.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -154,6 +157,9 @@ export default {
     'lambda/agent-actions/store.ts',
     'lib/config/auth.ts',
     'lib/config/delivery.ts',
+    'lambda/ingest/s3.ts',
+    'lambda/ingest/ingestion.ts',
+    'lambda/ingest/sqs.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
