@@ -127,7 +127,10 @@ export function toInstant(t: LocalDateTime, zone: string, field: string, shiftGa
     .filter((instant) => wallMs(wallClock(instant, zone)) === wall)
     .sort((a, b) => a - b);
   if (candidates.length === 0 && shiftGap) return wall - offsetAt(wall - DAY, zone);
-  if (candidates.length === 0) throw new DateError(`${field} ${format(t)} does not exist in ${zone}: the clocks skip it (daylight saving time starts)`);
+  if (candidates.length === 0)
+    throw new DateError(
+      `${field} ${format(t)} does not exist in ${zone}: the clocks skip it (daylight saving time starts, or the zone moved its clocks forward)`,
+    );
   return candidates[0];
 }
 
