@@ -71,6 +71,7 @@ const UNIT_TESTS = [
   'test/lambda/ingest-s3.test.ts',
   'test/lambda/ingest-ingestion.test.ts',
   'test/lambda/ingest-sqs.test.ts',
+  'test/lambda/dates.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -160,6 +161,7 @@ export default {
     'lambda/ingest/s3.ts',
     'lambda/ingest/ingestion.ts',
     'lambda/ingest/sqs.ts',
+    'lambda/agent-actions/dates.ts',
   ],
   tempDirName: '.stryker-tmp',
   // The sandbox holds only what these tests load: the functions, the contracts, lib/config (the model
