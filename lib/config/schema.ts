@@ -664,7 +664,8 @@ function coerce(key: string, value: unknown, kind: Kind | undefined): { value: u
     } catch (error) {
       const example = kind === 'array' ? '\'["...", ...]\'' : '\'{"key": ...}\'';
       // JSON.parse's message quotes the text near the error: not when the text may hold a client secret.
-      const shown = shownValue(key.split('.').at(-1), value);
+      // No key: one that takes JSON is an array or object, never clientSecretArn itself; the text is what may name it.
+      const shown = shownValue(undefined, value);
       const why = shown === NOT_SHOWN ? '' : ` (${error instanceof Error ? error.message : String(error)})`;
       return { error: `${key} = ${shown}: is not valid JSON${why}; ${key} takes a JSON ${kind}: -c ${key}=${example}` };
     }
