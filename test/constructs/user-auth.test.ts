@@ -378,9 +378,10 @@ describe('configuration → UserAuth (lib/grounds/props.ts)', () => {
         [OIDC_CONFIG, /auth\.identityProviders\.0\.clientSecretArn = \(default\): is required for an OIDC provider: the ARN of the Secrets Manager secret/],
         [
           { ...OIDC_CONFIG, clientSecretArn: 'q8Z~3kPz.Vb1-literal-secret' },
-          /auth\.identityProviders\.0\.clientSecretArn = ".*": must be the ARN of the Secrets Manager secret .*never the secret itself/,
+          // The pasted secret is not echoed back (lib/config/auth.ts shownValue).
+          /auth\.identityProviders\.0\.clientSecretArn = \(not shown\): must be the ARN of the Secrets Manager secret .*never the secret itself/,
         ],
-        [{ ...OIDC_CONFIG, clientSecretArn: 'genai/okta-client' }, /auth\.identityProviders\.0\.clientSecretArn = "genai\/okta-client": must be the ARN/],
+        [{ ...OIDC_CONFIG, clientSecretArn: 'genai/okta-client' }, /auth\.identityProviders\.0\.clientSecretArn = \(not shown\): must be the ARN/],
         [
           { ...OIDC_CONFIG, clientSecretArn: SECRET_ARN, issuer: 'http://corp.example.com' },
           /auth\.identityProviders\.0\.issuer = "http:\/\/corp\.example\.com": must be the https URL/,
