@@ -79,7 +79,7 @@ export async function memoryDynamoDb(tables: CreateTableCommandInput[] = []): Pr
           // As the SDK's NodeHttpHandler: a request whose signal is aborted is not sent.
           if (options?.abortSignal?.aborted) throw Object.assign(new Error('Request aborted'), { name: 'AbortError' });
           const operation = (request.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-          const body = parseJson(jsonObject, typeof request.body === 'string' ? request.body : Buffer.from(request.body as Uint8Array).toString('utf8'));
+          const body = parseJson(jsonObject, typeof request.body === 'string' ? request.body : new TextDecoder().decode(request.body as Uint8Array));
           if (recorded) requests.push({ operation, body });
           const answering = answer(store, operation, body);
           inFlight.add(answering);
