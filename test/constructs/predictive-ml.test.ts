@@ -519,22 +519,8 @@ describe('PredictiveMl options', () => {
   });
 });
 
+// The section's defaults and limits one by one: test/config/sections-config.test.ts.
 describe('predictiveMl configuration', () => {
-  test('defaults', () => {
-    expect(loadConfig({}).predictiveMl).toEqual({
-      minValidationAuc: 0.8,
-      inference: 'serverless',
-      serverlessMemoryMb: 2048,
-      serverlessMaxConcurrency: 5,
-      instanceType: 'ml.m5.large',
-      instanceCount: 1,
-      dataCapturePercent: 100,
-      trainingInstanceType: 'ml.m5.large',
-      maxTrainingMinutes: 30,
-      retrainOnUpload: false,
-    });
-  });
-
   test.each([
     [{ 'predictiveMl.minValidationAuc': '1.5' }, /predictiveMl\.minValidationAuc = 1\.5: Too big: expected number to be <=1/],
     [{ 'predictiveMl.inference': 'gpu' }, /predictiveMl\.inference = "gpu": Invalid option: expected one of "serverless"\|"instance"/],

@@ -1,8 +1,9 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type AnswerRecord, FeedbackStore, type Rating } from '../../lambda/shared/feedback-store';
-import { HttpError, RETRY_AFTER_SECONDS } from '../../lambda/shared/http';
+import { RETRY_AFTER_SECONDS } from '../../lambda/shared/http';
 import type { Owner } from '../../lambda/shared/sessions-store';
 import { FEEDBACK_TABLE, type MemoryDynamoDb, dynamoError, intercept, memoryDynamoDb } from '../support/dynamo-memory';
+import { httpFailure } from '../support/refusal';
 
 /**
  * The feedback store against DynamoDB's engine in this process (test/support/dynamo-memory.ts):
@@ -33,16 +34,7 @@ const rival = () => new FeedbackStore(mem.direct, TABLE, SETTINGS, () => clock);
 const stored = async (requestId = 'r1') => (await mem.direct.send(new GetCommand({ TableName: TABLE, Key: { requestId } }))).Item;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'no failure';
-  } catch (error) {
-    if (!(error instanceof HttpError)) throw error;
-    const retryAfter = error.headers?.['Retry-After'];
-    return `${error.statusCode} ${error.message}${retryAfter === undefined ? '' : ` (Retry-After ${retryAfter})`}`;
-  }
-}
+const failure = httpFailure;
 const BUSY = `429 Feedback is busy; retry after the delay in Retry-After (Retry-After ${RETRY_AFTER_SECONDS})`;
 const NOT_FOUND = '404 No answer with this requestId to rate: it is unknown, not yours, or older than the feedback window';
 

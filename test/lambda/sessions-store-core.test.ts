@@ -1,7 +1,8 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { HttpError, RETRY_AFTER_SECONDS } from '../../lambda/shared/http';
+import { RETRY_AFTER_SECONDS } from '../../lambda/shared/http';
 import { newSessionId, type Owner, type SessionSettings, SessionStore, type TurnKey } from '../../lambda/shared/sessions-store';
 import { type MemoryDynamoDb, SESSIONS_TABLE, dynamoError, intercept, memoryDynamoDb } from '../support/dynamo-memory';
+import { httpFailure } from '../support/refusal';
 
 /**
  * The conversation history store against DynamoDB's engine in this process
@@ -36,16 +37,7 @@ const storeFor = (settings: Partial<SessionSettings> = {}) => new SessionStore(m
 const turn = (n: number): TurnKey => ({ requestId: `req-${n}`, receivedAtMs: T0 + n * 1_000 });
 const iso = (ms: number) => new Date(ms).toISOString();
 
-async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'no failure';
-  } catch (error) {
-    if (!(error instanceof HttpError)) throw error;
-    const retryAfter = error.headers?.['Retry-After'];
-    return `${error.statusCode} ${error.message}${retryAfter === undefined ? '' : ` (Retry-After ${retryAfter})`}`;
-  }
-}
+const failure = httpFailure;
 
 /** Appends turns 1..n of session s1 for `owner`, turn i asking `q<i>` and answered `a<i>`, at the clock. */
 async function conversation(n: number, owner = ALICE, store = storeFor()) {

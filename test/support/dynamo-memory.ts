@@ -139,18 +139,8 @@ async function answer(store: Store, operation: string, body: Record<string, unkn
   }
 }
 
-/** A table keyed as the feedback table: partition key `requestId`. */
-export const FEEDBACK_TABLE = (name: string): CreateTableCommandInput => ({
-  TableName: name,
-  BillingMode: 'PAY_PER_REQUEST',
-  AttributeDefinitions: [{ AttributeName: 'requestId', AttributeType: 'S' }],
-  KeySchema: [{ AttributeName: 'requestId', KeyType: 'HASH' }],
-});
-
-/** A table keyed as the sessions table: partition key `sessionId`, sort key `sk`. */
-export const SESSIONS_TABLE = (name: string): CreateTableCommandInput => ({
-  TableName: name,
-  BillingMode: 'PAY_PER_REQUEST',
+/** Ground 7 tables as lib/constructs/sessions and lib/constructs/feedback define their keys. */
+export const SESSIONS_TABLE_DEFINITION: Omit<CreateTableCommandInput, 'TableName'> = {
   AttributeDefinitions: [
     { AttributeName: 'sessionId', AttributeType: 'S' },
     { AttributeName: 'sk', AttributeType: 'S' },
@@ -159,4 +149,15 @@ export const SESSIONS_TABLE = (name: string): CreateTableCommandInput => ({
     { AttributeName: 'sessionId', KeyType: 'HASH' },
     { AttributeName: 'sk', KeyType: 'RANGE' },
   ],
-});
+  BillingMode: 'PAY_PER_REQUEST',
+};
+export const FEEDBACK_TABLE_DEFINITION: Omit<CreateTableCommandInput, 'TableName'> = {
+  AttributeDefinitions: [{ AttributeName: 'requestId', AttributeType: 'S' }],
+  KeySchema: [{ AttributeName: 'requestId', KeyType: 'HASH' }],
+  BillingMode: 'PAY_PER_REQUEST',
+};
+
+/** The sessions table under `name`, as the handler tests create it in DynamoDB Local. */
+export const SESSIONS_TABLE = (name: string): CreateTableCommandInput => ({ TableName: name, ...SESSIONS_TABLE_DEFINITION });
+/** The feedback table under `name`. */
+export const FEEDBACK_TABLE = (name: string): CreateTableCommandInput => ({ TableName: name, ...FEEDBACK_TABLE_DEFINITION });

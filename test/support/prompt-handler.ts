@@ -86,22 +86,7 @@ export async function startPromptHandler(env: Record<string, string> = {}): Prom
 }
 
 /** Ground 7 tables as lib/constructs/sessions and lib/constructs/feedback define their keys. */
-export const SESSIONS_TABLE_DEFINITION: Omit<import('@aws-sdk/client-dynamodb').CreateTableCommandInput, 'TableName'> = {
-  AttributeDefinitions: [
-    { AttributeName: 'sessionId', AttributeType: 'S' },
-    { AttributeName: 'sk', AttributeType: 'S' },
-  ],
-  KeySchema: [
-    { AttributeName: 'sessionId', KeyType: 'HASH' },
-    { AttributeName: 'sk', KeyType: 'RANGE' },
-  ],
-  BillingMode: 'PAY_PER_REQUEST',
-};
-export const FEEDBACK_TABLE_DEFINITION: Omit<import('@aws-sdk/client-dynamodb').CreateTableCommandInput, 'TableName'> = {
-  AttributeDefinitions: [{ AttributeName: 'requestId', AttributeType: 'S' }],
-  KeySchema: [{ AttributeName: 'requestId', KeyType: 'HASH' }],
-  BillingMode: 'PAY_PER_REQUEST',
-};
+export { FEEDBACK_TABLE_DEFINITION, SESSIONS_TABLE_DEFINITION } from './dynamo-memory';
 
 /** Two tenants as the stack writes TENANTS (keys: API key ids or machine client ids). */
 export const TWO_TENANTS = { 'key-acme': { tenant: 'acme', tier: 'standard' }, 'key-globex': { tenant: 'globex', tier: 'standard' } };

@@ -16,3 +16,18 @@ export function refusal(schema: z.ZodMiniType, body: unknown): string {
   }
   throw new Error(`expected ${JSON.stringify(body)} to be refused`);
 }
+
+/**
+ * How `promise` fails, as the client would read it: "<status> <message>" and the Retry-After header
+ * when there is one, or "no failure". An error that is not an HttpError fails the test.
+ */
+export async function httpFailure(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'no failure';
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    const retryAfter = error.headers?.['Retry-After'];
+    return `${error.statusCode} ${error.message}${retryAfter === undefined ? '' : ` (Retry-After ${retryAfter})`}`;
+  }
+}
