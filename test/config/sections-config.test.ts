@@ -32,6 +32,22 @@ function limits(key: string, accepted: readonly [string, unknown][], refused: re
 const min = (n: number) => `Too small: expected number to be >=${n}`;
 const max = (n: number) => `Too big: expected number to be <=${n}`;
 const INTEGER = 'Invalid input: expected int, received number';
+
+/** An integer key: both bounds taken, one past each bound and a fraction refused, each with its one message. */
+function wholeNumbers(key: string, low: number, high: number): void {
+  limits(
+    key,
+    [
+      [String(low), low],
+      [String(high), high],
+    ],
+    [
+      [String(low - 1), min(low)],
+      [String(high + 1), max(high)],
+      [`${low}.5`, INTEGER],
+    ],
+  );
+}
 const TEXT_MODELS = '"nova-micro"|"nova-lite"|"nova-pro"|"claude-haiku-4-5"|"claude-sonnet-4-5"';
 const RETENTIONS = '1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653';
 
@@ -123,20 +139,7 @@ describe('sessions and feedback (ground 7)', () => {
     ['feedback.maxCommentChars', 1, 4_000],
     ['feedback.alarmMinRatings', 1, 10_000],
     ['feedback.alarmPeriodMinutes', 5, 1_440],
-  ])('%s: a whole number from %d to %d', (key, low, high) => {
-    limits(
-      key,
-      [
-        [String(low), low],
-        [String(high), high],
-      ],
-      [
-        [String(low - 1), min(low)],
-        [String(high + 1), max(high)],
-        [`${low}.5`, INTEGER],
-      ],
-    );
-  });
+  ])('%s: a whole number from %d to %d', wholeNumbers);
 
   test('feedback.thumbsDownAlarmRate: a share above 0, at most 1', () => {
     limits(
@@ -186,20 +189,7 @@ describe('observability and the document pipeline (ground 7)', () => {
     ['pipeline.maxDocumentMb', 1, 50],
     ['pipeline.checkIntervalSeconds', 10, 3_600],
     ['pipeline.maxChecks', 1, 1_000],
-  ])('%s: a whole number from %d to %d', (key, low, high) => {
-    limits(
-      key,
-      [
-        [String(low), low],
-        [String(high), high],
-      ],
-      [
-        [String(low - 1), min(low)],
-        [String(high + 1), max(high)],
-        [`${low}.5`, INTEGER],
-      ],
-    );
-  });
+  ])('%s: a whole number from %d to %d', wholeNumbers);
 
   test.each([
     ['observability.apiErrorRatePercent', 0.1, 100, 0.09, 100.01],
@@ -279,20 +269,7 @@ describe('predictiveMl (the PredictiveMl stack)', () => {
     ['predictiveMl.instanceCount', 1, 10],
     ['predictiveMl.dataCapturePercent', 1, 100],
     ['predictiveMl.maxTrainingMinutes', 5, 1_440],
-  ])('%s: a whole number from %d to %d', (key, low, high) => {
-    limits(
-      key,
-      [
-        [String(low), low],
-        [String(high), high],
-      ],
-      [
-        [String(low - 1), min(low)],
-        [String(high + 1), max(high)],
-        [`${low}.5`, INTEGER],
-      ],
-    );
-  });
+  ])('%s: a whole number from %d to %d', wholeNumbers);
 
   test('inference: serverless or instance', () => {
     expect(loadConfig({ 'predictiveMl.inference': 'instance' }).predictiveMl.inference).toBe('instance');
