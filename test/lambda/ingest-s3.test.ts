@@ -249,21 +249,14 @@ describe('answers and retries', () => {
     expect(await rejection(bucket().put('k.json', '{}'))).toMatchObject({ name: 'HTTP 403' });
   });
 
-  test('a cut connection is retried; after maxAttempts the network error itself reaches the caller', async () => {
-    script = ['drop', { status: 200 }];
+  test.each([
+    ['drop', 'a cut connection'],
+    ['partial', 'an answer cut off in its body'],
+  ] as const)('%s: %s is retried; after maxAttempts the network error itself reaches the caller', async (fault, _what) => {
+    script = [fault, { status: 200 }];
     await expect(bucket({ maxAttempts: 2 }).put('k.json', '{}')).resolves.toBeUndefined();
     expect(received).toHaveLength(2);
-    script = ['drop', 'drop'];
-    const error = await rejection(bucket({ maxAttempts: 2 }).put('k.json', '{}'));
-    expect(received).toHaveLength(4);
-    expect(error).toMatchObject({ code: 'ECONNRESET' });
-  });
-
-  test('an answer cut off in its body is retried like a cut connection; after maxAttempts its error reaches the caller', async () => {
-    script = ['partial', { status: 200 }];
-    await expect(bucket({ maxAttempts: 2 }).put('k.json', '{}')).resolves.toBeUndefined();
-    expect(received).toHaveLength(2);
-    script = ['partial', 'partial'];
+    script = [fault, fault];
     const error = await rejection(bucket({ maxAttempts: 2 }).put('k.json', '{}'));
     expect(received).toHaveLength(4);
     expect(error).toMatchObject({ code: 'ECONNRESET' });
